@@ -1,0 +1,79 @@
+// `popgate acl explain`: why a request is allowed or denied. Walks the rules
+// linearly (the plain reading of "first match wins") so an operator sees each
+// rule passed over and why; the decision itself comes from `authorize`, the
+// same function the gateway uses. Not on the request path.
+
+import type { Identity } from '../identity/domain.js'
+import { authorize, grantingPattern } from './decide.js'
+import { patternMatches, splitPath } from './path-pattern.js'
+import type { Acl, Explanation, PassReason, Rule } from './types.js'
+
+export function explain(acl: Acl, identity: Identity | undefined, method: string, path: string): Explanation {
+  const passed: { rule: Rule; why: PassReason }[] = []
+  // A path that does not start with '/' is not normalized: nothing matches it (as in the trie).
+  const segments = path.startsWith('/') ? splitPath(path) : undefined
+  let deciding: Rule | undefined
+  for (const rule of acl.rules) {
+    if (segments === undefined || !patternMatches(splitPath(rule.path), segments)) passed.push({ rule, why: 'path' })
+    else if (rule.methods !== undefined && !rule.methods.has(method)) passed.push({ rule, why: 'method' })
+    else {
+      deciding = rule
+      break
+    }
+  }
+  const decision = authorize(acl, deciding, identity, method)
+  const patterns = decision.allow && identity !== undefined ? decision.rule.grants.get(decision.verb) : undefined
+  return {
+    file: acl.file,
+    identity,
+    method,
+    path,
+    verb: acl.verbOf.get(method),
+    passed,
+    decision,
+    pattern: patterns && identity !== undefined ? grantingPattern(patterns, identity) : undefined,
+  }
+}
+
+/** Human-readable lines, one per fact, for the CLI. */
+export function formatExplanation(e: Explanation): string {
+  const lines = [`${e.method} ${e.path} as ${e.identity ?? '(no identity)'}`]
+  lines.push(e.verb === undefined ? `  ${e.method} maps to no verb: it is denied on every path` : `  ${e.method} is verb "${e.verb}"`)
+  for (const { rule, why } of e.passed) {
+    const reason = why === 'path' ? 'path does not match' : `its methods filter leaves out ${e.method}`
+    lines.push(`  passed over ${describeRule(rule, e.file)}: ${reason}`)
+  }
+  lines.push(verdict(e))
+  return lines.join('\n')
+}
+
+function verdict(e: Explanation): string {
+  const d = e.decision
+  if (d.rule === undefined) return 'DENY (no_rule): no rule matches this request, so it is denied'
+  const by = describeRule(d.rule, e.file)
+  if (d.allow) {
+    if (d.rule.public) return `ALLOW by ${by}: public, no authentication needed`
+    return `ALLOW by ${by}: "${d.verb}" is granted to ${e.identity} by pattern "${e.pattern?.source}"`
+  }
+  const head = `DENY (${d.reason}) by ${by}`
+  switch (d.reason) {
+    case 'method_not_granted': {
+      if (d.verb === undefined) return `${head}: ${e.method} maps to no verb`
+      const granted = [...d.rule.grants.keys()]
+      return `${head}: the rule does not grant "${d.verb}" (it grants ${granted.length ? granted.join(', ') : 'nothing'})`
+    }
+    case 'identity_not_listed': {
+      const sources = (d.rule.grants.get(d.verb!) ?? []).map((p) => p.source)
+      return `${head}: ${e.identity} is not among "${d.verb}": ${sources.join(', ')}`
+    }
+    case 'unauthenticated':
+      return `${head}: "${d.verb}" needs an authenticated identity and none was given`
+    case 'no_rule':
+      return head // unreachable: no_rule never carries a rule
+  }
+}
+
+function describeRule(rule: Rule, file: string): string {
+  const methods = rule.methods ? ` methods ${[...rule.methods].join(',')}` : ''
+  return `rules[${rule.index}] (${rule.id}) ${rule.path}${methods} at ${file}:${rule.pos.line}:${rule.pos.col}`
+}

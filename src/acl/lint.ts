@@ -1,0 +1,68 @@
+// `popgate acl lint`: rules that are legal but cannot do what they look like
+// they do. Findings are advice, not problems: the ACL still loads.
+//
+// Shadowing is judged per rule against the earlier rules whose path pattern
+// covers this rule's whole pattern (trie.ts `covering`); their methods filters
+// together must accept every method this rule accepts. A rule hidden only by
+// the union of several narrower path patterns is not detected.
+
+import { splitPath } from './path-pattern.js'
+import type { Acl, LintFinding, LintKind, Rule } from './types.js'
+
+export function lint(acl: Acl): LintFinding[] {
+  const findings: LintFinding[] = []
+  const add = (rule: Rule, kind: LintKind, message: string): void => {
+    findings.push({ ruleId: rule.id, index: rule.index, pos: rule.pos, kind, message })
+  }
+  const firstWithId = new Map<string, Rule>()
+  for (const rule of acl.rules) {
+    const first = firstWithId.get(rule.id)
+    if (first) add(rule, 'duplicate_id', `id "${rule.id}" is also the id of ${ref(first)}`)
+    else firstWithId.set(rule.id, rule)
+
+    const shadows = shadowingRules(acl, rule)
+    if (shadows) add(rule, 'shadowed', `never decides: ${shadows.map(ref).join(' and ')} ${shadows.length > 1 ? 'match' : 'matches'} every request it could match`)
+
+    const never = neverAllows(acl, rule)
+    if (never) add(rule, 'unreachable', never)
+    else for (const m of rule.methods ?? []) {
+      if (!acl.verbOf.has(m)) add(rule, 'unmapped_method', `method ${m} maps to no verb: requests with it are always denied`)
+    }
+  }
+  return findings
+}
+
+/** `file:line:col: rules[i] (id): message`, like a parse problem. */
+export function formatFinding(f: LintFinding, file: string): string {
+  return `${file}:${f.pos.line}:${f.pos.col}: rules[${f.index}] (${f.ruleId}): ${f.message}`
+}
+
+/** The earlier rules that together take every request `rule` could match, or undefined. */
+function shadowingRules(acl: Acl, rule: Rule): Rule[] | undefined {
+  const earlier = acl.matcher.covering(splitPath(rule.path)).filter((r) => r.index < rule.index).sort((a, b) => a.index - b.index)
+  const unfiltered = earlier.find((r) => r.methods === undefined)
+  if (unfiltered) return [unfiltered]
+  if (rule.methods === undefined) return undefined // no finite set of filters takes every method
+  const used: Rule[] = []
+  for (const m of rule.methods) {
+    const taker = earlier.find((r) => r.methods!.has(m))
+    if (!taker) return undefined
+    if (!used.includes(taker)) used.push(taker)
+  }
+  return used.sort((a, b) => a.index - b.index)
+}
+
+/** Why `rule`, once it decides, can never allow a request; undefined when it can. */
+function neverAllows(acl: Acl, rule: Rule): string | undefined {
+  if (!rule.public && rule.grants.size === 0) return 'grants no verb: every request it matches is denied'
+  if (rule.methods === undefined) return undefined
+  const allowed = [...rule.methods].filter((m) => {
+    const verb = acl.verbOf.get(m)
+    return verb !== undefined && (rule.public || rule.grants.has(verb))
+  })
+  if (allowed.length > 0) return undefined
+  const what = rule.public ? 'maps to any verb' : `maps to a verb it grants (${[...rule.grants.keys()].join(', ')})`
+  return `none of its methods (${[...rule.methods].join(', ')}) ${what}: every request it matches is denied`
+}
+
+const ref = (r: Rule): string => `rules[${r.index}] (${r.id}) at line ${r.pos.line}`

@@ -1,0 +1,176 @@
+// acl.yaml → Acl. The only code that reads ACL YAML. Every problem in the file
+// is reported in one run, each with file:line:col and its key path
+// (`acl.yaml:7:11: rules[1].read[0]: must be lowercase`); an ACL with any
+// problem is not built at all. The format is described in docs/acl.md.
+
+import { dirname } from 'node:path'
+import { INVALID, Section, bool, describe, listOf, oneOf, scalar, type Check, type Context, type Reader, type Source } from '../config/schema.js'
+import { joinPath, readYaml, type Problem, type YNode } from '../config/yaml-source.js'
+import { parseDomainPattern, type DomainPattern } from '../identity/domain.js'
+import { compileAcl, defaultRuleId, type RuleSpec } from './compile.js'
+import { pathPatternProblem } from './path-pattern.js'
+import { DEFAULT_VERBS, RULE_FIELDS, type Acl } from './types.js'
+
+export interface AclResult { readonly acl: Acl | undefined; readonly problems: readonly Problem[] }
+
+const TOP_KEYS = ['version', 'verbs', 'rules'] as const
+/** Rule fields that only mean something once a caller has authenticated. */
+const AUTH_ONLY_FIELDS = ['channelBinding', 'sessions', 'scopes'] as const
+
+export function parseAcl(text: string, file: string): AclResult {
+  const { root, problems } = readYaml(text, file)
+  if (!problems.ok) return { acl: undefined, problems: problems.list }
+  if (root === undefined) {
+    problems.at({ line: 1, col: 1 }, '', 'is empty: an ACL needs at least "version: 1" and "rules"')
+    return { acl: undefined, problems: problems.list }
+  }
+  const ctx: Context = { file: { problems, baseDir: dirname(file) }, overrides: new Map() }
+  const top = new Section(ctx, root, '', TOP_KEYS)
+  top.required('version', scalar(version), 1)
+  const verbs = top.get('verbs', readVerbs, DEFAULT_VERBS)
+  const rules = top.required('rules', readRules(verbs), [])
+  if (!problems.ok) return { acl: undefined, problems: problems.list }
+  return { acl: compileAcl({ file, verbs, rules }), problems: [] }
+}
+
+// ---------------------------------------------------------------- verbs
+
+const readVerbs: Reader<ReadonlyMap<string, readonly string[]>> = (node, path, source) => {
+  if (node.kind !== 'map') return fail(source, node, path, `must be a map of verb → methods; got ${kindOf(node)}`)
+  if (node.entries.length === 0) return fail(source, node, path, 'must declare at least one verb (or leave "verbs" out for read and write)')
+  const verbs = new Map<string, readonly string[]>()
+  const owner = new Map<string, string>()
+  let bad = false
+  for (const entry of node.entries) {
+    const verbPath = joinPath(path, entry.key)
+    const why = verbNameProblem(entry.key)
+    if (why) {
+      source.problems.at(entry.keyPos, verbPath, why)
+      bad = true
+    }
+    const methods = listOf(scalar(method), { nonEmpty: true, unique: true })(entry.value, verbPath, source)
+    if (methods === INVALID || entry.value.kind !== 'seq') {
+      bad = true
+      continue
+    }
+    const items = entry.value.items
+    methods.forEach((m, i) => {
+      const first = owner.get(m)
+      if (first === undefined) return void owner.set(m, entry.key)
+      // One verb per method keeps `authorize` a single lookup and the ACL unambiguous.
+      source.problems.at(items[i]!.pos, joinPath(verbPath, i), `${m} already belongs to verb "${first}"; a method maps to one verb only`)
+      bad = true
+    })
+    verbs.set(entry.key, methods)
+  }
+  return bad ? INVALID : verbs
+}
+
+function verbNameProblem(name: string): string | undefined {
+  if ((RULE_FIELDS as readonly string[]).includes(name)) return `"${name}" is a rule field and cannot name a verb`
+  if (!/^[a-z][a-z0-9_-]{0,31}$/.test(name)) return 'a verb name must be 1-32 lowercase letters, digits, "_" or "-", starting with a letter'
+  return undefined
+}
+
+// ---------------------------------------------------------------- rules
+
+function readRules(verbs: ReadonlyMap<string, readonly string[]>): Reader<RuleSpec[]> {
+  return (node, path, source) => {
+    if (node.kind !== 'seq') return fail(source, node, path, `must be a list of rules; got ${kindOf(node)}`)
+    const ctx: Context = { file: source, overrides: new Map() }
+    const read = node.items.map((item, i) => readRule(ctx, item, joinPath(path, i), i, verbs))
+    reportDuplicateIds(read)
+    return read.map((r) => r.spec)
+  }
+}
+
+interface ReadRule { readonly spec: RuleSpec; readonly section: Section; readonly explicitId: boolean }
+
+function readRule(ctx: Context, node: YNode, path: string, index: number, verbs: ReadonlyMap<string, readonly string[]>): ReadRule {
+  const s = new Section(ctx, node, path, [...RULE_FIELDS, ...verbs.keys()])
+  const id = s.get('id', scalar(ruleId), undefined)
+  const pattern = s.required('path', scalar(pathPattern), '/')
+  const methods = s.get('methods', listOf(scalar(method), { nonEmpty: true, unique: true }), undefined)
+  const isPublic = s.get('public', scalar(bool), false)
+  const grants = new Map<string, readonly DomainPattern[]>()
+  for (const verb of verbs.keys()) {
+    if (!s.has(verb)) continue
+    if (isPublic) s.report(verb, 'a public rule lets everyone in without authentication; it cannot also grant verbs')
+    // An empty list is more likely a mistake than a wish to grant nothing: leave the key out for that.
+    const patterns = s.get(verb, listOf(scalar(domainPattern), { nonEmpty: true }), undefined)
+    if (patterns !== undefined) grants.set(verb, patterns)
+  }
+  if (isPublic) {
+    for (const key of AUTH_ONLY_FIELDS) if (s.has(key)) s.report(key, 'means nothing on a public rule: nobody authenticates there')
+  }
+  const spec: RuleSpec = {
+    id: id ?? defaultRuleId(index),
+    path: pattern,
+    methods,
+    public: isPublic,
+    grants,
+    channelBinding: s.get('channelBinding', scalar(oneOf(['required', 'optional'] as const)), 'optional'),
+    sessions: s.get('sessions', scalar(bool), true),
+    scopes: s.get('scopes', listOf(scalar(scope), { unique: true }), []),
+    pos: node.pos,
+  }
+  return { spec, section: s, explicitId: id !== undefined }
+}
+
+/** Ids name rules in logs and assertions: one id, one rule, default ids included. */
+function reportDuplicateIds(rules: readonly ReadRule[]): void {
+  const seen = new Map<string, number>()
+  rules.forEach((r, i) => {
+    const id = r.spec.id!
+    const first = seen.get(id)
+    if (first === undefined) return void seen.set(id, i)
+    const where = `rules[${first}]${rules[first]!.explicitId ? '' : ' (its default id)'}`
+    // Without an `id` key the problem points at the rule itself.
+    r.section.report('id', r.explicitId
+      ? `duplicate id "${id}": ${where} has it already`
+      : `its default id "${id}" is already taken by ${where}; give one of them another id`)
+  })
+}
+
+// ---------------------------------------------------------------- scalar checks
+
+const version: Check<1> = (v) => (v === 1 ? { value: 1 } : `must be 1, the only ACL format version; got ${describe(v)}`)
+
+const ruleId: Check<string> = (v) => {
+  if (typeof v !== 'string') return `must be a string; got ${describe(v)}`
+  if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/.test(v)) return 'must be 1-64 letters, digits, ".", "_", ":" or "-", starting with a letter or digit'
+  return { value: v }
+}
+
+const pathPattern: Check<string> = (v) => {
+  if (typeof v !== 'string') return `must be a string; got ${describe(v)}`
+  return pathPatternProblem(v) ?? { value: v }
+}
+
+/** RFC 9110 §9.1: methods are case-sensitive tokens; by convention (and here, by rule) uppercase. */
+const method: Check<string> = (v) => {
+  if (typeof v !== 'string') return `must be a method name; got ${describe(v)}`
+  if (/^[A-Z][A-Z0-9_-]*$/.test(v)) return { value: v }
+  if (/^[A-Za-z][A-Za-z0-9_-]*$/.test(v)) return `must be uppercase (methods are case-sensitive): ${v.toUpperCase()}`
+  return `must be an HTTP method name like GET; got ${describe(v)}`
+}
+
+const domainPattern: Check<DomainPattern> = (v) => {
+  const p = parseDomainPattern(v)
+  return typeof p === 'string' ? p : { value: p }
+}
+
+/** RFC 6749 §3.3 scope-token. */
+const scope: Check<string> = (v) => {
+  if (typeof v !== 'string' || !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(v)) return `must be an OAuth scope token (RFC 6749 §3.3); got ${describe(v)}`
+  return { value: v }
+}
+
+// ---------------------------------------------------------------- helpers
+
+function fail(source: Source, node: YNode, path: string, message: string): typeof INVALID {
+  source.problems.at(node.pos, path, message)
+  return INVALID
+}
+
+const kindOf = (node: YNode): string => (node.kind === 'map' ? 'a map' : node.kind === 'seq' ? 'a list' : describe(node.value))

@@ -1,0 +1,98 @@
+// The compiled ACL: what src/acl/parse.ts produces from `acl.yaml` and what
+// the request pipeline reads on every request. Everything here is validated
+// once at load time and frozen; nothing downstream re-checks shape
+// (STYLE.md habit 2).
+
+import type { Pos } from '../config/yaml-source.js'
+import type { DomainPattern, Identity } from '../identity/domain.js'
+import type { RuleTrie } from './trie.js'
+
+/** Keys a rule may carry besides one key per declared verb. */
+export const RULE_FIELDS = ['id', 'path', 'methods', 'public', 'channelBinding', 'sessions', 'scopes'] as const
+
+/** The verbs an ACL gets when it declares none (PROTOCOL.md has no say; the issue does). */
+export const DEFAULT_VERBS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['read', ['GET', 'HEAD', 'OPTIONS']],
+  ['write', ['POST', 'PUT', 'PATCH', 'DELETE']],
+])
+
+export interface Rule {
+  /** 0-based position in `Acl.rules`, the same number problems print as `rules[i]`. */
+  readonly index: number
+  /** Explicit `id`, or `rule-<index + 1>`. Unique within one ACL. */
+  readonly id: string
+  /** The path pattern as written: `/reports/**`, `/users/*`, `/healthz`. */
+  readonly path: string
+  /** Methods this rule matches at all; undefined = every method. */
+  readonly methods: ReadonlySet<string> | undefined
+  /** Anyone passes, without authentication (never combined with grants). */
+  readonly public: boolean
+  /** verb → domain patterns allowed to use it. Only declared verbs appear; empty for public rules. */
+  readonly grants: ReadonlyMap<string, readonly DomainPattern[]>
+  /** PROTOCOL.md §5: `required` refuses proofs without a matching `cb`. */
+  readonly channelBinding: 'required' | 'optional'
+  /** PROTOCOL.md §4: false = every request must carry its own proof (no ticket, no cookie). */
+  readonly sessions: boolean
+  /** PROTOCOL.md §3: scopes a DPoP token must hold for this rule. */
+  readonly scopes: readonly string[]
+  /** Where the rule starts in the ACL file. */
+  readonly pos: Pos
+}
+
+export interface Acl {
+  /** The file name problems and findings print (as given to the loader). */
+  readonly file: string
+  readonly rules: readonly Rule[]
+  /** verb → its methods, in declaration order. */
+  readonly verbs: ReadonlyMap<string, readonly string[]>
+  /** METHOD → verb. A method belongs to at most one verb. */
+  readonly verbOf: ReadonlyMap<string, string>
+  /** The compiled path matcher: opaque, use `matchRule`. */
+  readonly matcher: RuleTrie
+}
+
+export type DenyReason =
+  | 'no_rule'
+  | 'method_not_granted'
+  | 'identity_not_listed'
+  /** The rule is not public and no identity was given: the caller should challenge (401), not forbid. */
+  | 'unauthenticated'
+
+export type Decision =
+  | { readonly allow: true; readonly rule: Rule; readonly verb: string }
+  | { readonly allow: false; readonly rule: Rule | undefined; readonly verb: string | undefined; readonly reason: DenyReason }
+
+/** Why `explain` passed over an earlier rule. */
+export type PassReason = 'path' | 'method'
+
+export interface Explanation {
+  readonly file: string
+  readonly identity: Identity | undefined
+  readonly method: string
+  readonly path: string
+  /** The verb `method` maps to, if any. */
+  readonly verb: string | undefined
+  /** Every rule before the deciding one (all rules when none decides), with why it did not apply. */
+  readonly passed: readonly { readonly rule: Rule; readonly why: PassReason }[]
+  readonly decision: Decision
+  /** For an allowed, non-public decision: the pattern that let the identity in. */
+  readonly pattern: DomainPattern | undefined
+}
+
+export type LintKind =
+  /** An earlier rule matches every request this one could match: it never decides. */
+  | 'shadowed'
+  /** The rule can decide, but can never allow anything. */
+  | 'unreachable'
+  /** Two rules share an id (parse refuses this; lint checks ACLs built in code too). */
+  | 'duplicate_id'
+  /** A `methods` entry maps to no verb: requests with it are always denied. */
+  | 'unmapped_method'
+
+export interface LintFinding {
+  readonly ruleId: string
+  readonly index: number
+  readonly pos: Pos
+  readonly kind: LintKind
+  readonly message: string
+}

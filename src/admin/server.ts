@@ -1,0 +1,26 @@
+// Admin listener (keep it off the public interface): /healthz (the process
+// answers), /readyz (state loaded and the replay store answers), /metrics
+// (Prometheus text).
+
+import http from 'node:http'
+import type { StateHolder } from '../pipeline/state.js'
+
+export function createAdminServer(holder: StateHolder): http.Server {
+  return http.createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0]
+    const send = (status: number, type: string, body: string) => {
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) })
+      res.end(body)
+    }
+    if (path === '/healthz') return send(200, 'text/plain', 'ok\n')
+    if (path === '/metrics') return send(200, 'text/plain; version=0.0.4', holder.current.metrics.render())
+    if (path === '/readyz') {
+      holder.current.replay.healthy().then(
+        (ok) => send(ok ? 200 : 503, 'text/plain', ok ? 'ready\n' : 'replay store unavailable\n'),
+        () => send(503, 'text/plain', 'replay store unavailable\n'),
+      )
+      return
+    }
+    send(404, 'text/plain', 'not found\n')
+  })
+}

@@ -1,0 +1,114 @@
+// `popgate demo` (what `npm start` runs): every party on loopback — a demo
+// upstream, a key host for the identity `alice.test`, and the gateway in
+// front — then prints commands to try. Nothing leaves 127.0.0.1.
+
+import http from 'node:http'
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { AddressInfo } from 'node:net'
+import { parseArgs } from 'node:util'
+import { startGateway } from '../server.js'
+import { createLogger } from '../log.js'
+import { createMetrics } from '../admin/metrics.js'
+import { generateClientKey, saveClientKey } from '../client/keys.js'
+import { createKeyHostServer } from '../keyhost/server.js'
+import { createMemoryKeyStore } from '../keyhost/store.js'
+
+const IDENTITY = 'alice.test'
+
+function listen(server: http.Server, port: number): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, '127.0.0.1', () => resolve(server.address() as AddressInfo))
+  })
+}
+
+/** The demo upstream: echoes what it was asked and which identity headers it got. */
+export function createEchoUpstream(): http.Server {
+  return http.createServer((req, res) => {
+    const identity = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.startsWith('x-pop-') || k.startsWith('x-forwarded-')))
+    const body = JSON.stringify({ upstream: 'demo', method: req.method, url: req.url, headers: identity }, null, 2) + '\n'
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(body)
+  })
+}
+
+export async function runDemo(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { port: { type: 'string', default: process.env.POPGATE_DEMO_PORT ?? '8080' } } })
+  const dir = await mkdtemp(join(tmpdir(), 'popgate-demo-'))
+  const upstream = await listen(createEchoUpstream(), 0)
+
+  const key = await generateClientKey('ES256')
+  const { privateFile } = await saveClientKey(key, join(dir, IDENTITY))
+  const store = createMemoryKeyStore()
+  const keyhostServer = createKeyHostServer({ identity: IDENTITY, store, authorize: () => false, publicOrigin: `http://${IDENTITY}` })
+  const keyhost = await listen(keyhostServer, 0)
+  await store.put({ id: key.kid, jwk: { ...key.publicJwk, use: 'sig' }, expiresAtMs: Date.now() + 24 * 3600_000 })
+  const keyUrl = `http://${IDENTITY}:${keyhost.port}/.well-known/domainpop/keys/${key.kid}`
+
+  let port = Number(values.port)
+  const probe = http.createServer()
+  try { await listen(probe, port) } catch { port = 0 } finally { probe.close() }
+  const origin = () => `http://127.0.0.1:${port}`
+  await writeFile(join(dir, 'acl.yaml'), [
+    'version: 1',
+    'rules:',
+    '  - path: /healthz',
+    '    public: true',
+    '  - id: hello',
+    '    path: /hello/**',
+    `    read: [${IDENTITY}]`,
+    `    write: [${IDENTITY}]`,
+    '  - id: admin',
+    '    path: /admin/**',
+    '    read: [admin.test]',
+    '',
+  ].join('\n'))
+  const writeConfig = (p: number) => writeFile(join(dir, 'gateway.yaml'), [
+    `listen: 127.0.0.1:${p}`,
+    `publicOrigin: http://127.0.0.1:${p}`,
+    `upstream: http://127.0.0.1:${upstream.port}`,
+    'acl: ./acl.yaml',
+    'admin:',
+    '  listen: 127.0.0.1:0',
+    'keys:',
+    `  allowHttp: [${IDENTITY}]`,
+    '  allowPrivateAddresses: true   # demo only: the key host is on loopback',
+    '  allowPorts: any',
+    `  resolve: { ${IDENTITY}: 127.0.0.1 }`,
+    'log:',
+    '  level: warn',
+    '',
+  ].join('\n'))
+  await writeConfig(port)
+  const log = createLogger('warn')
+  let gw = await startGateway(join(dir, 'gateway.yaml'), { env: {}, log, metrics: createMetrics() })
+  if (port === 0) {
+    // publicOrigin must name the real port: rewrite and restart on it.
+    port = gw.http.port
+    await gw.close()
+    await writeConfig(port)
+    gw = await startGateway(join(dir, 'gateway.yaml'), { env: {}, log, metrics: createMetrics() })
+  }
+  const cli = 'node dist/src/cli/main.js'
+  const fetchCmd = (path: string) => `${cli} fetch ${origin()}${path} --identity ${IDENTITY} --key ${privateFile} --key-url ${keyUrl}`
+  process.stdout.write(`
+popgate demo is running (Ctrl-C to stop). Files: ${dir}
+
+  gateway    ${origin()}        (config ${join(dir, 'gateway.yaml')}, dev secrets, in-memory replay store)
+  upstream   http://127.0.0.1:${upstream.port}     (echoes the identity headers it receives)
+  key host   ${keyUrl.replace(`${IDENTITY}:`, `${IDENTITY}(127.0.0.1):`)}
+  admin      http://127.0.0.1:${gw.admin!.port}/metrics
+
+Try:
+  curl -i ${origin()}/healthz                 # public route: 200
+  curl -i ${origin()}/hello/world             # no credentials: 401 with a DomainPoP challenge
+  ${fetchCmd('/hello/world')}
+                                              # alice.test proves its key: 200, upstream sees X-PoP-Identity
+  ${fetchCmd('/admin/users')} -i
+                                              # authenticated, but the ACL says no: 403 forbidden
+  ${cli} acl explain --acl ${join(dir, 'acl.yaml')} --as ${IDENTITY} GET /admin/users
+`)
+  return -1
+}

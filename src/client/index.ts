@@ -1,0 +1,5 @@
+// popgate/client: what an identity domain's services use to call a gateway.
+export { createDomainPopFetch, nonceFromResponse, domainPopChallenge, type DomainPopFetch, type DomainPopFetchOptions } from './fetch.js'
+export { signDomainPopProof, type ProofInput } from './proof.js'
+export { generateClientKey, loadClientKey, saveClientKey, clientKeyFrom, publicJwkOf, type ClientKey, type ClientAlgorithm } from './keys.js'
+export { parseChallenges, type Challenge } from '../http/auth-header.js'

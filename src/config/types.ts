@@ -1,0 +1,87 @@
+// The validated, normalized, frozen gateway configuration. Everything here has
+// been checked once by src/config/load.ts; nothing downstream re-checks shape.
+// Durations are milliseconds (`…Ms`), sizes are bytes (`…Bytes`), file paths
+// are absolute (relative ones in YAML are resolved against the config file).
+
+export interface HostPort { readonly host: string; readonly port: number }
+
+export const PROOF_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'Ed25519', 'PS256'] as const
+export type ProofAlgorithm = typeof PROOF_ALGORITHMS[number]
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+
+export interface Config {
+  /** Absolute path of the file this came from (or a pseudo-name like `<demo>`). */
+  readonly file: string
+  readonly listen: HostPort
+  readonly tls: { readonly listen: HostPort; readonly certFile: string; readonly keyFile: string } | undefined
+  /** Scheme + host [+ port], no path, no trailing slash (URL.origin form). Proofs name it in `aud`/`htu`. */
+  readonly publicOrigin: string
+  /** http(s) origin of the protected backend; a path prefix is allowed and prepended. */
+  readonly upstream: URL
+  readonly aclFile: string
+  readonly admin: { readonly listen: HostPort } | undefined
+  readonly secretsFile: string | undefined
+  readonly replay: {
+    readonly store: 'memory' | 'redis'
+    readonly url: string | undefined
+    /** memory store only: entries kept before refusing new ones (fail closed). */
+    readonly maxEntries: number
+  }
+  readonly nonce: { readonly ttlMs: number }
+  readonly proof: {
+    readonly maxAgeMs: number
+    readonly clockSkewMs: number
+    readonly algorithms: readonly ProofAlgorithm[]
+    readonly maxBytes: number
+  }
+  readonly keys: {
+    readonly pathPrefix: string
+    readonly allowHttp: readonly string[]
+    readonly allowPrivateAddresses: boolean
+    /** 'any' or the list of ports key URLs may name. */
+    readonly allowPorts: readonly number[] | 'any'
+    /** host → IP literal, like curl --resolve. */
+    readonly resolve: Readonly<Record<string, string>>
+    readonly caFile: string | undefined
+    readonly timeoutMs: number
+    readonly maxBytes: number
+    readonly cacheMinTtlMs: number
+    readonly cacheMaxTtlMs: number
+    readonly negativeTtlMs: number
+    readonly refetchCooldownMs: number
+    readonly cacheMaxEntries: number
+    readonly maxInFlightPerDomain: number
+    readonly maxInFlight: number
+  }
+  readonly dpop: { readonly enabled: boolean }
+  readonly sessions: {
+    readonly tickets: { readonly enabled: boolean; readonly ttlMs: number }
+    readonly cookie: { readonly enabled: boolean; readonly name: string; readonly ttlMs: number }
+  }
+  readonly identityHeaders: {
+    /** As configured, e.g. `X-PoP-`. */
+    readonly prefix: string
+    readonly assertion: boolean
+    /** Forward the client's Authorization header upstream (default false). */
+    readonly forwardAuthorization: boolean
+  }
+  readonly cors: { readonly origins: readonly string[] }
+  readonly log: { readonly level: LogLevel; readonly access: boolean }
+  /** Peers whose X-Forwarded-* headers are believed: IP literals or CIDRs. Empty by default. */
+  readonly trustedProxies: readonly string[]
+  readonly timeouts: {
+    readonly upstreamConnectMs: number
+    readonly upstreamHeadersMs: number
+    readonly upstreamBodyMs: number
+    /** Node's server.headersTimeout: slowloris guard. */
+    readonly clientHeadersMs: number
+    /** Node's server.requestTimeout: whole request body from the client. */
+    readonly clientRequestMs: number
+    readonly keepAliveMs: number
+  }
+  readonly limits: {
+    readonly maxHeaderBytes: number
+    readonly upstreamConnections: number
+  }
+}

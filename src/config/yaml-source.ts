@@ -1,0 +1,94 @@
+// Raw YAML is touched here and nowhere else. `readYaml` turns text into a
+// small tree of nodes that remember where they came from, so every validator
+// can report `file:line:col: key.path: what is wrong` (STYLE.md habit 2).
+
+import { LineCounter, parseDocument, isMap, isSeq, isScalar, isAlias, isPair, type Node, type Document } from 'yaml'
+
+export interface Pos { readonly line: number; readonly col: number }
+
+export type YNode =
+  | { readonly kind: 'map'; readonly pos: Pos; readonly entries: readonly YEntry[] }
+  | { readonly kind: 'seq'; readonly pos: Pos; readonly items: readonly YNode[] }
+  | { readonly kind: 'scalar'; readonly pos: Pos; readonly value: unknown }
+
+export interface YEntry { readonly key: string; readonly keyPos: Pos; readonly value: YNode }
+
+export interface Problem { readonly file: string; readonly line: number; readonly col: number; readonly path: string; readonly message: string }
+
+export const formatProblem = (p: Problem): string => `${p.file}:${p.line}:${p.col}: ${p.path || '(root)'}: ${p.message}`
+
+/** Collects problems for one file; validators call `at(node, path, message)`. */
+export class Problems {
+  readonly list: Problem[] = []
+  constructor(readonly file: string) {}
+  at(pos: Pos, path: string, message: string): void {
+    this.list.push({ file: this.file, line: pos.line, col: pos.col, path, message })
+  }
+  get ok(): boolean { return this.list.length === 0 }
+}
+
+export interface YamlResult { readonly root: YNode | undefined; readonly problems: Problems }
+
+const MAX_ALIAS_COUNT = 100 // billion-laughs guard
+
+export function readYaml(text: string, file: string): YamlResult {
+  const problems = new Problems(file)
+  const lineCounter = new LineCounter()
+  let doc: Document.Parsed
+  try {
+    doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false })
+  } catch (err) {
+    problems.at({ line: 1, col: 1 }, '', `cannot parse YAML: ${(err as Error).message}`)
+    return { root: undefined, problems }
+  }
+  const posOf = (offset: number | undefined): Pos => {
+    const p = lineCounter.linePos(offset ?? 0)
+    return { line: p.line, col: p.col }
+  }
+  for (const e of doc.errors) problems.at(posOf(e.pos[0]), '', e.message.split('\n')[0]!)
+  if (!problems.ok) return { root: undefined, problems }
+
+  let aliasDepth = 0
+  const convert = (node: unknown, fallback: Pos): YNode => {
+    if (node == null) return { kind: 'scalar', pos: fallback, value: null }
+    if (isAlias(node)) {
+      if (++aliasDepth > MAX_ALIAS_COUNT) throw new Error('too many aliases')
+      const target = node.resolve(doc)
+      return convert(target, posOf(node.range?.[0]))
+    }
+    const n = node as Node
+    const pos = posOf(n.range?.[0])
+    if (isMap(n)) {
+      const entries: YEntry[] = []
+      for (const item of n.items) {
+        if (!isPair(item)) continue
+        const k = item.key
+        const keyPos = k && typeof k === 'object' && 'range' in k ? posOf((k as Node).range?.[0]) : pos
+        const keyValue = isScalar(k) ? k.value : k
+        if (typeof keyValue !== 'string' && typeof keyValue !== 'number') {
+          problems.at(keyPos, '', 'keys must be plain strings')
+          continue
+        }
+        entries.push({ key: String(keyValue), keyPos, value: convert(item.value, keyPos) })
+      }
+      return { kind: 'map', pos, entries }
+    }
+    if (isSeq(n)) return { kind: 'seq', pos, items: n.items.map((i) => convert(i, pos)) }
+    if (isScalar(n)) return { kind: 'scalar', pos, value: n.value }
+    return { kind: 'scalar', pos, value: null }
+  }
+  try {
+    const root = doc.contents == null ? undefined : convert(doc.contents, { line: 1, col: 1 })
+    return { root, problems }
+  } catch (err) {
+    problems.at({ line: 1, col: 1 }, '', (err as Error).message)
+    return { root: undefined, problems }
+  }
+}
+
+/** Joins a key path the way problems print it: `keys.resolve["alice.test"]`, `rules[3].read`. */
+export function joinPath(base: string, key: string | number): string {
+  if (typeof key === 'number') return `${base}[${key}]`
+  if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(key)) return base ? `${base}.${key}` : key
+  return `${base}[${JSON.stringify(key)}]`
+}

@@ -1,0 +1,100 @@
+// One error type for the whole gateway, and one registry of its codes.
+// Stages throw `GatewayError(code)`; only src/http/respond.ts turns one into a
+// response (status, WWW-Authenticate error, problem+json). PROTOCOL.md §6.
+
+/** RFC 6750 §3.1 / RFC 9449 §7.1 `error` values a challenge may carry. */
+export type AuthError = 'invalid_request' | 'use_nonce' | 'invalid_proof' | 'invalid_token' | 'insufficient_scope'
+
+export interface ErrorSpec {
+  readonly status: number
+  /** `error=` param on the DomainPoP challenge; undefined → no error param (or no challenge). */
+  readonly authError?: AuthError
+  readonly title: string
+}
+
+const spec = (status: number, title: string, authError?: AuthError): ErrorSpec => ({ status, title, authError })
+
+/**
+ * Every code a client can see. docs/errors.md lists the same table and a test
+ * (test/unit/errors.test.ts) checks that the two agree.
+ */
+export const ERRORS = {
+  // 400: the request itself is not something we can reason about
+  bad_request: spec(400, 'Bad Request'),
+  headers_too_large: spec(431, 'Request Header Fields Too Large'),
+  request_timeout: spec(408, 'Request Timeout'),
+  path_rejected: spec(400, 'Bad Request'),
+  malformed_proof: spec(400, 'Bad Request', 'invalid_request'),
+  multiple_credentials: spec(400, 'Bad Request', 'invalid_request'),
+  proof_too_large: spec(400, 'Bad Request', 'invalid_request'),
+  // 401 with a bare challenge
+  credentials_missing: spec(401, 'Unauthorized'),
+  // 401 use_nonce (PROTOCOL.md §2.3 step 4)
+  nonce_missing: spec(401, 'Unauthorized', 'use_nonce'),
+  nonce_stale: spec(401, 'Unauthorized', 'use_nonce'),
+  nonce_invalid: spec(401, 'Unauthorized', 'use_nonce'),
+  // 401 invalid_proof: the proof itself is wrong
+  proof_typ_invalid: spec(401, 'Unauthorized', 'invalid_proof'),
+  proof_alg_unsupported: spec(401, 'Unauthorized', 'invalid_proof'),
+  proof_header_forbidden: spec(401, 'Unauthorized', 'invalid_proof'),
+  proof_jku_invalid: spec(401, 'Unauthorized', 'invalid_proof'),
+  proof_iss_invalid: spec(401, 'Unauthorized', 'invalid_proof'),
+  proof_kid_invalid: spec(401, 'Unauthorized', 'invalid_proof'),
+  proof_claims_invalid: spec(401, 'Unauthorized', 'invalid_proof'),
+  proof_aud_mismatch: spec(401, 'Unauthorized', 'invalid_proof'),
+  proof_htm_mismatch: spec(401, 'Unauthorized', 'invalid_proof'),
+  proof_htu_mismatch: spec(401, 'Unauthorized', 'invalid_proof'),
+  proof_iat_invalid: spec(401, 'Unauthorized', 'invalid_proof'),
+  proof_signature_invalid: spec(401, 'Unauthorized', 'invalid_proof'),
+  proof_replayed: spec(401, 'Unauthorized', 'invalid_proof'),
+  // 401 invalid_proof: the identity's domain did not give us a usable key (§2.4)
+  key_fetch_timeout: spec(401, 'Unauthorized', 'invalid_proof'),
+  key_fetch_blocked_address: spec(401, 'Unauthorized', 'invalid_proof'),
+  key_fetch_status: spec(401, 'Unauthorized', 'invalid_proof'),
+  key_fetch_failed: spec(401, 'Unauthorized', 'invalid_proof'),
+  key_fetch_redirect: spec(401, 'Unauthorized', 'invalid_proof'),
+  key_fetch_too_large: spec(401, 'Unauthorized', 'invalid_proof'),
+  key_fetch_content_type: spec(401, 'Unauthorized', 'invalid_proof'),
+  key_fetch_busy: spec(401, 'Unauthorized', 'invalid_proof'),
+  key_document_invalid: spec(401, 'Unauthorized', 'invalid_proof'),
+  key_not_found: spec(401, 'Unauthorized', 'invalid_proof'),
+  // 403: authenticated, ACL says no (or nothing matches)
+  forbidden: spec(403, 'Forbidden', 'insufficient_scope'),
+  // 429: abuse limits
+  rate_limited: spec(429, 'Too Many Requests'),
+  // 5xx: our side or the upstream's
+  replay_store_unavailable: spec(503, 'Service Unavailable'),
+  upstream_unavailable: spec(502, 'Bad Gateway'),
+  upstream_timeout: spec(504, 'Gateway Timeout'),
+  internal_error: spec(500, 'Internal Server Error'),
+} as const satisfies Record<string, ErrorSpec>
+
+export type ErrorCode = keyof typeof ERRORS
+
+/** RFC 6750 §3: error_description is limited to %x20-21 / %x23-5B / %x5D-7E. */
+export function sanitizeDescription(text: string): string {
+  return text.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '?').slice(0, 200)
+}
+
+export class GatewayError extends Error {
+  readonly code: ErrorCode
+  readonly status: number
+  readonly authError: AuthError | undefined
+  readonly title: string
+  /** Client-safe: never holds a credential; printable ASCII without `"` or `\`. */
+  readonly detail: string
+
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
+    const s = ERRORS[code]
+    const safe = sanitizeDescription(detail ?? s.title)
+    super(safe, options)
+    this.name = 'GatewayError'
+    this.code = code
+    this.status = s.status
+    this.authError = s.authError
+    this.title = s.title
+    this.detail = safe
+  }
+}
+
+export const isGatewayError = (e: unknown): e is GatewayError => e instanceof GatewayError

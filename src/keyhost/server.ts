@@ -1,0 +1,127 @@
+// Reference key host for an identity domain (PROTOCOL.md §2.1, §9):
+//
+//   GET    <prefix>keys/<id>   → {"keys":[jwk]}  application/jwk-set+json, Cache-Control: max-age
+//   POST   <prefix>keys        ← a public JWK, from the domain's own authenticated user → 201 { keyUrl, kid, expiresAt }
+//   DELETE <prefix>keys/<id>   ← authenticated → 204 (revoked)
+//
+// `<id>` is the key's RFC 7638 thumbprint, so the URL names exactly one key.
+// Who may publish is a pluggable check; the reference reads a bearer token
+// from a file. Private members and unsupported key types are refused.
+
+import http from 'node:http'
+import https from 'node:https'
+import { createHash, timingSafeEqual, createPublicKey } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { calculateJwkThumbprint, type JWK } from 'jose'
+import type { KeyStore } from './store.js'
+
+export interface KeyHostOptions {
+  readonly identity: string
+  readonly store: KeyStore
+  /** Decides whether a POST/DELETE comes from the domain's own authenticated user. */
+  readonly authorize: (req: http.IncomingMessage) => boolean | Promise<boolean>
+  readonly pathPrefix?: string
+  /** Public origin used in returned key URLs, e.g. https://alice.example */
+  readonly publicOrigin: string
+  readonly keyTtlMs?: number
+  readonly cacheMaxAgeSec?: number
+  readonly now?: () => number
+}
+
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']
+const MAX_BODY_BYTES = 16 * 1024
+
+/** The reference publish check: `Authorization: Bearer <token>` equal to the token in a file (compared in constant time). */
+export function bearerTokenFromFile(file: string): (req: http.IncomingMessage) => boolean {
+  const expected = createHash('sha256').update(readFileSync(file, 'utf8').trim()).digest()
+  return (req) => {
+    const m = /^Bearer ([^\s]+)$/.exec(req.headers.authorization ?? '')
+    return !!m && timingSafeEqual(createHash('sha256').update(m[1]!).digest(), expected)
+  }
+}
+
+/** Pure: is this a public signing key we are willing to publish? Returns the cleaned JWK or why not. */
+export function checkPublishableJwk(input: unknown): JWK | string {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) return 'body must be a JWK object'
+  const jwk = input as Record<string, unknown>
+  for (const m of PRIVATE_MEMBERS) if (m in jwk) return `private member "${m}" is not allowed: publish the public key only`
+  let members: string[]
+  if (jwk.kty === 'EC' && (jwk.crv === 'P-256' || jwk.crv === 'P-384')) members = ['kty', 'crv', 'x', 'y']
+  else if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') members = ['kty', 'crv', 'x']
+  else if (jwk.kty === 'RSA') members = ['kty', 'n', 'e']
+  else return 'unsupported key type: use EC P-256/P-384, OKP Ed25519 or RSA'
+  const out: Record<string, unknown> = {}
+  for (const m of members) {
+    if (typeof jwk[m] !== 'string') return `member "${m}" is required`
+    out[m] = jwk[m]
+  }
+  try {
+    const k = createPublicKey({ key: out as import('node:crypto').JsonWebKey, format: 'jwk' })
+    if (k.asymmetricKeyType === 'rsa' && (k.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) return 'RSA keys must be at least 2048 bits'
+  } catch {
+    return 'not a valid public key'
+  }
+  if (jwk.use !== undefined && jwk.use !== 'sig') return 'use must be "sig"'
+  if (typeof jwk.alg === 'string') out.alg = jwk.alg
+  out.use = 'sig'
+  return out as JWK
+}
+
+export function createKeyHostHandler(opts: KeyHostOptions): http.RequestListener {
+  const prefix = (opts.pathPrefix ?? '/.well-known/domainpop/') + 'keys'
+  const ttlMs = opts.keyTtlMs ?? 30 * 24 * 3600_000
+  const maxAge = opts.cacheMaxAgeSec ?? 300
+  const now = opts.now ?? Date.now
+  const json = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    const text = JSON.stringify(body)
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers })
+    res.end(text)
+  }
+  return (req, res) => {
+    void (async () => {
+      const path = (req.url ?? '').split('?')[0]!
+      if (req.method === 'GET' && path.startsWith(prefix + '/')) {
+        const k = await opts.store.get(path.slice(prefix.length + 1))
+        if (!k || k.expiresAtMs <= now()) return json(res, 404, { error: 'not_found' })
+        const remainingSec = Math.max(0, Math.floor((k.expiresAtMs - now()) / 1000))
+        const text = JSON.stringify({ keys: [k.jwk] })
+        res.writeHead(200, { 'content-type': 'application/jwk-set+json', 'cache-control': `max-age=${Math.min(maxAge, remainingSec)}`, 'content-length': Buffer.byteLength(text) })
+        return res.end(text)
+      }
+      if ((req.method === 'POST' && path === prefix) || (req.method === 'DELETE' && path.startsWith(prefix + '/'))) {
+        if (!(await opts.authorize(req))) return json(res, 401, { error: 'unauthorized' }, { 'www-authenticate': 'Bearer' })
+        if (req.method === 'DELETE') {
+          return (await opts.store.delete(path.slice(prefix.length + 1))) ? (res.writeHead(204), res.end()) : json(res, 404, { error: 'not_found' })
+        }
+        let body: unknown
+        try { body = JSON.parse(await readBody(req)) } catch (err) { return json(res, 400, { error: 'invalid_request', error_description: (err as Error).message === 'too large' ? 'body too large' : 'body must be JSON' }) }
+        const jwk = checkPublishableJwk(body)
+        if (typeof jwk === 'string') return json(res, 400, { error: 'invalid_key', error_description: jwk })
+        const id = await calculateJwkThumbprint(jwk, 'sha256')
+        const expiresAtMs = now() + ttlMs
+        await opts.store.put({ id, jwk, expiresAtMs })
+        return json(res, 201, { keyUrl: `${opts.publicOrigin}${prefix}/${id}`, kid: id, expiresAt: new Date(expiresAtMs).toISOString() })
+      }
+      json(res, 404, { error: 'not_found' })
+    })().catch(() => { if (!res.headersSent) json(res, 500, { error: 'server_error' }); else res.destroy() })
+  }
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (c: Buffer) => {
+      size += c.length
+      if (size > MAX_BODY_BYTES) { reject(new Error('too large')); req.destroy(); return }
+      chunks.push(c)
+    })
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.on('error', reject)
+  })
+}
+
+export function createKeyHostServer(opts: KeyHostOptions, tls?: { cert: Buffer; key: Buffer }): http.Server {
+  const handler = createKeyHostHandler(opts)
+  return tls ? https.createServer({ cert: tls.cert, key: tls.key }, handler) : http.createServer(handler)
+}

@@ -1,0 +1,44 @@
+// What a key host's response head must look like before we read its body
+// (PROTOCOL.md §2.4). Pure; used by the fetcher before reading the body and
+// again by the cache for injected fetchers, so both paths obey one policy.
+
+import { GatewayError } from '../errors.js'
+import type { ResponseHeaders } from './types.js'
+
+/** RFC 7517 §8.5.1 registers application/jwk-set+json; plain JSON is common in the wild. */
+const MEDIA_TYPES = new Set(['application/jwk-set+json', 'application/json'])
+
+/** Throws the §2.4 error for a response head that is not a usable key document. */
+export function checkResponseHead(status: number, headers: ResponseHeaders, maxBytes: number): void {
+  // No redirects: a redirect would let the document live off the identity's
+  // host or outside the path prefix (PROTOCOL.md §2.4).
+  if (status >= 300 && status < 400) throw new GatewayError('key_fetch_redirect', `key host answered ${status}; redirects are not followed`)
+  if (status !== 200) throw new GatewayError('key_fetch_status', `key host answered ${status}, expected 200`)
+
+  const length = single(headers['content-length'])
+  if (length !== undefined) {
+    if (!/^[0-9]{1,15}$/.test(length)) throw new GatewayError('key_fetch_failed', 'key host sent an invalid Content-Length')
+    if (Number(length) > maxBytes) throw new GatewayError('key_fetch_too_large', `key document is larger than ${maxBytes} bytes`)
+  }
+
+  const type = headers['content-type']
+  if (typeof type !== 'string') throw new GatewayError('key_fetch_content_type', 'key document must have one Content-Type: application/jwk-set+json or application/json')
+  const media = type.split(';', 1)[0]!.trim().toLowerCase()
+  if (!MEDIA_TYPES.has(media)) throw new GatewayError('key_fetch_content_type', 'key document Content-Type must be application/jwk-set+json or application/json')
+
+  // We send no Accept-Encoding, so anything but identity is a misbehaving host.
+  const encoding = single(headers['content-encoding'])
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    throw new GatewayError('key_fetch_content_type', 'key document must not be content-encoded')
+  }
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  if (Array.isArray(value)) {
+    // Repeated identical values are harmless (RFC 9110 §8.6 allows it for Content-Length); differing ones are not.
+    if (value.length === 0) return undefined
+    if (value.some((v) => v !== value[0])) return '!' // forces the caller's format check to fail
+    return value[0]
+  }
+  return value
+}

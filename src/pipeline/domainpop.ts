@@ -1,0 +1,47 @@
+// Stage: authenticate a DomainPoP proof (PROTOCOL.md §2.3), in the order the
+// protocol fixes. Authorization (step 5) runs before the key is fetched, so a
+// stranger cannot make the gateway fetch anything by sending proofs.
+
+import { GatewayError } from '../errors.js'
+import { authorize, type Rule, type Decision } from '../acl/index.js'
+import { readDomainPopProof, type DomainPopProof } from '../proofs/domainpop.js'
+import { verifySignature, keyFitsAlgorithm } from '../proofs/signature.js'
+import type { GatewayState } from './state.js'
+
+export interface Authenticated {
+  readonly proof: DomainPopProof
+  readonly decision: Decision & { allow: true }
+  readonly thumbprint: string
+}
+
+export async function authenticateDomainPop(state: GatewayState, token: string, method: string, path: string, rule: Rule | undefined): Promise<Authenticated> {
+  // Steps 1–4: shape, header, static claims, nonce. No I/O.
+  const proof = readDomainPopProof(token, { method, path, nowMs: state.now() }, state.proofDeps)
+
+  // Step 5: authorize before fetching.
+  const decision = authorize(state.acl, rule, proof.identity, method)
+  if (!decision.allow) throw new ForbiddenError(decision)
+
+  // Step 6: the key, from cache or from the identity's own domain (§2.4).
+  const key = await state.keys.getKey(proof.keyUrl, proof.identity, proof.kid)
+
+  // Step 7: signature, with the key's type checked against alg (RFC 8725 §3.1).
+  if (!keyFitsAlgorithm(key.keyObject, proof.alg)) throw new GatewayError('proof_signature_invalid', 'the key does not fit alg')
+  if (!(await verifySignature(proof.alg, key.keyObject, proof.signingInput, proof.signature))) {
+    throw new GatewayError('proof_signature_invalid', 'signature does not verify')
+  }
+
+  // Step 8: jti single use, keyed by identity (RFC 9449 §11.1).
+  if (!(await state.replay.firstUse(`dp\n${proof.identity}\n${proof.jti}`, state.replayTtlMs))) {
+    state.metrics.inc('popgate_replays_total')
+    throw new GatewayError('proof_replayed', 'this proof was already used')
+  }
+  return { proof, decision, thumbprint: key.kid }
+}
+
+/** A 403 that remembers which decision caused it, for the access log. */
+export class ForbiddenError extends GatewayError {
+  constructor(readonly decision: Decision) {
+    super('forbidden', 'the ACL does not allow this identity here')
+  }
+}

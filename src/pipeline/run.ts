@@ -1,0 +1,64 @@
+// Where a request goes, top to bottom. Each step is one stage module; the
+// order is the contract (PROTOCOL.md §2.3, §7):
+//
+//   1. capture the state   — a reload mid-request changes nothing for it
+//   2. parse the target    — once; the ACL and the upstream see the same path
+//   3. match the ACL rule  — public rules skip authentication
+//   4. find credentials    — none → 401 challenge; several → 400
+//   5. authenticate        — proof checks, authorize *before* any key fetch,
+//                            key, signature, replay
+//   6. forward             — identity headers stripped, then set; streamed
+//
+// Errors from any step are GatewayErrors and become responses in exactly one
+// place (http/respond.ts). One access-log line per request (pipeline/access-log.ts).
+
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { parseTarget } from '../http/target.js'
+import { sendProblem, toGatewayError, NONCE_HEADER } from '../http/respond.js'
+import { GatewayError } from '../errors.js'
+import { matchRule } from '../acl/index.js'
+import { extractCredentials } from './credentials.js'
+import { authenticateDomainPop, ForbiddenError } from './domainpop.js'
+import { upstreamHeaders } from '../proxy/headers.js'
+import { forward } from '../proxy/forward.js'
+import { createExchange, logExchange, type Exchange } from './exchange.js'
+import type { StateHolder } from './state.js'
+
+export async function handleRequest(holder: StateHolder, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const state = holder.current // 1
+  const ex = createExchange(req)
+  res.once('close', () => logExchange(state, ex, res))
+  try {
+    const target = parseTarget(req.url ?? '') // 2
+    ex.path = target.path
+    const method = req.method!
+    const rule = matchRule(state.acl, method, target.path) // 3
+    ex.ruleId = rule?.id
+    if (rule?.public) {
+      ex.decision = 'public'
+      const result = await forward(req, res, state.upstream, target.forward, upstreamHeaders(req, state.headers, undefined))
+      ex.upstreamStatus = result.upstreamStatus
+      return
+    }
+
+    const credentials = extractCredentials(req, state.config.proof.maxBytes) // 4
+    if (!credentials) throw new GatewayError('credentials_missing', 'credentials are required')
+
+    const auth = await authenticateDomainPop(state, credentials.token, method, target.path, rule) // 5
+    ex.identity = auth.proof.identity
+    ex.decision = 'allow'
+    const extra = auth.proof.nonceRefresh ? [NONCE_HEADER, state.nonces.issue(state.now())] : []
+    const headers = upstreamHeaders(req, state.headers, { identity: auth.proof.identity, method: 'domainpop', thumbprint: auth.thumbprint })
+    const result = await forward(req, res, state.upstream, target.forward, headers, extra) // 6
+    ex.upstreamStatus = result.upstreamStatus
+  } catch (err) {
+    const gerr = toGatewayError(err)
+    ex.code = gerr.code
+    ex.decision = err instanceof ForbiddenError ? 'deny' : 'error'
+    if (gerr.code === 'internal_error') state.log.error({ err }, 'unexpected error')
+    if (gerr.code === 'upstream_unavailable' || gerr.code === 'upstream_timeout') state.metrics.inc('popgate_upstream_errors_total', { code: gerr.code })
+    sendProblem(res, gerr, state.challenger)
+  }
+}
+
+export type { Exchange }

@@ -1,0 +1,37 @@
+// Everything a request needs, built from one validated config and swapped as
+// one reference on reload (STYLE.md habit 3). Requests capture the state they
+// began with, so a reload never changes a request mid-flight.
+
+import type { Config } from '../config/types.js'
+import type { Acl } from '../acl/index.js'
+import type { Secrets } from '../secrets/types.js'
+import type { NonceIssuer } from '../secrets/nonce.js'
+import type { Challenger } from '../http/respond.js'
+import type { KeyCache } from '../keys/index.js'
+import type { ReplayStore } from '../replay/types.js'
+import type { Upstream } from '../proxy/forward.js'
+import type { HeaderPlan } from '../proxy/headers.js'
+import type { ProofDeps } from '../proofs/domainpop.js'
+import type { Logger } from '../log.js'
+import type { Metrics } from '../admin/metrics.js'
+
+export interface GatewayState {
+  readonly config: Config
+  readonly acl: Acl
+  readonly secrets: Secrets
+  readonly nonces: NonceIssuer
+  readonly challenger: Challenger
+  readonly keys: KeyCache
+  readonly replay: ReplayStore
+  readonly upstream: Upstream
+  readonly headers: HeaderPlan
+  readonly proofDeps: ProofDeps
+  /** Replay TTL: the whole iat acceptance window (PROTOCOL.md §2.3 step 8). */
+  readonly replayTtlMs: number
+  readonly log: Logger
+  readonly metrics: Metrics
+  readonly now: () => number
+}
+
+/** The one mutable reference: `current` is read once at the start of each request. */
+export interface StateHolder { current: GatewayState }

@@ -1,0 +1,113 @@
+// Plain-HTTP forwarding on undici's Pool, the faster of the two tools on this
+// machine (bench/: undici Pool vs http-proxy-3). Uses the low-level
+// `dispatch` API so bodies stream both ways with backpressure and no
+// buffering, and no per-request object copies beyond the header list.
+// WebSocket upgrades go through http-proxy-3 instead (src/proxy/websocket.ts).
+
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { Pool, type Dispatcher } from 'undici'
+import { GatewayError } from '../errors.js'
+import { HOP_BY_HOP } from './headers.js'
+import type { Config } from '../config/types.js'
+
+export interface Upstream {
+  readonly origin: string
+  /** Path prefix of the upstream URL without trailing slash ('' when none). */
+  readonly basePath: string
+  readonly pool: Pool
+}
+
+export function createUpstream(cfg: Pick<Config, 'upstream' | 'timeouts' | 'limits'>): Upstream {
+  const u = cfg.upstream
+  const pool = new Pool(u.origin, {
+    connections: cfg.limits.upstreamConnections,
+    pipelining: 1,
+    connectTimeout: cfg.timeouts.upstreamConnectMs,
+    headersTimeout: cfg.timeouts.upstreamHeadersMs,
+    bodyTimeout: cfg.timeouts.upstreamBodyMs,
+    keepAliveTimeout: 4_000,
+  })
+  return { origin: u.origin, basePath: u.pathname === '/' ? '' : u.pathname.replace(/\/$/, ''), pool }
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
+
+export function upstreamError(err: Error & { code?: string }): GatewayError {
+  if (err.code && TIMEOUT_CODES.has(err.code)) return new GatewayError('upstream_timeout', 'the upstream did not answer in time', { cause: err })
+  return new GatewayError('upstream_unavailable', 'the upstream could not be reached', { cause: err })
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const cl = req.headers['content-length']
+  return req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0')
+}
+
+/** Copies the upstream response head onto `res`, minus hop-by-hop fields. */
+function writeHead(res: ServerResponse, status: number, headers: Record<string, string | string[] | undefined>, extra: readonly string[]): void {
+  const conn = headers.connection
+  const connTokens = conn ? new Set(String(conn).toLowerCase().split(',').map((t) => t.trim())) : undefined
+  for (const name in headers) {
+    if (HOP_BY_HOP.has(name) || connTokens?.has(name)) continue
+    const v = headers[name]
+    if (v !== undefined) res.setHeader(name, v)
+  }
+  for (let i = 0; i < extra.length; i += 2) res.setHeader(extra[i]!, extra[i + 1]!)
+  res.writeHead(status)
+}
+
+export interface ForwardResult { readonly upstreamStatus: number | undefined }
+
+/**
+ * Streams `req` to the upstream and the answer back to `res`. Resolves when
+ * the exchange is over (finished, failed or aborted by the client); rejects
+ * with a GatewayError only while nothing has been sent to the client yet.
+ * `extraResponseHeaders` is a flat [name, value, …] list (e.g. a fresh nonce).
+ */
+export function forward(req: IncomingMessage, res: ServerResponse, upstream: Upstream, path: string, headers: string[], extraResponseHeaders: readonly string[] = []): Promise<ForwardResult> {
+  return new Promise((resolve, reject) => {
+    let controller: Dispatcher.DispatchController | undefined
+    let status: number | undefined
+    let settled = false
+    const done = (err?: GatewayError) => {
+      if (settled) return
+      settled = true
+      res.off('close', onClientClose)
+      if (err && !res.headersSent) reject(err)
+      else {
+        if (err) res.destroy(err)
+        resolve({ upstreamStatus: status })
+      }
+    }
+    // Client went away before we finished: abort the upstream exchange.
+    const onClientClose = () => {
+      if (!res.writableFinished) controller?.abort(new Error('client closed the connection'))
+    }
+    res.on('close', onClientClose)
+
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(c) { controller = c },
+      onResponseStart(c, statusCode, responseHeaders) {
+        if (statusCode < 200) return // 1xx: let Node handle its own
+        status = statusCode
+        writeHead(res, statusCode, responseHeaders as Record<string, string | string[] | undefined>, extraResponseHeaders)
+        res.on('drain', () => c.resume())
+      },
+      onResponseData(c, chunk) {
+        if (!res.write(chunk)) c.pause()
+      },
+      onResponseEnd() {
+        res.end()
+        done()
+      },
+      onResponseError(_c, err) {
+        done(res.destroyed && status === undefined ? undefined : upstreamError(err as Error & { code?: string }))
+      },
+    }
+    const body = hasBody(req) ? req : null
+    try {
+      upstream.pool.dispatch({ origin: upstream.origin, method: req.method as Dispatcher.HttpMethod, path: upstream.basePath + path, headers, body }, handler)
+    } catch (err) {
+      done(upstreamError(err as Error))
+    }
+  })
+}

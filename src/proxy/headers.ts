@@ -1,0 +1,99 @@
+// Which request headers reach the upstream (PROTOCOL.md §7). Compiled once per
+// config into a HeaderPlan; applied per request to req.rawHeaders.
+//
+// Order matters (oauth2-proxy's lesson): client-sent identity headers are
+// removed *before* the gateway adds its own.
+
+import { BlockList, isIP } from 'node:net'
+import type { IncomingMessage } from 'node:http'
+import type { Config } from '../config/types.js'
+
+/** RFC 9110 §7.6.1 hop-by-hop fields, plus legacy ones proxies also drop. */
+export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate'])
+
+export interface IdentityHeaders {
+  readonly identity: string
+  readonly method: 'domainpop' | 'dpop' | 'session' | 'cookie'
+  readonly thumbprint: string
+  readonly channelBound?: boolean
+}
+
+export interface HeaderPlan {
+  /** Lowercased prefix with `_` treated as `-`, e.g. `x-pop-`. */
+  readonly prefixKey: string
+  readonly names: { readonly identity: string; readonly method: string; readonly thumbprint: string; readonly channelBound: string }
+  /** Lowercased names never forwarded (credentials). */
+  readonly drop: ReadonlySet<string>
+  readonly trusted: BlockList | undefined
+}
+
+export function compileHeaderPlan(cfg: Pick<Config, 'identityHeaders' | 'trustedProxies'>): HeaderPlan {
+  const prefix = cfg.identityHeaders.prefix
+  const drop = new Set(['dpop', 'domainpop-proof'])
+  if (!cfg.identityHeaders.forwardAuthorization) drop.add('authorization')
+  let trusted: BlockList | undefined
+  if (cfg.trustedProxies.length > 0) {
+    trusted = new BlockList()
+    for (const entry of cfg.trustedProxies) {
+      const [addr, bits] = entry.split('/')
+      const family = isIP(addr!) === 6 ? 'ipv6' : 'ipv4'
+      if (bits === undefined) trusted.addAddress(addr!, family)
+      else trusted.addSubnet(addr!, Number(bits), family)
+    }
+  }
+  return {
+    prefixKey: headerKey(prefix),
+    names: { identity: prefix + 'Identity', method: prefix + 'Auth-Method', thumbprint: prefix + 'Key-Thumbprint', channelBound: prefix + 'Channel-Bound' },
+    drop,
+    trusted,
+  }
+}
+
+/** Case-insensitive, `_` as `-`: how identity-prefix matching sees a header name. */
+export const headerKey = (name: string): string => name.toLowerCase().replaceAll('_', '-')
+
+export function isTrustedPeer(plan: HeaderPlan, address: string | undefined): boolean {
+  if (!plan.trusted || !address) return false
+  const v6 = address.includes(':')
+  if (v6 && address.startsWith('::ffff:') && isIP(address.slice(7)) === 4) return plan.trusted.check(address.slice(7), 'ipv4')
+  return plan.trusted.check(address, v6 ? 'ipv6' : 'ipv4')
+}
+
+/**
+ * Builds the flat [name, value, …] list sent upstream. Drops hop-by-hop
+ * fields (and those named in Connection), every header under the identity
+ * prefix, credentials, and untrusted X-Forwarded-*; then appends
+ * X-Forwarded-For/Proto/Host and, when authenticated, the identity headers.
+ */
+export function upstreamHeaders(req: IncomingMessage, plan: HeaderPlan, identity: IdentityHeaders | undefined, opts: { upgrade?: boolean } = {}): string[] {
+  const raw = req.rawHeaders
+  const trustedPeer = isTrustedPeer(plan, req.socket.remoteAddress)
+  let connectionTokens: Set<string> | undefined
+  const conn = req.headers.connection
+  if (conn) connectionTokens = new Set(conn.toLowerCase().split(',').map((t) => t.trim()))
+
+  const out: string[] = []
+  let xff: string | undefined, xfp: string | undefined, xfh: string | undefined
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!
+    const lower = name.toLowerCase()
+    if (HOP_BY_HOP.has(lower) || connectionTokens?.has(lower)) continue
+    if (plan.drop.has(lower)) continue
+    if (lower.length >= plan.prefixKey.length && headerKey(lower.slice(0, plan.prefixKey.length)) === plan.prefixKey) continue
+    if (lower === 'x-forwarded-for') { if (trustedPeer) xff = xff ? `${xff}, ${raw[i + 1]}` : raw[i + 1]; continue }
+    if (lower === 'x-forwarded-proto') { if (trustedPeer) xfp ??= raw[i + 1]; continue }
+    if (lower === 'x-forwarded-host') { if (trustedPeer) xfh ??= raw[i + 1]; continue }
+    out.push(name, raw[i + 1]!)
+  }
+  if (opts.upgrade) out.push('Connection', 'Upgrade', 'Upgrade', req.headers.upgrade ?? 'websocket')
+  const peer = req.socket.remoteAddress ?? ''
+  out.push('X-Forwarded-For', xff ? `${xff}, ${peer}` : peer)
+  out.push('X-Forwarded-Proto', xfp ?? ((req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'))
+  const host = xfh ?? req.headers.host
+  if (host) out.push('X-Forwarded-Host', host)
+  if (identity) {
+    out.push(plan.names.identity, identity.identity, plan.names.method, identity.method, plan.names.thumbprint, identity.thumbprint)
+    if (identity.channelBound) out.push(plan.names.channelBound, 'true')
+  }
+  return out
+}

@@ -1,0 +1,105 @@
+// Secrets come from `secrets.file` (YAML) or the POPGATE_NONCE_SECRETS /
+// POPGATE_TICKET_SECRETS / POPGATE_COOKIE_SECRETS env vars ("id:base64url,id2:…").
+// When nothing is configured, dev secrets are generated in memory: every
+// replica then has its own and they will not accept each other's nonces.
+//
+// secrets.yaml:
+//   nonce:   [{ id: n2, secret: <base64url, ≥ 32 bytes> }, { id: n1, secret: … }]
+//   tickets: [...]
+//   cookies: [...]
+
+import { randomBytes } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { readYaml, Problems, joinPath, type Problem, type YNode } from '../config/yaml-source.js'
+import type { NamedSecret, Secrets } from './types.js'
+
+const KINDS = ['nonce', 'tickets', 'cookies'] as const
+type Kind = typeof KINDS[number]
+const ENV_OF: Record<Kind, string> = { nonce: 'POPGATE_NONCE_SECRETS', tickets: 'POPGATE_TICKET_SECRETS', cookies: 'POPGATE_COOKIE_SECRETS' }
+const MIN_SECRET_BYTES = 32
+const KID = /^[A-Za-z0-9_-]{1,16}$/
+
+export function generateDevSecrets(): Secrets {
+  const one = (): NamedSecret[] => [{ id: 'dev', key: randomBytes(32) }]
+  return { nonce: one(), tickets: one(), cookies: one(), generated: true }
+}
+
+function checkSecret(id: unknown, secret: unknown): string | NamedSecret {
+  if (typeof id !== 'string' || !KID.test(id)) return 'id must be 1-16 characters of A-Z a-z 0-9 _ -'
+  if (typeof secret !== 'string' || !/^[A-Za-z0-9_-]+$/.test(secret)) return 'secret must be base64url'
+  const key = Buffer.from(secret, 'base64url')
+  if (key.length < MIN_SECRET_BYTES) return `secret must decode to at least ${MIN_SECRET_BYTES} bytes`
+  return { id, key }
+}
+
+export function parseSecrets(text: string, file: string): { secrets?: Secrets; problems: readonly Problem[] } {
+  const { root, problems } = readYaml(text, file)
+  if (!root) return { problems: problems.list }
+  const out: Record<Kind, NamedSecret[]> = { nonce: [], tickets: [], cookies: [] }
+  if (root.kind !== 'map') {
+    problems.at(root.pos, '', 'must be a mapping of nonce/tickets/cookies lists')
+    return { problems: problems.list }
+  }
+  for (const e of root.entries) {
+    if (!(KINDS as readonly string[]).includes(e.key)) { problems.at(e.keyPos, e.key, `unknown key; expected one of ${KINDS.join(', ')}`); continue }
+    readList(e.value, e.key, out[e.key as Kind], problems)
+  }
+  if (!problems.ok) return { problems: problems.list }
+  if (out.nonce.length === 0) problems.at(root.pos, 'nonce', 'at least one nonce secret is required')
+  if (!problems.ok) return { problems: problems.list }
+  return { secrets: fillMissing(out), problems: [] }
+}
+
+function readList(node: YNode, path: string, into: NamedSecret[], problems: Problems): void {
+  if (node.kind !== 'seq') { problems.at(node.pos, path, 'must be a list of { id, secret }'); return }
+  node.items.forEach((item, i) => {
+    const p = joinPath(path, i)
+    if (item.kind !== 'map') { problems.at(item.pos, p, 'must be { id, secret }'); return }
+    const get = (k: string) => item.entries.find((e) => e.key === k)?.value
+    for (const e of item.entries) if (e.key !== 'id' && e.key !== 'secret') problems.at(e.keyPos, joinPath(p, e.key), 'unknown key')
+    const id = get('id'), secret = get('secret')
+    const r = checkSecret(id?.kind === 'scalar' ? id.value : undefined, secret?.kind === 'scalar' ? secret.value : undefined)
+    if (typeof r === 'string') problems.at(item.pos, p, r)
+    else if (into.some((s) => s.id === r.id)) problems.at(item.pos, p, `duplicate id ${r.id}`)
+    else into.push(r)
+  })
+}
+
+/** Lists left empty get keys derived from nothing shared: a fresh random key (tickets/cookies then only work per replica). */
+function fillMissing(lists: Record<Kind, NamedSecret[]>): Secrets {
+  const orRandom = (l: NamedSecret[]) => (l.length > 0 ? l : [{ id: 'gen', key: randomBytes(32) }])
+  return { nonce: lists.nonce, tickets: orRandom(lists.tickets), cookies: orRandom(lists.cookies), generated: false }
+}
+
+export function secretsFromEnv(env: Readonly<Record<string, string | undefined>>): { secrets?: Secrets; problems: readonly Problem[] } {
+  const problems = new Problems('$env')
+  const lists: Record<Kind, NamedSecret[]> = { nonce: [], tickets: [], cookies: [] }
+  let any = false
+  for (const kind of KINDS) {
+    const v = env[ENV_OF[kind]]
+    if (!v) continue
+    any = true
+    for (const part of v.split(',')) {
+      const [id, secret] = part.split(':')
+      const r = checkSecret(id, secret)
+      if (typeof r === 'string') problems.at({ line: 1, col: 1 }, ENV_OF[kind], r)
+      else lists[kind].push(r)
+    }
+  }
+  if (!any) return { problems: [] }
+  if (lists.nonce.length === 0) problems.at({ line: 1, col: 1 }, ENV_OF.nonce, 'required when any *_SECRETS variable is set')
+  return problems.ok ? { secrets: fillMissing(lists), problems: [] } : { problems: problems.list }
+}
+
+export async function loadSecrets(file: string | undefined, env: Readonly<Record<string, string | undefined>>): Promise<{ secrets?: Secrets; problems: readonly Problem[] }> {
+  if (file) {
+    let text: string
+    try { text = await readFile(file, 'utf8') } catch (err) {
+      return { problems: [{ file, line: 1, col: 1, path: '', message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }] }
+    }
+    return parseSecrets(text, file)
+  }
+  const fromEnv = secretsFromEnv(env)
+  if (fromEnv.secrets || fromEnv.problems.length > 0) return fromEnv
+  return { secrets: generateDevSecrets(), problems: [] }
+}
