@@ -87,7 +87,7 @@ function readRules(verbs: ReadonlyMap<string, readonly string[]>): Reader<RuleSp
 interface ReadRule { readonly spec: RuleSpec; readonly section: Section; readonly explicitId: boolean }
 
 function readRule(ctx: Context, node: YNode, path: string, index: number, verbs: ReadonlyMap<string, readonly string[]>): ReadRule {
-  const s = new Section(ctx, node, path, [...RULE_FIELDS, ...verbs.keys()])
+  const s = new Section(ctx, node, path, [...RULE_FIELDS, ...verbs.keys()], node.pos)
   const id = s.get('id', scalar(ruleId), undefined)
   const pattern = s.required('path', scalar(pathPattern), '/')
   const methods = s.get('methods', listOf(scalar(method), { nonEmpty: true, unique: true }), undefined)

@@ -189,7 +189,8 @@ function checkDistinctListeners(tls: Section, admin: Section, listen: HostPort, 
 /** Pure: validates YAML text. `file` names it in messages; relative paths resolve against dirname(file). */
 export function parseConfig(text: string, file: string, env: Readonly<Record<string, string | undefined>> = {}): ConfigResult {
   const { root, problems } = readYaml(text, file)
-  if (root === undefined) {
+  // `---` alone, or only comments: a document with nothing in it.
+  if (root === undefined || (root.kind === 'scalar' && root.value === null)) {
     if (problems.ok) problems.at({ line: 1, col: 1 }, '', 'the file is empty; publicOrigin, upstream and acl are required')
     return { config: undefined, problems: problems.list }
   }
@@ -212,7 +213,7 @@ export function parseConfig(text: string, file: string, env: Readonly<Record<str
     problems.at(root.pos, '', `must be a map of settings (publicOrigin, upstream, acl, ...); got ${root.kind === 'seq' ? 'a list' : describe(root.value)}`)
   } else {
     const configFile = /^<.*>$/.test(file) ? file : resolvePath(file)
-    config = build(new Section(ctx, root, '', TOP_KEYS), configFile)
+    config = build(new Section(ctx, root, '', TOP_KEYS, { line: 1, col: 1 }), configFile)
   }
   const all = [...sortByPosition(problems.list), ...envProblems.flatMap((p) => p.list)]
   return all.length === 0 && config !== undefined ? { config: deepFreeze(config), problems: [] } : { config: undefined, problems: all }

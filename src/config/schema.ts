@@ -72,10 +72,10 @@ export class Section {
     node: YNode | undefined,
     readonly path: string,
     known: readonly string[],
-    /** The section's key (`tls:`), or the document start for the root. */
-    at: Pos = { line: 1, col: 1 },
+    /** Where "is required" and cross-key problems go: the section's key (`tls:`); by default the node itself. */
+    at?: Pos,
   ) {
-    this.pos = at
+    this.pos = at ?? node?.pos ?? { line: 1, col: 1 }
     this.present = node !== undefined
     if (node === undefined) return
     if (node.kind !== 'map') {
@@ -273,6 +273,7 @@ export const hostPort: Check<HostPort> = (v) => {
   const expected = 'must be "host:port" (e.g. "127.0.0.1:8080", "[::1]:8080")'
   if (typeof v === 'number') return `${expected}, not a bare port`
   if (typeof v !== 'string') return `${expected}; got ${describe(v)}`
+  if (v.includes('/')) return `${expected}, with no scheme or path`
   let host: string
   let port: string
   if (v.startsWith('[')) {

@@ -21,7 +21,7 @@ export function createExchange(req: IncomingMessage): Exchange {
 }
 
 export function logExchange(state: GatewayState, ex: Exchange, res: ServerResponse): void {
-  writeAccess(state, ex, res.statusCode, !res.writableFinished)
+  writeAccess(state, ex, res.statusCode, !res.writableEnded)
 }
 
 export function logUpgrade(state: GatewayState, ex: Exchange, status: number): void {

@@ -27,7 +27,6 @@ import type { StateHolder } from './state.js'
 export async function handleRequest(holder: StateHolder, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const state = holder.current // 1
   const ex = createExchange(req)
-  res.once('close', () => logExchange(state, ex, res))
   try {
     const target = parseTarget(req.url ?? '') // 2
     ex.path = target.path
@@ -58,6 +57,8 @@ export async function handleRequest(holder: StateHolder, req: IncomingMessage, r
     if (gerr.code === 'internal_error') state.log.error({ err }, 'unexpected error')
     if (gerr.code === 'upstream_unavailable' || gerr.code === 'upstream_timeout') state.metrics.inc('popgate_upstream_errors_total', { code: gerr.code })
     sendProblem(res, gerr, state.challenger)
+  } finally {
+    logExchange(state, ex, res)
   }
 }
 

@@ -1,0 +1,14 @@
+// The key subsystem: the gateway's only outbound I/O (PROTOCOL.md §2.1, §2.4).
+//   url-policy      checkKeyUrl: may this jku be fetched for this identity?
+//   address-policy  which IP addresses a fetch may reach
+//   agent           undici Agent + connector that enforces the address policy
+//   fetcher         one fetch: deadline, no redirects, body cap, content type
+//   document        key document → ResolvedKey[]
+//   ttl, lru, cache caching, single-flight, cooldowns, in-flight caps
+
+export { checkKeyUrl, MAX_KEY_URL_CHARS } from './url-policy.js'
+export { addressBlockReason, isBlockedAddress } from './address-policy.js'
+export { createKeyFetcher, type KeyFetcher, type KeyFetcherSeams } from './fetcher.js'
+export { parseKeyDocument, MAX_KEYS_PER_DOCUMENT } from './document.js'
+export { createKeyCache, type KeyCache, type KeyCacheDeps, type KeyCacheStats } from './cache.js'
+export type { KeysConfig, ResolvedKey, FetchedDocument, FetchDocument, ResponseHeaders } from './types.js'
