@@ -107,6 +107,7 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
       deps.metrics.inc('popgate_config_reloads_total', { result: 'ok' })
       next.log.info({ reason }, 'config reloaded')
       void releaseUnused(prev, next)
+      watcher?.refresh()
       return []
     })
     return reloading

@@ -10,7 +10,7 @@
 import { readFile } from 'node:fs/promises'
 import { dirname, resolve as resolvePath } from 'node:path'
 import { PROOF_ALGORITHMS, type Config, type HostPort, type LogLevel } from './types.js'
-import { Problems, readYaml, type Problem, type YNode } from './yaml-source.js'
+import { Problems, readYaml, type Problem } from './yaml-source.js'
 import {
   Section, allowPorts, bool, cookieName, describe, duration, filePath, headerPrefix, hostPort, httpUrl, identity, ipLiteral, ipOrCidr,
   listOf, mapOf, oneOf, origin, pathPrefix, positiveInt, redisUrl, scalar, size, str, upstreamUrl,

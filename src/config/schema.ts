@@ -8,7 +8,7 @@ import { BlockList, isIP } from 'node:net'
 import { resolve as resolvePath } from 'node:path'
 import { identityProblem } from '../identity/domain.js'
 import type { HostPort } from './types.js'
-import { formatDurationMs, parseDurationMs, parseSizeBytes } from './units.js'
+import { parseDurationMs, parseSizeBytes } from './units.js'
 import { joinPath, type Pos, type Problems, type YNode } from './yaml-source.js'
 
 /** Where a value came from: the config file, or one environment variable. */

@@ -7,7 +7,11 @@
 import { watch, type FSWatcher } from 'node:fs'
 import { dirname } from 'node:path'
 
-export interface ConfigWatcher { close(): void }
+export interface ConfigWatcher {
+  /** Re-reads the file list (call after a reload: the ACL may have moved). */
+  refresh(): void
+  close(): void
+}
 
 export function watchConfig(files: () => readonly (string | undefined)[], onChange: () => void, debounceMs = 150): ConfigWatcher {
   let timer: NodeJS.Timeout | undefined
@@ -37,6 +41,7 @@ export function watchConfig(files: () => readonly (string | undefined)[], onChan
   const rearm = setInterval(refresh, 5_000)
   rearm.unref()
   return {
+    refresh,
     close() {
       clearTimeout(timer)
       clearInterval(rearm)

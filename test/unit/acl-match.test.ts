@@ -11,7 +11,7 @@ function aclOf(...rules: (string | [string, string[]])[]): Acl {
     lines.push(`  - id: r${i}`, `    path: ${JSON.stringify(path)}`, '    public: true')
     if (methods) lines.push(`    methods: [${methods.join(', ')}]`)
   })
-  return mustParse(lines.join('\n'))
+  return mustParse(rules.length ? lines.join('\n') : 'version: 1\nrules: []')
 }
 
 const matched = (acl: Acl, path: string, method = 'GET'): string | undefined => matchRule(acl, method, path)?.id
