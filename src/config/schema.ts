@@ -1,6 +1,7 @@
-// The small toolkit load.ts validates with: a `Section` is one YAML mapping
-// whose allowed keys are known; readers turn one node into one typed value or
-// report why not. Nothing here stops at the first problem: a bad value is
+// The vocabulary load.ts (and src/acl/parse.ts) validate with: a `Section` is
+// one YAML mapping whose allowed keys are known; readers turn one node into
+// one typed value or report why not; checks are the value types popgate's
+// files use (durations, sizes, host:port, origins, CIDRs...). Nothing here stops at the first problem: a bad value is
 // reported and replaced by its default so the walk goes on and the operator
 // sees every mistake in one run (STYLE.md, oauth2-proxy habit).
 
@@ -247,8 +248,6 @@ export function refine<T, U>(check: Check<T>, then: (value: T, source: Source) =
 
 /** Node timers hold at most 2^31−1 ms; a longer duration would fire at once. */
 export const MAX_DURATION_MS = 2 ** 31 - 1
-
-// ---------------------------------------------------------------- checks for this file's values
 
 export function duration(opts: { allowZero?: boolean } = {}): Reader<number> {
   return scalar((v) => {

@@ -7,8 +7,9 @@
 // connection (a name that mixes public and private answers is a rebinding
 // attempt, not a host to try around). The socket is then handed exactly the
 // vetted addresses through a fixed `lookup`, so nothing is resolved twice, and
-// once TCP connects `socket.remoteAddress` is checked again, before the TLS
-// handshake: defense in depth against any path that bypassed the lookup.
+// once TCP connects `socket.remoteAddress` is checked again, before the socket
+// is handed to undici (so before any request byte is sent): defense in depth
+// against any path that bypassed the lookup.
 
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
 import { isIP, connect as netConnect, type Socket } from 'node:net'

@@ -26,6 +26,10 @@ export async function authenticateDomainPop(state: GatewayState, token: string, 
   const key = await state.keys.getKey(proof.keyUrl, proof.identity, proof.kid)
 
   // Step 7: signature, with the key's type checked against alg (RFC 8725 §3.1).
+  // RFC 7517 §4.4: a key document that names an alg for the key binds it to that alg.
+  if (key.alg !== undefined && key.alg !== proof.alg && !(isEdDsa(key.alg) && isEdDsa(proof.alg))) {
+    throw new GatewayError('proof_signature_invalid', 'alg differs from the key document')
+  }
   if (!keyFitsAlgorithm(key.keyObject, proof.alg)) throw new GatewayError('proof_signature_invalid', 'the key does not fit alg')
   if (!(await verifySignature(proof.alg, key.keyObject, proof.signingInput, proof.signature))) {
     throw new GatewayError('proof_signature_invalid', 'signature does not verify')
@@ -38,6 +42,8 @@ export async function authenticateDomainPop(state: GatewayState, token: string, 
   }
   return { proof, decision, thumbprint: key.kid }
 }
+
+const isEdDsa = (alg: string) => alg === 'EdDSA' || alg === 'Ed25519'
 
 /** A 403 that remembers which decision caused it, for the access log. */
 export class ForbiddenError extends GatewayError {

@@ -79,7 +79,7 @@ t.test('10,000 rules: the trie picks the same rule as a linear scan', async (t) 
       winners.push(got?.index ?? -1)
       return got === want
     }),
-    { numRuns: 20_000, seed: 7 },
+    { numRuns: 4000, seed: 7 },
   )
   // The test is only as good as the rules it reaches: make sure deep rules win too.
   const deep = winners.filter((i) => i >= 1000).length
