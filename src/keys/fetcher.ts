@@ -52,7 +52,8 @@ export function createKeyFetcher(cfg: KeysConfig, seams?: KeyFetcherSeams): KeyF
       try {
         checkResponseHead(res.statusCode, res.headers, cfg.maxBytes)
       } catch (err) {
-        res.body.destroy()
+        // Drop the connection rather than drain a body we will not use.
+        res.body.on('error', () => {}).destroy()
         throw err
       }
       const chunks: Buffer[] = []

@@ -5,7 +5,7 @@
 
 import t from 'tap'
 import { Socket } from 'node:net'
-import { connect as tlsConnect } from 'node:tls'
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls'
 import { createKeyFetcher, type KeyFetcherSeams } from '../../src/keys/fetcher.js'
 import type { OpenSocketOptions } from '../../src/keys/agent.js'
 import { GatewayError } from '../../src/errors.js'
@@ -66,10 +66,22 @@ t.test('fetches a document over TLS with the resolve map and the extra CA', asyn
 
 t.test('the Node 20 lookup callback form without all:true works too', async (t) => {
   host.route('/.well-known/domainpop/ok', json(DOC))
+  const allSeen: unknown[] = []
   const r = await fetchOutcome(keysConfig(), host.url('alice.test', '/.well-known/domainpop/ok'), {
-    openSocket: (o) => tlsConnect({ host: o.host, port: o.port, servername: o.servername, ca: o.ca ? [...o.ca] : undefined, lookup: o.lookup as never, autoSelectFamily: false }),
+    openSocket: (o) => {
+      const options: ConnectionOptions & { autoSelectFamily: boolean } = {
+        host: o.host,
+        port: o.port,
+        servername: o.servername,
+        ca: o.ca ? [...o.ca] : undefined,
+        autoSelectFamily: false,
+        lookup: ((name: string, opts: { all?: boolean }, cb: never) => { allSeen.push(opts.all); o.lookup(name, opts, cb) }) as never,
+      }
+      return tlsConnect(options)
+    },
   })
   t.equal(r.outcome, 'ok')
+  t.same(allSeen.map(Boolean), [false], 'net asked for a single address, not all: true')
 })
 
 t.test('a key host that never answers hits the total timeout', async (t) => {
