@@ -156,6 +156,8 @@ const method: Check<string> = (v) => {
 }
 
 const domainPattern: Check<DomainPattern> = (v) => {
+  // YAML reads an unquoted `*.partner.example` as an alias to an anchor that does not exist: null.
+  if (v === null) return 'is empty; quote patterns that start with "*" ("*.partner.example", "*"): YAML reads an unquoted * as an alias'
   const p = parseDomainPattern(v)
   return typeof p === 'string' ? p : { value: p }
 }

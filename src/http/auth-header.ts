@@ -73,7 +73,7 @@ function parseField(s: string, out: Challenge[]): void {
   skipCommas()
   while (i < n) {
     const scheme = token()
-    const params: Record<string, string> = {}
+    const params: Record<string, string> = Object.create(null) as Record<string, string>
     let token68: string | undefined
     skipWs()
     const t68 = PARAM_AHEAD.test(s.slice(i)) ? null : TOKEN68_AHEAD.exec(s.slice(i))

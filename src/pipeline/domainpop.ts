@@ -7,11 +7,20 @@ import { authorize, type Rule, type Decision } from '../acl/index.js'
 import { readDomainPopProof, type DomainPopProof } from '../proofs/domainpop.js'
 import { verifySignature, keyFitsAlgorithm } from '../proofs/signature.js'
 import type { GatewayState } from './state.js'
+import type { IncomingMessage } from 'node:http'
+import { extractCredentials } from './credentials.js'
 
 export interface Authenticated {
   readonly proof: DomainPopProof
   readonly decision: Decision & { allow: true }
   readonly thumbprint: string
+}
+
+/** Credentials (stage 4) then proof (stage 5); throws credentials_missing when there are none. */
+export async function authenticate(state: GatewayState, req: IncomingMessage, method: string, path: string, rule: Rule | undefined): Promise<Authenticated> {
+  const credentials = extractCredentials(req, state.config.proof.maxBytes)
+  if (!credentials) throw new GatewayError('credentials_missing', 'credentials are required')
+  return authenticateDomainPop(state, credentials.token, method, path, rule)
 }
 
 export async function authenticateDomainPop(state: GatewayState, token: string, method: string, path: string, rule: Rule | undefined): Promise<Authenticated> {

@@ -3,7 +3,7 @@
 //
 //   1. capture the state   — a reload mid-request changes nothing for it
 //   2. parse the target    — once; the ACL and the upstream see the same path
-//   3. match the ACL rule  — public rules skip authentication
+//   3. admission          — the ACL rule; public rules skip authentication
 //   4. find credentials    — none → 401 challenge; several → 400
 //   5. authenticate        — proof checks, authorize *before* any key fetch,
 //                            key, signature, replay
@@ -15,10 +15,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { parseTarget } from '../http/target.js'
 import { sendProblem, toGatewayError, NONCE_HEADER } from '../http/respond.js'
-import { GatewayError } from '../errors.js'
-import { matchRule } from '../acl/index.js'
-import { extractCredentials } from './credentials.js'
-import { authenticateDomainPop, ForbiddenError } from './domainpop.js'
+import { admit } from './admission.js'
+import { authenticate, ForbiddenError } from './domainpop.js'
 import { upstreamHeaders } from '../proxy/headers.js'
 import { forward } from '../proxy/forward.js'
 import { createExchange, logExchange, type Exchange } from './exchange.js'
@@ -31,19 +29,16 @@ export async function handleRequest(holder: StateHolder, req: IncomingMessage, r
     const target = parseTarget(req.url ?? '') // 2
     ex.path = target.path
     const method = req.method!
-    const rule = matchRule(state.acl, method, target.path) // 3
+    const { rule, public: isPublic } = admit(state, method, target.path) // 3
     ex.ruleId = rule?.id
-    if (rule?.public) {
+    if (isPublic) {
       ex.decision = 'public'
       const result = await forward(req, res, state.upstream, target.forward, upstreamHeaders(req, state.headers, undefined))
       ex.upstreamStatus = result.upstreamStatus
       return
     }
 
-    const credentials = extractCredentials(req, state.config.proof.maxBytes) // 4
-    if (!credentials) throw new GatewayError('credentials_missing', 'credentials are required')
-
-    const auth = await authenticateDomainPop(state, credentials.token, method, target.path, rule) // 5
+    const auth = await authenticate(state, req, method, target.path, rule) // 4, 5
     ex.identity = auth.proof.identity
     ex.decision = 'allow'
     const extra = auth.proof.nonceRefresh ? [NONCE_HEADER, state.nonces.issue(state.now())] : []

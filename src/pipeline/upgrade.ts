@@ -7,9 +7,8 @@ import type { Duplex } from 'node:stream'
 import { parseTarget } from '../http/target.js'
 import { rawProblem, toGatewayError } from '../http/respond.js'
 import { GatewayError } from '../errors.js'
-import { matchRule } from '../acl/index.js'
-import { extractCredentials } from './credentials.js'
-import { authenticateDomainPop, ForbiddenError } from './domainpop.js'
+import { admit } from './admission.js'
+import { authenticate, ForbiddenError } from './domainpop.js'
 import { upstreamHeaders, type IdentityHeaders } from '../proxy/headers.js'
 import { createExchange, logUpgrade } from './exchange.js'
 import type { WsProxy } from '../proxy/websocket.js'
@@ -23,15 +22,13 @@ export async function handleUpgrade(holder: StateHolder, ws: WsProxy, req: Incom
     if (req.method !== 'GET' || req.headers.upgrade?.toLowerCase() !== 'websocket') throw new GatewayError('bad_request', 'only WebSocket upgrades are proxied')
     const target = parseTarget(req.url ?? '')
     ex.path = target.path
-    const rule = matchRule(state.acl, 'GET', target.path)
+    const { rule, public: isPublic } = admit(state, 'GET', target.path)
     ex.ruleId = rule?.id
     let identity: IdentityHeaders | undefined
-    if (rule?.public) {
+    if (isPublic) {
       ex.decision = 'public'
     } else {
-      const credentials = extractCredentials(req, state.config.proof.maxBytes)
-      if (!credentials) throw new GatewayError('credentials_missing', 'credentials are required')
-      const auth = await authenticateDomainPop(state, credentials.token, 'GET', target.path, rule)
+      const auth = await authenticate(state, req, 'GET', target.path, rule)
       identity = { identity: auth.proof.identity, method: 'domainpop', thumbprint: auth.thumbprint }
       ex.identity = identity.identity
       ex.decision = 'allow'

@@ -29,7 +29,8 @@ export interface HeaderPlan {
 
 export function compileHeaderPlan(cfg: Pick<Config, 'identityHeaders' | 'trustedProxies'>): HeaderPlan {
   const prefix = cfg.identityHeaders.prefix
-  const drop = new Set(['dpop', 'domainpop-proof'])
+  // `expect`: Node answers 100-continue itself; undici refuses to send it.
+  const drop = new Set(['dpop', 'domainpop-proof', 'expect'])
   if (!cfg.identityHeaders.forwardAuthorization) drop.add('authorization')
   let trusted: BlockList | undefined
   if (cfg.trustedProxies.length > 0) {

@@ -1,8 +1,9 @@
 // acl.example.yaml ships in the package: it must load, lint clean, and do
 // what its comments say.
 
+import { readFileSync } from 'node:fs'
 import t from 'tap'
-import { decide, lint, loadAclFile } from '../../src/acl/index.js'
+import { decide, explain, formatExplanation, lint, loadAclFile, parseAcl } from '../../src/acl/index.js'
 import { id, repoFile } from '../fixtures/acl/build.js'
 
 t.test('acl.example.yaml parses with no problems and lints clean', async (t) => {
@@ -30,4 +31,15 @@ t.test('acl.example.yaml parses with no problems and lints clean', async (t) => 
   const admin = acl!.rules.find((r) => r.id === 'reports-admin')!
   t.equal(admin.channelBinding, 'required')
   t.equal(admin.sessions, false)
+})
+
+t.test('the explain transcript in docs/acl.md is what explain prints', async (t) => {
+  // Named as the docs' command line gives it.
+  const { acl } = parseAcl(readFileSync(repoFile('acl.example.yaml'), 'utf8'), 'acl.example.yaml')
+  const command = '$ popgate acl explain --acl acl.example.yaml --as alice.example GET /reports/q3\n'
+  const docs = readFileSync(repoFile('docs/acl.md'), 'utf8')
+  const start = docs.indexOf(command)
+  t.ok(start >= 0, 'the docs show the command')
+  const shown = docs.slice(start + command.length, docs.indexOf('```', start)).trimEnd()
+  t.equal(formatExplanation(explain(acl!, id('alice.example'), 'GET', '/reports/q3')), shown)
 })

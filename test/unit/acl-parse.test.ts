@@ -147,6 +147,13 @@ t.test('a rule needs a path; a public rule takes no verbs and no authentication 
   t.same(problemsOf('version: 1\nrules:\n  - path: /a\n    read: alice.example\n'), ['acl.yaml:4:11: rules[0].read: must be a list; got "alice.example"'])
 })
 
+t.test('an unquoted "*" pattern (a YAML alias) gets a hint, not "must be a string"', async (t) => {
+  t.same(problemsOf('version: 1\nrules:\n  - path: /a\n    read: [*.partner.example]\n  - path: /b\n    read:\n      -\n'), [
+    'acl.yaml:4:12: rules[0].read[0]: is empty; quote patterns that start with "*" ("*.partner.example", "*"): YAML reads an unquoted * as an alias',
+    'acl.yaml:7:8: rules[1].read[0]: is empty; quote patterns that start with "*" ("*.partner.example", "*"): YAML reads an unquoted * as an alias',
+  ])
+})
+
 t.test('ids are unique, default ids included', async (t) => {
   t.same(problemsOf('version: 1\nrules:\n  - path: /a\n  - id: rule-1\n    path: /b\n'), [
     'acl.yaml:4:9: rules[1].id: duplicate id "rule-1": rules[0] (its default id) has it already',

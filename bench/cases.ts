@@ -1,0 +1,74 @@
+// The cases, in table order. Each is a few lines: a name, a setup returning
+// the URL to load (and per-request headers, when every request must carry
+// its own credential), and a teardown. To add a path (cookie, ticket, Redis
+// replay, DPoP, oauth4webapi...), add one entry to CASES below; run.ts runs
+// it with the same load, duration and measurements as the rest.
+
+import { join } from 'node:path'
+import type { BenchCase, CaseContext, Target } from './lib/types.js'
+import type { ClientAlgorithm } from '../src/client/keys.js'
+import { writeGatewayConfig, fetchNonce, IDENTITY, PUBLIC_ORIGIN, PUBLIC_PATH, PROOF_PATH } from './lib/gateway-setup.js'
+import { pregenerateProofs } from './lib/proofs.js'
+import { nginxBinary, startNginx } from './servers/nginx.js'
+
+/** A Node proxy in its own process, forwarding to the shared upstream. */
+const nodeProxy = (id: string, name: string, script: string): BenchCase => ({
+  id, name,
+  async setup(ctx) {
+    const p = await ctx.startServer(script, [ctx.upstreamOrigin])
+    return { url: `http://127.0.0.1:${p.port}${PUBLIC_PATH}`, pids: [p.pid], teardown: p.stop }
+  },
+})
+
+/** The gateway child, optionally under --cpu-prof (BENCH_PROFILE=1). */
+async function startGateway(ctx: CaseContext, id: string, accessLog: boolean) {
+  const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, keyHostPort: ctx.keyHost.port, accessLog })
+  const execArgv = ctx.profile ? ['--cpu-prof', '--cpu-prof-dir', ctx.resultsDir, '--cpu-prof-name', `gateway-${id}.cpuprofile`] : []
+  const gw = await ctx.startServer('gateway.js', [config], { execArgv })
+  return { ...gw, origin: `http://127.0.0.1:${gw.port}` }
+}
+
+const gatewayPublic = (id: string, name: string, accessLog: boolean): BenchCase => ({
+  id, name,
+  async setup(ctx) {
+    const gw = await startGateway(ctx, id, accessLog)
+    return { url: gw.origin + PUBLIC_PATH, pids: [gw.pid], teardown: gw.stop }
+  },
+})
+
+/** Every request carries its own DomainPoP proof (unique jti), signed before the run; the key is cached after the first. */
+const gatewayProof = (id: string, name: string, alg: ClientAlgorithm): BenchCase => ({
+  id, name,
+  async setup(ctx): Promise<Target> {
+    const gw = await startGateway(ctx, id, true)
+    const nonce = await fetchNonce(gw.origin)
+    const { key, keyUrl } = await ctx.keyHost.publish(alg)
+    const input = { identity: IDENTITY, keyUrl, audience: PUBLIC_ORIGIN, method: 'GET', path: PROOF_PATH, nonce }
+    return {
+      url: gw.origin + PROOF_PATH, pids: [gw.pid], teardown: gw.stop,
+      perRequest: { header: 'Authorization', generate: (n) => pregenerateProofs(key, input, n) },
+    }
+  },
+})
+
+export const CASES: readonly BenchCase[] = [
+  {
+    id: 'upstream', name: 'upstream directly',
+    setup: async (ctx) => ({ url: ctx.upstreamOrigin + PUBLIC_PATH, pids: [ctx.upstreamPid], teardown: async () => {} }),
+  },
+  nodeProxy('http-proxy-3', 'bare http-proxy-3', 'http-proxy.js'),
+  nodeProxy('undici', 'bare undici Pool forwarder', 'undici-forwarder.js'),
+  {
+    id: 'nginx', name: 'nginx proxy_pass (keepalive)',
+    skip: () => nginxBinary() ? undefined : 'no nginx binary on PATH',
+    async setup(ctx) {
+      const n = await startNginx(nginxBinary()!, join(ctx.tmpDir, 'nginx'), ctx.upstreamOrigin)
+      return { url: `http://127.0.0.1:${n.port}${PUBLIC_PATH}`, pids: n.pids, teardown: n.stop }
+    },
+  },
+  gatewayPublic('gateway-public', 'gateway, public route', true),
+  gatewayPublic('gateway-public-nolog', 'gateway, public route, access log off', false),
+  gatewayProof('gateway-es256', 'gateway, DomainPoP proof per request, ES256', 'ES256'),
+  gatewayProof('gateway-ed25519', 'gateway, DomainPoP proof per request, Ed25519', 'Ed25519'),
+  // Next: session cookie, session ticket, Redis replay store, DPoP-bound token, oauth4webapi client.
+]

@@ -1,0 +1,78 @@
+// What the gateway cases need around them: a key host for alice.test (the
+// reference one from src/keyhost, plain HTTP on loopback, allowed by
+// `keys.allowHttp`; it is hit once per case, when the key cache warms), a
+// temp config + ACL, and a nonce from the gateway's own 401 challenge.
+
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createKeyHostHandler } from '../../src/keyhost/server.js'
+import { createMemoryKeyStore } from '../../src/keyhost/store.js'
+import { generateClientKey, type ClientAlgorithm, type ClientKey } from '../../src/client/keys.js'
+import { aclYaml } from './acl-sets.js'
+
+export const IDENTITY = 'alice.test'
+export const PUBLIC_ORIGIN = 'https://gw.bench'
+export const PUBLIC_PATH = '/public/hello'
+export const PROOF_PATH = '/api/data'
+
+export interface KeyHost {
+  readonly port: number
+  /** Every request it answered (a hit per request would mean the key cache is not working). */
+  readonly hits: () => number
+  publish(alg: ClientAlgorithm): Promise<{ key: ClientKey; keyUrl: string }>
+  close(): Promise<void>
+}
+
+export async function startKeyHost(): Promise<KeyHost> {
+  const store = createMemoryKeyStore()
+  let hits = 0
+  const handler = createKeyHostHandler({ identity: IDENTITY, store, authorize: () => false, publicOrigin: `http://${IDENTITY}`, cacheMaxAgeSec: 3600 })
+  const server = http.createServer((req, res) => { hits++; handler(req, res) })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const port = (server.address() as AddressInfo).port
+  return {
+    port,
+    hits: () => hits,
+    async publish(alg) {
+      const key = await generateClientKey(alg)
+      await store.put({ id: key.kid, jwk: { ...key.publicJwk, use: 'sig' }, expiresAtMs: Date.now() + 3600_000 })
+      return { key, keyUrl: `http://${IDENTITY}:${port}/.well-known/domainpop/keys/${key.kid}` }
+    },
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()) }),
+  }
+}
+
+/** Writes gateway.yaml + acl.yaml (the 10-rule bench ACL) into `dir`; returns the config path. */
+export async function writeGatewayConfig(dir: string, opts: { upstreamOrigin: string; keyHostPort: number; accessLog: boolean }): Promise<string> {
+  await mkdir(dir, { recursive: true })
+  await writeFile(join(dir, 'acl.yaml'), aclYaml(10))
+  const configFile = join(dir, 'gateway.yaml')
+  await writeFile(configFile, [
+    'listen: 127.0.0.1:0',
+    `publicOrigin: ${PUBLIC_ORIGIN}`,
+    `upstream: ${opts.upstreamOrigin}`,
+    'acl: ./acl.yaml',
+    'log:',
+    '  level: info',
+    `  access: ${opts.accessLog}`,
+    'keys:',
+    `  allowHttp: [${IDENTITY}]`,
+    '  allowPrivateAddresses: true',
+    '  allowPorts: any',
+    '  resolve:',
+    `    ${IDENTITY}: 127.0.0.1`,
+    '',
+  ].join('\n'))
+  return configFile
+}
+
+/** PROTOCOL.md §1: a request without credentials to a protected path gets a 401 carrying a nonce. */
+export async function fetchNonce(gatewayOrigin: string): Promise<string> {
+  const res = await fetch(gatewayOrigin + PROOF_PATH)
+  await res.arrayBuffer()
+  const nonce = res.headers.get('domainpop-nonce')
+  if (res.status !== 401 || !nonce) throw new Error(`expected a 401 challenge with a nonce from the gateway, got ${res.status}`)
+  return nonce
+}

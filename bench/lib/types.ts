@@ -1,0 +1,96 @@
+// The shapes the bench runner and its cases share. A case is a name and a
+// setup that returns where to send load (and, optionally, one unique header
+// value per request); run.ts does everything else the same way for every case.
+
+import type { KeyHost } from './gateway-setup.js'
+
+export interface BenchCase {
+  /** Short stable id: the JSON key, and what BENCH_CASES selects. */
+  readonly id: string
+  /** What the table prints. */
+  readonly name: string
+  /** Why this case cannot run on this machine (e.g. no nginx binary), or undefined. */
+  readonly skip?: () => string | undefined
+  setup(ctx: CaseContext): Promise<Target>
+}
+
+export interface Target {
+  /** Full URL the load generator requests (GET). */
+  readonly url: string
+  /** The process under test (proxy, gateway, upstream): its RSS and CPU are reported. */
+  readonly pids: readonly number[]
+  /**
+   * One unique value of `header` per request (e.g. a DomainPoP proof with its
+   * own jti). Pre-generated before the timed run, so signing is never the
+   * load generator's bottleneck.
+   */
+  readonly perRequest?: PerRequestHeader
+  teardown(): Promise<void>
+}
+
+export interface PerRequestHeader {
+  readonly header: string
+  /** Returns `count` header values, each used once. */
+  generate(count: number): Promise<string[]>
+}
+
+/** What every case may use: the shared upstream, the key host, a temp dir, a way to start server processes. */
+export interface CaseContext {
+  /** Origin of the shared upstream process, e.g. http://127.0.0.1:41234 */
+  readonly upstreamOrigin: string
+  readonly upstreamPid: number
+  /** The plain-HTTP key host for alice.test on loopback (the gateway config resolves alice.test to it). */
+  readonly keyHost: KeyHost
+  readonly tmpDir: string
+  readonly resultsDir: string
+  /** BENCH_PROFILE=1: run gateway children under --cpu-prof. */
+  readonly profile: boolean
+  /** Forks bench/servers/<script> (e.g. 'gateway.js') and waits for its port. */
+  startServer(script: string, args: readonly string[], opts?: { execArgv?: readonly string[] }): Promise<ServerChild>
+}
+
+export interface ServerChild {
+  readonly pid: number
+  readonly port: number
+  stop(): Promise<void>
+}
+
+export interface LoadOptions {
+  readonly url: string
+  readonly connections: number
+  readonly durationSec: number
+  /** File with one header value per line, used once each, in order. */
+  readonly headerFile?: { readonly header: string; readonly file: string; readonly count: number }
+}
+
+export interface LoadResult {
+  readonly tool: 'wrk' | 'autocannon'
+  readonly requests: number
+  readonly durationSec: number
+  readonly rps: number
+  readonly p50Ms: number
+  readonly p99Ms: number
+  /** Responses with status ≥ 400 (wrk) / outside 2xx (autocannon). */
+  readonly badStatus: number
+  /** Connect/read/write errors and timeouts. */
+  readonly socketErrors: number
+}
+
+export interface ProcessUsage {
+  /** Peak resident set size seen while sampling (all pids summed), bytes. */
+  readonly peakRssBytes: number
+  /** User + system CPU time used during the timed run, seconds. */
+  readonly cpuSec: number
+}
+
+export interface CaseResult {
+  readonly id: string
+  readonly name: string
+  readonly skipped?: string
+  readonly error?: string
+  readonly load?: LoadResult
+  readonly server?: ProcessUsage
+  readonly upstream?: ProcessUsage
+  /** How per-request headers were made, when the case had them. */
+  readonly pregenerated?: { readonly count: number; readonly seconds: number; readonly threads: number }
+}

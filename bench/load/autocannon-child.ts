@@ -1,0 +1,30 @@
+// Runs autocannon in its own process (so it does not share an event loop
+// with any server) and sends the result to the parent over IPC. With a
+// header file, every request gets the next pre-generated value.
+
+import { readFileSync } from 'node:fs'
+import autocannon from 'autocannon'
+import type { LoadOptions } from '../lib/types.js'
+
+process.once('message', async (opts: LoadOptions) => {
+  try {
+    let requests: autocannon.RequestSpec[] | undefined
+    if (opts.headerFile) {
+      const values = readFileSync(opts.headerFile.file, 'utf8').split('\n').filter(Boolean)
+      const header = opts.headerFile.header
+      let next = 0
+      requests = [{
+        method: 'GET',
+        setupRequest: (req) => {
+          // Out of values: reuse from the top; the gateway refuses these as replays (counted as non-2xx).
+          if (next === values.length) next = 0
+          return { ...req, headers: { ...req.headers, [header]: values[next++]! } }
+        },
+      }]
+    }
+    const r = await autocannon({ url: opts.url, connections: opts.connections, duration: opts.durationSec, requests })
+    process.send!({ ok: true, result: r })
+  } catch (err) {
+    process.send!({ ok: false, error: String((err as Error).stack ?? err) })
+  }
+})

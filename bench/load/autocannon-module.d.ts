@@ -1,0 +1,28 @@
+// The slice of autocannon's programmatic API the bench uses (the package ships no types).
+declare module 'autocannon' {
+  interface RequestSpec {
+    method?: string
+    path?: string
+    headers?: Record<string, string>
+    setupRequest?: (req: RequestSpec, context: unknown) => RequestSpec
+  }
+  interface Options {
+    url: string
+    connections?: number
+    duration?: number
+    amount?: number
+    pipelining?: number
+    requests?: RequestSpec[]
+  }
+  interface Histogram { p50: number; p99: number; average: number }
+  interface Result {
+    duration: number
+    requests: Histogram & { total: number; sent: number }
+    latency: Histogram
+    non2xx: number
+    errors: number
+    timeouts: number
+  }
+  function autocannon(opts: Options): Promise<Result>
+  export default autocannon
+}

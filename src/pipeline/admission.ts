@@ -1,0 +1,20 @@
+// Stage: what the ACL says before anyone is authenticated.
+//   public rule         → let in without credentials
+//   no identity could   → 403 now (a method no verb of the rule grants)
+//   otherwise           → authentication required (also when no rule matches:
+//                         strangers are challenged, so the ACL's shape is not
+//                         revealed; they get 403 only after proving who they are)
+
+import { matchRule, authorize, type Rule } from '../acl/index.js'
+import { ForbiddenError } from './domainpop.js'
+import type { GatewayState } from './state.js'
+
+export interface Admission { readonly rule: Rule | undefined; readonly public: boolean }
+
+export function admit(state: GatewayState, method: string, path: string): Admission {
+  const rule = matchRule(state.acl, method, path)
+  const gate = authorize(state.acl, rule, undefined, method)
+  if (gate.allow) return { rule, public: true }
+  if (gate.reason === 'method_not_granted') throw new ForbiddenError(gate)
+  return { rule, public: false }
+}
