@@ -83,8 +83,10 @@ export class GatewayError extends Error {
   readonly title: string
   /** Client-safe: never holds a credential; printable ASCII without `"` or `\`. */
   readonly detail: string
+  /** Sent as Retry-After (429, 503). */
+  readonly retryAfterSec: number | undefined
 
-  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown; retryAfterSec?: number }) {
     const s = ERRORS[code]
     const safe = sanitizeDescription(detail ?? s.title)
     super(safe, options)
@@ -93,6 +95,7 @@ export class GatewayError extends Error {
     this.status = s.status
     this.authError = s.authError
     this.title = s.title
+    this.retryAfterSec = options?.retryAfterSec
     this.detail = safe
   }
 }

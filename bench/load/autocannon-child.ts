@@ -3,12 +3,12 @@
 // header file, every request gets the next pre-generated value.
 
 import { readFileSync } from 'node:fs'
-import autocannon from 'autocannon'
+import autocannon, { type RequestSpec } from 'autocannon'
 import type { LoadOptions } from '../lib/types.js'
 
 process.once('message', async (opts: LoadOptions) => {
   try {
-    let requests: autocannon.RequestSpec[] | undefined
+    let requests: RequestSpec[] | undefined
     if (opts.headerFile) {
       const values = readFileSync(opts.headerFile.file, 'utf8').split('\n').filter(Boolean)
       const header = opts.headerFile.header

@@ -1,12 +1,12 @@
 // The slice of autocannon's programmatic API the bench uses (the package ships no types).
 declare module 'autocannon' {
-  interface RequestSpec {
+  export interface RequestSpec {
     method?: string
     path?: string
     headers?: Record<string, string>
     setupRequest?: (req: RequestSpec, context: unknown) => RequestSpec
   }
-  interface Options {
+  export interface Options {
     url: string
     connections?: number
     duration?: number
@@ -14,8 +14,8 @@ declare module 'autocannon' {
     pipelining?: number
     requests?: RequestSpec[]
   }
-  interface Histogram { p50: number; p99: number; average: number }
-  interface Result {
+  export interface Histogram { p50: number; p99: number; average: number }
+  export interface Result {
     duration: number
     requests: Histogram & { total: number; sent: number }
     latency: Histogram

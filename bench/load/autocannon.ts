@@ -2,7 +2,7 @@
 // Same connections and duration as wrk; runs in a forked node process.
 
 import { fork } from 'node:child_process'
-import type autocannon from 'autocannon'
+import type { Result } from 'autocannon'
 import type { LoadOptions, LoadResult } from '../lib/types.js'
 
 const CHILD = new URL('./autocannon-child.js', import.meta.url)
@@ -11,7 +11,7 @@ export function runAutocannon(opts: LoadOptions): Promise<LoadResult> {
   const child = fork(CHILD, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`autocannon child exited with ${code}`)))
-    child.once('message', (m: { ok: boolean; result?: autocannon.Result; error?: string }) => {
+    child.once('message', (m: { ok: boolean; result?: Result; error?: string }) => {
       child.removeAllListeners('exit')
       child.disconnect()
       if (!m.ok || !m.result) return reject(new Error(`autocannon failed: ${m.error}`))

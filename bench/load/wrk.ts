@@ -44,7 +44,8 @@ end
 export async function runWrk(binary: string, opts: LoadOptions, tmpDir: string): Promise<LoadResult> {
   const script = join(tmpDir, `wrk-${process.hrtime.bigint()}.lua`)
   await writeFile(script, wrkScript(opts.headerFile))
-  const args = ['-t1', `-c${opts.connections}`, `-d${opts.durationSec}s`, '--latency', '-s', script, opts.url]
+  // wrk takes whole seconds only.
+  const args = ['-t1', `-c${opts.connections}`, `-d${Math.max(1, Math.round(opts.durationSec))}s`, '--latency', '-s', script, opts.url]
   const out = await new Promise<string>((resolve, reject) => {
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = '', stderr = ''

@@ -83,5 +83,11 @@ export interface Config {
   readonly limits: {
     readonly maxHeaderBytes: number
     readonly upstreamConnections: number
+    /** Failed authentications per client address per minute before 429. */
+    readonly failedAuthPerClientPerMinute: number
+    /** Failed authentications per claimed identity per minute before 429. */
+    readonly failedAuthPerIdentityPerMinute: number
+    /** Distinct identity domains whose keys may be fetched per minute, in all. */
+    readonly newKeyDomainsPerMinute: number
   }
 }

@@ -66,7 +66,8 @@ function problemParts(err: GatewayError, challenger: Challenger | undefined): { 
     headers[NONCE_HEADER.toLowerCase()] = nonce
     body.nonce = nonce
   }
-  if (err.status === 503) headers['retry-after'] = 1
+  if (err.retryAfterSec !== undefined) headers['retry-after'] = err.retryAfterSec
+  else if (err.status === 503) headers['retry-after'] = 1
   const text = JSON.stringify(body)
   headers['content-length'] = Buffer.byteLength(text)
   return { headers, text }

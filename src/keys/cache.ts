@@ -52,6 +52,8 @@ export interface KeyCacheDeps {
   readonly fetchDocument?: FetchDocument
   /** Metrics hook: called once per fetch with 'ok' or the error code, and the fetch's wall time. */
   readonly onFetch?: (url: string, outcome: string, ms: number) => void
+  /** Called before a new fetch starts; throwing a GatewayError refuses it (not cached). The new-domain budget. */
+  readonly beforeFetch?: (identity: Identity) => void
 }
 
 interface KeysEntry { readonly kind: 'keys'; readonly keys: ReadonlyMap<string, ResolvedKey>; readonly fetchedAtMs: number; readonly expiresAtMs: number }
@@ -105,6 +107,7 @@ export function createKeyCache(cfg: KeysConfig, deps: KeyCacheDeps = {}): KeyCac
       counters.busyRejections++
       throw new GatewayError('key_fetch_busy', 'too many key fetches in flight; try again shortly')
     }
+    deps.beforeFetch?.(identity)
     inFlightByDomain.set(identity, domainCount + 1)
     counters.fetches++
     if (previous !== undefined) counters.kidRefetches++

@@ -17,6 +17,7 @@ import type { GatewayState } from './state.js'
 import type { Logger } from '../log.js'
 import type { Metrics } from '../admin/metrics.js'
 import type { ReplayStore } from '../replay/types.js'
+import { createAbuseLimits } from '../limits/abuse.js'
 
 export interface BuildDeps {
   readonly env: Readonly<Record<string, string | undefined>>
@@ -50,7 +51,13 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
   const now = deps.now ?? Date.now
 
   const nonces = createNonceIssuer(secrets.nonce, { ttlMs: config.nonce.ttlMs, clockSkewMs: config.proof.clockSkewMs })
-  const keys = prev && same(prev.config.keys, config.keys) ? prev.keys : createKeyCache(config.keys, { now, onFetch: (_url, outcome) => deps.metrics.inc('popgate_key_fetches_total', { outcome }) })
+  const abuse = prev && same(prev.config.limits, config.limits) ? prev.abuse : createAbuseLimits(config.limits)
+  // The cache is kept across reloads while its config (and the budget it reports to) is unchanged.
+  const keys = prev && same(prev.config.keys, config.keys) && prev.abuse === abuse ? prev.keys : createKeyCache(config.keys, {
+    now,
+    onFetch: (_url, outcome) => deps.metrics.inc('popgate_key_fetches_total', { outcome }),
+    beforeFetch: (identity) => abuse.newDomains.admit(identity, now()),
+  })
   const replay = deps.replay ?? (prev && same(prev.config.replay, config.replay) ? prev.replay : createReplayStore(config))
   const upstreamKey = (c: Config) => [c.upstream.href, c.timeouts, c.limits]
   const upstream = prev && same(upstreamKey(prev.config), upstreamKey(config)) ? prev.upstream : createUpstream(config)
@@ -67,6 +74,7 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
     headers: compileHeaderPlan(config),
     proofDeps: { publicOrigin: config.publicOrigin, proof: config.proof, keys: config.keys, nonces },
     replayTtlMs: config.proof.maxAgeMs + 2 * config.proof.clockSkewMs,
+    abuse,
     log: deps.log,
     metrics: deps.metrics,
     now,

@@ -2,7 +2,8 @@
 // protocol fixes. Authorization (step 5) runs before the key is fetched, so a
 // stranger cannot make the gateway fetch anything by sending proofs.
 
-import { GatewayError } from '../errors.js'
+import { GatewayError, isGatewayError } from '../errors.js'
+import { clientAddress, isAuthFailure, rateLimited } from '../limits/abuse.js'
 import { authorize, type Rule, type Decision } from '../acl/index.js'
 import { readDomainPopProof, type DomainPopProof } from '../proofs/domainpop.js'
 import { verifySignature, keyFitsAlgorithm } from '../proofs/signature.js'
@@ -18,20 +19,40 @@ export interface Authenticated {
 
 /** Credentials (stage 4) then proof (stage 5); throws credentials_missing when there are none. */
 export async function authenticate(state: GatewayState, req: IncomingMessage, method: string, path: string, rule: Rule | undefined): Promise<Authenticated> {
-  const credentials = extractCredentials(req, state.config.proof.maxBytes)
-  if (!credentials) throw new GatewayError('credentials_missing', 'credentials are required')
-  return authenticateDomainPop(state, credentials.token, method, path, rule)
+  const client = clientAddress(req, state.headers)
+  const wait = state.abuse.clients.retryAfterSec(client, state.now())
+  if (wait > 0) throw rateLimited(wait, 'from this address')
+  try {
+    const credentials = extractCredentials(req, state.config.proof.maxBytes)
+    if (!credentials) throw new GatewayError('credentials_missing', 'credentials are required')
+    return await authenticateDomainPop(state, credentials.token, method, path, rule)
+  } catch (err) {
+    if (isGatewayError(err) && isAuthFailure(err)) state.abuse.clients.hit(client, state.now())
+    throw err
+  }
 }
 
 export async function authenticateDomainPop(state: GatewayState, token: string, method: string, path: string, rule: Rule | undefined): Promise<Authenticated> {
   // Steps 1–4: shape, header, static claims, nonce. No I/O.
   const proof = readDomainPopProof(token, { method, path, nowMs: state.now() }, state.proofDeps)
+  const wait = state.abuse.identities.retryAfterSec(proof.identity, state.now())
+  if (wait > 0) throw rateLimited(wait, 'for this identity')
+  try {
+    return await verifyDomainPop(state, proof, method, rule)
+  } catch (err) {
+    if (isGatewayError(err) && isAuthFailure(err)) state.abuse.identities.hit(proof.identity, state.now())
+    throw err
+  }
+}
+
+async function verifyDomainPop(state: GatewayState, proof: DomainPopProof, method: string, rule: Rule | undefined): Promise<Authenticated> {
 
   // Step 5: authorize before fetching.
   const decision = authorize(state.acl, rule, proof.identity, method)
   if (!decision.allow) throw new ForbiddenError(decision)
 
   // Step 6: the key, from cache or from the identity's own domain (§2.4).
+  // A domain not fetched this minute counts against the global new-domain budget.
   const key = await state.keys.getKey(proof.keyUrl, proof.identity, proof.kid)
 
   // Step 7: signature, with the key's type checked against alg (RFC 8725 §3.1).

@@ -14,6 +14,7 @@ import type { HeaderPlan } from '../proxy/headers.js'
 import type { ProofDeps } from '../proofs/domainpop.js'
 import type { Logger } from '../log.js'
 import type { Metrics } from '../admin/metrics.js'
+import type { AbuseLimits } from '../limits/abuse.js'
 
 export interface GatewayState {
   readonly config: Config
@@ -28,6 +29,7 @@ export interface GatewayState {
   readonly proofDeps: ProofDeps
   /** Replay TTL: the whole iat acceptance window (PROTOCOL.md §2.3 step 8). */
   readonly replayTtlMs: number
+  readonly abuse: AbuseLimits
   readonly log: Logger
   readonly metrics: Metrics
   readonly now: () => number

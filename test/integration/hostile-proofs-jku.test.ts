@@ -28,12 +28,12 @@ const rows: Row[] = [
   // jku host must be exactly the identity.
   {
     name: 'jku host ≠ iss (a key on evil.test for alice.test)',
-    build: async (c) => { const evil = await c.mint('evil.test'); return { token: c.valid({ keyUrl: evil.keyUrl }, evil) } },
+    build: async (c) => { const evil = await c.mint('evil.test'); return { token: c.valid({ identity: 'alice.test' }, evil) } },
     expect: invalid('proof_jku_invalid'),
   },
   {
     name: 'jku on a subdomain of iss (eu.alice.test for alice.test)',
-    build: async (c) => { const eu = await c.mint('eu.alice.test'); return { token: c.valid({ keyUrl: eu.keyUrl }, eu) } },
+    build: async (c) => { const eu = await c.mint('eu.alice.test'); return { token: c.valid({ identity: 'alice.test' }, eu) } },
     expect: invalid('proof_jku_invalid'),
   },
   {

@@ -1,0 +1,54 @@
+// Abuse limits around authentication (issue "Adversarial suite"):
+//   - failed authentications per client address per minute → 429 before any proof work
+//   - failed authentications per claimed identity per minute → 429 before the key fetch
+//   - distinct identity domains whose keys are fetched per minute, in all → key_fetch_busy
+// A bare challenge (no credentials) is not a failure: it is step one of every flow.
+
+import type { IncomingMessage } from 'node:http'
+import { GatewayError } from '../errors.js'
+import { createRateWindow, type RateWindow } from './window.js'
+import { isTrustedPeer, type HeaderPlan } from '../proxy/headers.js'
+import type { Config } from '../config/types.js'
+
+export interface AbuseLimits {
+  readonly limits: Config['limits']
+  readonly clients: RateWindow
+  readonly identities: RateWindow
+  readonly newDomains: { admit(identity: string, nowMs: number): void }
+}
+
+export function createAbuseLimits(limits: Config['limits']): AbuseLimits {
+  const domains = createRateWindow({ limit: limits.newKeyDomainsPerMinute })
+  const seen = new Map<string, number>() // identity → window start it was counted in
+  return {
+    limits,
+    clients: createRateWindow({ limit: limits.failedAuthPerClientPerMinute }),
+    identities: createRateWindow({ limit: limits.failedAuthPerIdentityPerMinute }),
+    newDomains: {
+      admit(identity, nowMs) {
+        const window = nowMs - (nowMs % 60_000)
+        if (seen.get(identity) === window) return
+        if (domains.retryAfterSec('*', nowMs) > 0) throw new GatewayError('key_fetch_busy', 'too many new identity domains this minute; try again shortly')
+        if (seen.size > 100_000) seen.clear()
+        seen.set(identity, window)
+        domains.hit('*', nowMs)
+      },
+    },
+  }
+}
+
+/** The client's address: the socket peer, or the address a trusted proxy appended to X-Forwarded-For. */
+export function clientAddress(req: IncomingMessage, plan: HeaderPlan): string {
+  const peer = req.socket.remoteAddress ?? 'unknown'
+  if (!isTrustedPeer(plan, peer)) return peer
+  const xff = req.headers['x-forwarded-for']
+  const last = (Array.isArray(xff) ? xff.join(',') : xff ?? '').split(',').pop()?.trim()
+  return last || peer
+}
+
+export const isAuthFailure = (e: GatewayError): boolean =>
+  (e.status === 400 || e.status === 401) && e.code !== 'credentials_missing' && e.code !== 'path_rejected'
+
+export function rateLimited(retryAfterSec: number, what: string): GatewayError {
+  return new GatewayError('rate_limited', `too many failed authentications ${what}; retry later`, { retryAfterSec })
+}
