@@ -22,7 +22,7 @@ const nodeProxy = (id: string, name: string, script: string): BenchCase => ({
 
 /** The gateway child, optionally under --cpu-prof (BENCH_PROFILE=1). */
 async function startGateway(ctx: CaseContext, id: string, accessLog: boolean) {
-  const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, keyHostPort: ctx.keyHost.port, accessLog })
+  const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, accessLog })
   const execArgv = ctx.profile ? ['--cpu-prof', '--cpu-prof-dir', ctx.resultsDir, '--cpu-prof-name', `gateway-${id}.cpuprofile`] : []
   const gw = await ctx.startServer('gateway.js', [config], { execArgv })
   return { ...gw, origin: `http://127.0.0.1:${gw.port}` }
@@ -36,17 +36,20 @@ const gatewayPublic = (id: string, name: string, accessLog: boolean): BenchCase 
   },
 })
 
-/** Every request carries its own DomainPoP proof (unique jti), signed before the run; the key is cached after the first. */
+/**
+ * Every request carries its own DomainPoP proof (unique jti), signed before
+ * each round; the key is cached after the first. Each batch takes a fresh
+ * nonce, so a long run never outlives nonce.ttl.
+ */
 const gatewayProof = (id: string, name: string, alg: ClientAlgorithm): BenchCase => ({
   id, name,
   async setup(ctx): Promise<Target> {
     const gw = await startGateway(ctx, id, true)
-    const nonce = await fetchNonce(gw.origin)
     const { key, keyUrl } = await ctx.keyHost.publish(alg)
-    const input = { identity: IDENTITY, keyUrl, audience: PUBLIC_ORIGIN, method: 'GET', path: PROOF_PATH, nonce }
+    const input = { identity: IDENTITY, keyUrl, audience: PUBLIC_ORIGIN, method: 'GET', path: PROOF_PATH }
     return {
       url: gw.origin + PROOF_PATH, pids: [gw.pid], teardown: gw.stop,
-      perRequest: { header: 'Authorization', generate: (n) => pregenerateProofs(key, input, n) },
+      perRequest: { header: 'Authorization', generate: async (n) => pregenerateProofs(key, { ...input, nonce: await fetchNonce(gw.origin) }, n) },
     }
   },
 })

@@ -2,7 +2,7 @@
 // Self time = the sampled time attributed to the function itself, not its
 // callees; `(idle)` is left out so shares are of busy time.
 //
-//   node dist/bench/profile-top.js bench/results/gateway-gateway-es256.cpuprofile [n]
+//   node dist/bench/profile-top.js [--js] bench/results/gateway-gateway-es256.cpuprofile [n]
 
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -13,7 +13,12 @@ interface CpuProfile { nodes: ProfileNode[]; samples: number[]; timeDeltas: numb
 
 export interface SelfTime { readonly fn: string; readonly where: string; readonly ms: number; readonly share: number }
 
-export function topSelfTime(file: string, n = 5): { busyMs: number; top: SelfTime[] } {
+/**
+ * `jsOnly` keeps frames with a source location: JavaScript (ours, node_modules,
+ * node:internal), leaving out native bindings such as `writev` whose self
+ * time includes the syscall and, on a small box, the wait for the core.
+ */
+export function topSelfTime(file: string, n = 5, opts: { jsOnly?: boolean } = {}): { busyMs: number; top: SelfTime[] } {
   const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile
   const byNode = new Map(p.nodes.map((node) => [node.id, node]))
   const selfUs = new Map<string, { fn: string; where: string; us: number }>()
@@ -30,7 +35,7 @@ export function topSelfTime(file: string, n = 5): { busyMs: number; top: SelfTim
     e.us += dt
     selfUs.set(key, e)
   }
-  const top = [...selfUs.values()].sort((a, b) => b.us - a.us).slice(0, n)
+  const top = [...selfUs.values()].filter((e) => !opts.jsOnly || e.where !== '').sort((a, b) => b.us - a.us).slice(0, n)
     .map((e) => ({ fn: e.fn, where: e.where, ms: e.us / 1000, share: busyUs ? e.us / busyUs : 0 }))
   return { busyMs: busyUs / 1000, top }
 }
@@ -43,12 +48,14 @@ function shortUrl(url: string): string {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const [file, count] = process.argv.slice(2)
+  const args = process.argv.slice(2)
+  const jsOnly = args.includes('--js')
+  const [file, count] = args.filter((a) => a !== '--js')
   if (!file) {
-    console.error('usage: node dist/bench/profile-top.js <file.cpuprofile> [n]')
+    console.error('usage: node dist/bench/profile-top.js [--js] <file.cpuprofile> [n]')
     process.exit(64)
   }
-  const { busyMs, top } = topSelfTime(file, Number(count ?? 10))
+  const { busyMs, top } = topSelfTime(file, Number(count ?? 10), { jsOnly })
   console.log(`busy ${busyMs.toFixed(0)} ms`)
   for (const t of top) console.log(`${(t.share * 100).toFixed(1).padStart(5)}%  ${t.ms.toFixed(0).padStart(6)} ms  ${t.fn}  ${t.where}`)
 }

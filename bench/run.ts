@@ -7,15 +7,20 @@
 // them, serves the key host (hit once per proof case, to warm the cache),
 // samples RSS/CPU from /proc, and runs the micro-benchmarks before any load.
 //
-// Environment: BENCH_DURATION (s, default 8), BENCH_WARMUP (s, default 1),
-// BENCH_CASES (comma-separated ids; default all), BENCH_MICRO=0 (skip
-// micro-benchmarks), BENCH_LOAD=wrk|autocannon, BENCH_PROOF_RATE (proofs
-// generated per second of run, default 20000), BENCH_PROFILE=1 (gateway
-// children under --cpu-prof, written to bench/results/).
+// Rounds: every case gets the same total time under load, cut into rounds
+// (default 4 × 2 s) that go round-robin over the cases, all of which stay up
+// for the whole run. On a machine shared with other work the background load
+// drifts over minutes; interleaving puts a case and its baselines close
+// together in time, and ratios are taken per round (case ÷ baseline in the
+// same round), then the median. One case after another would compare
+// measurements taken minutes apart.
 //
-// Per-request proofs are signed before the run and iat-stamped then: keep
-// BENCH_DURATION + signing time under proof.maxAge (60 s) or late proofs
-// are refused (they would show up as failed requests, never as speed).
+// Environment: BENCH_DURATION (s under load per case, default 8),
+// BENCH_ROUNDS (default 4), BENCH_WARMUP (s, default 1), BENCH_CASES
+// (comma-separated ids; default all), BENCH_MICRO=0 (skip micro-benchmarks),
+// BENCH_LOAD=wrk|autocannon, BENCH_PROOF_RATE (proofs signed per second of
+// load, default 20000), BENCH_PROFILE=1 (gateway children under --cpu-prof,
+// written to bench/results/).
 
 import { mkdtemp, mkdir, rm, writeFile, readdir, unlink } from 'node:fs/promises'
 import { createWriteStream, readFileSync } from 'node:fs'
@@ -32,20 +37,23 @@ import { chooseLoadGenerator, type LoadGenerator } from './load/index.js'
 import { runAclMicro } from './micro/acl.js'
 import { runVerifyMicro } from './micro/verify.js'
 import { topSelfTime } from './profile-top.js'
-import { toMarkdown, type Report, type RunInfo } from './lib/report.js'
-import type { BenchCase, CaseContext, CaseResult, LoadOptions } from './lib/types.js'
+import { toMarkdown, median, type Report, type RunInfo } from './lib/report.js'
+import type { BenchCase, CaseContext, CaseResult, LoadOptions, LoadResult, ProcessUsage, Target } from './lib/types.js'
 
-const num = (name: string, dflt: number): number => {
+const num = (name: string, dflt: number, min: number): number => {
   const raw = process.env[name]
   if (raw === undefined || raw === '') return dflt
   const v = Number(raw)
-  if (!Number.isFinite(v) || v < 0) throw new Error(`${name} must be a non-negative number, got ${JSON.stringify(raw)}`)
+  if (!Number.isFinite(v) || v < min) throw new Error(`${name} must be a number ≥ ${min}, got ${JSON.stringify(raw)}`)
   return v
 }
 
-const DURATION_SEC = num('BENCH_DURATION', 8)
-const WARMUP_SEC = num('BENCH_WARMUP', 1)
-const PROOF_RATE = num('BENCH_PROOF_RATE', 20_000)
+const ROUNDS = Math.round(num('BENCH_ROUNDS', 4, 1))
+// wrk takes whole seconds, so a round is a whole number of seconds.
+const ROUND_SEC = Math.max(1, Math.round(num('BENCH_DURATION', 8, 1) / ROUNDS))
+const DURATION_SEC = ROUND_SEC * ROUNDS
+const WARMUP_SEC = Math.round(num('BENCH_WARMUP', 1, 0))
+const PROOF_RATE = num('BENCH_PROOF_RATE', 20_000, 1)
 const CONNECTIONS = 50
 const PROFILE = process.env.BENCH_PROFILE === '1'
 const MICRO = process.env.BENCH_MICRO !== '0'
@@ -58,10 +66,21 @@ const SERVERS = new URL('./servers/', import.meta.url)
 
 const say = (msg: string) => process.stderr.write(`[bench] ${msg}\n`)
 
-async function writeLines(file: string, values: readonly string[], from: number, to: number): Promise<void> {
+/** A case while the run is going on. */
+interface Live {
+  readonly c: BenchCase
+  target?: Target
+  error?: string
+  readonly rounds: LoadResult[]
+  server?: ProcessUsage
+  upstream?: ProcessUsage
+  pregenerated?: { count: number; seconds: number; threads: number }
+}
+
+async function writeLines(file: string, values: readonly string[]): Promise<void> {
   const out = createWriteStream(file)
-  for (let i = from; i < to; i += 10_000) {
-    if (!out.write(values.slice(i, Math.min(i + 10_000, to)).join('\n') + '\n')) await once(out, 'drain')
+  for (let i = 0; i < values.length; i += 10_000) {
+    if (!out.write(values.slice(i, i + 10_000).join('\n') + '\n')) await once(out, 'drain')
   }
   out.end()
   await once(out, 'finish')
@@ -74,49 +93,68 @@ async function sanityCheck(url: string, header?: [string, string]): Promise<void
   if (res.status !== 200) throw new Error(`sanity request got ${res.status}: ${body.slice(0, 300)}`)
 }
 
-async function runCase(c: BenchCase, ctx: CaseContext, load: LoadGenerator): Promise<CaseResult> {
-  const base = { id: c.id, name: c.name }
-  const skipped = c.skip?.()
-  if (skipped) {
-    say(`${c.id}: skipped (${skipped})`)
-    return { ...base, skipped }
+/** Per-request values for `seconds` of load, written to a file the load generator reads. */
+async function headerFile(live: Live, tmpDir: string, seconds: number, label: string): Promise<LoadOptions['headerFile']> {
+  const pr = live.target!.perRequest
+  if (!pr) return undefined
+  const count = Math.ceil(seconds * PROOF_RATE)
+  const t0 = process.hrtime.bigint()
+  const values = await pr.generate(count)
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9
+  const g = (live.pregenerated ??= { count: 0, seconds: 0, threads: PROOF_THREADS })
+  g.count += values.length
+  g.seconds += secs
+  const file = join(tmpDir, `${live.c.id}-${label}.txt`)
+  await writeLines(file, values)
+  return { header: pr.header, file, count: values.length }
+}
+
+async function setUp(live: Live, ctx: CaseContext, load: LoadGenerator): Promise<void> {
+  say(`${live.c.id}: setting up`)
+  live.target = await live.c.setup(ctx)
+  const pr = live.target.perRequest
+  if (pr) {
+    const [first] = await pr.generate(1)
+    await sanityCheck(live.target.url, [pr.header, first!]) // also warms the gateway's key cache
+  } else {
+    await sanityCheck(live.target.url)
   }
-  say(`${c.id}: setting up`)
-  let target
-  try {
-    target = await c.setup(ctx)
-    let warm: LoadOptions['headerFile'], run: LoadOptions['headerFile'], pregenerated: CaseResult['pregenerated']
-    if (target.perRequest) {
-      const warmN = Math.ceil(WARMUP_SEC * PROOF_RATE), runN = Math.ceil(DURATION_SEC * PROOF_RATE)
-      const t0 = process.hrtime.bigint()
-      const values = await target.perRequest.generate(1 + warmN + runN)
-      const seconds = Number(process.hrtime.bigint() - t0) / 1e9
-      pregenerated = { count: values.length, seconds, threads: PROOF_THREADS }
-      say(`${c.id}: pre-generated ${values.length} ${target.perRequest.header} values in ${seconds.toFixed(1)} s`)
-      await sanityCheck(target.url, [target.perRequest.header, values[0]!]) // also warms the key cache
-      const dir = join(ctx.tmpDir, c.id)
-      await mkdir(dir, { recursive: true })
-      warm = { header: target.perRequest.header, file: join(dir, 'warmup.txt'), count: warmN }
-      run = { header: target.perRequest.header, file: join(dir, 'run.txt'), count: runN }
-      await writeLines(warm.file, values, 1, 1 + warmN)
-      await writeLines(run.file, values, 1 + warmN, values.length)
-    } else {
-      await sanityCheck(target.url)
-    }
-    if (WARMUP_SEC > 0) await load.run({ url: target.url, connections: CONNECTIONS, durationSec: WARMUP_SEC, headerFile: warm })
-    const server = meterProcesses(target.pids)
-    const upstream = target.pids.includes(ctx.upstreamPid) ? undefined : meterProcesses([ctx.upstreamPid])
-    say(`${c.id}: ${DURATION_SEC} s of load`)
-    const result = await load.run({ url: target.url, connections: CONNECTIONS, durationSec: DURATION_SEC, headerFile: run })
-    const usage = { server: server.stop(), upstream: upstream?.stop() }
-    say(`${c.id}: ${Math.round(result.rps)} req/s, p99 ${result.p99Ms.toFixed(2)} ms, failed ${result.badStatus + result.socketErrors}`)
-    if (run) await Promise.all([unlink(run.file), unlink(warm!.file)])
-    return { ...base, load: result, ...usage, pregenerated }
-  } catch (err) {
-    say(`${c.id}: ERROR ${(err as Error).stack ?? String(err)}`)
-    return { ...base, error: (err as Error).message }
-  } finally {
-    await target?.teardown().catch(() => {})
+  if (WARMUP_SEC > 0) {
+    const warm = await headerFile(live, ctx.tmpDir, WARMUP_SEC, 'warmup')
+    await load.run({ url: live.target.url, connections: CONNECTIONS, durationSec: WARMUP_SEC, headerFile: warm })
+    if (warm) await unlink(warm.file)
+  }
+}
+
+async function runRound(live: Live, ctx: CaseContext, load: LoadGenerator, round: number): Promise<void> {
+  const target = live.target!
+  const file = await headerFile(live, ctx.tmpDir, ROUND_SEC, `round${round}`)
+  const server = meterProcesses(target.pids)
+  const upstream = target.pids.includes(ctx.upstreamPid) ? undefined : meterProcesses([ctx.upstreamPid])
+  const result = await load.run({ url: target.url, connections: CONNECTIONS, durationSec: ROUND_SEC, headerFile: file })
+  live.server = addUsage(live.server, server.stop())
+  if (upstream) live.upstream = addUsage(live.upstream, upstream.stop())
+  live.rounds.push(result)
+  if (file) await unlink(file.file)
+  say(`round ${round + 1}/${ROUNDS} ${live.c.id}: ${Math.round(result.rps)} req/s, p99 ${result.p99Ms.toFixed(2)} ms, failed ${result.badStatus + result.socketErrors}`)
+}
+
+const addUsage = (a: ProcessUsage | undefined, b: ProcessUsage): ProcessUsage =>
+  a ? { peakRssBytes: Math.max(a.peakRssBytes, b.peakRssBytes), cpuSec: a.cpuSec + b.cpuSec } : b
+
+function toResult(live: Live, skipped?: string): CaseResult {
+  const base = { id: live.c.id, name: live.c.name, rounds: live.rounds }
+  if (skipped) return { ...base, skipped }
+  if (live.error || live.rounds.length === 0) return { ...base, error: live.error ?? 'no rounds ran' }
+  const rps = live.rounds.map((r) => r.rps)
+  return {
+    ...base, server: live.server, upstream: live.upstream, pregenerated: live.pregenerated,
+    summary: {
+      rps: median(rps), rpsMin: Math.min(...rps), rpsMax: Math.max(...rps),
+      p50Ms: median(live.rounds.map((r) => r.p50Ms)), p99Ms: median(live.rounds.map((r) => r.p99Ms)),
+      requests: live.rounds.reduce((s, r) => s + r.requests, 0),
+      failed: live.rounds.reduce((s, r) => s + r.badStatus + r.socketErrors, 0),
+    },
   }
 }
 
@@ -135,13 +173,13 @@ async function main(): Promise<void> {
   const started = Date.now()
   const info: RunInfo = {
     date: new Date().toISOString(),
-    command: ['BENCH_DURATION', 'BENCH_WARMUP', 'BENCH_CASES', 'BENCH_PROFILE', 'BENCH_LOAD', 'BENCH_MICRO', 'BENCH_PROOF_RATE']
+    command: ['BENCH_DURATION', 'BENCH_ROUNDS', 'BENCH_WARMUP', 'BENCH_CASES', 'BENCH_PROFILE', 'BENCH_LOAD', 'BENCH_MICRO', 'BENCH_PROOF_RATE', 'BENCH_GATEWAY_LOG', 'UV_THREADPOOL_SIZE']
       .filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]} `).join('') + 'npm run bench',
     node: process.version, cpus: availableParallelism(), cpuModel: cpuModel(), loadGenerator: load.name,
-    durationSec: DURATION_SEC, warmupSec: WARMUP_SEC, connections: CONNECTIONS, proofRatePerSec: PROOF_RATE, proofThreads: PROOF_THREADS,
+    durationSec: DURATION_SEC, rounds: ROUNDS, warmupSec: WARMUP_SEC, connections: CONNECTIONS, proofRatePerSec: PROOF_RATE, proofThreads: PROOF_THREADS,
     loadAverage: loadavg(),
   }
-  say(`load generator: ${load.name}; ${DURATION_SEC} s per case, ${CONNECTIONS} connections`)
+  say(`load generator: ${load.name}; ${ROUNDS} rounds × ${ROUND_SEC} s per case, ${CONNECTIONS} connections`)
 
   let acl, verify
   if (MICRO) {
@@ -158,24 +196,40 @@ async function main(): Promise<void> {
     startServer: (script, args, opts) => startServer(new URL(script, SERVERS), args, opts?.execArgv),
   }
   if (PROFILE) for (const f of await readdir(RESULTS)) if (f.endsWith('.cpuprofile')) await unlink(join(RESULTS, f))
-  const cases: CaseResult[] = []
+
+  const selected = CASES.filter((c) => !ONLY || ONLY.has(c.id))
+  const skipped = new Map(selected.map((c) => [c.id, c.skip?.()]))
+  const lives: Live[] = selected.filter((c) => !skipped.get(c.id)).map((c) => ({ c, rounds: [] }))
+  for (const [id, why] of skipped) if (why) say(`${id}: skipped (${why})`)
+  const fail = (live: Live, err: unknown) => {
+    live.error = (err as Error).message
+    say(`${live.c.id}: ERROR ${(err as Error).stack ?? String(err)}`)
+  }
   try {
-    for (const c of CASES) {
-      if (ONLY && !ONLY.has(c.id)) continue
-      cases.push(await runCase(c, ctx, load))
+    for (const live of lives) await setUp(live, ctx, load).catch((err: unknown) => fail(live, err))
+    for (let round = 0; round < ROUNDS; round++) {
+      // Rotate the order each round so no case always runs right after the same neighbour.
+      for (let k = 0; k < lives.length; k++) {
+        const live = lives[(k + round) % lives.length]!
+        if (!live.error) await runRound(live, ctx, load, round).catch((err: unknown) => fail(live, err))
+      }
     }
   } finally {
+    for (const live of lives) await live.target?.teardown().catch(() => {})
     await upstream.stop()
     await keyHost.close()
     await rm(tmpDir, { recursive: true, force: true })
   }
   const keyFetches = keyHost.hits()
+  info.loadAverageEnd = loadavg()
+  const cases = selected.map((c) => toResult(lives.find((l) => l.c === c) ?? { c, rounds: [] }, skipped.get(c.id)))
 
   const profiles = []
   if (PROFILE) {
     for (const f of (await readdir(RESULTS)).filter((x) => x.endsWith('.cpuprofile')).sort()) {
       const file = join(RESULTS, f)
-      profiles.push({ caseId: f.replace(/^gateway-/, '').replace(/\.cpuprofile$/, ''), file: relative(REPO, file), ...topSelfTime(file, 5) })
+      const caseId = f.replace(/^gateway-/, '').replace(/\.cpuprofile$/, '')
+      profiles.push({ caseId, file: relative(REPO, file), ...topSelfTime(file, 5), js: topSelfTime(file, 5, { jsOnly: true }).top })
     }
   }
   const report: Report = { info, cases, acl, verify, profiles }

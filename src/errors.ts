@@ -47,6 +47,9 @@ export const ERRORS = {
   proof_iat_invalid: spec(401, 'Unauthorized', 'invalid_proof'),
   proof_signature_invalid: spec(401, 'Unauthorized', 'invalid_proof'),
   proof_replayed: spec(401, 'Unauthorized', 'invalid_proof'),
+  // 401: channel binding (PROTOCOL.md §5, RFC 9266)
+  channel_binding_unavailable: spec(401, 'Unauthorized', 'invalid_request'),
+  channel_binding_mismatch: spec(401, 'Unauthorized', 'invalid_proof'),
   // 401 invalid_proof: the identity's domain did not give us a usable key (§2.4)
   key_fetch_timeout: spec(401, 'Unauthorized', 'invalid_proof'),
   key_fetch_blocked_address: spec(401, 'Unauthorized', 'invalid_proof'),

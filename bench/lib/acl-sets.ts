@@ -56,14 +56,15 @@ function generatedRule(i: number): string {
 }
 
 /**
- * `total` rules: the ten base rules last (the worst place for first-match
- * semantics: every generated rule comes before them in file order), the
- * rest generated.
+ * `total` rules. With `base` (the default), the ten base rules come last (the
+ * worst place for first-match semantics: every generated rule precedes them)
+ * after `total - 10` generated ones; without, all `total` are generated.
  */
-export function aclYaml(total: number): string {
-  if (total < 10) throw new RangeError('the base ACL has 10 rules')
+export function aclYaml(total: number, opts: { base?: boolean } = {}): string {
+  const base = opts.base ?? true
+  if (base && total < 10) throw new RangeError('the base ACL has 10 rules')
   const parts = ['version: 1\nrules:\n']
-  for (let i = 0; i < total - 10; i++) parts.push(generatedRule(i))
-  parts.push(BASE_RULES)
+  for (let i = 0; i < total - (base ? 10 : 0); i++) parts.push(generatedRule(i))
+  if (base) parts.push(BASE_RULES)
   return parts.join('')
 }

@@ -45,7 +45,7 @@ export async function startKeyHost(): Promise<KeyHost> {
 }
 
 /** Writes gateway.yaml + acl.yaml (the 10-rule bench ACL) into `dir`; returns the config path. */
-export async function writeGatewayConfig(dir: string, opts: { upstreamOrigin: string; keyHostPort: number; accessLog: boolean }): Promise<string> {
+export async function writeGatewayConfig(dir: string, opts: { upstreamOrigin: string; accessLog: boolean }): Promise<string> {
   await mkdir(dir, { recursive: true })
   await writeFile(join(dir, 'acl.yaml'), aclYaml(10))
   const configFile = join(dir, 'gateway.yaml')

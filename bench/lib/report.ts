@@ -1,7 +1,8 @@
 // Turns one run's results into the table (Markdown) and the JSON file.
-// Ratios are req/s of a case over req/s of a baseline measured in the same
-// run, so machine speed cancels out; noise from other work on the machine
-// does not.
+// A ratio is the median over rounds of (case req/s ÷ baseline req/s in the
+// same round): machine speed cancels out, and so does background load that
+// drifts slower than a round. Bursts shorter than a round do not; the
+// min–max spread column shows how much of that there was.
 
 import type { CaseResult } from './types.js'
 import type { AclMicroResult } from '../micro/acl.js'
@@ -16,11 +17,14 @@ export interface RunInfo {
   readonly cpuModel: string
   readonly loadGenerator: string
   readonly durationSec: number
+  readonly rounds: number
   readonly warmupSec: number
   readonly connections: number
   readonly proofRatePerSec: number
   readonly proofThreads: number
   readonly loadAverage: readonly number[]
+  /** Filled in when the run ends. */
+  loadAverageEnd?: readonly number[]
 }
 
 export interface Report {
@@ -28,7 +32,7 @@ export interface Report {
   readonly cases: readonly CaseResult[]
   readonly acl?: AclMicroResult
   readonly verify?: VerifyMicroResult
-  readonly profiles?: readonly { readonly caseId: string; readonly file: string; readonly busyMs: number; readonly top: readonly SelfTime[] }[]
+  readonly profiles?: readonly { readonly caseId: string; readonly file: string; readonly busyMs: number; readonly top: readonly SelfTime[]; readonly js: readonly SelfTime[] }[]
 }
 
 export interface Target { readonly what: string; readonly goal: string; readonly measured: string; readonly verdict: 'hit' | 'miss' | 'not measured' }
@@ -37,31 +41,41 @@ const f0 = (n: number) => Math.round(n).toLocaleString('en-US')
 const f2 = (n: number) => n.toFixed(2)
 const mb = (bytes: number) => (bytes / 1048576).toFixed(0)
 
-function rps(cases: readonly CaseResult[], id: string): number | undefined {
-  return cases.find((c) => c.id === id)?.load?.rps
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
 }
 
+/** Median over rounds of case ÷ baseline in the same round; undefined when either is missing. */
+export function pairedRatio(cases: readonly CaseResult[], id: string, baseId: string): number | undefined {
+  const c = cases.find((x) => x.id === id), b = cases.find((x) => x.id === baseId)
+  if (!c?.summary || !b?.summary) return undefined
+  const n = Math.min(c.rounds.length, b.rounds.length)
+  return median(Array.from({ length: n }, (_, i) => c.rounds[i]!.rps / b.rounds[i]!.rps))
+}
+
+const pct = (ratio: number) => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)}%`
+const aclTarget = (what: string, ratio: number | undefined): Target =>
+  ratio === undefined ? { what, goal: '≤ +3%', measured: '—', verdict: 'not measured' } : { what, goal: '≤ +3%', measured: pct(ratio), verdict: ratio <= 1.03 ? 'hit' : 'miss' }
+
 export function targets(r: Report): Target[] {
-  const hp3 = rps(r.cases, 'http-proxy-3'), undici = rps(r.cases, 'undici')
-  const ratio = (id: string, base: number | undefined, goal: number, what: string): Target => {
-    const v = rps(r.cases, id)
-    const c = r.cases.find((x) => x.id === id)
-    if (v === undefined || base === undefined) return { what, goal: `≥ ${goal}`, measured: '—', verdict: 'not measured' }
-    const bad = (c?.load?.badStatus ?? 0) + (c?.load?.socketErrors ?? 0)
-    const x = v / base
-    return { what, goal: `≥ ${goal}`, measured: f2(x) + (bad ? ` (${bad} failed requests!)` : ''), verdict: x >= goal && bad === 0 ? 'hit' : 'miss' }
+  const ratio = (id: string, baseId: string, goal: number, what: string): Target => {
+    const x = pairedRatio(r.cases, id, baseId)
+    if (x === undefined) return { what, goal: `≥ ${goal.toFixed(2)}`, measured: '—', verdict: 'not measured' }
+    const bad = r.cases.find((c) => c.id === id)?.summary?.failed ?? 0
+    return { what, goal: `≥ ${goal.toFixed(2)}`, measured: f2(x) + (bad ? ` (${bad} failed requests!)` : ''), verdict: x >= goal && bad === 0 ? 'hit' : 'miss' }
   }
   const gwPeaks = r.cases.filter((c) => c.id.startsWith('gateway') && c.server).map((c) => c.server!.peakRssBytes)
   const peak = gwPeaks.length ? Math.max(...gwPeaks) : undefined
   return [
-    ratio('gateway-public', undici, 1.0, 'public route ÷ bare undici'),
-    { what: 'cookie path ÷ bare undici', goal: '≥ 1.0', measured: '—', verdict: 'not measured' },
-    { what: 'ticket path ÷ bare undici', goal: '≥ 1.0', measured: '—', verdict: 'not measured' },
-    ratio('gateway-es256', hp3, 0.7, 'ES256 proof per request ÷ bare http-proxy-3'),
-    ratio('gateway-ed25519', hp3, 0.55, 'Ed25519 proof per request ÷ bare http-proxy-3'),
-    r.acl
-      ? { what: 'ACL decision, 10,000 rules vs 10', goal: '≤ +3%', measured: `${r.acl.ratio >= 1 ? '+' : ''}${((r.acl.ratio - 1) * 100).toFixed(1)}%`, verdict: r.acl.ratio <= 1.03 ? 'hit' : 'miss' }
-      : { what: 'ACL decision, 10,000 rules vs 10', goal: '≤ +3%', measured: '—', verdict: 'not measured' },
+    ratio('gateway-public', 'undici', 1.0, 'public route ÷ bare undici'),
+    { what: 'cookie path ÷ bare undici', goal: '≥ 1.00', measured: '—', verdict: 'not measured' },
+    { what: 'ticket path ÷ bare undici', goal: '≥ 1.00', measured: '—', verdict: 'not measured' },
+    ratio('gateway-es256', 'http-proxy-3', 0.7, 'ES256 proof per request ÷ bare http-proxy-3'),
+    ratio('gateway-ed25519', 'http-proxy-3', 0.55, 'Ed25519 proof per request ÷ bare http-proxy-3'),
+    aclTarget('ACL decision, 10,000 rules vs 10, same 12 requests', r.acl?.ratio),
+    aclTarget('ACL decision, 10,000 rules vs 10, 4,096 distinct requests', r.acl?.ratioDistinct),
     peak === undefined
       ? { what: 'gateway peak RSS under load', goal: '≤ 150 MB', measured: '—', verdict: 'not measured' }
       : { what: 'gateway peak RSS under load', goal: '≤ 150 MB', measured: `${mb(peak)} MB`, verdict: peak <= 150 * 1048576 ? 'hit' : 'miss' },
@@ -69,16 +83,17 @@ export function targets(r: Report): Target[] {
 }
 
 export function caseTable(cases: readonly CaseResult[]): string {
-  const hp3 = rps(cases, 'http-proxy-3'), undici = rps(cases, 'undici')
-  const rows = ['| case | req/s | p50 ms | p99 ms | ÷ http-proxy-3 | ÷ undici | proxy CPU µs/req | proxy peak RSS MB | failed |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|']
+  const rows = ['| case | req/s | spread | p50 ms | p99 ms | ÷ http-proxy-3 | ÷ undici | proxy CPU µs/req | proxy peak RSS MB | failed |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
+  const ratio = (id: string, base: string) => { const x = pairedRatio(cases, id, base); return x === undefined ? '—' : f2(x) }
   for (const c of cases) {
-    if (c.skipped || c.error || !c.load) {
-      rows.push(`| ${c.name} | ${c.skipped ? `skipped: ${c.skipped}` : `error: ${(c.error ?? '').split('\n')[0]}`} | | | | | | | |`)
+    const s = c.summary
+    if (!s) {
+      rows.push(`| ${c.name} | ${c.skipped ? `skipped: ${c.skipped}` : `error: ${(c.error ?? '').split('\n')[0]}`} | | | | | | | | |`)
       continue
     }
-    const l = c.load
-    const cpu = c.server && Number.isFinite(c.server.cpuSec) && l.requests ? f0((c.server.cpuSec * 1e6) / l.requests) : '—'
-    rows.push(`| ${c.name} | ${f0(l.rps)} | ${f2(l.p50Ms)} | ${f2(l.p99Ms)} | ${hp3 ? f2(l.rps / hp3) : '—'} | ${undici ? f2(l.rps / undici) : '—'} | ${cpu} | ${c.server ? mb(c.server.peakRssBytes) : '—'} | ${l.badStatus + l.socketErrors} |`)
+    const cpu = c.server && Number.isFinite(c.server.cpuSec) && s.requests ? f0((c.server.cpuSec * 1e6) / s.requests) : '—'
+    const spread = `${f0(s.rpsMin)}–${f0(s.rpsMax)}`
+    rows.push(`| ${c.name} | ${f0(s.rps)} | ${spread} | ${f2(s.p50Ms)} | ${f2(s.p99Ms)} | ${ratio(c.id, 'http-proxy-3')} | ${ratio(c.id, 'undici')} | ${cpu} | ${c.server ? mb(c.server.peakRssBytes) : '—'} | ${s.failed} |`)
   }
   return rows.join('\n')
 }
@@ -87,37 +102,39 @@ export function toMarkdown(r: Report): string {
   const i = r.info
   const out: string[] = []
   out.push(`# popgate bench — ${i.date}`, '')
-  out.push(`Machine: ${i.cpus} × ${i.cpuModel}, Node ${i.node}, load average at start ${i.loadAverage.map((x) => x.toFixed(2)).join(' ')}.`)
-  out.push(`Command: \`${i.command}\`. Load: ${i.loadGenerator}, ${i.connections} connections, ${i.durationSec} s per case after ${i.warmupSec} s warm-up.`)
-  out.push(`Per-request proofs: pre-generated before the timed run (${f0(i.proofRatePerSec)}/s × duration, unique jti each, ${i.proofThreads} worker threads), so signing is not in the load generator.`, '')
+  out.push(`Machine: ${i.cpus} × ${i.cpuModel}, Node ${i.node}, load average (1/5/15 min) at start ${i.loadAverage.map((x) => x.toFixed(2)).join(' ')}${i.loadAverageEnd ? `, at end ${i.loadAverageEnd.map((x) => x.toFixed(2)).join(' ')}` : ''}.`)
+  out.push(`Command: \`${i.command}\`. Load: ${i.loadGenerator}, ${i.connections} connections, ${i.durationSec} s per case (${i.rounds} interleaved rounds of ${i.durationSec / i.rounds} s) after ${i.warmupSec} s warm-up.`)
+  out.push(`Per-request proofs: pre-generated before each round (${f0(i.proofRatePerSec)} per second of load, unique jti each, signed in ${i.proofThreads} worker threads while nothing is under load), so signing is not in the load generator.`, '')
   out.push(caseTable(r.cases), '')
-  out.push('Ratios: req/s of the row ÷ req/s of the baseline row in this same run. "proxy" = the process under test (the upstream itself in the first row; nginx master + worker). "failed" = non-2xx/3xx responses + socket errors; must be 0.', '')
+  out.push('req/s, p50, p99: median of the rounds; spread: slowest–fastest round. Ratios: median over rounds of (row ÷ baseline in the same round). "proxy" = the process under test (the upstream itself in the first row; nginx master + worker); CPU is user + system over the timed rounds ÷ requests. "failed" = status ≥ 400 + socket errors; must be 0.', '')
   out.push('## Targets (issue "Performance")', '', '| target | goal | measured | |', '|---|---|---|---|')
   for (const t of targets(r)) out.push(`| ${t.what} | ${t.goal} | ${t.measured} | ${t.verdict} |`)
-  const nginx = rps(r.cases, 'nginx'), hp3 = rps(r.cases, 'http-proxy-3'), undici = rps(r.cases, 'undici')
-  if (nginx && hp3 && undici) out.push('', `nginx for scale: ${f2(nginx / hp3)} × http-proxy-3, ${f2(nginx / undici)} × undici.`)
+  const nh = pairedRatio(r.cases, 'nginx', 'http-proxy-3'), nu = pairedRatio(r.cases, 'nginx', 'undici')
+  if (nh !== undefined && nu !== undefined) out.push('', `nginx for scale: ${f2(nh)} × http-proxy-3, ${f2(nu)} × undici.`)
   if (r.acl) {
     out.push('', `## ACL decision cost (matchRule + authorize; best of ${r.acl.rounds} rounds × ${f0(r.acl.decisionsPerRound)} decisions)`, '', '| ACL | ns/decision (best) | ns/decision (median) |', '|---|---:|---:|')
     for (const row of r.acl.rows) out.push(`| ${row.label} | ${row.nsPerDecision.toFixed(1)} | ${row.medianNs.toFixed(1)} |`)
-    out.push('', `10,000 ÷ 10 rules, same requests: ${r.acl.ratio.toFixed(3)}.`)
+    out.push('', `10,000 ÷ 10 rules: ${r.acl.ratio.toFixed(3)} on the same 12 requests, ${r.acl.ratioDistinct.toFixed(3)} on 4,096 distinct requests spread over each ACL's rules.`)
     const gw = r.cases.find((c) => c.id === 'gateway-public')
-    if (gw?.server && gw.load?.requests && Number.isFinite(gw.server.cpuSec)) {
-      const reqNs = (gw.server.cpuSec * 1e9) / gw.load.requests
-      const extra = r.acl.rows[1]!.nsPerDecision - r.acl.rows[0]!.nsPerDecision
-      out.push(`The extra ${extra.toFixed(1)} ns per decision is ${((extra / reqNs) * 100).toFixed(2)}% of the gateway's CPU time per public-route request (${f0(reqNs / 1000)} µs) in this run.`)
+    if (gw?.server && gw.summary?.requests && Number.isFinite(gw.server.cpuSec)) {
+      const reqNs = (gw.server.cpuSec * 1e9) / gw.summary.requests
+      const extra = r.acl.rows[3]!.nsPerDecision - r.acl.rows[2]!.nsPerDecision
+      out.push(`Against the gateway's CPU time per public-route request in this run (${f0(reqNs / 1000)} µs), the distinct-request difference (${extra.toFixed(0)} ns) is ${((extra / reqNs) * 100).toFixed(2)}%.`)
     }
   }
   if (r.verify) {
     const algs = r.verify.algorithms
-    out.push('', `## Proof signature verification (ops/s, ${r.verify.msPerMeasurement} ms per measurement)`, '', `| method | ${algs.join(' | ')} | ${algs.map((a) => `÷ jose 1-at-a-time (${a})`).join(' | ')} |`, `|---|${algs.map(() => '---:').join('|')}|${algs.map(() => '---:').join('|')}|`)
+    out.push('', `## Proof signature verification (ops/s, best of ${r.verify.rounds} × ${r.verify.msPerMeasurement} ms)`, '', `| method | ${algs.join(' | ')} | ${algs.map((a) => `÷ jose 1-at-a-time (${a})`).join(' | ')} |`, `|---|${algs.map(() => '---:').join('|')}|${algs.map(() => '---:').join('|')}|`)
     const base = r.verify.rows[0]!.opsPerSec
     for (const row of r.verify.rows) out.push(`| ${row.method} | ${algs.map((a) => f0(row.opsPerSec[a]!)).join(' | ')} | ${algs.map((a) => f2(row.opsPerSec[a]! / base[a]!)).join(' | ')} |`)
   }
   if (r.profiles?.length) {
-    out.push('', '## Gateway CPU profile (top self time, busy time only)')
+    out.push('', '## Gateway CPU profile (top self time, busy time only)', '', 'Self time of native bindings (writev, writeString...) includes the syscall and, on a 2-core box, time the thread waited for the core. The whole process life is profiled (startup and idle rounds of other cases too).')
     for (const p of r.profiles) {
       out.push('', `${p.caseId} (\`${p.file}\`, ${f0(p.busyMs)} ms busy):`, '', '| self % | self ms | function | where |', '|---:|---:|---|---|')
       for (const t of p.top) out.push(`| ${(t.share * 100).toFixed(1)} | ${f0(t.ms)} | ${t.fn} | ${t.where} |`)
+      out.push('| | | *top JavaScript only:* | |')
+      for (const t of p.js) out.push(`| ${(t.share * 100).toFixed(1)} | ${f0(t.ms)} | ${t.fn} | ${t.where} |`)
     }
   }
   return out.join('\n') + '\n'

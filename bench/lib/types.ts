@@ -21,7 +21,7 @@ export interface Target {
   readonly pids: readonly number[]
   /**
    * One unique value of `header` per request (e.g. a DomainPoP proof with its
-   * own jti). Pre-generated before the timed run, so signing is never the
+   * own jti). Pre-generated before each timed round, so signing is never the
    * load generator's bottleneck.
    */
   readonly perRequest?: PerRequestHeader
@@ -30,7 +30,7 @@ export interface Target {
 
 export interface PerRequestHeader {
   readonly header: string
-  /** Returns `count` header values, each used once. */
+  /** Returns `count` fresh header values, each to be used once; called before every round (proofs age). */
   generate(count: number): Promise<string[]>
 }
 
@@ -83,14 +83,31 @@ export interface ProcessUsage {
   readonly cpuSec: number
 }
 
+/** A case over all rounds. Ratios are computed from `rounds` (paired with the baseline's same round). */
+export interface CaseSummary {
+  /** Median over rounds of req/s; min and max show the spread. */
+  readonly rps: number
+  readonly rpsMin: number
+  readonly rpsMax: number
+  /** Median over rounds (wrk/autocannon percentiles cannot be merged exactly). */
+  readonly p50Ms: number
+  readonly p99Ms: number
+  /** All rounds. */
+  readonly requests: number
+  readonly failed: number
+}
+
 export interface CaseResult {
   readonly id: string
   readonly name: string
   readonly skipped?: string
   readonly error?: string
-  readonly load?: LoadResult
+  /** One load result per round, in round order. */
+  readonly rounds: readonly LoadResult[]
+  readonly summary?: CaseSummary
+  /** The process under test, over the timed rounds only (CPU summed, RSS peak). */
   readonly server?: ProcessUsage
   readonly upstream?: ProcessUsage
-  /** How per-request headers were made, when the case had them. */
+  /** How per-request headers were made, when the case had them (all batches). */
   readonly pregenerated?: { readonly count: number; readonly seconds: number; readonly threads: number }
 }

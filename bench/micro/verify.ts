@@ -20,11 +20,13 @@ export interface VerifyMicroRow {
 export interface VerifyMicroResult {
   readonly algorithms: readonly string[]
   readonly msPerMeasurement: number
+  readonly rounds: number
   readonly rows: readonly VerifyMicroRow[]
 }
 
 const IN_FLIGHT = 64
 const WARMUP_MS = 100
+const ROUNDS = 2
 
 interface Subject { readonly token: string; readonly key: KeyObject; readonly signingInput: Buffer; readonly signature: Buffer; readonly digest: string | null; readonly alg: ClientAlgorithm }
 
@@ -79,7 +81,7 @@ const callbackVerify = (s: Subject) => {
 }
 
 export async function runVerifyMicro(opts: { ms?: number } = {}): Promise<VerifyMicroResult> {
-  const ms = opts.ms ?? 700
+  const ms = opts.ms ?? 500
   const algs: ClientAlgorithm[] = ['ES256', 'Ed25519']
   const methods: { name: string; run: (s: Subject, ms: number) => Promise<number> }[] = [
     { name: 'jose compactVerify (KeyObject), 1 at a time', run: (s, t) => measure(t, 1, async () => !!(await compactVerify(s.token, s.key))) },
@@ -91,11 +93,13 @@ export async function runVerifyMicro(opts: { ms?: number } = {}): Promise<Verify
   ]
   const subjects = await Promise.all(algs.map(subject))
   for (const s of subjects) for (const m of methods) await m.run(s, WARMUP_MS) // JIT and thread-pool warm-up
-  const rows: VerifyMicroRow[] = []
-  for (const m of methods) {
-    const opsPerSec: Record<string, number> = {}
-    for (const s of subjects) opsPerSec[s.alg] = await m.run(s, ms)
-    rows.push({ method: m.name, opsPerSec })
+  // Rounds interleave the methods so a burst of outside load hits them alike; best round kept.
+  const best = methods.map(() => new Map<string, number>())
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, m] of methods.entries()) {
+      for (const s of subjects) best[i]!.set(s.alg, Math.max(best[i]!.get(s.alg) ?? 0, await m.run(s, ms)))
+    }
   }
-  return { algorithms: algs, msPerMeasurement: ms, rows }
+  const rows: VerifyMicroRow[] = methods.map((m, i) => ({ method: m.name, opsPerSec: Object.fromEntries(best[i]!) }))
+  return { algorithms: algs, msPerMeasurement: ms, rounds: ROUNDS, rows }
 }

@@ -2,6 +2,9 @@
 // production logger pointed at /dev/null: access lines are still built,
 // serialized and written (the honest setting), just not kept.
 // argv: <config file>
+//
+// BENCH_GATEWAY_LOG=sync|buffered swaps the destination's write mode, to
+// measure what the production default (async, one fs.write per line) costs.
 
 import { pino } from 'pino'
 import { startGateway } from '../../src/server.js'
@@ -10,8 +13,10 @@ import { createMetrics } from '../../src/admin/metrics.js'
 import { serveChild } from '../lib/child-main.js'
 
 serveChild(async ([configFile]) => {
-  // Same stream settings as createLogger's default (async SonicBoom), different fd.
-  const log = createLogger('info', pino.destination({ dest: '/dev/null', sync: false }))
+  // Default: the same stream settings as createLogger's own (async SonicBoom), different fd.
+  const mode = process.env.BENCH_GATEWAY_LOG
+  const dest = mode === 'sync' ? { sync: true } : mode === 'buffered' ? { sync: false, minLength: 4096 } : { sync: false }
+  const log = createLogger('info', pino.destination({ dest: '/dev/null', ...dest }))
   const gw = await startGateway(configFile!, { env: {}, log, metrics: createMetrics(), watch: false })
   return { port: gw.http.port, close: () => gw.close() }
 })

@@ -36,8 +36,9 @@ export function identityProblem(input: unknown): string | undefined {
       if (unicode === '' || unicode === label || domainToASCII(unicode) !== label) return `label "${label}" is not a valid A-label`
     }
   }
-  // An all-numeric last label means an IP literal (127.0.0.1, 0x7f.1 → "1"): TLDs are never numeric.
-  if (/^[0-9]+$/.test(labels[labels.length - 1]!)) return 'must not be an IP address'
+  // WHATWG URL "ends in a number": a last label of digits, or 0x + hex, makes
+  // the URL parser read the host as IPv4 (127.0.0.1, 0x7f.0x1, 127.0.0.0x1). TLDs never look like that.
+  if (/^(?:[0-9]+|0x[0-9a-f]*)$/.test(labels[labels.length - 1]!)) return 'must not be an IP address'
   return undefined
 }
 

@@ -94,7 +94,12 @@ export function createKeyHostHandler(opts: KeyHostOptions): http.RequestListener
           return (await opts.store.delete(path.slice(prefix.length + 1))) ? (res.writeHead(204), res.end()) : json(res, 404, { error: 'not_found' })
         }
         let body: unknown
-        try { body = JSON.parse(await readBody(req)) } catch (err) { return json(res, 400, { error: 'invalid_request', error_description: (err as Error).message === 'too large' ? 'body too large' : 'body must be JSON' }) }
+        try { body = JSON.parse(await readBody(req)) } catch (err) {
+          if ((err as Error).message !== 'too large') return json(res, 400, { error: 'invalid_request', error_description: 'body must be JSON' })
+          // Answer, then close: the rest of the upload is not read.
+          res.once('finish', () => req.destroy())
+          return json(res, 413, { error: 'invalid_request', error_description: 'body too large' }, { connection: 'close' })
+        }
         const jwk = checkPublishableJwk(body)
         if (typeof jwk === 'string') return json(res, 400, { error: 'invalid_key', error_description: jwk })
         const id = await calculateJwkThumbprint(jwk, 'sha256')
@@ -113,7 +118,7 @@ function readBody(req: http.IncomingMessage): Promise<string> {
     let size = 0
     req.on('data', (c: Buffer) => {
       size += c.length
-      if (size > MAX_BODY_BYTES) { reject(new Error('too large')); req.destroy(); return }
+      if (size > MAX_BODY_BYTES) { reject(new Error('too large')); req.pause(); return }
       chunks.push(c)
     })
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))

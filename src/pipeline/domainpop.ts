@@ -9,12 +9,15 @@ import { readDomainPopProof, type DomainPopProof } from '../proofs/domainpop.js'
 import { verifySignature, keyFitsAlgorithm } from '../proofs/signature.js'
 import type { GatewayState } from './state.js'
 import type { IncomingMessage } from 'node:http'
+import type { Socket } from 'node:net'
+import { checkChannelBinding } from '../proofs/channel-binding.js'
 import { extractCredentials } from './credentials.js'
 
 export interface Authenticated {
   readonly proof: DomainPopProof
   readonly decision: Decision & { allow: true }
   readonly thumbprint: string
+  readonly channelBound: boolean
 }
 
 /** Credentials (stage 4) then proof (stage 5); throws credentials_missing when there are none. */
@@ -25,27 +28,27 @@ export async function authenticate(state: GatewayState, req: IncomingMessage, me
   try {
     const credentials = extractCredentials(req, state.config.proof.maxBytes)
     if (!credentials) throw new GatewayError('credentials_missing', 'credentials are required')
-    return await authenticateDomainPop(state, credentials.token, method, path, rule)
+    return await authenticateDomainPop(state, credentials.token, method, path, rule, req.socket)
   } catch (err) {
     if (isGatewayError(err) && isAuthFailure(err)) state.abuse.clients.hit(client, state.now())
     throw err
   }
 }
 
-export async function authenticateDomainPop(state: GatewayState, token: string, method: string, path: string, rule: Rule | undefined): Promise<Authenticated> {
+export async function authenticateDomainPop(state: GatewayState, token: string, method: string, path: string, rule: Rule | undefined, socket: Socket): Promise<Authenticated> {
   // Steps 1–4: shape, header, static claims, nonce. No I/O.
   const proof = readDomainPopProof(token, { method, path, nowMs: state.now() }, state.proofDeps)
   const wait = state.abuse.identities.retryAfterSec(proof.identity, state.now())
   if (wait > 0) throw rateLimited(wait, 'for this identity')
   try {
-    return await verifyDomainPop(state, proof, method, rule)
+    return await verifyDomainPop(state, proof, method, rule, socket)
   } catch (err) {
     if (isGatewayError(err) && isAuthFailure(err)) state.abuse.identities.hit(proof.identity, state.now())
     throw err
   }
 }
 
-async function verifyDomainPop(state: GatewayState, proof: DomainPopProof, method: string, rule: Rule | undefined): Promise<Authenticated> {
+async function verifyDomainPop(state: GatewayState, proof: DomainPopProof, method: string, rule: Rule | undefined, socket: Socket): Promise<Authenticated> {
 
   // Step 5: authorize before fetching.
   const decision = authorize(state.acl, rule, proof.identity, method)
@@ -70,7 +73,9 @@ async function verifyDomainPop(state: GatewayState, proof: DomainPopProof, metho
     state.metrics.inc('popgate_replays_total')
     throw new GatewayError('proof_replayed', 'this proof was already used')
   }
-  return { proof, decision, thumbprint: key.kid }
+  // Step 9: channel binding, when present or required by the rule (§5).
+  const channelBound = checkChannelBinding(proof.claims.cb, socket, decision.rule.channelBinding === 'required')
+  return { proof, decision, thumbprint: key.kid, channelBound }
 }
 
 const isEdDsa = (alg: string) => alg === 'EdDSA' || alg === 'Ed25519'

@@ -42,7 +42,7 @@ export async function handleRequest(holder: StateHolder, req: IncomingMessage, r
     ex.identity = auth.proof.identity
     ex.decision = 'allow'
     const extra = auth.proof.nonceRefresh ? [NONCE_HEADER, state.nonces.issue(state.now())] : []
-    const headers = upstreamHeaders(req, state.headers, { identity: auth.proof.identity, method: 'domainpop', thumbprint: auth.thumbprint })
+    const headers = upstreamHeaders(req, state.headers, { identity: auth.proof.identity, method: 'domainpop', thumbprint: auth.thumbprint, channelBound: auth.channelBound })
     const result = await forward(req, res, state.upstream, target.forward, headers, extra) // 6
     ex.upstreamStatus = result.upstreamStatus
   } catch (err) {

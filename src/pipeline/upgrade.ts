@@ -29,7 +29,7 @@ export async function handleUpgrade(holder: StateHolder, ws: WsProxy, req: Incom
       ex.decision = 'public'
     } else {
       const auth = await authenticate(state, req, 'GET', target.path, rule)
-      identity = { identity: auth.proof.identity, method: 'domainpop', thumbprint: auth.thumbprint }
+      identity = { identity: auth.proof.identity, method: 'domainpop', thumbprint: auth.thumbprint, channelBound: auth.channelBound }
       ex.identity = identity.identity
       ex.decision = 'allow'
     }

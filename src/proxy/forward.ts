@@ -68,10 +68,12 @@ export function forward(req: IncomingMessage, res: ServerResponse, upstream: Ups
     let controller: Dispatcher.DispatchController | undefined
     let status: number | undefined
     let settled = false
+    let clientGone = false
     const done = (err?: GatewayError) => {
       if (settled) return
       settled = true
       res.off('close', onClientClose)
+      // onRequestClose stays: undici may still be sending the request body.
       if (err && !res.headersSent) reject(err)
       else {
         if (err) res.destroy(err)
@@ -79,13 +81,22 @@ export function forward(req: IncomingMessage, res: ServerResponse, upstream: Ups
       }
     }
     // Client went away before we finished: abort the upstream exchange.
-    const onClientClose = () => {
-      if (!res.writableFinished) controller?.abort(new Error('client closed the connection'))
+    const abort = () => {
+      clientGone = true
+      controller?.abort(new Error('client closed the connection'))
     }
+    const onClientClose = () => { if (!res.writableFinished) abort() }
+    // The request body ended early (client closed mid-upload): undici would
+    // otherwise wait for the rest of it forever, even after the response.
+    const onRequestClose = () => { if (!req.complete) abort() }
     res.on('close', onClientClose)
+    req.on('close', onRequestClose)
 
     const handler: Dispatcher.DispatchHandler = {
-      onRequestStart(c) { controller = c },
+      onRequestStart(c) {
+        controller = c
+        if (clientGone) c.abort(new Error('client closed the connection'))
+      },
       onResponseStart(c, statusCode, responseHeaders) {
         if (statusCode < 200) return // 1xx: let Node handle its own
         status = statusCode
@@ -93,6 +104,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, upstream: Ups
         res.on('drain', () => c.resume())
       },
       onResponseData(c, chunk) {
+        if (res.destroyed) { abort(); return }
         if (!res.write(chunk)) c.pause()
       },
       onResponseEnd() {
@@ -102,6 +114,12 @@ export function forward(req: IncomingMessage, res: ServerResponse, upstream: Ups
       onResponseError(_c, err) {
         done(res.destroyed && status === undefined ? undefined : upstreamError(err as Error & { code?: string }))
       },
+    }
+    // The client may have left while we were authenticating: then its
+    // 'close' has already fired and nothing would ever resume a paused body.
+    if (res.destroyed || req.socket.destroyed) {
+      done()
+      return
     }
     const body = hasBody(req) ? req : null
     try {

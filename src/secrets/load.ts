@@ -80,8 +80,8 @@ export function secretsFromEnv(env: Readonly<Record<string, string | undefined>>
     if (!v) continue
     any = true
     for (const part of v.split(',')) {
-      const [id, secret] = part.split(':')
-      const r = checkSecret(id, secret)
+      const fields = part.split(':')
+      const r = fields.length === 2 ? checkSecret(fields[0], fields[1]) : 'each entry must be id:base64url-secret'
       if (typeof r === 'string') problems.at({ line: 1, col: 1 }, ENV_OF[kind], r)
       else lists[kind].push(r)
     }

@@ -7,7 +7,7 @@
 // Pure functions over strings and Buffers; the only key material comes in as
 // a ClientKey (src/client/keys.ts).
 
-import { createHmac, createPublicKey, randomBytes } from 'node:crypto'
+import { createHmac, createPublicKey, randomBytes, sign, constants } from 'node:crypto'
 import type { ClientKey } from '../../src/client/keys.js'
 import { signRaw, type ProofInput } from '../../src/client/proof.js'
 
@@ -74,6 +74,13 @@ export function compactJws(header: unknown, payload: unknown, signature: Buffer 
 export function signParts(key: ClientKey, parts: ProofParts): string {
   const input = signingInputOf(parts.header, parts.claims)
   return `${input}.${b64url(signRaw(key, input))}`
+}
+
+/** RSASSA-PSS over SHA-256 with a chosen salt length; RFC 7518 §3.5 fixes it at 32 (the hash size). */
+export function signPssWithSalt(key: ClientKey, parts: ProofParts, saltLength: number): string {
+  const input = signingInputOf(parts.header, parts.claims)
+  const sig = sign('sha256', Buffer.from(input), { key: key.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength })
+  return `${input}.${b64url(sig)}`
 }
 
 /** Signs a signing input given verbatim (for headers or payloads that are not JSON). */

@@ -54,6 +54,20 @@ const rows: Row[] = [
     }),
     expect: invalid('proof_htu_mismatch'),
   },
+  {
+    // RFC 9112 §3.2.2 absolute-form would bring its own authority; the gateway routes origin-form only.
+    name: 'absolute-form request-target naming the forged htu origin',
+    build: (c) => ({ path: 'https://evil.test/foo', token: c.forge({ claims: { htu: 'https://evil.test/foo' } }) }),
+    expect: { status: 400, code: 'path_rejected' },
+  },
+  {
+    // PROTOCOL.md §5: "A cb that is present must match"; a plain-HTTP
+    // connection has no TLS exporter, so no cb can match it. A proof bound to
+    // one TLS channel must not be accepted on another (§2.3 step 9).
+    name: 'cb (channel binding) present on a plain-HTTP connection',
+    build: (c) => claims(c, { cb: randomB64url(32) }),
+    expect: { status: 401, code: 'channel_binding_unavailable', error: 'invalid_request' },
+  },
 
   // iat window and jti shape.
   { name: 'iat five minutes in the past', build: (c) => claims(c, { iat: c.nowSec() - 300 }), expect: invalid('proof_iat_invalid') },

@@ -6,7 +6,7 @@
 import t from 'tap'
 import { runTable, allowed, forbidden, invalidProof as invalid, type Row, type RowCtx, type HostileRequest } from './hostile-proofs-runner.js'
 import {
-  b64json, decodeCompact, derEncodeEcdsa, flipSignatureBit, malleateEs256, randomB64url, truncateSignature, withSignature,
+  b64json, decodeCompact, derEncodeEcdsa, flipSignatureBit, malleateEs256, randomB64url, signPssWithSalt, truncateSignature, withSignature,
 } from '../helpers/forge.js'
 
 /** Sends `token` once as a control (must be 200), then hands it back for the row to replay. */
@@ -56,10 +56,36 @@ const rows: Row[] = [
     expect: invalid('key_fetch_status'),
   },
 
+  // §2.1: the document itself. Each is served by alice.test's own key host.
+  {
+    name: 'key document holding the private key (d) → rejected whole',
+    build: async (c) => {
+      const jwk = { ...(c.alice.key.privateKey.export({ format: 'jwk' }) as Record<string, unknown>), use: 'sig' }
+      return { token: c.forge({ header: { jku: await c.publishJwk('alice.test', jwk) } }) }
+    },
+    expect: invalid('key_document_invalid'),
+  },
+  {
+    name: 'key document holding a symmetric key (kty oct)',
+    build: async (c) => ({ token: c.forge({ header: { jku: await c.publishJwk('alice.test', { kty: 'oct', k: randomB64url(32) }) } }) }),
+    expect: invalid('key_document_invalid'),
+  },
+  {
+    // RFC 7517 §4.4: a document that names an alg for the key binds it to that alg.
+    name: 'key document binds the key to ES384; proof says ES256',
+    build: async (c) => ({ token: c.forge({ header: { jku: await c.publishJwk('alice.test', { ...c.alice.key.publicJwk, alg: 'ES384', use: 'sig' }) } }) }),
+    expect: invalid('proof_signature_invalid'),
+  },
+
   // Step 7: signature, with the key's type checked against alg (RFC 8725 §3.1).
   {
     name: 'signature by another key (alice\'s jku and kid)',
     build: async (c) => { const other = await c.mint('alice.test'); return { token: c.sign(c.parts(), other) } },
+    expect: invalid('proof_signature_invalid'),
+  },
+  {
+    name: 'PS256 with a zero-length salt (RFC 7518 §3.5: salt = hash size)',
+    build: async (c) => { const rsa = await c.mint('alice.test', 'PS256'); return { token: signPssWithSalt(rsa.key, c.parts({}, rsa), 0) } },
     expect: invalid('proof_signature_invalid'),
   },
   { name: 'signature truncated by 4 bytes', build: (c) => ({ token: truncateSignature(c.valid(), 4) }), expect: invalid('proof_signature_invalid') },
@@ -96,6 +122,17 @@ const rows: Row[] = [
 
   // Step 8: jti single use per identity, whatever the signature bytes.
   { name: 'replay: the same proof twice', build: async (c) => ({ token: await spend(c, c.valid()) }), expect: invalid('proof_replayed') },
+  {
+    // The replay store's check-and-record must be atomic (§2.3 step 8).
+    name: 'replay race: ten copies at once, then one more',
+    build: async (c) => {
+      const token = c.valid()
+      const statuses = (await Promise.all(Array.from({ length: 10 }, () => c.send({ token })))).map((r) => r.status)
+      if (statuses.filter((s) => s === 200).length !== 1) throw new Error(`expected exactly one 200 among concurrent copies, got ${statuses.join(' ')}`)
+      return { token }
+    },
+    expect: invalid('proof_replayed'),
+  },
   {
     // (r, n − s) verifies too: replay must be keyed on jti, not on the bytes.
     name: 'replay with a malleated ECDSA signature (r, n − s)',

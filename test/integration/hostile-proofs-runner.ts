@@ -20,7 +20,8 @@
 import type { Test } from 'tap'
 import { startUpstream, startTestGateway, rawRequest, type Upstream, type TestGateway, type RawResponse } from '../helpers/harness.js'
 import { startKeyHost, keysConfig, CA_FILE, type TestKeyHost } from '../helpers/identity.js'
-import { proofParts, signParts, editParts, type JsonObject, type ProofParts } from '../helpers/forge.js'
+import { proofParts, signParts, editParts, randomB64url, type JsonObject, type ProofParts } from '../helpers/forge.js'
+import type { JWK } from 'jose'
 import { parseChallenges } from '../../src/http/auth-header.js'
 import type { ClientAlgorithm, ClientKey } from '../../src/client/keys.js'
 import type { ProofInput } from '../../src/client/proof.js'
@@ -34,8 +35,11 @@ const BEFORE_FETCH: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'proof_typ_invalid', 'proof_alg_unsupported', 'proof_header_forbidden', 'proof_jku_invalid', 'proof_iss_invalid', 'proof_kid_invalid',
   'proof_claims_invalid', 'proof_aud_mismatch', 'proof_htm_mismatch', 'proof_htu_mismatch', 'proof_iat_invalid',
   'nonce_missing', 'nonce_stale', 'nonce_invalid',
-  'forbidden',
+  'forbidden', 'path_rejected',
 ])
+
+/** The identity headers the gateway itself sets (PROTOCOL.md §7); any other X-PoP-* upstream came from the client. */
+const GATEWAY_IDENTITY_HEADERS = ['x-pop-identity', 'x-pop-auth-method', 'x-pop-key-thumbprint']
 
 export interface Published {
   readonly identity: string
@@ -55,6 +59,7 @@ export interface HostileRequest {
 }
 
 export type GatewayName = 'main' | 'strict'
+
 
 export interface Expect {
   readonly status: number
@@ -94,6 +99,8 @@ export interface RowCtx {
   advanceClockMs(ms: number): void
   /** Publishes a new key for `identity` on the key host. */
   mint(identity: string, alg?: ClientAlgorithm): Promise<Published>
+  /** Serves `jwk` verbatim (no publish checks) as a one-key document on the key host; returns its URL for `identity`. */
+  publishJwk(identity: string, jwk: JsonObject): Promise<string>
   /** A fresh nonce from a gateway (a 401 challenge). */
   challenge(gateway: GatewayName): Promise<string>
   /** Header and claims of a valid proof by `who` (default alice) for GET /foo with this row's nonce. */
@@ -121,6 +128,13 @@ interface EnvState extends HostileEnv {
   expectedUpstream: number
 }
 
+/**
+ * The table sends more failing proofs per minute from one address than the
+ * default abuse limits allow (120): those limits have their own test
+ * (abuse-limits.test.ts); here they would turn late rows into 429s.
+ */
+const LIMITS = ['limits:', '  failedAuthPerClientPerMinute: 100000', '  failedAuthPerIdentityPerMinute: 100000'].join('\n')
+
 function strictKeysConfig(): string {
   return ['keys:', '  allowPrivateAddresses: true', '  allowPorts: [443]', `  caFile: ${CA_FILE}`, '  resolve:', '    alice.test: 127.0.0.1'].join('\n')
 }
@@ -131,8 +145,8 @@ async function startEnv(t: Test): Promise<EnvState> {
   const now = () => clock.nowMs
   const up = await startUpstream()
   const kh = await startKeyHost()
-  const main = await startTestGateway({ upstream: up.url, publicOrigin: ORIGIN, extraConfig: keysConfig(), now })
-  const strict = await startTestGateway({ upstream: up.url, publicOrigin: ORIGIN, extraConfig: strictKeysConfig(), now })
+  const main = await startTestGateway({ upstream: up.url, publicOrigin: ORIGIN, extraConfig: `${keysConfig()}\n${LIMITS}`, now })
+  const strict = await startTestGateway({ upstream: up.url, publicOrigin: ORIGIN, extraConfig: `${strictKeysConfig()}\n${LIMITS}`, now })
   t.teardown(async () => { await main.close(); await strict.close(); await up.close(); await kh.close() })
   const env: EnvState = { up, kh, gateways: { main, strict }, clock, nonce: '', expectedUpstream: 0 }
   env.nonce = await challenge(env, 'main')
@@ -173,6 +187,11 @@ async function rowContext(env: EnvState, gateway: GatewayName): Promise<RowCtx> 
     advanceClockMs: (ms) => { env.clock.nowMs += ms },
     mint,
     challenge: (g) => challenge(env, g),
+    async publishJwk(identity, jwk) {
+      const id = randomB64url(32)
+      await env.kh.store.put({ id, jwk: jwk as JWK, expiresAtMs: Date.now() + 3600_000 })
+      return env.kh.keyUrl(identity, id)
+    },
     parts, sign,
     valid: (over, who) => sign(parts(over, who), who),
     forge: (edits, who = alice) => sign(editParts(parts({}, who), edits), who),
@@ -197,18 +216,25 @@ async function runRow(t: Test, env: EnvState, row: Row): Promise<void> {
   const challenges = parseChallenges(challengeFields(res)).filter((c) => c.scheme.toLowerCase() === 'domainpop')
   t.equal(challenges[0]?.params.error, expect.error, 'WWW-Authenticate error')
 
+  let body: { code?: string; nonce?: string } = {}
+  if (res.status !== 200) {
+    try { body = JSON.parse(res.body) as typeof body } catch { t.fail(`problem body is not JSON: ${res.body.slice(0, 200)}`) }
+  }
+
   if (expect.status === 200) {
     env.expectedUpstream++
     t.equal(res.body, 'upstream ok')
     t.equal(env.up.seen.length, upBefore + 1, 'the upstream got exactly this request')
-    if (expect.identity) t.equal(env.up.seen.at(-1)?.headers['x-pop-identity'], expect.identity, 'identity forwarded')
+    const seen = env.up.seen.at(-1)
+    if (expect.identity) t.equal(seen?.headers['x-pop-identity'], expect.identity, 'identity forwarded')
+    // §7: client-sent identity headers are stripped (case-insensitive, `_` as `-`), so each name comes once, from the gateway.
+    const popNames = (seen?.rawHeaders ?? []).filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase().replace(/_/g, '-')).filter((n) => n.startsWith('x-pop-')).sort()
+    t.same(popNames, [...GATEWAY_IDENTITY_HEADERS].sort(), 'upstream X-PoP-* headers are exactly the gateway\'s')
   } else {
     t.equal(env.up.seen.length, upBefore, 'the upstream got nothing')
-    let body: { code?: string; nonce?: string } = {}
-    try { body = JSON.parse(res.body) as typeof body } catch { t.fail(`problem body is not JSON: ${res.body.slice(0, 200)}`) }
     t.equal(res.headers['content-type'], 'application/problem+json')
     t.equal(body.code, expect.code, 'problem code')
-    if (expect.code && BEFORE_FETCH.has(expect.code)) t.same(env.kh.requests.slice(keyHostBefore), [], 'refused before step 6: no key fetch')
+    if (expect.code && BEFORE_FETCH.has(expect.code as ErrorCode)) t.same(env.kh.requests.slice(keyHostBefore), [], 'refused before step 6: no key fetch')
   }
 
   if (res.status === 401) {
@@ -218,7 +244,7 @@ async function runRow(t: Test, env: EnvState, row: Row): Promise<void> {
       t.match(fresh, /^[A-Za-z0-9_-]{1,128}$/, 'nonce: base64url, at most 128 characters')
       t.not(fresh, ctx.nonce, 'a fresh nonce, not the one the proof carried')
       t.equal(challenges[0]?.params.nonce, fresh, 'challenge names the same nonce')
-      t.equal((JSON.parse(res.body) as { nonce?: string }).nonce, fresh, 'body names the same nonce')
+      t.equal(body.nonce, fresh, 'body names the same nonce')
     }
   }
 
@@ -228,6 +254,9 @@ async function runRow(t: Test, env: EnvState, row: Row): Promise<void> {
 
   const fresh = res.headers['domainpop-nonce']
   if (gateway === 'main' && typeof fresh === 'string') env.nonce = fresh
+  // A todo row documents a known gateway bug; what it let through must not
+  // also fail the table's final upstream count.
+  if (row.todo && expect.status !== 200) env.expectedUpstream += env.up.seen.length - upBefore
 }
 
 /** Registers one subtest per row, then a final check of the upstream's total. */

@@ -9,7 +9,6 @@ import {
   b64json, b64url, compactJws, flattenedJson, hmacJws, publicKeySecrets, signSegments, withSignature, decodeCompact,
 } from '../helpers/forge.js'
 
-
 const rows: Row[] = [
   // Positive controls: a gateway that refuses everything fails these.
   { name: 'control: a valid ES256 proof', build: (c) => ({ token: c.valid() }), expect: allowed() },
@@ -23,12 +22,30 @@ const rows: Row[] = [
     build: async (c) => { const ed = await c.mint('alice.test', 'Ed25519'); return { token: c.valid({}, ed) } },
     expect: allowed(),
   },
+  {
+    name: 'control: client-sent X-PoP-Identity / X_PoP_Identity are replaced, not forwarded',
+    build: (c) => ({ token: c.valid(), headers: [['X-PoP-Identity', 'bob.test'], ['X_PoP_Identity', 'bob.test'], ['x-pop-auth-method', 'dpop']] }),
+    expect: allowed(),
+  },
+
+  // Not our credentials at all: a bare challenge (§1), no error param.
+  { name: 'a valid proof under the Bearer scheme', build: (c) => ({ authorization: [`Bearer ${c.valid()}`] }), expect: { status: 401, code: 'credentials_missing' } },
+  {
+    name: 'a valid proof as "DPoP" token + DPoP header (DPoP not enabled)',
+    build: (c) => { const tok = c.valid(); return { authorization: [`DPoP ${tok}`], headers: [['DPoP', tok]] } },
+    expect: { status: 401, code: 'credentials_missing' },
+  },
 
   // Step 1: one Authorization header, size, three base64url segments, JSON objects.
   { name: 'empty credentials: "DomainPoP "', build: () => ({ authorization: ['DomainPoP '] }), expect: bad('malformed_proof') },
   {
     name: 'two Authorization headers, both valid proofs',
     build: (c) => ({ authorization: [`DomainPoP ${c.valid()}`, `DomainPoP ${c.valid()}`] }),
+    expect: bad('multiple_credentials'),
+  },
+  {
+    name: 'two Authorization headers differing in name case',
+    build: (c) => ({ headers: [['authorization', `DomainPoP ${c.valid()}`], ['AUTHORIZATION', `DomainPoP ${c.valid()}`]] }),
     expect: bad('multiple_credentials'),
   },
   {

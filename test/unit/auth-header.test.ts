@@ -4,6 +4,7 @@
 
 import t from 'tap'
 import fc from 'fast-check'
+import { deepStrictEqual } from 'node:assert'
 import { parseAuthorization, parseChallenges, quote, serializeChallenge, type Challenge } from '../../src/http/auth-header.js'
 
 const TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -14,23 +15,25 @@ const value = fc.string({ unit: fc.oneof(fc.constantFrom('"', '\\', ',', '=', ' 
 const params = fc.uniqueArray(fc.tuple(token, value), { selector: ([name]) => name.toLowerCase(), maxLength: 6 })
 const challenge = fc.tuple(token, params)
 
-const expected = ([scheme, ps]: [string, [string, string][]]): Challenge => ({ scheme, params: Object.fromEntries(ps.map(([k, v]) => [k.toLowerCase(), v])) })
+/** A challenge as plain sorted data, so the comparison does not depend on the params object's prototype. */
+const plain = (c: Challenge) => ({ scheme: c.scheme, params: Object.entries(c.params).sort(), token68: c.token68 })
+const expected = ([scheme, ps]: [string, [string, string][]]) => plain({ scheme, params: Object.fromEntries(ps.map(([k, v]) => [k.toLowerCase(), v])) })
 const serialize = ([scheme, ps]: [string, [string, string][]]) => serializeChallenge(scheme, Object.fromEntries(ps))
 
 t.test('property: parseChallenges(serializeChallenge(...)) round-trips', async (t) => {
   fc.assert(fc.property(challenge, (c) => {
-    t.same(parseChallenges(serialize(c)), [expected(c)])
-  }), { numRuns: 500 })
-  t.pass('500 single challenges')
+    deepStrictEqual(parseChallenges(serialize(c)).map(plain), [expected(c)])
+  }), { numRuns: 1000 })
+  t.pass('1000 single challenges')
 })
 
 t.test('property: several challenges in one field (", ") and in several fields', async (t) => {
   fc.assert(fc.property(fc.array(challenge, { minLength: 1, maxLength: 5 }), (cs) => {
     const want = cs.map(expected)
-    t.same(parseChallenges(cs.map(serialize).join(', ')), want)
-    t.same(parseChallenges(cs.map(serialize)), want)
-  }), { numRuns: 300 })
-  t.pass('300 lists')
+    deepStrictEqual(parseChallenges(cs.map(serialize).join(', ')).map(plain), want)
+    deepStrictEqual(parseChallenges(cs.map(serialize)).map(plain), want)
+  }), { numRuns: 500 })
+  t.pass('500 lists, joined in one field and as several fields')
 })
 
 t.test('what the gateway sends (PROTOCOL.md §1)', async (t) => {
@@ -84,8 +87,8 @@ t.test('a param named like an Object.prototype member is kept as data', async (t
   const [c] = parseChallenges('DomainPoP constructor="c", toString="t", __proto__="p"')
   t.equal(c?.params.constructor, 'c')
   t.equal(c?.params.tostring, 't')
-  t.ok(c && Object.hasOwn(c.params, '__proto__'), '__proto__ is a legal token and must not be dropped',
-    { todo: 'BUG src/http/auth-header.ts parseField: params is a plain {} so params["__proto__"] = v is a no-op; use Object.create(null) or a Map' })
+  t.ok(c && Object.hasOwn(c.params, '__proto__'), '__proto__ is a legal token and must not be dropped')
+  t.equal(c && Object.getOwnPropertyDescriptor(c.params, '__proto__')?.value, 'p')
 })
 
 t.test('refused: duplicates, unterminated quotes, garbage', async (t) => {

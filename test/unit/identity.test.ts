@@ -87,8 +87,7 @@ t.test('IP literals in WHATWG hex form are not identities', async (t) => {
   for (const input of ['0x7f.0x1', '127.0.0.0x1', '1.0x10', 'alice.0x7f', 'alice.0x']) {
     let parsed: string
     try { parsed = new URL(`https://${input}/`).hostname } catch { parsed = '(URL rejects it)' }
-    t.type(identityProblem(input), 'string', `${input} (URL host: ${parsed})`,
-      { todo: 'BUG src/identity/domain.ts (IP check at the end of identityProblem): only an all-digit last label is refused; a last label of 0x + hex digits is IPv4 to the WHATWG URL parser' })
+    t.type(identityProblem(input), 'string', `${input} (URL host: ${parsed})`)
   }
 })
 
@@ -133,8 +132,7 @@ t.test('property: an accepted identity is the host a URL parser reads back (neve
     if (host !== x) mismatches.push(`${x} → ${host ?? '(URL rejects it)'}`)
     return true
   }), { numRuns: 5000 })
-  t.same(mismatches.slice(0, 5), [], 'accepted identities the URL parser reads differently',
-    { todo: 'BUG src/identity/domain.ts: hex IPv4 labels (0x…) pass; see the WHATWG test above' })
+  t.same(mismatches.slice(0, 5), [], 'accepted identities the URL parser reads differently')
 })
 
 const pattern = (s: string): DomainPattern => {
