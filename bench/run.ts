@@ -8,7 +8,7 @@
 // samples RSS/CPU from /proc, and runs the micro-benchmarks before any load.
 //
 // Rounds: every case gets the same total time under load, cut into rounds
-// (default 4 × 2 s) that go round-robin over the cases, all of which stay up
+// (default 8 × 1 s) that go round-robin over the cases, all of which stay up
 // for the whole run. On a machine shared with other work the background load
 // drifts over minutes; interleaving puts a case and its baselines close
 // together in time, and ratios are taken per round (case ÷ baseline in the
@@ -16,7 +16,7 @@
 // measurements taken minutes apart.
 //
 // Environment: BENCH_DURATION (s under load per case, default 8),
-// BENCH_ROUNDS (default 4), BENCH_WARMUP (s, default 1), BENCH_CASES
+// BENCH_ROUNDS (default 8), BENCH_WARMUP (s, default 1), BENCH_CASES
 // (comma-separated ids; default all), BENCH_MICRO=0 (skip micro-benchmarks),
 // BENCH_LOAD=wrk|autocannon, BENCH_PROOF_RATE (proofs signed per second of
 // load, default 20000), BENCH_PROFILE=1 (gateway children under --cpu-prof,
@@ -48,7 +48,7 @@ const num = (name: string, dflt: number, min: number): number => {
   return v
 }
 
-const ROUNDS = Math.round(num('BENCH_ROUNDS', 4, 1))
+const ROUNDS = Math.round(num('BENCH_ROUNDS', 8, 1))
 // wrk takes whole seconds, so a round is a whole number of seconds.
 const ROUND_SEC = Math.max(1, Math.round(num('BENCH_DURATION', 8, 1) / ROUNDS))
 const DURATION_SEC = ROUND_SEC * ROUNDS

@@ -90,8 +90,8 @@ function timeDecisions(acl: Acl, mix: readonly Query[], n: number): { ns: number
 }
 
 export function runAclMicro(opts: { decisionsPerRound?: number; rounds?: number } = {}): AclMicroResult {
-  const n = opts.decisionsPerRound ?? 500_000
-  const rounds = opts.rounds ?? 7
+  const n = opts.decisionsPerRound ?? 400_000
+  const rounds = opts.rounds ?? 11
   const small = load(10), big = load(10_000), smallGenerated = load(10, false)
   const configs = [
     { label: 'base 10 rules, 12 requests', rules: 10, acl: small, mix: BASE_MIX },

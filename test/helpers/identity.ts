@@ -19,6 +19,8 @@ export interface TestKeyHost {
   readonly store: KeyStore
   /** Every request path the key host received, in order. */
   readonly requests: string[]
+  /** Delay before answering each request (slow key host). */
+  delayMs: number
   /** Publishes a new key for `identity` and returns it with its URL. */
   publish(identity: string, alg?: ClientAlgorithm): Promise<{ key: ClientKey; keyUrl: string }>
   keyUrl(identity: string, kid: string): string
@@ -29,15 +31,18 @@ export async function startKeyHost(): Promise<TestKeyHost> {
   const store = createMemoryKeyStore()
   const requests: string[] = []
   const handler = createKeyHostHandler({ identity: 'alice.test', store, authorize: () => false, publicOrigin: 'https://alice.test' })
+  // eslint-disable-next-line prefer-const
+  let host: TestKeyHost
   const server = https.createServer({ cert: readFileSync(join(TLS_DIR, 'server.pem')), key: readFileSync(join(TLS_DIR, 'server.key')) }, (req, res) => {
     requests.push(`${req.headers.host} ${req.url}`)
-    handler(req, res)
+    if (host.delayMs > 0) setTimeout(() => handler(req, res), host.delayMs)
+    else handler(req, res)
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   const port = (server.address() as AddressInfo).port
   const keyUrl = (identity: string, kid: string) => `https://${identity}:${port}/.well-known/domainpop/keys/${kid}`
-  return {
-    port, store, requests, keyUrl,
+  host = {
+    port, store, requests, keyUrl, delayMs: 0,
     async publish(identity, alg = 'ES256') {
       const key = await generateClientKey(alg)
       await store.put({ id: key.kid, jwk: { ...key.publicJwk, use: 'sig' }, expiresAtMs: Date.now() + 3600_000 })
@@ -45,6 +50,7 @@ export async function startKeyHost(): Promise<TestKeyHost> {
     },
     close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()) }),
   }
+  return host
 }
 
 /** Gateway `keys:` YAML for identities served by the test key host on loopback. */

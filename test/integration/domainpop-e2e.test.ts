@@ -109,6 +109,22 @@ t.test('a nonce past half its life brings a fresh DomainPoP-Nonce on the 200', a
   t.match(stale.headers['www-authenticate'], /error="use_nonce"/)
 })
 
+t.test('a client that leaves while its key is being fetched is not forwarded, and nothing hangs', async (t) => {
+  const { up, kh, gw } = await setup(t)
+  const { key, keyUrl } = await kh.publish('alice.test')
+  kh.delayMs = 300
+  const nonce = (await rawRequest(gw.url, { path: '/foo' })).headers['domainpop-nonce'] as string
+  const proof = signDomainPopProof(key, { identity: 'alice.test', keyUrl, audience: ORIGIN, method: 'GET', path: '/foo', nonce })
+  const net = await import('node:net')
+  const sock = net.connect(gw.gw.http.port, '127.0.0.1', () => sock.end(`GET /foo HTTP/1.1\r\nHost: gw.test\r\nAuthorization: DomainPoP ${proof}\r\n\r\n`))
+  sock.on('data', () => {})
+  await new Promise((r) => sock.on('close', r))
+  await new Promise((r) => setTimeout(r, 600)) // the key fetch finishes after the client left
+  const pool = gw.gw.holder.current.upstream.pool.stats
+  t.equal(pool.running + pool.pending, 0, 'no upstream exchange left running')
+  t.equal(up.seen.length, 0, 'nothing forwarded for a client that is gone')
+})
+
 t.test('Ed25519 keys work end to end', async (t) => {
   const { up, kh, gw } = await setup(t)
   const { key, keyUrl } = await kh.publish('alice.test', 'Ed25519')
