@@ -51,6 +51,8 @@ function applyServerLimits(server: http.Server, state: GatewayState): void {
   server.headersTimeout = t.clientHeadersMs // slowloris: the whole head must arrive in time
   server.requestTimeout = t.clientRequestMs
   server.keepAliveTimeout = t.keepAliveMs
+  // One more than the limit, so an overflow is seen (pipeline/run.ts) rather than silently truncated.
+  server.maxHeadersCount = state.config.limits.maxHeaderCount + 1
 }
 
 export async function startGateway(configFile: string, deps: BuildDeps & { watch?: boolean }): Promise<Gateway> {
@@ -62,7 +64,14 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
 
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => { void handleRequest(holder, req, res) }
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => { void handleUpgrade(holder, ws, req, socket, head) }
-  const serverOpts: http.ServerOptions = { maxHeaderSize: cfg.limits.maxHeaderBytes, requireHostHeader: true, joinDuplicateHeaders: false }
+  const serverOpts: http.ServerOptions = {
+    maxHeaderSize: cfg.limits.maxHeaderBytes,
+    requireHostHeader: true,
+    joinDuplicateHeaders: false,
+    // Node checks headersTimeout/requestTimeout only this often (default 30 s),
+    // which would make the slowloris guard 30 s late.
+    connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(cfg.timeouts.clientHeadersMs / 2))),
+  }
 
   const plain = http.createServer(serverOpts, onRequest)
   plain.on('upgrade', onUpgrade)

@@ -7,6 +7,7 @@ const COUNTERS = {
   popgate_config_reloads_total: 'Config/ACL reload attempts, by result (ok|invalid)',
   popgate_upstream_errors_total: 'Upstream failures, by code',
   popgate_replays_total: 'Proofs refused as replays',
+  popgate_rate_limited_total: 'Requests refused by an abuse limit, by scope (client|identity|new_domain|header_count)',
 } as const
 
 export type CounterName = keyof typeof COUNTERS

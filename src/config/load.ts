@@ -124,7 +124,7 @@ function build(root: Section, configFile: string): Config {
   const ih = root.sub('identityHeaders', ['prefix', 'assertion', 'forwardAuthorization'])
   const log = root.sub('log', ['level', 'access'])
   const t = root.sub('timeouts', ['upstreamConnect', 'upstreamHeaders', 'upstreamBody', 'clientHeaders', 'clientRequest', 'keepAlive'])
-  const l = root.sub('limits', ['maxHeaderBytes', 'upstreamConnections', 'failedAuthPerClientPerMinute', 'failedAuthPerIdentityPerMinute', 'newKeyDomainsPerMinute'])
+  const l = root.sub('limits', ['maxHeaderBytes', 'maxHeaderCount', 'upstreamConnections', 'failedAuthPerClientPerMinute', 'failedAuthPerIdentityPerMinute', 'newKeyDomainsPerMinute'])
 
   return {
     file: configFile,
@@ -171,6 +171,7 @@ function build(root: Section, configFile: string): Config {
     },
     limits: {
       maxHeaderBytes: l.get('maxHeaderBytes', size, 16 * 1024),
+      maxHeaderCount: l.get('maxHeaderCount', scalar(positiveInt(10_000)), 100),
       upstreamConnections: l.get('upstreamConnections', scalar(positiveInt()), 64),
       failedAuthPerClientPerMinute: l.get('failedAuthPerClientPerMinute', scalar(positiveInt()), 120),
       failedAuthPerIdentityPerMinute: l.get('failedAuthPerIdentityPerMinute', scalar(positiveInt()), 300),

@@ -82,6 +82,8 @@ export interface Config {
   }
   readonly limits: {
     readonly maxHeaderBytes: number
+    /** Request header fields (name/value pairs) before 431. */
+    readonly maxHeaderCount: number
     readonly upstreamConnections: number
     /** Failed authentications per client address per minute before 429. */
     readonly failedAuthPerClientPerMinute: number

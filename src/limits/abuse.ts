@@ -17,7 +17,7 @@ export interface AbuseLimits {
   readonly newDomains: { admit(identity: string, nowMs: number): void }
 }
 
-export function createAbuseLimits(limits: Config['limits']): AbuseLimits {
+export function createAbuseLimits(limits: Config['limits'], onLimited: (scope: 'new_domain') => void = () => {}): AbuseLimits {
   const domains = createRateWindow({ limit: limits.newKeyDomainsPerMinute })
   const seen = new Map<string, number>() // identity → window start it was counted in
   return {
@@ -28,7 +28,10 @@ export function createAbuseLimits(limits: Config['limits']): AbuseLimits {
       admit(identity, nowMs) {
         const window = nowMs - (nowMs % 60_000)
         if (seen.get(identity) === window) return
-        if (domains.retryAfterSec('*', nowMs) > 0) throw new GatewayError('key_fetch_busy', 'too many new identity domains this minute; try again shortly')
+        if (domains.retryAfterSec('*', nowMs) > 0) {
+          onLimited('new_domain')
+          throw new GatewayError('key_fetch_busy', 'too many new identity domains this minute; try again shortly')
+        }
         if (seen.size > 100_000) seen.clear()
         seen.set(identity, window)
         domains.hit('*', nowMs)

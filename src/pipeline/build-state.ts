@@ -51,7 +51,7 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
   const now = deps.now ?? Date.now
 
   const nonces = createNonceIssuer(secrets.nonce, { ttlMs: config.nonce.ttlMs, clockSkewMs: config.proof.clockSkewMs })
-  const abuse = prev && same(prev.config.limits, config.limits) ? prev.abuse : createAbuseLimits(config.limits)
+  const abuse = prev && same(prev.config.limits, config.limits) ? prev.abuse : createAbuseLimits(config.limits, (scope) => deps.metrics.inc('popgate_rate_limited_total', { scope }))
   // The cache is kept across reloads while its config (and the budget it reports to) is unchanged.
   const keys = prev && same(prev.config.keys, config.keys) && prev.abuse === abuse ? prev.keys : createKeyCache(config.keys, {
     now,

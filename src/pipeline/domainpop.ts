@@ -24,7 +24,10 @@ export interface Authenticated {
 export async function authenticate(state: GatewayState, req: IncomingMessage, method: string, path: string, rule: Rule | undefined): Promise<Authenticated> {
   const client = clientAddress(req, state.headers)
   const wait = state.abuse.clients.retryAfterSec(client, state.now())
-  if (wait > 0) throw rateLimited(wait, 'from this address')
+  if (wait > 0) {
+    state.metrics.inc('popgate_rate_limited_total', { scope: 'client' })
+    throw rateLimited(wait, 'from this address')
+  }
   try {
     const credentials = extractCredentials(req, state.config.proof.maxBytes)
     if (!credentials) throw new GatewayError('credentials_missing', 'credentials are required')
@@ -39,7 +42,10 @@ export async function authenticateDomainPop(state: GatewayState, token: string, 
   // Steps 1–4: shape, header, static claims, nonce. No I/O.
   const proof = readDomainPopProof(token, { method, path, nowMs: state.now() }, state.proofDeps)
   const wait = state.abuse.identities.retryAfterSec(proof.identity, state.now())
-  if (wait > 0) throw rateLimited(wait, 'for this identity')
+  if (wait > 0) {
+    state.metrics.inc('popgate_rate_limited_total', { scope: 'identity' })
+    throw rateLimited(wait, 'for this identity')
+  }
   try {
     return await verifyDomainPop(state, proof, method, rule, socket)
   } catch (err) {

@@ -16,6 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { parseTarget } from '../http/target.js'
 import { sendProblem, toGatewayError, NONCE_HEADER } from '../http/respond.js'
 import { admit } from './admission.js'
+import { GatewayError } from '../errors.js'
 import { authenticate, ForbiddenError } from './domainpop.js'
 import { upstreamHeaders } from '../proxy/headers.js'
 import { forward } from '../proxy/forward.js'
@@ -26,6 +27,10 @@ export async function handleRequest(holder: StateHolder, req: IncomingMessage, r
   const state = holder.current // 1
   const ex = createExchange(req)
   try {
+    if (req.rawHeaders.length > 2 * state.config.limits.maxHeaderCount) {
+      state.metrics.inc('popgate_rate_limited_total', { scope: 'header_count' })
+      throw new GatewayError('headers_too_large', 'too many header fields')
+    }
     const target = parseTarget(req.url ?? '') // 2
     ex.path = target.path
     const method = req.method!

@@ -20,6 +20,7 @@ export async function handleUpgrade(holder: StateHolder, ws: WsProxy, req: Incom
   socket.on('error', () => socket.destroy())
   try {
     if (req.method !== 'GET' || req.headers.upgrade?.toLowerCase() !== 'websocket') throw new GatewayError('bad_request', 'only WebSocket upgrades are proxied')
+    if (req.rawHeaders.length > 2 * state.config.limits.maxHeaderCount) throw new GatewayError('headers_too_large', 'too many header fields')
     const target = parseTarget(req.url ?? '')
     ex.path = target.path
     const { rule, public: isPublic } = admit(state, 'GET', target.path)

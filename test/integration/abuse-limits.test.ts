@@ -87,3 +87,39 @@ t.test('rate window: sliding estimate, retry-after, bounded keys', async (t) => 
   for (let i = 0; i < 50; i++) w.hit(`k${i}`, t0 + 300_000)
   t.ok(w.size <= 10, 'never more than maxKeys remembered')
 })
+
+t.test('too many header fields → 431, not a silently truncated header list', async (t) => {
+  const up = await startUpstream()
+  const gw = await startTestGateway({ upstream: up.url, extraConfig: 'limits:\n  maxHeaderCount: 20' })
+  t.teardown(async () => { await gw.close(); await up.close() })
+  const many: [string, string][] = Array.from({ length: 25 }, (_, i) => [`X-H${i}`, 'v'])
+  const res = await rawRequest(gw.url, { path: '/public/x', headers: many })
+  t.equal(res.status, 431)
+  t.equal(JSON.parse(res.body).code, 'headers_too_large')
+  // A second Authorization hidden past the count limit is not silently dropped.
+  const hidden = await rawRequest(gw.url, { path: '/foo', headers: [['Authorization', 'DomainPoP a.b.c'], ...many, ['Authorization', 'DomainPoP d.e.f']] })
+  t.equal(hidden.status, 431)
+  t.equal((await rawRequest(gw.url, { path: '/public/x', headers: many.slice(0, 10) })).status, 200)
+  t.equal(up.seen.length, 1)
+  t.equal(gw.metrics.value('popgate_rate_limited_total', { scope: 'header_count' }), 2)
+})
+
+t.test('slowloris: a client that never finishes its headers is cut off after timeouts.clientHeaders', async (t) => {
+  const up = await startUpstream()
+  const gw = await startTestGateway({ upstream: up.url, extraConfig: 'timeouts:\n  clientHeaders: 400ms\n  clientRequest: 800ms' })
+  t.teardown(async () => { await gw.close(); await up.close() })
+  const net = await import('node:net')
+  const started = Date.now()
+  const out = await new Promise<string>((resolve) => {
+    const s = net.connect(gw.gw.http.port, '127.0.0.1', () => s.write('GET /public/x HTTP/1.1\r\nHost: gw.test\r\nX-Slow: '))
+    let text = ''
+    const drip = setInterval(() => { if (!s.destroyed) s.write('a') }, 100) // keeps sending, never finishes
+    s.on('data', (d) => { text += d })
+    s.on('close', () => { clearInterval(drip); resolve(text) })
+    s.on('error', () => {})
+  })
+  const tookMs = Date.now() - started
+  t.match(out, /^HTTP\/1\.1 408/, 'answered 408')
+  t.ok(tookMs < 3000, `cut off after ${tookMs} ms (limit 400 ms, checked every ≤ 200 ms)`)
+  t.equal(up.seen.length, 0)
+})

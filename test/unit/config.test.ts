@@ -77,7 +77,7 @@ t.test('defaults: only the three required keys', async (t) => {
       upstreamConnectMs: 5_000, upstreamHeadersMs: 30_000, upstreamBodyMs: 300_000,
       clientHeadersMs: 20_000, clientRequestMs: 300_000, keepAliveMs: 5_000,
     },
-    limits: { maxHeaderBytes: 16_384, upstreamConnections: 64, failedAuthPerClientPerMinute: 120, failedAuthPerIdentityPerMinute: 300, newKeyDomainsPerMinute: 300 },
+    limits: { maxHeaderBytes: 16_384, maxHeaderCount: 100, upstreamConnections: 64, failedAuthPerClientPerMinute: 120, failedAuthPerIdentityPerMinute: 300, newKeyDomainsPerMinute: 300 },
   }
   const { upstream, ...rest } = c
   t.strictSame({ ...rest, keys: { ...rest.keys, resolve: { ...rest.keys.resolve } } }, expected)
@@ -114,7 +114,7 @@ t.test('a full config: every key read, every value normalized', async (t) => {
     upstreamConnectMs: 2_000, upstreamHeadersMs: 10_000, upstreamBodyMs: 3_600_000,
     clientHeadersMs: 10_000, clientRequestMs: 600_000, keepAliveMs: 65_000,
   })
-  t.strictSame(c.limits, { maxHeaderBytes: 32_768, upstreamConnections: 128, failedAuthPerClientPerMinute: 50, failedAuthPerIdentityPerMinute: 70, newKeyDomainsPerMinute: 90 })
+  t.strictSame(c.limits, { maxHeaderBytes: 32_768, maxHeaderCount: 150, upstreamConnections: 128, failedAuthPerClientPerMinute: 50, failedAuthPerIdentityPerMinute: 70, newKeyDomainsPerMinute: 90 })
 })
 
 t.test('full.yaml changes every field from its default (so each key is really read)', async (t) => {
