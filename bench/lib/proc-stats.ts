@@ -26,16 +26,22 @@ function rssBytes(pid: number): number {
 }
 
 /** utime + stime in seconds (/proc/<pid>/stat fields 14 and 15), NaN without /proc. */
-function cpuSec(pid: number): number {
+function cpuSec(pid: number, tid?: number): number {
   if (!HAVE_PROC) return NaN
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8')
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ') // comm may contain spaces
     return (Number(fields[11]) + Number(fields[12])) / CLK_TCK
   } catch {
     return NaN
   }
 }
+
+/**
+ * CPU seconds used by this process's main thread alone (not libuv's thread
+ * pool, not V8's helpers), NaN without /proc. 10 ms resolution.
+ */
+export const mainThreadCpuSec = (): number => cpuSec(process.pid, process.pid)
 
 /** Direct children of `pid` (nginx workers), best effort. */
 export function childPids(pid: number): number[] {
