@@ -22,6 +22,10 @@ export function authorize(acl: Acl, rule: Rule | undefined, identity: Identity |
   if (patterns === undefined) return { allow: false, rule, verb, reason: 'method_not_granted' }
   if (identity === undefined) return { allow: false, rule, verb, reason: 'unauthenticated' }
   if (grantingPattern(patterns, identity) === undefined) return { allow: false, rule, verb, reason: 'identity_not_listed' }
+  // PROTOCOL.md §3: `scopes` are held by DPoP tokens, which this version does
+  // not accept; a hosted-key proof carries none, so such a rule can never be
+  // satisfied. Deny rather than ignore the requirement (fail closed).
+  if (rule.scopes.length > 0) return { allow: false, rule, verb, reason: 'scope_missing' }
   return { allow: true, rule, verb }
 }
 

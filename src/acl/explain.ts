@@ -66,6 +66,8 @@ function verdict(e: Explanation): string {
       const sources = (d.rule.grants.get(d.verb!) ?? []).map((p) => p.source)
       return `${head}: ${e.identity} is not among "${d.verb}": ${sources.join(', ')}`
     }
+    case 'scope_missing':
+      return `${head}: the rule requires scopes ${d.rule.scopes.join(', ')}, which only DPoP tokens carry (not accepted by this version)`
     case 'unauthenticated':
       return `${head}: "${d.verb}" needs an authenticated identity and none was given`
     case 'no_rule':

@@ -55,6 +55,8 @@ export type DenyReason =
   | 'no_rule'
   | 'method_not_granted'
   | 'identity_not_listed'
+  /** The rule requires token scopes; only DPoP tokens carry them (not in this version). */
+  | 'scope_missing'
   /** The rule is not public and no identity was given: the caller should challenge (401), not forbid. */
   | 'unauthenticated'
 

@@ -61,6 +61,20 @@ export function parseTarget(rawTarget: string): Target {
 }
 
 /**
+ * A raw ';' in the path is refused. Tomcat/Spring-style upstreams strip
+ * ';params' from every segment, so '/admin;x/secret' would be served as
+ * '/admin/secret' while the ACL matched '/admin;x/secret' (for instance
+ * against a later public catch-all). '%3B' stays a literal character for
+ * those servers too, and is allowed.
+ */
+function rejectPathParameters(rawTarget: string): void {
+  const semi = rawTarget.indexOf(';')
+  if (semi < 0) return
+  const q = rawTarget.indexOf('?')
+  if (q < 0 || semi < q) throw new GatewayError('path_rejected', 'path parameters (;) are not allowed')
+}
+
+/**
  * The complete algorithm, without the fast path. Exported so a property test
  * can check that the fast path never answers differently; callers use
  * `parseTarget`.
@@ -71,6 +85,7 @@ export function parseTargetFull(rawTarget: string): Target {
 }
 
 function checkForm(raw: string): void {
+  rejectPathParameters(raw)
   if (raw.length > MAX_TARGET_LENGTH) reject('request-target longer than 8 KiB')
   // RFC 9112 §3.2: only origin-form is routed. Absolute-form would bring a
   // second authority (we are not a forward proxy), asterisk-form is for

@@ -54,6 +54,8 @@ export function checkKeyUrl(jku: string, identity: Identity, cfg: KeysConfig): U
 
   if (!PATH_CHARS.test(rawPath)) fail('path must not contain percent-encoding or unusual characters')
   if (rawPath.split('/').some((seg) => seg === '.' || seg === '..')) fail('path must not contain dot segments')
+  // '..;' is a dot segment to Tomcat-style key hosts: /.well-known/domainpop/..;/uploads/k would escape the prefix.
+  if (rawPath.includes(';')) fail('path must not contain ";" (path parameters)')
   if (!rawPath.startsWith(cfg.pathPrefix)) fail(`path must start with ${cfg.pathPrefix}`)
 
   let url: URL

@@ -124,3 +124,11 @@ rules:
   t.equal(d('bob.example', 'HEAD'), 'deny method_not_granted -', 'HEAD is not a default here: verbs replaced the defaults')
   t.equal(d('ops.example', 'POST'), 'deny method_not_granted -')
 })
+
+t.test('a rule that requires scopes is never satisfied by a hosted-key proof (fail closed)', async (t) => {
+  const { parseAcl, decide } = await import('../../src/acl/index.js')
+  const { acl } = parseAcl('version: 1\nrules:\n  - path: /admin\n    read: [alice.example]\n    scopes: [admin]\n', 'scopes.yaml')
+  const d = decide(acl!, 'alice.example' as import('../../src/identity/domain.js').Identity, 'GET', '/admin')
+  t.equal(d.allow, false)
+  t.match(d, { reason: 'scope_missing' })
+})

@@ -105,8 +105,8 @@ t.test('a full config: every key read, every value normalized', async (t) => {
     maxBytes: 32_768, cacheMinTtlMs: 30_000, cacheMaxTtlMs: 7_200_000, negativeTtlMs: 5_000, refetchCooldownMs: 60_000,
     cacheMaxEntries: 500, maxInFlightPerDomain: 2, maxInFlight: 16,
   })
-  t.strictSame(c.sessions, { tickets: { enabled: false, ttlMs: 1_800_000 }, cookie: { enabled: true, name: '__Host-gate', ttlMs: 7_200_000 } })
-  t.strictSame(c.identityHeaders, { prefix: 'X-Auth-', assertion: true, forwardAuthorization: true })
+  t.strictSame(c.sessions, { tickets: { enabled: false, ttlMs: 1_800_000 }, cookie: { enabled: false, name: '__Host-gate', ttlMs: 7_200_000 } })
+  t.strictSame(c.identityHeaders, { prefix: 'X-Auth-', assertion: false, forwardAuthorization: true })
   t.strictSame(c.cors, { origins: ['https://app.example', 'http://localhost:5173'] })
   t.strictSame(c.log, { level: 'debug', access: false })
   t.strictSame(c.trustedProxies, ['10.0.0.0/8', '192.168.1.1', 'fd00::/8'])
@@ -128,8 +128,8 @@ t.test('full.yaml changes every field from its default (so each key is really re
   const full = leaves(ok(t, await fixture('full.yaml')))
   const defaults = leaves(ok(t, BASE))
   const unchanged = [...full].filter(([p, v]) => defaults.get(p) === v).map(([p]) => p)
-  // publicOrigin/aclFile/file are the same on purpose; dpop.enabled cannot be true in this version.
-  t.strictSame(unchanged.sort(), ['.aclFile', '.dpop.enabled', '.file', '.publicOrigin'])
+  // publicOrigin/aclFile/file are the same on purpose; dpop.enabled, cookies and assertions cannot be switched on in this version.
+  t.strictSame(unchanged.sort(), ['.aclFile', '.dpop.enabled', '.file', '.identityHeaders.assertion', '.publicOrigin', '.sessions.cookie.enabled'])
 })
 
 t.test('the config is deep-frozen; the URL is left as is', async (t) => {
@@ -532,5 +532,18 @@ t.test('the example config/gateway.yaml parses with no problems', async (t) => {
   for (const key of ['listen', 'tls', 'publicOrigin', 'upstream', 'acl', 'admin', 'secrets', 'replay', 'nonce', 'proof', 'keys', 'dpop',
     'sessions', 'identityHeaders', 'cors', 'log', 'trustedProxies', 'timeouts', 'limits']) {
     t.match(text, new RegExp(`^#? ?${key}:`, 'm'), key)
+  }
+})
+
+t.test('features not built yet are refused when switched on, never silently ignored', async (t) => {
+  const base = 'publicOrigin: https://gw.example\nupstream: http://127.0.0.1:3000\nacl: ./acl.yaml\n'
+  for (const [text, re] of [
+    ['sessions: {cookie: {enabled: true}}\n', /sessions\.cookie\.enabled: session cookies are not supported/],
+    ['identityHeaders: {assertion: true}\n', /identityHeaders\.assertion: signed identity assertions are not supported/],
+    ['dpop: {enabled: true}\n', /dpop\.enabled: DPoP tokens are not supported/],
+  ] as const) {
+    const r = parseConfig(base + text, '/etc/popgate/gateway.yaml')
+    t.equal(r.config, undefined, text.trim())
+    t.match(r.problems.map(formatProblem).join('\n'), re)
   }
 })

@@ -13,7 +13,9 @@ t.test('accepts a canonical https key URL under the prefix', async (t) => {
   t.type(url, URL)
   t.equal(url.href, `https://alice.example${P}keys/3f9c`)
   t.equal(checkKeyUrl(`https://alice.example:443${P}k`, alice, cfg).port, '', 'explicit default port is fine')
-  t.ok(checkKeyUrl(`https://alice.example${P}a-b_c.d~e!$&'()*+,;=:@x`, alice, cfg), 'RFC 3986 pchar')
+  t.ok(checkKeyUrl(`https://alice.example${P}a-b_c.d~e!$&'()*+,=:@x`, alice, cfg), 'RFC 3986 pchar (";" aside)')
+  t.throws(() => checkKeyUrl(`https://alice.example${P}..;/uploads/k`, alice, cfg), /path parameters/, '..; is a dot segment to Tomcat-style hosts')
+  t.throws(() => checkKeyUrl(`https://alice.example${P}k;v=1`, alice, cfg), /path parameters/)
   t.ok(checkKeyUrl(`https://alice.example${P}`, alice, cfg), 'the prefix itself')
 })
 

@@ -39,12 +39,15 @@ const TABLE: ReadonlyArray<readonly [string, Outcome]> = [
   ['/a/...', ok('/a/...')],
   ['/a/.hidden', ok('/a/.hidden')],
   ['/.well-known/popgate/jwks.json', ok('/.well-known/popgate/jwks.json')],
-  // path parameters: ';' is ordinary, but never glued to a dot segment
-  ['/foo;x', ok('/foo;x')],
-  ['/..;/admin', no(/dot segment with path parameters/)],
-  ['/public/..;/admin', no(/dot segment with path parameters/)],
-  ['/public/.;/admin', no(/dot segment with path parameters/)],
-  ['/public/%2e%2e;x/admin', no(/dot segment with path parameters/)],
+  // path parameters: a raw ';' is refused (Tomcat strips ';params' from every segment)
+  ['/foo;x', no(/path parameters/)],
+  ['/admin;x/secret', no(/path parameters/)],
+  ['/foo%3Bx', ok('/foo%3Bx')],
+  ['/foo?a=1;b=2', ok('/foo', '/foo?a=1;b=2', 'a=1;b=2')],
+  ['/..;/admin', no(/path parameters/)],
+  ['/public/..;/admin', no(/path parameters/)],
+  ['/public/.;/admin', no(/path parameters/)],
+  ['/public/%2e%2e;x/admin', no(/path parameters/)],
   ['/public/..%3B/admin', ok('/public/..%3B/admin')],
   // slashes
   ['//foo', ok('/foo')],
