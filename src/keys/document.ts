@@ -113,6 +113,9 @@ async function readKey(entry: Json): Promise<ResolvedKey | string> {
     const bits = keyObject.asymmetricKeyDetails?.modulusLength ?? 0
     if (bits < RSA_MIN_BITS) return `an RSA key is shorter than ${RSA_MIN_BITS} bits`
     if (bits > RSA_MAX_BITS) return `an RSA key is longer than ${RSA_MAX_BITS} bits`
+    // A huge public exponent makes every verify ~40× slower (CPU amplification
+    // by an allowed identity); 65537 is what every real key uses.
+    if (keyObject.asymmetricKeyDetails?.publicExponent !== 65537n) return 'an RSA key has a public exponent other than 65537'
   }
 
   const canonical = keyObject.export({ format: 'jwk' }) as JWK

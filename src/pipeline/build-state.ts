@@ -73,7 +73,8 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
     upstream,
     headers: compileHeaderPlan(config),
     proofDeps: { publicOrigin: config.publicOrigin, proof: config.proof, keys: config.keys, nonces },
-    replayTtlMs: config.proof.maxAgeMs + 2 * config.proof.clockSkewMs,
+    // +1 s: the iat check is inclusive at both edges, the store's expiry is not.
+    replayTtlMs: config.proof.maxAgeMs + 2 * config.proof.clockSkewMs + 1_000,
     abuse,
     log: deps.log,
     metrics: deps.metrics,

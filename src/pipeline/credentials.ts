@@ -7,6 +7,18 @@ import type { IncomingMessage } from 'node:http'
 import { GatewayError } from '../errors.js'
 import { parseAuthorization } from '../http/auth-header.js'
 
+/** RFC 9112 §3.2: a request with more than one Host field is refused (400). */
+export function checkSingleHost(req: IncomingMessage): void {
+  const raw = req.rawHeaders
+  let seen = false
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!
+    if (name.length !== 4 || name.toLowerCase() !== 'host') continue
+    if (seen) throw new GatewayError('bad_request', 'more than one Host header')
+    seen = true
+  }
+}
+
 export interface Credentials { readonly scheme: 'DomainPoP'; readonly token: string }
 
 export function extractCredentials(req: IncomingMessage, maxProofBytes: number): Credentials | undefined {

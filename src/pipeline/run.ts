@@ -16,6 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { parseTarget } from '../http/target.js'
 import { sendProblem, toGatewayError, NONCE_HEADER } from '../http/respond.js'
 import { admit } from './admission.js'
+import { checkSingleHost } from './credentials.js'
 import { GatewayError } from '../errors.js'
 import { authenticate, ForbiddenError } from './domainpop.js'
 import { upstreamHeaders } from '../proxy/headers.js'
@@ -31,6 +32,7 @@ export async function handleRequest(holder: StateHolder, req: IncomingMessage, r
       state.metrics.inc('popgate_rate_limited_total', { scope: 'header_count' })
       throw new GatewayError('headers_too_large', 'too many header fields')
     }
+    checkSingleHost(req)
     const target = parseTarget(req.url ?? '') // 2
     ex.path = target.path
     const method = req.method!

@@ -8,6 +8,7 @@ import { parseTarget } from '../http/target.js'
 import { rawProblem, toGatewayError } from '../http/respond.js'
 import { GatewayError } from '../errors.js'
 import { admit } from './admission.js'
+import { checkSingleHost } from './credentials.js'
 import { authenticate, ForbiddenError } from './domainpop.js'
 import { upstreamHeaders, type IdentityHeaders } from '../proxy/headers.js'
 import { createExchange, logUpgrade } from './exchange.js'
@@ -21,6 +22,7 @@ export async function handleUpgrade(holder: StateHolder, ws: WsProxy, req: Incom
   try {
     if (req.method !== 'GET' || req.headers.upgrade?.toLowerCase() !== 'websocket') throw new GatewayError('bad_request', 'only WebSocket upgrades are proxied')
     if (req.rawHeaders.length > 2 * state.config.limits.maxHeaderCount) throw new GatewayError('headers_too_large', 'too many header fields')
+    checkSingleHost(req)
     const target = parseTarget(req.url ?? '')
     ex.path = target.path
     const { rule, public: isPublic } = admit(state, 'GET', target.path)

@@ -18,6 +18,9 @@ export interface IdentityHeaders {
   readonly channelBound?: boolean
 }
 
+/** Forwarding metadata believed only from trusted proxies (beyond X-Forwarded-For/Proto/Host, which are rebuilt). */
+const FORWARDING_HEADERS = new Set(['forwarded', 'x-real-ip', 'x-forwarded-port', 'x-forwarded-prefix', 'x-forwarded-server', 'x-forwarded-ssl', 'x-client-ip', 'true-client-ip', 'cf-connecting-ip'])
+
 export interface HeaderPlan {
   /** Lowercased prefix with `_` treated as `-`, e.g. `x-pop-`. */
   readonly prefixKey: string
@@ -25,12 +28,16 @@ export interface HeaderPlan {
   /** Lowercased names never forwarded (credentials). */
   readonly drop: ReadonlySet<string>
   readonly trusted: BlockList | undefined
+  /** Host (with port) of publicOrigin: X-Forwarded-Host for untrusted peers. */
+  readonly publicHost: string
 }
 
-export function compileHeaderPlan(cfg: Pick<Config, 'identityHeaders' | 'trustedProxies'>): HeaderPlan {
+export function compileHeaderPlan(cfg: Pick<Config, 'identityHeaders' | 'trustedProxies' | 'publicOrigin'>): HeaderPlan {
   const prefix = cfg.identityHeaders.prefix
   // `expect`: Node answers 100-continue itself; undici refuses to send it.
-  const drop = new Set(['dpop', 'domainpop-proof', 'expect'])
+  // URL and method overrides would let the upstream act on something other
+  // than what the ACL decided on: never forwarded.
+  const drop = new Set(['dpop', 'domainpop-proof', 'expect', 'x-original-url', 'x-rewrite-url', 'x-http-method-override', 'x-http-method', 'x-method-override'])
   if (!cfg.identityHeaders.forwardAuthorization) drop.add('authorization')
   let trusted: BlockList | undefined
   if (cfg.trustedProxies.length > 0) {
@@ -47,6 +54,7 @@ export function compileHeaderPlan(cfg: Pick<Config, 'identityHeaders' | 'trusted
     names: { identity: prefix + 'Identity', method: prefix + 'Auth-Method', thumbprint: prefix + 'Key-Thumbprint', channelBound: prefix + 'Channel-Bound' },
     drop,
     trusted,
+    publicHost: new URL(cfg.publicOrigin).host,
   }
 }
 
@@ -84,14 +92,15 @@ export function upstreamHeaders(req: IncomingMessage, plan: HeaderPlan, identity
     if (lower === 'x-forwarded-for') { if (trustedPeer) xff = xff ? `${xff}, ${raw[i + 1]}` : raw[i + 1]; continue }
     if (lower === 'x-forwarded-proto') { if (trustedPeer) xfp ??= raw[i + 1]; continue }
     if (lower === 'x-forwarded-host') { if (trustedPeer) xfh ??= raw[i + 1]; continue }
+    if (!trustedPeer && FORWARDING_HEADERS.has(lower)) continue
     out.push(name, raw[i + 1]!)
   }
   if (opts.upgrade) out.push('Connection', 'Upgrade', 'Upgrade', req.headers.upgrade ?? 'websocket')
   const peer = req.socket.remoteAddress ?? ''
   out.push('X-Forwarded-For', xff ? `${xff}, ${peer}` : peer)
   out.push('X-Forwarded-Proto', xfp ?? ((req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'))
-  const host = xfh ?? req.headers.host
-  if (host) out.push('X-Forwarded-Host', host)
+  // The client's Host is not trusted to name the site: the configured origin is.
+  out.push('X-Forwarded-Host', xfh ?? plan.publicHost)
   if (identity) {
     out.push(plan.names.identity, identity.identity, plan.names.method, identity.method, plan.names.thumbprint, identity.thumbprint)
     if (identity.channelBound) out.push(plan.names.channelBound, 'true')

@@ -19,7 +19,7 @@ t.test('public route is forwarded; the upstream sees X-Forwarded-* and no identi
   const seen = up.seen[0]!
   t.equal(seen.url, '/public/a?x=1&y=%2F', 'query forwarded byte for byte')
   t.equal(seen.headers['x-forwarded-for'], '127.0.0.1', 'untrusted X-Forwarded-For replaced, not appended')
-  t.equal(seen.headers['x-forwarded-host'], `127.0.0.1:${gw.gw.http.port}`)
+  t.equal(seen.headers['x-forwarded-host'], 'gw.test', 'X-Forwarded-Host names the configured publicOrigin, not the client\'s Host')
   t.equal(seen.headers['x-forwarded-proto'], 'http')
   t.notOk(seen.headers['x-pop-identity'])
 })
@@ -238,4 +238,28 @@ t.test('oversized headers and garbage bytes get a 4xx and the process lives on',
   const garbage = await rawSocket(gw.gw.http.port, 'GET /public/x HTTP/1.1\r\nHost: a\r\nBad\x01Header: x\r\n\r\n')
   t.match(garbage, /^HTTP\/1\.1 400/)
   t.equal((await rawRequest(gw.url, { path: '/healthz' })).status, 200, 'still serving')
+})
+
+t.test('untrusted forwarding metadata and URL/method overrides never reach the upstream', async (t) => {
+  const up = await startUpstream()
+  const gw = await startTestGateway({ upstream: up.url })
+  t.teardown(async () => { await gw.close(); await up.close() })
+  const sent: [string, string][] = [
+    ['Forwarded', 'for=6.6.6.6;host=evil.test'], ['X-Real-IP', '6.6.6.6'], ['X-Forwarded-Port', '443'], ['X-Forwarded-Prefix', '/admin'],
+    ['X-Original-URL', '/admin'], ['X-Rewrite-URL', '/admin'], ['X-HTTP-Method-Override', 'DELETE'], ['X-Method-Override', 'DELETE'], ['X-Kept', 'yes'],
+  ]
+  t.equal((await rawRequest(gw.url, { path: '/public/x', headers: sent })).status, 200)
+  const h = up.seen[0]!.headers
+  for (const [name] of sent.slice(0, -1)) t.notOk(h[name.toLowerCase()], `${name} dropped`)
+  t.equal(h['x-kept'], 'yes')
+})
+
+t.test('two Host headers → 400, nothing forwarded', async (t) => {
+  const up = await startUpstream()
+  const gw = await startTestGateway({ upstream: up.url })
+  t.teardown(async () => { await gw.close(); await up.close() })
+  const res = await rawRequest(gw.url, { path: '/public/x', headers: [['Host', 'a.test'], ['Host', 'b.test']] })
+  t.equal(res.status, 400)
+  t.equal(JSON.parse(res.body).code, 'bad_request')
+  t.equal(up.seen.length, 0)
 })

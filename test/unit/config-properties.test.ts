@@ -1,22 +1,25 @@
-// Property-based tests for the YAML loaders of the config side: parseConfig
-// (src/config/load.ts), parseSecrets (src/secrets/load.ts) and the shared
-// reader readYaml (src/config/yaml-source.ts). Their contract: never throw,
-// and when no value comes back, say why with at least one problem whose
-// file:line:col points inside the text the operator wrote.
+// Property-based tests for the config side's YAML loaders: parseConfig
+// (src/config/load.ts), parseSecrets (src/secrets/load.ts) and the reader
+// they share, readYaml (src/config/yaml-source.ts). The contract: never
+// throw; a value or problems, never both; no value always comes with at
+// least one problem whose file:line:col points inside the text.
 //
-// Inputs: arbitrary strings (printable ASCII, full Unicode, latin1 byte
-// soup, YAML-token soup), random mutations of config/gateway.yaml and of a
-// valid secrets file, and alias bombs. Known bugs are kept as explicit
-// regression cases marked `todo` (see the end of the file); the properties
-// themselves are not weakened for them, except the one documented exclusion
-// in `secretsLoader`.
+// Inputs: arbitrary strings (printable ASCII, full Unicode, latin1 byte soup,
+// YAML-token soup), random mutations of config/gateway.yaml and of a valid
+// secrets file, and alias bombs.
+//
+// Known bugs. A property is never loosened for them; instead each input that
+// breaks the contract only because of a known bug is counted, and the count
+// is asserted to be zero with `{ todo: 'BUG …' }` (visible as "not ok # TODO"
+// until fixed). Each bug also has a minimized regression case at the end.
 
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { isDeepStrictEqual } from 'node:util'
 import { fileURLToPath } from 'node:url'
+import { isDeepStrictEqual } from 'node:util'
 import fc from 'fast-check'
 import t from 'tap'
+import { LineCounter, parseDocument, visit } from 'yaml'
 import { parseConfig } from '../../src/config/load.js'
 import { formatProblem, readYaml, type Problem } from '../../src/config/yaml-source.js'
 import { parseSecrets } from '../../src/secrets/load.js'
@@ -27,19 +30,69 @@ const repoFile = (relative: string): string => fileURLToPath(new URL(`../../../$
 const GATEWAY_FILE = 'config/gateway.yaml'
 const GATEWAY_YAML = readFileSync(repoFile(GATEWAY_FILE), 'utf8')
 const SECRETS_FILE = 'secrets.yaml'
-const SECRET = (c: string): string => c.repeat(43) // 43 base64url characters = 32 bytes
+const SECRET = (c: string): string => c.repeat(43) // 43 base64url characters: 32 bytes
 const SECRETS_YAML = [
   '# nonce keys, newest first',
   'nonce:',
-  `  - id: n2`,
+  '  - id: n2',
   `    secret: ${SECRET('A')}`,
   `  - { id: n1, secret: ${SECRET('B')} }`,
   'tickets:',
-  `  - id: t1`,
+  '  - id: t1',
   `    secret: ${SECRET('C')}`,
   'cookies: []',
   '',
 ].join('\n')
+
+// ---------------------------------------------------------------- known bugs
+
+const BUG_EMPTY_SECRETS = 'BUG src/secrets/load.ts:37 parseSecrets returns no secrets and no problem for a document with no content'
+const BUG_LINE_DRIFT = 'BUG src/config/yaml-source.ts:44 posOf trusts yaml\'s LineCounter, which misses line breaks inside tokens of a broken document: later positions drift'
+const BUG_DEEP_NESTING = 'BUG src/config/yaml-source.ts:39 deep nesting overflows the stack in yaml; a later parse aborts Node (fatal V8 error, no exception)'
+
+/** Lines as the YAML parser counts them: LF (and CRLF) break a line; a lone CR does not. */
+const linesOf = (text: string): string[] => text.split('\n')
+
+/** 1-based line and column of a UTF-16 offset, counted from the text itself. */
+function truePos(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, offset)
+  return { line: linesOf(before).length, col: offset - (before.lastIndexOf('\n') + 1) + 1 }
+}
+
+/** Whether yaml's LineCounter disagrees with the text about any error or node position (the BUG_LINE_DRIFT class). */
+function lineCounterDrifts(text: string): boolean {
+  const lineCounter = new LineCounter()
+  let doc: ReturnType<typeof parseDocument>
+  try {
+    doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false })
+  } catch {
+    return false
+  }
+  const offsets = doc.errors.map((e) => e.pos[0])
+  visit(doc, { Node: (_, n) => void (n.range && offsets.push(n.range[0])) })
+  return offsets.some((o) => {
+    const said = lineCounter.linePos(o)
+    const real = truePos(text, o)
+    return said.line !== real.line || said.col !== real.col
+  })
+}
+
+/** Inputs excused per known bug in one test, reported as todo assertions. */
+class BugLedger {
+  private readonly hits = new Map<string, { count: number; example: string }>()
+  record(bug: string, text: string): void {
+    const h = this.hits.get(bug)
+    if (h) h.count++
+    else this.hits.set(bug, { count: 1, example: text })
+  }
+  report(tt: Pick<typeof t, 'equal'>, bugs: readonly string[]): void {
+    for (const bug of bugs) {
+      const h = this.hits.get(bug)
+      const example = h ? `; e.g. ${JSON.stringify(h.example.length > 300 ? h.example.slice(0, 300) + '…' : h.example)}` : ''
+      tt.equal(h?.count ?? 0, 0, `no input hit the known bug${example}`, { todo: bug })
+    }
+  }
+}
 
 // ---------------------------------------------------------------- the contract, as one checker
 
@@ -47,94 +100,77 @@ interface Outcome { readonly value: unknown; readonly problems: readonly Problem
 interface Loader {
   readonly name: string
   readonly load: (text: string, file: string) => Outcome
-  /** readYaml may return nothing for an empty document without a problem; the loaders may not. */
-  readonly mustExplainNoValue: boolean
-  /** An input class a known bug is excused for (covered by a todo regression case below), or none. */
-  readonly knownBug?: (text: string, outcome: Outcome) => boolean
-}
-
-/**
- * BUG (todo regression below): parseSecrets returns neither secrets nor a
- * problem for a document with no content ('', comments, whitespace), so
- * `popgate check` says ok and `serve` fails without a reason. Excused only
- * for exactly that class: no YAML content at all.
- */
-const isEmptySecretsBug = (text: string, outcome: Outcome): boolean => {
-  if (outcome.value !== undefined || outcome.problems.length > 0) return false
-  const y = readYaml(text, SECRETS_FILE)
-  return y.root === undefined && y.problems.ok
+  /** Loaders give a value or problems, never both nor neither; readYaml may give a tree with problems, or nothing for an empty document. */
+  readonly exclusive: boolean
 }
 
 const configLoader: Loader = {
   name: 'parseConfig',
   load: (text, file) => { const r = parseConfig(text, file, {}); return { value: r.config, problems: r.problems } },
-  mustExplainNoValue: true,
+  exclusive: true,
 }
 const secretsLoader: Loader = {
   name: 'parseSecrets',
   load: (text, file) => { const r = parseSecrets(text, file); return { value: r.secrets, problems: r.problems } },
-  mustExplainNoValue: true,
-  knownBug: isEmptySecretsBug,
+  exclusive: true,
 }
 const yamlLoader: Loader = {
   name: 'readYaml',
   load: (text, file) => { const r = readYaml(text, file); return { value: r.root, problems: r.problems.list } },
-  mustExplainNoValue: false,
+  exclusive: false,
 }
 const LOADERS = [configLoader, secretsLoader, yamlLoader] as const
 
-/** Lines as the YAML parser counts them: only LF (and CRLF) break a line; a lone CR does not. */
-const linesOf = (text: string): string[] => text.split('\n')
-
-/** Why `outcome` breaks the loader contract for `text`, or undefined. */
-function violation(loader: Loader, text: string, file: string, outcome: Outcome): string | undefined {
+/** Why `outcome` breaks the contract for `text`, or undefined; a break a known bug explains is recorded in `ledger` instead. */
+function violation(loader: Loader, text: string, file: string, outcome: Outcome, ledger: BugLedger): string | undefined {
   const { value, problems } = outcome
-  if (value !== undefined && problems.length > 0) return `a value and ${problems.length} problem(s) at once`
-  if (value === undefined && problems.length === 0 && loader.mustExplainNoValue && !loader.knownBug?.(text, outcome)) {
+  if (loader.exclusive && value !== undefined && problems.length > 0) return `a value and ${problems.length} problem(s) at once`
+  if (loader.exclusive && value === undefined && problems.length === 0) {
+    const y = readYaml(text, file)
+    if (loader === secretsLoader && y.root === undefined && y.problems.ok) return void ledger.record(BUG_EMPTY_SECRETS, text)
     return 'no value and no problem'
   }
   const lines = linesOf(text)
   for (const p of problems) {
-    const where = JSON.stringify(p)
+    const where = formatProblem(p)
     if (p.file !== file) return `problem names file ${JSON.stringify(p.file)}, not ${JSON.stringify(file)}: ${where}`
     if (!Number.isInteger(p.line) || !Number.isInteger(p.col) || p.line < 1 || p.col < 1) return `position not a 1-based integer pair: ${where}`
-    // The brief allows one line past the end; LF-split already counts the empty line after a final newline, so none is needed.
-    if (p.line > lines.length) return `line ${p.line} past the end (${lines.length} lines): ${where}`
-    if (p.col > lines[p.line - 1]!.length + 1) return `column ${p.col} past the end of line ${p.line} (${lines[p.line - 1]!.length} chars): ${where}`
-    if (typeof p.message !== 'string' || p.message.trim() === '') return `empty message: ${where}`
-    if (!formatProblem(p).startsWith(`${p.file}:${p.line}:${p.col}: `)) return `formatProblem does not start with file:line:col: ${formatProblem(p)}`
+    if (typeof p.message !== 'string' || p.message.trim() === '') return `empty message: ${JSON.stringify(p)}`
+    if (!where.startsWith(`${file}:${p.line}:${p.col}: `)) return `formatProblem does not start with file:line:col: ${where}`
+    // The brief allows one line past the end; LF-splitting already counts the empty line after a final newline, so none is needed.
+    const outside = p.line > lines.length ? `line ${p.line} past the last (${lines.length})`
+      : p.col > lines[p.line - 1]!.length + 1 ? `column ${p.col} past the end of line ${p.line} (${lines[p.line - 1]!.length} characters)` : undefined
+    if (outside !== undefined) {
+      if (lineCounterDrifts(text)) return void ledger.record(BUG_LINE_DRIFT, text)
+      return `${outside}: ${where}`
+    }
   }
   return undefined
 }
 
-/** Runs `loader` and checks the contract; a throw is a violation too. */
-function run(loader: Loader, text: string, file: string): { outcome?: Outcome; why?: string } {
+/** Runs `loader` and checks the contract; throws (as fast-check predicates do) with the reason. */
+function mustHold(loader: Loader, text: string, file: string, ledger: BugLedger): Outcome {
   let outcome: Outcome
   try {
     outcome = loader.load(text, file)
   } catch (err) {
-    return { why: `${loader.name} threw: ${(err as Error)?.stack ?? String(err)}` }
+    throw new Error(`${loader.name} threw: ${(err as Error)?.stack ?? String(err)}`)
   }
-  const why = violation(loader, text, file, outcome)
-  return why === undefined ? { outcome } : { outcome, why: `${loader.name}: ${why}` }
+  const why = violation(loader, text, file, outcome, ledger)
+  if (why !== undefined) throw new Error(`${loader.name}: ${why}`)
+  return outcome
 }
 
-/** One tap assertion per property; on failure the message carries fast-check's shrunk counterexample, seed and path. */
-function holds<Ts extends [unknown, ...unknown[]]>(tt: Tap, name: string, property: fc.IRawProperty<Ts, false>, numRuns: number): void {
-  try {
-    fc.assert(property, { numRuns })
-    tt.pass(name)
-  } catch (err) {
-    tt.fail(`${name}\n${(err as Error).message}`)
-  }
-}
-type Tap = Pick<typeof t, 'pass' | 'fail'>
-
-/** The predicate form fast-check wants: throw with the reason. */
-function mustHold(loader: Loader, text: string, file: string): Outcome {
-  const r = run(loader, text, file)
-  if (r.why !== undefined) throw new Error(r.why)
-  return r.outcome!
+/** One tap assertion per property; a failure carries fast-check's shrunk counterexample, seed and path. */
+function holds<Ts extends [unknown, ...unknown[]]>(tt: Pick<typeof t, 'pass' | 'fail'>, name: string, property: fc.IRawProperty<Ts, false>, numRuns: number): void {
+  const d = fc.check(property, { numRuns })
+  if (!d.failed) return void tt.pass(name)
+  tt.fail(name, {
+    diagnostic: true,
+    counterexample: fc.stringify(d.counterexample),
+    error: d.errorInstance instanceof Error ? d.errorInstance.message : String(d.errorInstance),
+    replay: { seed: d.seed, path: d.counterexamplePath },
+  })
 }
 
 // ---------------------------------------------------------------- arbitrary text
@@ -144,7 +180,7 @@ const fileName = fc.oneof(
   fc.string({ minLength: 1, maxLength: 20 }),
 )
 
-/** Pieces of YAML syntax and of popgate's vocabulary: random joins reach much deeper into the parsers than random characters. */
+/** YAML syntax and popgate's vocabulary: random joins reach much further into the parsers than random characters. */
 const TOKENS = [
   '\n', '\n', '\n', '  ', '  ', '    ', '\t', '\r\n', ': ', ': ', '- ', '-', ',', ' ', '[', ']', '{', '}', '?', ' ? ', '&a ', '*a', '&b ', '*b',
   '!!str ', '!!int ', '!!map ', '!!seq ', '!!binary ', '!custom ', '"', "'", '"\\u00', '# comment', '|', '|-', '>', '---', '...', '%YAML 1.2', '%TAG ! x',
@@ -157,12 +193,13 @@ const TOKENS = [
 ]
 const yamlSoup = fc.array(fc.constantFrom(...TOKENS), { maxLength: 60 }).map((parts) => parts.join(''))
 
-const TEXTS = {
+const TEXTS: Record<string, fc.Arbitrary<string>> = {
   'fc.string (printable ASCII)': fc.string({ maxLength: 200 }),
-  'full Unicode (fast-check 4 has no fullUnicodeString: unit "binary")': fc.string({ unit: 'binary', maxLength: 200 }),
+  // fast-check 4 dropped fullUnicodeString; unit "binary" is every code point.
+  'full Unicode': fc.string({ unit: 'binary', maxLength: 200 }),
   'byte soup decoded as latin1': fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b).toString('latin1')),
   'YAML token soup': yamlSoup,
-} as const
+}
 
 // ---------------------------------------------------------------- structured mutation
 
@@ -174,10 +211,9 @@ type Mutation =
   | { readonly kind: 'unknownKey'; readonly at: number; readonly key: string }
   | { readonly kind: 'truncate'; readonly at: number }
 
-/** `key: value` (also `- key: value`): the value is a scalar that can be swapped for another. */
+/** `key: value` or `- key: value`: a scalar value that can be swapped for one of another type. */
 const KEY_VALUE_LINE = /^(\s*(?:- )?[A-Za-z_][\w-]*:)[ \t]+\S/
 
-/** A scalar of another type than whatever it replaces. */
 const scalarValue = fc.oneof(
   fc.integer().map(String),
   fc.double().map(String),
@@ -198,6 +234,8 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('unknownKey' as const), at: fc.nat(), key: fc.oneof(fc.constant('zzz_unknown'), fc.stringMatching(/^[a-z][A-Za-z0-9_-]{0,12}$/)) }),
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
 )
+/** Mutations are the generated value (not the text), so a counterexample reads as a short list of edits. */
+const mutations = fc.array(mutation, { minLength: 1, maxLength: 4 })
 
 function mutate(text: string, m: Mutation): string {
   if (m.kind === 'truncate') return text.slice(0, m.at % (text.length + 1))
@@ -209,30 +247,25 @@ function mutate(text: string, m: Mutation): string {
     case 'swap': { const j = m.other % lines.length; [lines[i], lines[j]] = [lines[j]!, lines[i]!]; break }
     case 'indent': lines[i] = m.indent + lines[i]!.trimStart(); break
     case 'unknownKey': lines.splice(i, 0, `${/^\s*/.exec(lines[i]!)![0]}${m.key}: 1`); break
-    case 'scalar': {
-      // The first key: value line at or after i (wrapping around); a document without one is left as it is.
+    case 'scalar':
+      // The first `key: value` line at or after i, wrapping around.
       for (let k = 0; k < lines.length; k++) {
         const j = (i + k) % lines.length
         const match = KEY_VALUE_LINE.exec(lines[j]!)
         if (match) { lines[j] = `${match[1]} ${m.value}`; break }
       }
       break
-    }
   }
   return lines.join('\n')
 }
+const applyAll = (base: string, ms: readonly Mutation[]): string => ms.reduce(mutate, base)
 
-const mutated = (base: string): fc.Arbitrary<string> =>
-  fc.array(mutation, { minLength: 1, maxLength: 4 }).map((ms) => ms.reduce(mutate, base))
-
-/** Where `zzz_unknown: 1` can go and stay a top-level key: before a line that starts a top-level key, or at the end. */
+/** Where `zzz_unknown: 1` stays a top-level key: before a line that starts one, or at the end. */
 function topLevelSlots(text: string): number[] {
   const lines = linesOf(text)
-  const slots = lines.flatMap((line, i) => (/^[A-Za-z]/.test(line) ? [i] : []))
-  return [...slots, lines.length]
+  return [...lines.flatMap((line, i) => (/^[A-Za-z]/.test(line) ? [i] : [])), lines.length]
 }
 
-/** Inserts `zzz_unknown: 1` as a new line at 0-based `slot`; returns the text and the key's 1-based line. */
 function insertTopLevelKey(text: string, slot: number): { text: string; line: number } {
   const lines = linesOf(text)
   lines.splice(slot, 0, 'zzz_unknown: 1')
@@ -250,159 +283,200 @@ t.test('the starting documents are valid (otherwise mutation results mean nothin
   t.ok(s.secrets, 'and gives secrets')
 })
 
+t.test('the checker itself catches what it is meant to catch', async (t) => {
+  const ledger = new BugLedger()
+  const bad = (problems: Problem[], value?: unknown): string | undefined => violation(configLoader, 'a: 1\nbb: 2', 'f.yaml', { value, problems }, ledger)
+  const p = (line: number, col: number, extra: Partial<Problem> = {}): Problem => ({ file: 'f.yaml', line, col, path: '', message: 'x', ...extra })
+  t.equal(bad([p(2, 6)]), undefined, 'a problem just past the end of a line is inside')
+  t.match(bad([p(3, 1)]), /line 3 past the last/, 'a line past the end')
+  t.match(bad([p(1, 6)]), /column 6 past the end of line 1/, 'a column past the end of its line')
+  t.match(bad([p(0, 1)]), /1-based/, 'line 0')
+  t.match(bad([p(1, 1.5)]), /1-based/, 'a fractional column')
+  t.match(bad([p(1, 1, { file: 'g.yaml' })]), /names file/, 'another file')
+  t.match(bad([p(1, 1, { message: ' ' })]), /empty message/, 'a blank message')
+  t.match(bad([]), /no value and no problem/, 'no value, no problem')
+  t.match(bad([p(1, 1)], {}), /at once/, 'a value with problems')
+})
+
 t.test('1+2: arbitrary text never throws; no value always comes with problems at real file:line:col', async (t) => {
+  const ledger = new BugLedger()
   for (const loader of LOADERS) {
     for (const [label, text] of Object.entries(TEXTS)) {
-      holds(t, `${loader.name} on ${label}`, fc.property(text, fileName, (s, file) => void mustHold(loader, s, file)), 300)
+      holds(t, `${loader.name} on ${label}`, fc.property(text, fileName, (s, file) => void mustHold(loader, s, file, ledger)), 300)
     }
   }
+  ledger.report(t, [BUG_EMPTY_SECRETS, BUG_LINE_DRIFT])
 })
 
 t.test('the YAML token soup is not all rejected (the generator reaches past the parser)', async (t) => {
-  // Honesty check on the generator itself: some soups must be well-formed YAML maps.
   const samples = fc.sample(yamlSoup, { numRuns: 2_000, seed: 42 })
   const maps = samples.filter((s) => readYaml(s, 'x').root?.kind === 'map').length
   t.ok(maps > 20, `${maps} of ${samples.length} soups are YAML maps`)
 })
 
-t.test('3: mutations of config/gateway.yaml never throw; value or problems inside the document', async (t) => {
+t.test('3: mutations of config/gateway.yaml never throw; a config or problems inside the document', async (t) => {
+  const ledger = new BugLedger()
   let accepted = 0
   let rejected = 0
-  holds(t, 'parseConfig on mutated gateway.yaml', fc.property(mutated(GATEWAY_YAML), (text) => {
-    const { value } = mustHold(configLoader, text, GATEWAY_FILE)
+  holds(t, 'parseConfig on mutated gateway.yaml', fc.property(mutations, (ms) => {
+    const { value } = mustHold(configLoader, applyAll(GATEWAY_YAML, ms), GATEWAY_FILE, ledger)
     if (value === undefined) rejected++
     else accepted++
   }), 400)
   // Both outcomes must occur, or the mutations are too weak (or too strong) to say anything.
   t.ok(accepted > 0 && rejected > 0, `both outcomes seen: ${accepted} accepted, ${rejected} rejected`)
+  ledger.report(t, [BUG_LINE_DRIFT])
 })
 
-t.test('3: mutations of a secrets file never throw; value or problems inside the document', async (t) => {
-  holds(t, 'parseSecrets on a mutated secrets file', fc.property(mutated(SECRETS_YAML), (text) => void mustHold(secretsLoader, text, SECRETS_FILE)), 300)
+t.test('3: mutations of a secrets file never throw; secrets or problems inside the document', async (t) => {
+  const ledger = new BugLedger()
+  holds(t, 'parseSecrets on a mutated secrets file', fc.property(mutations, (ms) => void mustHold(secretsLoader, applyAll(SECRETS_YAML, ms), SECRETS_FILE, ledger)), 300)
+  ledger.report(t, [BUG_EMPTY_SECRETS, BUG_LINE_DRIFT])
 })
 
 t.test('3: "zzz_unknown: 1" inserted at top level is the one problem, at its exact line', async (t) => {
   const slots = topLevelSlots(GATEWAY_YAML)
   t.ok(slots.length > 15, `${slots.length} top-level slots in gateway.yaml`)
-  holds(t, 'unknown top-level key in gateway.yaml', fc.property(fc.constantFrom(...slots), (slot) => {
+  // Few enough slots to try every one rather than sample them.
+  const wrong = slots.flatMap((slot) => {
     const { text, line } = insertTopLevelKey(GATEWAY_YAML, slot)
-    const { problems } = mustHold(configLoader, text, GATEWAY_FILE)
+    const { config, problems } = parseConfig(text, GATEWAY_FILE, {})
     const p = problems[0]
-    if (problems.length !== 1 || p === undefined || p.path !== 'zzz_unknown' || p.line !== line || p.col !== 1 || !p.message.startsWith('unknown key')) {
-      throw new Error(`expected one problem ${GATEWAY_FILE}:${line}:1: zzz_unknown: unknown key; got ${JSON.stringify(problems.map(formatProblem))}`)
-    }
-  }), slots.length * 2)
-  // And every slot, not just the sampled ones.
-  const misses = slots.filter((slot) => {
-    const { text, line } = insertTopLevelKey(GATEWAY_YAML, slot)
-    const ps = parseConfig(text, GATEWAY_FILE, {}).problems
-    return !(ps.length === 1 && ps[0]!.path === 'zzz_unknown' && ps[0]!.line === line && ps[0]!.col === 1)
+    const right = config === undefined && problems.length === 1 && p !== undefined && p.path === 'zzz_unknown' && p.line === line && p.col === 1 &&
+      p.message.startsWith('unknown key')
+    return right ? [] : [`slot ${slot}: expected only ${GATEWAY_FILE}:${line}:1: zzz_unknown: unknown key; got ${JSON.stringify(problems.map(formatProblem))}`]
   })
-  t.same(misses, [], 'every top-level slot reports the key at its line')
+  t.same(wrong, [], 'every top-level slot reports the key, alone, at its line')
 })
 
 t.test('4: the same input gives the same problems twice', async (t) => {
-  const anyText = fc.oneof(...Object.values(TEXTS), mutated(GATEWAY_YAML), mutated(SECRETS_YAML))
-  for (const loader of LOADERS) {
-    holds(t, `${loader.name} is deterministic`, fc.property(anyText, fileName, (text, file) => {
-      const a = mustHold(loader, text, file)
-      const b = mustHold(loader, text, file)
-      if (!isDeepStrictEqual(a.problems, b.problems)) throw new Error(`problems differ:\n${JSON.stringify(a.problems)}\n${JSON.stringify(b.problems)}`)
-      if ((a.value === undefined) !== (b.value === undefined)) throw new Error('a value once, none the other time')
-    }), 150)
+  const ledger = new BugLedger()
+  const twice = (loader: Loader, text: string, file: string): void => {
+    const a = mustHold(loader, text, file, ledger)
+    const b = mustHold(loader, text, file, ledger)
+    if (!isDeepStrictEqual(a.problems, b.problems)) throw new Error(`problems differ:\n${JSON.stringify(a.problems)}\n${JSON.stringify(b.problems)}`)
+    if ((a.value === undefined) !== (b.value === undefined)) throw new Error('a value once, none the other time')
   }
+  for (const loader of LOADERS) {
+    holds(t, `${loader.name} on arbitrary text`, fc.property(fc.oneof(...Object.values(TEXTS)), fileName, (text, file) => twice(loader, text, file)), 100)
+    holds(t, `${loader.name} on mutated documents`, fc.property(fc.boolean(), mutations, (gw, ms) =>
+      twice(loader, applyAll(gw ? GATEWAY_YAML : SECRETS_YAML, ms), 'mutated.yaml')), 60)
+  }
+  ledger.report(t, [BUG_EMPTY_SECRETS, BUG_LINE_DRIFT])
 })
 
 // ---------------------------------------------------------------- alias bombs
 
-/** `l0: &l0 [lol × width]`, then each level `width` aliases of the one before: width^depth nodes once expanded. */
-function laughs(depth: number, width: number, style: 'flow' | 'block', key = (i: number) => `l${i}`): string {
+/** `l0: &l0 [lol × width]`, then each level `width` aliases of the one before: width^(depth+1) nodes if expanded. */
+function laughs(depth: number, width: number, style: Style): string {
   const out: string[] = []
   for (let i = 0; i <= depth; i++) {
     const items = Array.from({ length: width }, () => (i === 0 ? 'lol' : `*l${i - 1}`))
-    if (style === 'flow') out.push(`${key(i)}: &l${i} [${items.join(', ')}]`)
-    else out.push(`${key(i)}: &l${i}`, ...items.map((it) => `  - ${it}`))
+    if (style === 'flow') out.push(`l${i}: &l${i} [${items.join(', ')}]`)
+    else out.push(`l${i}: &l${i}`, ...items.map((it) => `  - ${it}`))
   }
   return out.join('\n') + '\n'
 }
 
-/** Where the bomb goes off: under unknown keys, or under keys the schema reads as lists. */
-const BOMB_PLACES: Record<string, (bomb: string, depth: number) => string> = {
-  'unknown top-level keys': (bomb) => bomb,
-  'then a known list key': (bomb, depth) => `${bomb}trustedProxies: *l${depth}\n`,
-  'nested under keys.allowHttp': (bomb, depth) => `publicOrigin: https://bob.example\nupstream: http://127.0.0.1:3000\nacl: a.yaml\n` +
-    bomb.replace(/^l(\d+):/gm, 'x$1:') + `keys:\n  allowHttp: *l${depth}\n`,
-  'as the nonce list of a secrets file': (bomb, depth) => `${bomb}nonce: *l${depth}\n`,
-  'as a map alias fan-out': (_bomb, depth) => Array.from({ length: depth + 1 }, (_, i) =>
+/** The same bomb as items of one flow list: `[&l0 [lol, lol], &l1 [*l0, *l0], *l1]`. */
+function inlineLaughs(depth: number, width: number): string {
+  const levels = Array.from({ length: depth + 1 }, (_, i) =>
+    `&l${i} [${Array.from({ length: width }, () => (i === 0 ? 'lol' : `*l${i - 1}`)).join(', ')}]`)
+  return `[${levels.join(', ')}, *l${depth}]`
+}
+
+type Style = 'flow' | 'block'
+/** Where the bomb goes off: under unknown keys, or where the schema reads a list. */
+const BOMB_PLACES: Record<string, (depth: number, width: number, style: Style) => string> = {
+  'unknown top-level keys': (depth, width, style) => laughs(depth, width, style),
+  'then a known list key': (depth, width, style) => `${laughs(depth, width, style)}trustedProxies: *l${depth}\n`,
+  'inside keys.allowHttp of a valid config': (depth, width) =>
+    `publicOrigin: https://bob.example\nupstream: http://127.0.0.1:3000\nacl: a.yaml\nkeys:\n  allowHttp: ${inlineLaughs(depth, width)}\n`,
+  'as the nonce list of a secrets file': (depth, width, style) => `${laughs(depth, width, style)}nonce: *l${depth}\n`,
+  'as a map fan-out': (depth) => Array.from({ length: depth + 1 }, (_, i) =>
     i === 0 ? 'm0: &m0 {a: lol, b: lol, c: lol}' : `m${i}: &m${i} {a: *m${i - 1}, b: *m${i - 1}, c: *m${i - 1}, d: *m${i - 1}}`).join('\n'),
 }
 
 t.test('5: alias bombs return quickly with a value or a problem', async (t) => {
-  holds(t, 'random laughs, every loader, under 1 s', fc.property(
+  const ledger = new BugLedger()
+  holds(t, 'random bombs, every loader, each under 1 s', fc.property(
     fc.integer({ min: 1, max: 12 }), fc.integer({ min: 2, max: 12 }), fc.constantFrom('flow' as const, 'block' as const),
-    fc.constantFrom(...Object.keys(BOMB_PLACES)), fc.constantFrom(configLoader, secretsLoader),
+    fc.constantFrom(...Object.keys(BOMB_PLACES)), fc.constantFrom(...LOADERS),
     (depth, width, style, place, loader) => {
-      const text = BOMB_PLACES[place]!(laughs(depth, width, style), depth)
+      const text = BOMB_PLACES[place]!(depth, width, style)
       const started = performance.now()
-      mustHold(loader, text, 'bomb.yaml')
+      mustHold(loader, text, 'bomb.yaml', ledger)
       const ms = performance.now() - started
       if (ms >= 1_000) throw new Error(`${loader.name} took ${ms.toFixed(0)} ms`)
     }), 60)
+  ledger.report(t, [BUG_EMPTY_SECRETS, BUG_LINE_DRIFT])
 
+  const quick = (name: string, text: string): void => {
+    for (const loader of LOADERS) {
+      const started = performance.now()
+      t.doesNotThrow(() => mustHold(loader, text, `${name}.yaml`, new BugLedger()), `${loader.name}: ${name} keeps the contract`)
+      t.ok(performance.now() - started < 1_000, `${loader.name}: ${name} in under 1 s`)
+    }
+  }
   // The classic: nine levels of ten, 10^9 "lol"s if expanded.
-  const classic = laughs(9, 10, 'flow')
-  for (const loader of LOADERS) {
-    const started = performance.now()
-    const r = run(loader, classic, 'lol.yaml')
-    t.equal(r.why, undefined, `${loader.name}: classic billion laughs keeps the contract`)
-    t.ok(performance.now() - started < 1_000, `${loader.name}: in under 1 s`)
-  }
-  const cfg = parseConfig(classic, 'lol.yaml', {})
-  t.equal(cfg.config, undefined, 'the classic bomb is not a config')
-  t.ok(cfg.problems.length > 0, 'and says why')
-
-  // One wide anchor referenced 100 times: bounded by the alias limit, still quick.
-  const wide = `a: &a [${Array(5_000).fill('x').join(', ')}]\nb: [${Array(100).fill('*a').join(', ')}]\n`
-  for (const loader of LOADERS) {
-    const started = performance.now()
-    const r = run(loader, wide, 'wide.yaml')
-    t.equal(r.why, undefined, `${loader.name}: wide fan-out keeps the contract`)
-    t.ok(performance.now() - started < 1_000, `${loader.name}: in under 1 s`)
-  }
-
-  // A self-referencing anchor must not recurse forever.
-  for (const loader of LOADERS) t.equal(run(loader, 'a: &a [*a, *a]\n', 'cycle.yaml').why, undefined, `${loader.name}: self-referencing alias`)
+  quick('billion laughs', laughs(9, 10, 'flow'))
+  t.ok(parseConfig(laughs(9, 10, 'flow'), 'lol.yaml', {}).problems.length > 0, 'the classic bomb is not a config, and says why')
+  // One wide anchor referenced 100 times: the alias limit bounds the expansion.
+  quick('wide fan-out', `a: &a [${Array(5_000).fill('x').join(', ')}]\nb: [${Array(100).fill('*a').join(', ')}]\n`)
+  // An anchor that contains its own alias.
+  quick('self-reference', 'a: &a [*a, *a]\n')
 })
 
-// ---------------------------------------------------------------- known bugs (todo until fixed)
+// ---------------------------------------------------------------- known bugs, minimized (todo until fixed)
 
-t.test('regression: an empty secrets document must say why it gives no secrets', { todo: 'BUG src/secrets/load.ts:37 parseSecrets returns { problems: [] } with no secrets for a document with no content' }, async (t) => {
-  // Minimized counterexample: ''. The same for whitespace, comments and a lone BOM.
+t.test('regression: an empty secrets document says why it gives no secrets', async (t) => {
+  // Minimized counterexample: ''. `popgate check` then prints "ok" while `serve` fails with no reason
+  // (buildState gets no secrets and no problem).
   for (const text of ['', '\n', '# only a comment\n', '\ufeff']) {
     const r = parseSecrets(text, SECRETS_FILE)
-    t.ok(r.secrets !== undefined || r.problems.length > 0, `${JSON.stringify(text)}: secrets or a problem`)
+    t.ok(r.secrets !== undefined || r.problems.length > 0, `${JSON.stringify(text)}: secrets or a problem`, { todo: BUG_EMPTY_SECRETS })
   }
 })
 
-t.test('regression: deeply nested flow collections do not kill the process', { todo: 'BUG src/config/yaml-source.ts:39 readYaml lets yaml overflow the stack; a second parse then aborts Node (V8 "RegExpCompiler Allocation failed")' }, async (t) => {
-  // Minimized: '['.repeat(850) + ']'.repeat(850) (threshold depends on the stack size), parsed twice in one process.
-  // The first parse reports "Maximum call stack size exceeded"; a later one aborts Node
-  // with a fatal V8 error that no try/catch sees (regexp tier-up compiles near the stack
-  // limit; `node --no-regexp-tier-up` survives). Run in a child so this test file survives.
-  const modules = ['config/load.js', 'secrets/load.js'].map((m) => new URL(`../../src/${m}`, import.meta.url).href)
+t.test('regression: positions after a broken multi-line token stay on their line', async (t) => {
+  // Minimized from a mutated gateway.yaml: the lexer folds "2\n c" into one token while recovering,
+  // and LineCounter never hears of that line break. The ":" at 3:3 is reported at 2:8, past the end of "b: 2".
+  const text = ' a:\nb: 2\n c:'
+  for (const loader of LOADERS) {
+    const { problems } = loader.load(text, 'drift.yaml')
+    t.ok(problems.length > 0, `${loader.name}: the document is refused`)
+    t.equal(violation(loader, text, 'drift.yaml', { value: undefined, problems }, new BugLedger()), undefined,
+      `${loader.name}: every position inside the text`)
+    t.ok(problems.some((p) => p.line === 3 && p.col === 3), `${loader.name}: the stray ":" at 3:3`, { todo: BUG_LINE_DRIFT })
+    t.notOk(problems.some((p) => p.line === 2 && p.col > 'b: 2'.length + 1), `${loader.name}: nothing past the end of line 2`, { todo: BUG_LINE_DRIFT })
+  }
+  t.ok(lineCounterDrifts(text), 'the bug class detector recognizes it (remove the detector with the fix)')
+  t.notOk(lineCounterDrifts(GATEWAY_YAML), 'and does not flag a sound document')
+})
+
+t.test('regression: deep nesting does not kill the process', async (t) => {
+  // Minimized: '['.repeat(850) + ']'.repeat(850), parsed twice in one process (the depth depends on the
+  // stack size). The first parse reports "Maximum call stack size exceeded"; a later one aborts Node with
+  // "FATAL ERROR: RegExpCompiler Allocation failed", which no try/catch sees: V8's regexp tier-up compiles
+  // near the stack limit (`node --no-regexp-tier-up` survives). A config hot reload of such a file would
+  // kill the gateway. Run in a child process so this file survives.
+  const depth = 2_000
+  const url = (m: string): string => JSON.stringify(new URL(`../../src/${m}`, import.meta.url).href)
   const script = [
-    `const { parseConfig } = await import(${JSON.stringify(modules[0])})`,
-    `const { parseSecrets } = await import(${JSON.stringify(modules[1])})`,
-    `const deep = '['.repeat(2000) + ']'.repeat(2000)`,
-    `const out = []`,
+    `const { parseConfig } = await import(${url('config/load.js')})`,
+    `const { parseSecrets } = await import(${url('secrets/load.js')})`,
+    `const deep = '['.repeat(${depth}) + ']'.repeat(${depth})`,
+    'const out = []',
     `for (let i = 0; i < 3; i++) out.push(parseConfig(deep, 'deep.yaml', {}).problems, parseSecrets(deep, 'deep.yaml').problems)`,
-    `process.stdout.write(JSON.stringify(out))`,
+    'process.stdout.write(JSON.stringify(out))',
   ].join('\n')
   const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 })
-  t.equal(child.status, 0, `the child exits normally (stderr: ${child.stderr.split('\n').find((l) => l.includes('FATAL')) ?? child.stderr.slice(0, 200)})`)
+  const fatal = child.stderr.split('\n').find((l) => l.includes('FATAL')) ?? child.stderr.slice(0, 200)
+  t.equal(child.status, 0, `the child exits normally${fatal ? ` (${fatal})` : ''}`, { todo: BUG_DEEP_NESTING })
   if (child.status === 0) {
-    const runs = JSON.parse(child.stdout) as Problem[][]
-    const text = '['.repeat(2000) + ']'.repeat(2000)
-    for (const problems of runs) t.equal(violation(configLoader, text, 'deep.yaml', { value: undefined, problems }), undefined, 'and each parse reports a problem inside the text')
+    const text = '['.repeat(depth) + ']'.repeat(depth)
+    for (const problems of JSON.parse(child.stdout) as Problem[][]) {
+      t.equal(violation(configLoader, text, 'deep.yaml', { value: undefined, problems }, new BugLedger()), undefined, 'each parse reports a problem inside the text')
+    }
   }
 })

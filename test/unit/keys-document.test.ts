@@ -143,3 +143,10 @@ t.test('the kid does not depend on how the document encodes the key', async (t) 
   const dup = await parseKeyDocument(doc(pub, decorated))
   t.equal(dup.length, 1, 'duplicates collapse to one key')
 })
+
+t.test('an RSA key with a public exponent other than 65537 is skipped (verify-cost amplification)', async (t) => {
+  const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 3 })
+  const jwk = publicKey.export({ format: 'jwk' }) as JWK
+  t.match(await outcome(doc(jwk)), /^key_document_invalid: .*public exponent other than 65537/)
+  t.equal(await outcome(doc(jwk, edKey())), 'accepted', 'the other key of the document is still used')
+})
