@@ -18,10 +18,13 @@ export interface Metrics {
   value(name: CounterName, labels?: Readonly<Record<string, string>>): number
 }
 
+// Label order is the caller's (each call site always passes the same keys in
+// the same order); no sort on the hot path. Values are stable codes, escaped anyway.
 const labelKey = (labels: Readonly<Record<string, string>> | undefined): string => {
   if (!labels) return ''
-  const keys = Object.keys(labels).sort()
-  return keys.map((k) => `${k}="${String(labels[k]).replace(/["\\\n]/g, '_')}"`).join(',')
+  let key = ''
+  for (const k in labels) key += `${key ? ',' : ''}${k}="${String(labels[k]).replace(/["\\\n]/g, '_')}"`
+  return key
 }
 
 export function createMetrics(): Metrics {

@@ -77,18 +77,21 @@ function lineCounterDrifts(text: string): boolean {
   })
 }
 
-/** Inputs excused per known bug in one test, reported as todo assertions. */
+/** Inputs excused per known bug in one test (the shortest kept as the example), reported as todo assertions. */
 class BugLedger {
   private readonly hits = new Map<string, { count: number; example: string }>()
-  record(bug: string, text: string): void {
+  record(bug: string, example: string): void {
     const h = this.hits.get(bug)
-    if (h) h.count++
-    else this.hits.set(bug, { count: 1, example: text })
+    if (!h) this.hits.set(bug, { count: 1, example })
+    else {
+      h.count++
+      if (example.length < h.example.length) h.example = example
+    }
   }
   report(tt: Pick<typeof t, 'equal'>, bugs: readonly string[]): void {
     for (const bug of bugs) {
       const h = this.hits.get(bug)
-      const example = h ? `; e.g. ${JSON.stringify(h.example.length > 300 ? h.example.slice(0, 300) + '…' : h.example)}` : ''
+      const example = h ? `; the shortest: ${JSON.stringify(h.example.length > 300 ? h.example.slice(0, 300) + '…' : h.example)}` : ''
       tt.equal(h?.count ?? 0, 0, `no input hit the known bug${example}`, { todo: bug })
     }
   }
@@ -121,27 +124,37 @@ const yamlLoader: Loader = {
 }
 const LOADERS = [configLoader, secretsLoader, yamlLoader] as const
 
-/** Why `outcome` breaks the contract for `text`, or undefined; a break a known bug explains is recorded in `ledger` instead. */
-function violation(loader: Loader, text: string, file: string, outcome: Outcome, ledger: BugLedger): string | undefined {
+/** Why `p` does not point inside `text`, or undefined. */
+function outsideText(text: string, p: Problem): string | undefined {
+  // The brief allows one line past the end; LF-splitting already counts the empty line after a final newline, so none is needed.
+  const lines = linesOf(text)
+  if (p.line > lines.length) return `line ${p.line} past the last (${lines.length})`
+  const length = lines[p.line - 1]!.length
+  return p.col > length + 1 ? `column ${p.col} past the end of line ${p.line} (${length} characters)` : undefined
+}
+
+/**
+ * Why `outcome` breaks the contract for `text`, or undefined. A break that a
+ * known bug explains is recorded in `ledger` (with `example`, the input as
+ * the test generated it) instead of failing.
+ */
+function violation(loader: Loader, text: string, file: string, outcome: Outcome, ledger: BugLedger, example = text): string | undefined {
   const { value, problems } = outcome
   if (loader.exclusive && value !== undefined && problems.length > 0) return `a value and ${problems.length} problem(s) at once`
   if (loader.exclusive && value === undefined && problems.length === 0) {
     const y = readYaml(text, file)
-    if (loader === secretsLoader && y.root === undefined && y.problems.ok) return void ledger.record(BUG_EMPTY_SECRETS, text)
+    if (loader === secretsLoader && y.root === undefined && y.problems.ok) return void ledger.record(BUG_EMPTY_SECRETS, example)
     return 'no value and no problem'
   }
-  const lines = linesOf(text)
   for (const p of problems) {
     const where = formatProblem(p)
     if (p.file !== file) return `problem names file ${JSON.stringify(p.file)}, not ${JSON.stringify(file)}: ${where}`
     if (!Number.isInteger(p.line) || !Number.isInteger(p.col) || p.line < 1 || p.col < 1) return `position not a 1-based integer pair: ${where}`
     if (typeof p.message !== 'string' || p.message.trim() === '') return `empty message: ${JSON.stringify(p)}`
     if (!where.startsWith(`${file}:${p.line}:${p.col}: `)) return `formatProblem does not start with file:line:col: ${where}`
-    // The brief allows one line past the end; LF-splitting already counts the empty line after a final newline, so none is needed.
-    const outside = p.line > lines.length ? `line ${p.line} past the last (${lines.length})`
-      : p.col > lines[p.line - 1]!.length + 1 ? `column ${p.col} past the end of line ${p.line} (${lines[p.line - 1]!.length} characters)` : undefined
+    const outside = outsideText(text, p)
     if (outside !== undefined) {
-      if (lineCounterDrifts(text)) return void ledger.record(BUG_LINE_DRIFT, text)
+      if (lineCounterDrifts(text)) return void ledger.record(BUG_LINE_DRIFT, example)
       return `${outside}: ${where}`
     }
   }
@@ -149,14 +162,14 @@ function violation(loader: Loader, text: string, file: string, outcome: Outcome,
 }
 
 /** Runs `loader` and checks the contract; throws (as fast-check predicates do) with the reason. */
-function mustHold(loader: Loader, text: string, file: string, ledger: BugLedger): Outcome {
+function mustHold(loader: Loader, text: string, file: string, ledger: BugLedger, example = text): Outcome {
   let outcome: Outcome
   try {
     outcome = loader.load(text, file)
   } catch (err) {
     throw new Error(`${loader.name} threw: ${(err as Error)?.stack ?? String(err)}`)
   }
-  const why = violation(loader, text, file, outcome, ledger)
+  const why = violation(loader, text, file, outcome, ledger, example)
   if (why !== undefined) throw new Error(`${loader.name}: ${why}`)
   return outcome
 }
@@ -309,9 +322,9 @@ t.test('1+2: arbitrary text never throws; no value always comes with problems at
 })
 
 t.test('the YAML token soup is not all rejected (the generator reaches past the parser)', async (t) => {
-  const samples = fc.sample(yamlSoup, { numRuns: 2_000, seed: 42 })
+  const samples = fc.sample(yamlSoup, { numRuns: 1_000, seed: 42 })
   const maps = samples.filter((s) => readYaml(s, 'x').root?.kind === 'map').length
-  t.ok(maps > 20, `${maps} of ${samples.length} soups are YAML maps`)
+  t.ok(maps > 10, `${maps} of ${samples.length} soups are YAML maps`)
 })
 
 t.test('3: mutations of config/gateway.yaml never throw; a config or problems inside the document', async (t) => {
@@ -319,10 +332,10 @@ t.test('3: mutations of config/gateway.yaml never throw; a config or problems in
   let accepted = 0
   let rejected = 0
   holds(t, 'parseConfig on mutated gateway.yaml', fc.property(mutations, (ms) => {
-    const { value } = mustHold(configLoader, applyAll(GATEWAY_YAML, ms), GATEWAY_FILE, ledger)
+    const { value } = mustHold(configLoader, applyAll(GATEWAY_YAML, ms), GATEWAY_FILE, ledger, JSON.stringify(ms))
     if (value === undefined) rejected++
     else accepted++
-  }), 400)
+  }), 250)
   // Both outcomes must occur, or the mutations are too weak (or too strong) to say anything.
   t.ok(accepted > 0 && rejected > 0, `both outcomes seen: ${accepted} accepted, ${rejected} rejected`)
   ledger.report(t, [BUG_LINE_DRIFT])
@@ -330,7 +343,8 @@ t.test('3: mutations of config/gateway.yaml never throw; a config or problems in
 
 t.test('3: mutations of a secrets file never throw; secrets or problems inside the document', async (t) => {
   const ledger = new BugLedger()
-  holds(t, 'parseSecrets on a mutated secrets file', fc.property(mutations, (ms) => void mustHold(secretsLoader, applyAll(SECRETS_YAML, ms), SECRETS_FILE, ledger)), 300)
+  holds(t, 'parseSecrets on a mutated secrets file', fc.property(mutations, (ms) =>
+    void mustHold(secretsLoader, applyAll(SECRETS_YAML, ms), SECRETS_FILE, ledger, JSON.stringify(ms))), 300)
   ledger.report(t, [BUG_EMPTY_SECRETS, BUG_LINE_DRIFT])
 })
 
@@ -351,16 +365,16 @@ t.test('3: "zzz_unknown: 1" inserted at top level is the one problem, at its exa
 
 t.test('4: the same input gives the same problems twice', async (t) => {
   const ledger = new BugLedger()
-  const twice = (loader: Loader, text: string, file: string): void => {
-    const a = mustHold(loader, text, file, ledger)
-    const b = mustHold(loader, text, file, ledger)
+  const twice = (loader: Loader, text: string, file: string, example = text): void => {
+    const a = mustHold(loader, text, file, ledger, example)
+    const b = mustHold(loader, text, file, ledger, example)
     if (!isDeepStrictEqual(a.problems, b.problems)) throw new Error(`problems differ:\n${JSON.stringify(a.problems)}\n${JSON.stringify(b.problems)}`)
     if ((a.value === undefined) !== (b.value === undefined)) throw new Error('a value once, none the other time')
   }
   for (const loader of LOADERS) {
     holds(t, `${loader.name} on arbitrary text`, fc.property(fc.oneof(...Object.values(TEXTS)), fileName, (text, file) => twice(loader, text, file)), 100)
     holds(t, `${loader.name} on mutated documents`, fc.property(fc.boolean(), mutations, (gw, ms) =>
-      twice(loader, applyAll(gw ? GATEWAY_YAML : SECRETS_YAML, ms), 'mutated.yaml')), 60)
+      twice(loader, applyAll(gw ? GATEWAY_YAML : SECRETS_YAML, ms), 'mutated.yaml', JSON.stringify([gw, ms]))), 60)
   }
   ledger.report(t, [BUG_EMPTY_SECRETS, BUG_LINE_DRIFT])
 })
@@ -422,7 +436,7 @@ t.test('5: alias bombs return quickly with a value or a problem', async (t) => {
   quick('billion laughs', laughs(9, 10, 'flow'))
   t.ok(parseConfig(laughs(9, 10, 'flow'), 'lol.yaml', {}).problems.length > 0, 'the classic bomb is not a config, and says why')
   // One wide anchor referenced 100 times: the alias limit bounds the expansion.
-  quick('wide fan-out', `a: &a [${Array(5_000).fill('x').join(', ')}]\nb: [${Array(100).fill('*a').join(', ')}]\n`)
+  quick('wide fan-out', `a: &a [${Array(2_000).fill('x').join(', ')}]\nb: [${Array(100).fill('*a').join(', ')}]\n`)
   // An anchor that contains its own alias.
   quick('self-reference', 'a: &a [*a, *a]\n')
 })
@@ -445,8 +459,7 @@ t.test('regression: positions after a broken multi-line token stay on their line
   for (const loader of LOADERS) {
     const { problems } = loader.load(text, 'drift.yaml')
     t.ok(problems.length > 0, `${loader.name}: the document is refused`)
-    t.equal(violation(loader, text, 'drift.yaml', { value: undefined, problems }, new BugLedger()), undefined,
-      `${loader.name}: every position inside the text`)
+    t.same(problems.flatMap((p) => outsideText(text, p) ?? []), [], `${loader.name}: every position inside the text`, { todo: BUG_LINE_DRIFT })
     t.ok(problems.some((p) => p.line === 3 && p.col === 3), `${loader.name}: the stray ":" at 3:3`, { todo: BUG_LINE_DRIFT })
     t.notOk(problems.some((p) => p.line === 2 && p.col > 'b: 2'.length + 1), `${loader.name}: nothing past the end of line 2`, { todo: BUG_LINE_DRIFT })
   }
@@ -475,8 +488,9 @@ t.test('regression: deep nesting does not kill the process', async (t) => {
   t.equal(child.status, 0, `the child exits normally${fatal ? ` (${fatal})` : ''}`, { todo: BUG_DEEP_NESTING })
   if (child.status === 0) {
     const text = '['.repeat(depth) + ']'.repeat(depth)
+    // Checked here without violation(): its drift detector would parse the deep text in this process.
     for (const problems of JSON.parse(child.stdout) as Problem[][]) {
-      t.equal(violation(configLoader, text, 'deep.yaml', { value: undefined, problems }, new BugLedger()), undefined, 'each parse reports a problem inside the text')
+      t.ok(problems.length > 0 && problems.every((p) => p.file === 'deep.yaml' && outsideText(text, p) === undefined), 'each parse reports a problem inside the text')
     }
   }
 })
