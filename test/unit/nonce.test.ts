@@ -105,3 +105,19 @@ t.test('anything that is not a nonce string → nonce_invalid, never a throw', a
   ]
   for (const input of inputs) t.same(issuer.check(input, T0), { ok: false, code: 'nonce_invalid' }, JSON.stringify(typeof input === 'string' ? input.slice(0, 40) : String(input)))
 })
+
+t.test('only the canonical spelling of a nonce is accepted; the verified memo still checks age', async (t) => {
+  const { createNonceIssuer } = await import('../../src/secrets/nonce.js')
+  const issuer = createNonceIssuer([{ id: 'dev', key: Buffer.alloc(32, 7) }], { ttlMs: 300_000, clockSkewMs: 5_000 })
+  const now = 1_800_000_000_000
+  const nonce = issuer.issue(now)
+  const bytes = Buffer.from(nonce, 'base64url')
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+  const alternates = [...alphabet].map((c) => nonce.slice(0, -1) + c).filter((s) => s !== nonce && Buffer.from(s, 'base64url').equals(bytes))
+  t.ok(alternates.length > 0, 'the last character has unused bits, so other spellings of the same bytes exist')
+  for (const alt of alternates) t.match(issuer.check(alt, now), { ok: false, code: 'nonce_invalid' }, `non-canonical ${alt.slice(-3)}`)
+  t.match(issuer.check(nonce, now), { ok: true })
+  t.match(issuer.check(nonce, now), { ok: true }, 'second check answered from the memo')
+  t.match(issuer.check(nonce, now + 301_000), { ok: false, code: 'nonce_stale' }, 'the memo does not skip the age check')
+  t.match(issuer.check(nonce, now - 60_000), { ok: false, code: 'nonce_invalid' }, 'nor the future check')
+})
