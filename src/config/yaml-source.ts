@@ -2,7 +2,7 @@
 // small tree of nodes that remember where they came from, so every validator
 // can report `file:line:col: key.path: what is wrong` (STYLE.md habit 2).
 
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, isAlias, isPair, type Node, type Document } from 'yaml'
+import { parseDocument, isMap, isSeq, isScalar, isAlias, isPair, type Node, type Document } from 'yaml'
 
 export interface Pos { readonly line: number; readonly col: number }
 
@@ -31,19 +31,73 @@ export interface YamlResult { readonly root: YNode | undefined; readonly problem
 
 const MAX_ALIAS_COUNT = 100 // billion-laughs guard
 
+/** Nesting beyond this is refused before parsing: deep nesting overflows yaml's recursive composer, and V8 can then abort the whole process (no exception to catch). Real configs nest < 10 deep. */
+export const MAX_NESTING = 64
+const MAX_INDENT_COLUMNS = 256
+
+/**
+ * A cheap scan for nesting the parser must never see: flow collections
+ * (`[[[…`), compact block sequences (`- - - …`) and indentation. Returns the
+ * offset of the first excess, or -1. Conservative: quoted strings and
+ * comments are skipped; anything ambiguous counts as nesting.
+ */
+function excessiveNesting(text: string): number {
+  let flow = 0
+  let quote = ''
+  let lineStart = true
+  let indent = 0
+  let dashes = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!
+    if (c === '\n') { lineStart = true; indent = 0; dashes = 0; continue }
+    if (quote) {
+      if (c === '\\' && quote === '"') i++
+      else if (c === quote) quote = ''
+      continue
+    }
+    if (lineStart) {
+      if (c === ' ' || c === '\t') { if (++indent > MAX_INDENT_COLUMNS) return i; continue }
+      if ((c === '-' || c === '?') && (text[i + 1] === ' ' || text[i + 1] === '\t')) { if (++dashes > MAX_NESTING) return i; i++; continue }
+      lineStart = false
+    }
+    if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) { while (i + 1 < text.length && text[i + 1] !== '\n') i++; continue }
+    if (c === '"' || c === "'") { quote = c; continue }
+    if (c === '[' || c === '{') { if (++flow > MAX_NESTING) return i }
+    else if ((c === ']' || c === '}') && flow > 0) flow--
+  }
+  return -1
+}
+
+/** 1-based line and column of `offset`, from the text's own line breaks (yaml's LineCounter can miss breaks swallowed by error recovery). */
+function positionFinder(text: string): (offset: number | undefined) => Pos {
+  const starts = [0]
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1)
+  return (offset) => {
+    const o = Math.max(0, Math.min(offset ?? 0, text.length))
+    let lo = 0, hi = starts.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if (starts[mid]! <= o) lo = mid
+      else hi = mid - 1
+    }
+    return { line: lo + 1, col: o - starts[lo]! + 1 }
+  }
+}
+
 export function readYaml(text: string, file: string): YamlResult {
   const problems = new Problems(file)
-  const lineCounter = new LineCounter()
+  const posOf = positionFinder(text)
+  const deep = excessiveNesting(text)
+  if (deep >= 0) {
+    problems.at(posOf(deep), '', `nesting deeper than ${MAX_NESTING} levels (or indentation past ${MAX_INDENT_COLUMNS} columns) is not allowed`)
+    return { root: undefined, problems }
+  }
   let doc: Document.Parsed
   try {
-    doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false })
+    doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false })
   } catch (err) {
     problems.at({ line: 1, col: 1 }, '', `cannot parse YAML: ${(err as Error).message}`)
     return { root: undefined, problems }
-  }
-  const posOf = (offset: number | undefined): Pos => {
-    const p = lineCounter.linePos(offset ?? 0)
-    return { line: p.line, col: p.col }
   }
   for (const e of doc.errors) problems.at(posOf(e.pos[0]), '', e.message.split('\n')[0]!)
   if (!problems.ok) return { root: undefined, problems }

@@ -34,7 +34,10 @@ function checkSecret(id: unknown, secret: unknown): string | NamedSecret {
 
 export function parseSecrets(text: string, file: string): { secrets?: Secrets; problems: readonly Problem[] } {
   const { root, problems } = readYaml(text, file)
-  if (!root) return { problems: problems.list }
+  if (!root) {
+    if (problems.ok) problems.at({ line: 1, col: 1 }, '', 'the file is empty; a nonce list is required')
+    return { problems: problems.list }
+  }
   const out: Record<Kind, NamedSecret[]> = { nonce: [], tickets: [], cookies: [] }
   if (root.kind !== 'map') {
     problems.at(root.pos, '', 'must be a mapping of nonce/tickets/cookies lists')

@@ -124,3 +124,12 @@ t.test('loadSecrets: file, env, or generated dev secrets flagged generated: true
     t.notSame(g1[kind][0]!.key, g2[kind][0]!.key, `${kind}: random per process`)
   }
 })
+
+t.test('an empty secrets file is a problem at 1:1, not a silent nothing', async (t) => {
+  const { parseSecrets } = await import('../../src/secrets/load.js')
+  for (const text of ['', '   \n', '# only a comment\n']) {
+    const r = parseSecrets(text, 'secrets.yaml')
+    t.equal(r.secrets, undefined)
+    t.match(r.problems, [{ file: 'secrets.yaml', line: 1, col: 1, message: /empty/ }], JSON.stringify(text))
+  }
+})
