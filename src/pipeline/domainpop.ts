@@ -2,16 +2,16 @@
 // protocol fixes. Authorization (step 5) runs before the key is fetched, so a
 // stranger cannot make the gateway fetch anything by sending proofs.
 
+import type { IncomingMessage } from 'node:http'
+import type { Socket } from 'node:net'
 import { GatewayError, isGatewayError } from '../errors.js'
 import { clientAddress, isAuthFailure, rateLimited } from '../limits/abuse.js'
 import { authorize, type Rule, type Decision } from '../acl/index.js'
 import { readDomainPopProof, type DomainPopProof } from '../proofs/domainpop.js'
 import { verifySignature, keyFitsAlgorithm } from '../proofs/signature.js'
-import type { GatewayState } from './state.js'
-import type { IncomingMessage } from 'node:http'
-import type { Socket } from 'node:net'
 import { checkChannelBinding } from '../proofs/channel-binding.js'
 import { extractCredentials } from './credentials.js'
+import type { GatewayState } from './state.js'
 
 export interface Authenticated {
   readonly proof: DomainPopProof
@@ -55,13 +55,12 @@ export async function authenticateDomainPop(state: GatewayState, token: string, 
 }
 
 async function verifyDomainPop(state: GatewayState, proof: DomainPopProof, method: string, rule: Rule | undefined, socket: Socket): Promise<Authenticated> {
-
   // Step 5: authorize before fetching.
   const decision = authorize(state.acl, rule, proof.identity, method)
   if (!decision.allow) throw new ForbiddenError(decision)
 
   // Step 6: the key, from cache or from the identity's own domain (§2.4).
-  // A domain not fetched this minute counts against the global new-domain budget.
+  // A fetch for a domain not fetched this minute spends the new-domain budget (limits/abuse.ts).
   const key = await state.keys.getKey(proof.keyUrl, proof.identity, proof.kid)
 
   // Step 7: signature, with the key's type checked against alg (RFC 8725 §3.1).
