@@ -20,7 +20,9 @@
 // (comma-separated ids; default all), BENCH_MICRO=0 (skip micro-benchmarks),
 // BENCH_LOAD=wrk|autocannon, BENCH_PROOF_RATE (proofs signed per second of
 // load, default 20000), BENCH_PROFILE=1 (gateway children under --cpu-prof,
-// written to bench/results/).
+// written to bench/results/), BENCH_SCALE=0 (skip the scale cases: 100,000-domain
+// key cache memory, 1,000 first requests from a new domain, cold start;
+// bench/scale/, run once after the load rounds).
 
 import { mkdtemp, mkdir, rm, writeFile, readdir, unlink } from 'node:fs/promises'
 import { createWriteStream, readFileSync } from 'node:fs'
@@ -37,6 +39,7 @@ import { chooseLoadGenerator, type LoadGenerator } from './load/index.js'
 import { runAclMicro } from './micro/acl.js'
 import { runVerifyMicro } from './micro/verify.js'
 import { topSelfTime } from './profile-top.js'
+import { runScale, scaleMarkdown, scaleFailed, type ScaleResults } from './scale/index.js'
 import { toMarkdown, median, type Report, type RunInfo } from './lib/report.js'
 import type { BenchCase, CaseContext, CaseResult, LoadOptions, LoadResult, ProcessUsage, Target } from './lib/types.js'
 
@@ -57,6 +60,7 @@ const PROOF_RATE = num('BENCH_PROOF_RATE', 20_000, 1)
 const CONNECTIONS = 50
 const PROFILE = process.env.BENCH_PROFILE === '1'
 const MICRO = process.env.BENCH_MICRO !== '0'
+const SCALE = process.env.BENCH_SCALE !== '0'
 const ONLY = process.env.BENCH_CASES === undefined ? undefined : new Set(process.env.BENCH_CASES.split(',').map((s) => s.trim()).filter(Boolean))
 
 const HERE = dirname(fileURLToPath(import.meta.url)) // dist/bench
@@ -173,7 +177,7 @@ async function main(): Promise<void> {
   const started = Date.now()
   const info: RunInfo = {
     date: new Date().toISOString(),
-    command: ['BENCH_DURATION', 'BENCH_ROUNDS', 'BENCH_WARMUP', 'BENCH_CASES', 'BENCH_PROFILE', 'BENCH_LOAD', 'BENCH_MICRO', 'BENCH_PROOF_RATE', 'BENCH_GATEWAY_LOG', 'UV_THREADPOOL_SIZE']
+    command: ['BENCH_DURATION', 'BENCH_ROUNDS', 'BENCH_WARMUP', 'BENCH_CASES', 'BENCH_PROFILE', 'BENCH_LOAD', 'BENCH_MICRO', 'BENCH_SCALE', 'BENCH_PROOF_RATE', 'BENCH_GATEWAY_LOG', 'UV_THREADPOOL_SIZE']
       .filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]} `).join('') + 'npm run bench',
     node: process.version, cpus: availableParallelism(), cpuModel: cpuModel(), loadGenerator: load.name,
     durationSec: DURATION_SEC, rounds: ROUNDS, warmupSec: WARMUP_SEC, connections: CONNECTIONS, proofRatePerSec: PROOF_RATE, proofThreads: PROOF_THREADS,
@@ -205,6 +209,7 @@ async function main(): Promise<void> {
     live.error = (err as Error).message
     say(`${live.c.id}: ERROR ${(err as Error).stack ?? String(err)}`)
   }
+  let scale: ScaleResults | undefined
   try {
     for (const live of lives) await setUp(live, ctx, load).catch((err: unknown) => fail(live, err))
     for (let round = 0; round < ROUNDS; round++) {
@@ -214,6 +219,8 @@ async function main(): Promise<void> {
         if (!live.error) await runRound(live, ctx, load, round).catch((err: unknown) => fail(live, err))
       }
     }
+    // After the rounds, with the load cases' processes still up but idle: the shared upstream is needed for cold start.
+    if (SCALE) scale = await runScale(ctx, say)
   } finally {
     for (const live of lives) await live.target?.teardown().catch(() => {})
     await upstream.stop()
@@ -233,11 +240,11 @@ async function main(): Promise<void> {
     }
   }
   const report: Report = { info, cases, acl, verify, profiles }
-  const md = toMarkdown(report) + `\nKey host requests during the whole run: ${keyFetches} (one per proof case means the key cache held). Run took ${((Date.now() - started) / 1000).toFixed(0)} s.\n`
-  await writeFile(join(RESULTS, 'latest.json'), JSON.stringify({ ...report, keyHostRequests: keyFetches }, null, 2) + '\n')
+  const md = toMarkdown(report) + (scale ? scaleMarkdown(scale) : '') + `\nKey host requests during the whole run: ${keyFetches} (one per proof case means the key cache held). Run took ${((Date.now() - started) / 1000).toFixed(0)} s.\n`
+  await writeFile(join(RESULTS, 'latest.json'), JSON.stringify({ ...report, scale, keyHostRequests: keyFetches }, null, 2) + '\n')
   await writeFile(join(RESULTS, 'latest.md'), md)
   process.stdout.write(md)
-  if (cases.some((c) => c.error)) process.exitCode = 1
+  if (cases.some((c) => c.error) || (scale && scaleFailed(scale))) process.exitCode = 1
 }
 
 main().catch((err: unknown) => {

@@ -1,0 +1,68 @@
+// Child body of the key-cache memory case, run as
+// `node --expose-gc key-cache-child.js <entries> <distinctKeys>`: fills a
+// real key cache (createKeyCache, the gateway's own LRU and document parser)
+// with `entries` distinct identities d<i>.example, then reports heap and RSS
+// before and after, each after a full GC. The fetch is injected (no network):
+// what is measured is what the cache keeps, not what fetching costs.
+// Key pairs: `distinctKeys` P-256 pairs generated up front and reused round
+// robin; every document is still parsed on its own, so each entry holds its
+// own Map, ResolvedKey, JWK object and KeyObject, as with distinct keys.
+
+import { generateKeyPairSync } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
+import { calculateJwkThumbprint, type JWK } from 'jose'
+import { createKeyCache } from '../../src/keys/cache.js'
+import type { FetchDocument, KeysConfig } from '../../src/keys/types.js'
+import type { Identity } from '../../src/identity/domain.js'
+import type { KeyCacheMemoryResult } from './types.js'
+
+const entries = Number(process.argv[2] ?? 100_000)
+const distinctKeys = Number(process.argv[3] ?? 1_000)
+const BATCH = 32 // below maxInFlight, so no fill request is refused as busy
+
+const gc = (globalThis as { gc?: () => void }).gc
+if (!gc) throw new Error('run with --expose-gc')
+const fullGc = () => { gc(); gc() }
+
+const cfg: KeysConfig = {
+  pathPrefix: '/.well-known/domainpop/', allowHttp: [], allowPrivateAddresses: false, allowPorts: [443], resolve: {}, caFile: undefined,
+  timeoutMs: 3_000, maxBytes: 64 * 1024, cacheMinTtlMs: 60_000, cacheMaxTtlMs: 3_600_000, negativeTtlMs: 10_000,
+  refetchCooldownMs: 30_000, cacheMaxEntries: entries, maxInFlightPerDomain: 4, maxInFlight: 64,
+}
+
+const docs: { body: string; kid: string }[] = []
+for (let i = 0; i < distinctKeys; i++) {
+  const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }) as JWK
+  docs.push({ body: JSON.stringify({ keys: [{ ...jwk, use: 'sig', alg: 'ES256' }] }), kid: await calculateJwkThumbprint(jwk, 'sha256') })
+}
+const HEADERS = { 'content-type': 'application/jwk-set+json', 'cache-control': 'max-age=3600' }
+const docIndex = (host: string) => Number(host.slice(1, host.indexOf('.'))) % distinctKeys
+const fetchDocument: FetchDocument = async (url) => ({ status: 200, headers: HEADERS, body: Buffer.from(docs[docIndex(url.hostname)]!.body) })
+
+const cache = createKeyCache(cfg, { fetchDocument })
+fullGc()
+const before = process.memoryUsage()
+const t0 = performance.now()
+for (let i = 0; i < entries; i += BATCH) {
+  const batch = []
+  for (let j = i; j < Math.min(entries, i + BATCH); j++) {
+    const host = `d${j}.example`
+    const doc = docs[j % distinctKeys]!
+    batch.push(cache.getKey(new URL(`https://${host}/.well-known/domainpop/keys/${doc.kid}`), host as Identity, doc.kid))
+  }
+  await Promise.all(batch)
+}
+const fillMs = performance.now() - t0
+if (cache.size !== entries) throw new Error(`cache holds ${cache.size} entries, expected ${entries}`)
+fullGc()
+const after = process.memoryUsage()
+const result: KeyCacheMemoryResult = {
+  entries, distinctKeys, fillMs,
+  heapUsedBeforeBytes: before.heapUsed, heapUsedAfterBytes: after.heapUsed,
+  rssBeforeBytes: before.rss, rssAfterBytes: after.rss,
+  heapBytesPerEntry: (after.heapUsed - before.heapUsed) / entries,
+}
+// The cache must still be reachable when `after` is taken, or the GC would have freed it.
+if (cache.stats().entries !== entries) throw new Error('cache shrank')
+process.stdout.write(JSON.stringify(result) + '\n')
+await cache.close()

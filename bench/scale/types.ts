@@ -1,0 +1,39 @@
+// What the scale cases report (issue "Performance", "scale cases"). Each is
+// one bounded measurement, not a load run: memory for a full key cache, one
+// burst of first requests from a new domain, and cold start.
+
+export interface KeyCacheMemoryResult {
+  readonly entries: number
+  /** Distinct P-256 key pairs behind the documents (each document is still parsed into its own KeyObject). */
+  readonly distinctKeys: number
+  readonly fillMs: number
+  readonly heapUsedBeforeBytes: number
+  readonly heapUsedAfterBytes: number
+  readonly rssBeforeBytes: number
+  readonly rssAfterBytes: number
+  /** (heapUsed after − before) ÷ entries, after a full GC each side. */
+  readonly heapBytesPerEntry: number
+}
+
+export interface FirstRequestStormResult {
+  readonly requests: number
+  readonly connections: number
+  /** Requests the key host answered: must be 1 (single-flight). */
+  readonly keyFetches: number
+  /** From the first request sent until the last answer arrived. */
+  readonly allAnsweredMs: number
+  readonly statusCounts: Readonly<Record<string, number>>
+  readonly socketErrors: number
+}
+
+export interface ColdStartResult {
+  readonly runs: readonly number[]
+  readonly medianMs: number
+  readonly pollIntervalMs: number
+}
+
+export interface ScaleResults {
+  readonly keyCacheMemory?: KeyCacheMemoryResult | { readonly error: string }
+  readonly firstRequestStorm?: FirstRequestStormResult | { readonly error: string }
+  readonly coldStart?: ColdStartResult | { readonly error: string }
+}
