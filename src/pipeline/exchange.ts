@@ -4,6 +4,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { GatewayState } from './state.js'
+import { writeInfoFields } from '../log.js'
 
 export interface Exchange {
   readonly startNs: bigint
@@ -32,10 +33,26 @@ function writeAccess(state: GatewayState, ex: Exchange, status: number, aborted:
   const decision = ex.decision ?? 'error'
   state.metrics.inc('popgate_requests_total', { decision, code: ex.code ?? 'ok' })
   if (!state.config.log.access) return
-  const durationMs = Number(process.hrtime.bigint() - ex.startNs) / 1e6
-  state.log.info({
-    msg: 'access', method: ex.method, path: ex.path, status, decision, code: ex.code,
-    rule: ex.ruleId, identity: ex.identity, durationMs: Math.round(durationMs * 1000) / 1000,
-    upstreamStatus: ex.upstreamStatus, aborted: aborted || undefined,
-  })
+  const durationMs = Math.round(Number(process.hrtime.bigint() - ex.startNs) / 1e3) / 1e3
+  writeInfoFields(state.log, accessMembers(ex, status, decision, durationMs, aborted))
+}
+
+const q = JSON.stringify
+
+/**
+ * The access line's JSON members, in a fixed order; absent values are left
+ * out, as pino leaves out `undefined`. Strings go through JSON.stringify
+ * (the path and rule id may hold any character); numbers are numbers.
+ */
+export function accessMembers(ex: Exchange, status: number, decision: string, durationMs: number, aborted: boolean): string {
+  let s = '"msg":"access","method":' + q(ex.method)
+  if (ex.path !== undefined) s += ',"path":' + q(ex.path)
+  s += ',"status":' + status + ',"decision":' + q(decision)
+  if (ex.code !== undefined) s += ',"code":' + q(ex.code)
+  if (ex.ruleId !== undefined) s += ',"rule":' + q(ex.ruleId)
+  if (ex.identity !== undefined) s += ',"identity":' + q(ex.identity)
+  s += ',"durationMs":' + durationMs
+  if (ex.upstreamStatus !== undefined) s += ',"upstreamStatus":' + ex.upstreamStatus
+  if (aborted) s += ',"aborted":true'
+  return s
 }
