@@ -56,7 +56,8 @@ export interface KeyCacheDeps {
   readonly beforeFetch?: (identity: Identity) => void
 }
 
-interface KeysEntry { readonly kind: 'keys'; readonly keys: ReadonlyMap<string, ResolvedKey>; readonly fetchedAtMs: number; readonly expiresAtMs: number }
+/** `keys` is a plain array (≤ MAX_KEYS_PER_DOCUMENT, usually one): a Map per entry cost ~200 B more heap for 100,000 cached domains. */
+interface KeysEntry { readonly kind: 'keys'; readonly keys: readonly ResolvedKey[]; readonly fetchedAtMs: number; readonly expiresAtMs: number }
 interface ErrorEntry { readonly kind: 'error'; readonly error: GatewayError; readonly expiresAtMs: number }
 type Entry = KeysEntry | ErrorEntry
 
@@ -72,7 +73,11 @@ export function createKeyCache(cfg: KeysConfig, deps: KeyCacheDeps = {}): KeyCac
   const counters = { hits: 0, misses: 0, negativeHits: 0, fetches: 0, kidRefetches: 0, busyRejections: 0 }
 
   const notFound = (): GatewayError => new GatewayError('key_not_found', 'the key document has no key with this kid')
-  const pick = (entry: KeysEntry, kid: string): ResolvedKey => entry.keys.get(kid) ?? (() => { throw notFound() })()
+  const find = (entry: KeysEntry, kid: string): ResolvedKey | undefined => {
+    for (const k of entry.keys) if (k.kid === kid) return k
+    return undefined
+  }
+  const pick = (entry: KeysEntry, kid: string): ResolvedKey => find(entry, kid) ?? (() => { throw notFound() })()
 
   async function getKey(url: URL, identity: Identity, kid: string): Promise<ResolvedKey> {
     if (closed) throw new GatewayError('key_fetch_failed', 'key cache is closed')
@@ -86,7 +91,7 @@ export function createKeyCache(cfg: KeysConfig, deps: KeyCacheDeps = {}): KeyCac
         counters.negativeHits++
         throw entry.error
       }
-      const key = entry.keys.get(kid)
+      const key = find(entry, kid)
       if (key !== undefined) {
         counters.hits++
         return key
@@ -132,7 +137,7 @@ export function createKeyCache(cfg: KeysConfig, deps: KeyCacheDeps = {}): KeyCac
       const t = now()
       const entry: KeysEntry = {
         kind: 'keys',
-        keys: new Map(keys.map((k) => [k.kid, k])),
+        keys,
         fetchedAtMs: t,
         expiresAtMs: t + cacheTtlMs(doc.headers, t, cfg.cacheMinTtlMs, cfg.cacheMaxTtlMs),
       }

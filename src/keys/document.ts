@@ -118,14 +118,15 @@ async function readKey(entry: Json): Promise<ResolvedKey | string> {
     if (keyObject.asymmetricKeyDetails?.publicExponent !== 65537n) return 'an RSA key has a public exponent other than 65537'
   }
 
-  const canonical = keyObject.export({ format: 'jwk' }) as JWK
-  const kid = await calculateJwkThumbprint(canonical, 'sha256')
+  // The thumbprint is taken over OpenSSL's own export of the key, so a
+  // document cannot pick a kid with a non-canonical spelling of the members.
+  // Only what verification needs is kept: one cached entry is ~0.5 KB of heap
+  // plus the KeyObject (docs/benchmarks.md, "Key cache memory").
+  const kid = await calculateJwkThumbprint(keyObject.export({ format: 'jwk' }) as JWK, 'sha256')
   const alg = entry.alg as string | undefined
-  const jwk: JWK = { ...canonical, ...(alg === undefined ? {} : { alg }), ...(entry.use === 'sig' ? { use: 'sig' } : {}) }
   return Object.freeze({
     kid,
     keyObject,
-    jwk: Object.freeze(jwk),
     kty: type,
     ...(members.crv === undefined ? {} : { crv: members.crv }),
     ...(alg === undefined ? {} : { alg }),

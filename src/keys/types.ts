@@ -1,7 +1,6 @@
 // Shared shapes of the key subsystem (PROTOCOL.md §2.1, §2.4).
 
 import type { KeyObject } from 'node:crypto'
-import type { JWK } from 'jose'
 import type { Config } from '../config/types.js'
 
 export type KeysConfig = Config['keys']
@@ -11,8 +10,6 @@ export interface ResolvedKey {
   /** RFC 7638 SHA-256 thumbprint (base64url) of the canonical public JWK. */
   readonly kid: string
   readonly keyObject: KeyObject
-  /** Public members only: the canonical export plus `alg`/`use` when the document gave them. */
-  readonly jwk: JWK
   readonly kty: 'EC' | 'OKP' | 'RSA'
   readonly crv?: string
   /** The document's `alg` for this key, when it named one (RFC 7517 §4.4). */
