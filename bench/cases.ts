@@ -21,17 +21,17 @@ const nodeProxy = (id: string, name: string, script: string): BenchCase => ({
 })
 
 /** The gateway child, optionally under --cpu-prof (BENCH_PROFILE=1). */
-async function startGateway(ctx: CaseContext, id: string, accessLog: boolean) {
+async function startGateway(ctx: CaseContext, id: string, accessLog: boolean, logMode?: string) {
   const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, accessLog })
   const execArgv = ctx.profile ? ['--cpu-prof', '--cpu-prof-dir', ctx.resultsDir, '--cpu-prof-name', `gateway-${id}.cpuprofile`] : []
-  const gw = await ctx.startServer('gateway.js', [config], { execArgv })
+  const gw = await ctx.startServer('gateway.js', logMode ? [config, logMode] : [config], { execArgv })
   return { ...gw, origin: `http://127.0.0.1:${gw.port}` }
 }
 
-const gatewayPublic = (id: string, name: string, accessLog: boolean): BenchCase => ({
-  id, name,
+const gatewayPublic = (id: string, name: string, accessLog: boolean, logMode?: string): BenchCase => ({
+  id, name, optIn: logMode !== undefined,
   async setup(ctx) {
-    const gw = await startGateway(ctx, id, accessLog)
+    const gw = await startGateway(ctx, id, accessLog, logMode)
     return { url: gw.origin + PUBLIC_PATH, pids: [gw.pid], teardown: gw.stop }
   },
 })
@@ -70,6 +70,10 @@ export const CASES: readonly BenchCase[] = [
     },
   },
   gatewayPublic('gateway-public', 'gateway, public route', true),
+  // A/B of the log destination (run with BENCH_CASES=undici,gateway-public,gateway-public-unbatched,gateway-public-discard,gateway-public-nolog):
+  // not in the default run (docs/benchmarks.md, "Access log").
+  gatewayPublic('gateway-public-unbatched', 'gateway, public route, log unbatched', true, 'unbatched'),
+  gatewayPublic('gateway-public-discard', 'gateway, public route, log discarded', true, 'discard'),
   gatewayPublic('gateway-public-nolog', 'gateway, public route, access log off', false),
   gatewayProof('gateway-es256', 'gateway, DomainPoP proof per request, ES256', 'ES256'),
   gatewayProof('gateway-ed25519', 'gateway, DomainPoP proof per request, Ed25519', 'Ed25519'),

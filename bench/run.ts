@@ -201,7 +201,7 @@ async function main(): Promise<void> {
   }
   if (PROFILE) for (const f of await readdir(RESULTS)) if (f.endsWith('.cpuprofile')) await unlink(join(RESULTS, f))
 
-  const selected = CASES.filter((c) => !ONLY || ONLY.has(c.id))
+  const selected = CASES.filter((c) => ONLY ? ONLY.has(c.id) : !c.optIn)
   const skipped = new Map(selected.map((c) => [c.id, c.skip?.()]))
   const lives: Live[] = selected.filter((c) => !skipped.get(c.id)).map((c) => ({ c, rounds: [] }))
   for (const [id, why] of skipped) if (why) say(`${id}: skipped (${why})`)

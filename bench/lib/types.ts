@@ -11,6 +11,8 @@ export interface BenchCase {
   readonly name: string
   /** Why this case cannot run on this machine (e.g. no nginx binary), or undefined. */
   readonly skip?: () => string | undefined
+  /** An experiment: runs only when BENCH_CASES names it. */
+  readonly optIn?: boolean
   setup(ctx: CaseContext): Promise<Target>
 }
 

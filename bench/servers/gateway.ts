@@ -3,21 +3,25 @@
 // serialized and written (the honest setting), just not kept.
 // argv: <config file>
 //
-// BENCH_GATEWAY_LOG=sync|buffered swaps the destination's write mode, and
-// =discard drops lines after pino has serialized them (no write at all), to
-// tell the cost of writing from the cost of building the line.
+// A second argument (or BENCH_GATEWAY_LOG) = sync|unbatched swaps the
+// production destination (createDestination: async, batched) for another
+// write mode, and =discard drops lines once built (no write at all), to tell
+// the cost of writing from the cost of building the line.
 
 import { pino } from 'pino'
 import { startGateway } from '../../src/server.js'
-import { createLogger } from '../../src/log.js'
+import { createLogger, createDestination } from '../../src/log.js'
 import { createMetrics } from '../../src/admin/metrics.js'
 import { serveChild } from '../lib/child-main.js'
 
-serveChild(async ([configFile]) => {
-  // Default: the same stream settings as createLogger's own (async SonicBoom), different fd.
-  const mode = process.env.BENCH_GATEWAY_LOG
-  const dest = mode === 'sync' ? { sync: true } : mode === 'buffered' ? { sync: false, minLength: 4096 } : { sync: false }
-  const log = createLogger('info', mode === 'discard' ? { write: () => {} } : pino.destination({ dest: '/dev/null', ...dest }))
+serveChild(async ([configFile, logMode]) => {
+  // Default: createLogger's own destination, pointed at /dev/null.
+  const mode = logMode ?? process.env.BENCH_GATEWAY_LOG
+  const dest = mode === 'discard' ? { write: () => {} }
+    : mode === 'sync' ? pino.destination({ dest: '/dev/null', sync: true })
+      : mode === 'unbatched' ? pino.destination({ dest: '/dev/null', sync: false })
+        : createDestination('/dev/null')
+  const log = createLogger('info', dest)
   const gw = await startGateway(configFile!, { env: {}, log, metrics: createMetrics(), watch: false })
   return { port: gw.http.port, close: () => gw.close() }
 })

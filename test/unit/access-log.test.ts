@@ -1,12 +1,18 @@
 // The access line is built by hand (pipeline/exchange.ts accessMembers) and
-// written straight to the logger's destination (log.ts writeInfoFields).
-// These tests try to break both: a field value that would corrupt the JSON
-// or add a field, a level that should silence the line.
+// written straight to the logger's destination (log.ts writeInfoFields), and
+// the production destination batches its writes (log.ts createDestination).
+// These tests try to break each: a field value that would corrupt the JSON
+// or add a field, a level that should silence the line, a line left in the
+// batch buffer on a quiet gateway.
+
+import { mkdtemp, readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 import fc from 'fast-check'
 import t from 'tap'
 import { accessMembers, type Exchange } from '../../src/pipeline/exchange.js'
-import { createLogger, writeInfoFields } from '../../src/log.js'
+import { createDestination, createLogger, writeInfoFields, LOG_BATCH_BYTES, LOG_FLUSH_MS } from '../../src/log.js'
 
 const exchange = (over: Partial<Exchange> = {}): Exchange => ({
   startNs: 0n, method: 'GET', path: '/public/hello', ruleId: 'public', identity: undefined,
@@ -62,4 +68,35 @@ t.test('writeInfoFields writes a pino-shaped line at info, nothing below the lev
   const warn = collect()
   writeInfoFields(createLogger('warn', warn.stream), '"msg":"access"')
   t.same(warn.lines, [], 'log.level warn drops access lines, as pino would')
+})
+
+const readUntil = async (file: string, done: (text: string) => boolean, timeoutMs: number): Promise<string> => {
+  const deadline = Date.now() + timeoutMs
+  let text = ''
+  while (Date.now() < deadline) {
+    text = await readFile(file, 'utf8').catch(() => '')
+    if (done(text)) break
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  return text
+}
+
+t.test('the batched destination still gets a lone short line out on a quiet gateway', async (t) => {
+  const file = join(await mkdtemp(join(tmpdir(), 'popgate-log-')), 'out.log')
+  createLogger('info', createDestination(file)).info({ msg: 'hello' })
+  const text = await readUntil(file, (s) => s.includes('"msg":"hello"'), LOG_FLUSH_MS * 5)
+  t.ok(text.length < LOG_BATCH_BYTES, 'the line alone is below the batch size')
+  t.match(text, /"msg":"hello"/, `written within ${LOG_FLUSH_MS * 5} ms without any further traffic`)
+})
+
+t.test('the batched destination writes full batches without waiting for the timer', async (t) => {
+  const file = join(await mkdtemp(join(tmpdir(), 'popgate-log-')), 'out.log')
+  const log = createLogger('info', createDestination(file))
+  const filler = 'x'.repeat(200)
+  for (let i = 0; i < 100; i++) log.info({ msg: 'bulk', i, filler })
+  const text = await readUntil(file, (s) => s.length >= LOG_BATCH_BYTES, LOG_FLUSH_MS / 2)
+  t.ok(text.length >= LOG_BATCH_BYTES, `at least one ${LOG_BATCH_BYTES}-byte batch on disk before the flush timer fired`)
+  const lines = text.split('\n').slice(0, -1) // a read may race a write: judge only terminated lines
+  t.ok(lines.length > 0)
+  t.ok(lines.every((line) => { try { JSON.parse(line); return true } catch { return false } }), 'whole JSON lines only')
 })
