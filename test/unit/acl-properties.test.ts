@@ -11,9 +11,8 @@
 // live in config-properties.test.ts; the one kept here, deep nesting, runs
 // parseAcl itself.
 //
-// The checker and the mutation engine repeat the ones in
-// config-properties.test.ts (a test file cannot import another without
-// running it); keep the two in step.
+// The line model, the tap bridge and the mutation engine are shared with
+// config-properties.test.ts (test/helpers/yaml-mutation.ts).
 
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -21,6 +20,7 @@ import { fileURLToPath } from 'node:url'
 import { isDeepStrictEqual } from 'node:util'
 import fc from 'fast-check'
 import t from 'tap'
+import { applyAll, holds, linesOf, mutationsOf, outsideText } from '../helpers/yaml-mutation.js'
 import { decide, matchRule, parseAcl, type Acl } from '../../src/acl/index.js'
 import { pathPatternProblem, patternMatches, splitPath } from '../../src/acl/path-pattern.js'
 import { formatProblem, type Problem } from '../../src/config/yaml-source.js'
@@ -31,17 +31,6 @@ const EXAMPLE_FILE = 'acl.example.yaml'
 const EXAMPLE_YAML = readFileSync(repoFile(EXAMPLE_FILE), 'utf8')
 
 // ---------------------------------------------------------------- the contract, as one checker
-
-/** Lines as the YAML parser counts them: LF (and CRLF) break a line; a lone CR does not. */
-const linesOf = (text: string): string[] => text.split('\n')
-
-/** Why `p` does not point inside `text`, or undefined. */
-function outsideText(text: string, p: Problem): string | undefined {
-  const lines = linesOf(text)
-  if (p.line > lines.length) return `line ${p.line} past the last (${lines.length})`
-  const length = lines[p.line - 1]!.length
-  return p.col > length + 1 ? `column ${p.col} past the end of line ${p.line} (${length} characters)` : undefined
-}
 
 interface Outcome { readonly acl: Acl | undefined; readonly problems: readonly Problem[] }
 
@@ -88,18 +77,6 @@ function mustHold(text: string, file: string): Outcome {
   return outcome
 }
 
-/** One tap assertion per property; a failure carries fast-check's shrunk counterexample, seed and path. */
-function holds<Ts extends [unknown, ...unknown[]]>(tt: Pick<typeof t, 'pass' | 'fail'>, name: string, property: fc.IRawProperty<Ts, false>, numRuns: number): void {
-  const d = fc.check(property, { numRuns })
-  if (!d.failed) return void tt.pass(name)
-  tt.fail(name, {
-    diagnostic: true,
-    counterexample: fc.stringify(d.counterexample),
-    error: d.errorInstance instanceof Error ? d.errorInstance.message : String(d.errorInstance),
-    replay: { seed: d.seed, path: d.counterexamplePath },
-  })
-}
-
 // ---------------------------------------------------------------- arbitrary text
 
 const fileName = fc.oneof(fc.constantFrom('acl.yaml', '/etc/popgate/acl.yaml', 'acl dir/ü.yaml', '<stdin>', 'a:b.yaml'), fc.string({ minLength: 1, maxLength: 20 }))
@@ -123,17 +100,6 @@ const TEXTS: Record<string, fc.Arbitrary<string>> = {
 
 // ---------------------------------------------------------------- structured mutation
 
-type Mutation =
-  | { readonly kind: 'delete' | 'duplicate'; readonly at: number }
-  | { readonly kind: 'swap'; readonly at: number; readonly other: number }
-  | { readonly kind: 'indent'; readonly at: number; readonly indent: string }
-  | { readonly kind: 'scalar'; readonly at: number; readonly value: string }
-  | { readonly kind: 'unknownKey'; readonly at: number; readonly key: string }
-  | { readonly kind: 'truncate'; readonly at: number }
-
-/** `key: value` or `- key: value`: a scalar value that can be swapped for one of another type. */
-const KEY_VALUE_LINE = /^(\s*(?:- )?[A-Za-z_][\w-]*:)[ \t]+\S/
-
 const scalarValue = fc.oneof(
   fc.integer().map(String),
   fc.double().map(String),
@@ -146,37 +112,7 @@ const scalarValue = fc.oneof(
   fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }),
 )
 
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constantFrom('delete' as const, 'duplicate' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('swap' as const), at: fc.nat(), other: fc.nat() }),
-  fc.record({ kind: fc.constant('indent' as const), at: fc.nat(), indent: fc.constantFrom('', ' ', '  ', '   ', '    ', '      ', '\t', ' \t') }),
-  fc.record({ kind: fc.constant('scalar' as const), at: fc.nat(), value: scalarValue }),
-  fc.record({ kind: fc.constant('unknownKey' as const), at: fc.nat(), key: fc.oneof(fc.constant('zzz_unknown'), fc.stringMatching(/^[a-z][A-Za-z0-9_-]{0,12}$/)) }),
-  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-)
-const mutations = fc.array(mutation, { minLength: 1, maxLength: 4 })
-
-function mutate(text: string, m: Mutation): string {
-  if (m.kind === 'truncate') return text.slice(0, m.at % (text.length + 1))
-  const lines = linesOf(text)
-  const i = m.at % lines.length
-  switch (m.kind) {
-    case 'delete': lines.splice(i, 1); break
-    case 'duplicate': lines.splice(i, 0, lines[i]!); break
-    case 'swap': { const j = m.other % lines.length; [lines[i], lines[j]] = [lines[j]!, lines[i]!]; break }
-    case 'indent': lines[i] = m.indent + lines[i]!.trimStart(); break
-    case 'unknownKey': lines.splice(i, 0, `${/^\s*/.exec(lines[i]!)![0]}${m.key}: 1`); break
-    case 'scalar':
-      for (let k = 0; k < lines.length; k++) {
-        const j = (i + k) % lines.length
-        const match = KEY_VALUE_LINE.exec(lines[j]!)
-        if (match) { lines[j] = `${match[1]} ${m.value}`; break }
-      }
-      break
-  }
-  return lines.join('\n')
-}
-const applyAll = (base: string, ms: readonly Mutation[]): string => ms.reduce(mutate, base)
+const mutations = mutationsOf(scalarValue)
 
 // ---------------------------------------------------------------- generated valid ACLs, with where each rule starts
 

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url'
 import { isDeepStrictEqual } from 'node:util'
 import fc from 'fast-check'
 import t from 'tap'
+import { applyAll, holds, linesOf, mutationsOf, outsideText } from '../helpers/yaml-mutation.js'
 import { parseConfig } from '../../src/config/load.js'
 import { formatProblem, readYaml, type Problem } from '../../src/config/yaml-source.js'
 import { parseSecrets } from '../../src/secrets/load.js'
@@ -42,8 +43,6 @@ const SECRETS_YAML = [
   '',
 ].join('\n')
 
-/** Lines as the YAML parser counts them: LF (and CRLF) break a line; a lone CR does not. */
-const linesOf = (text: string): string[] => text.split('\n')
 
 // ---------------------------------------------------------------- the contract, as one checker
 
@@ -71,15 +70,6 @@ const yamlLoader: Loader = {
   exclusive: false,
 }
 const LOADERS = [configLoader, secretsLoader, yamlLoader] as const
-
-/** Why `p` does not point inside `text`, or undefined. */
-function outsideText(text: string, p: Problem): string | undefined {
-  // The brief allows one line past the end; LF-splitting already counts the empty line after a final newline, so none is needed.
-  const lines = linesOf(text)
-  if (p.line > lines.length) return `line ${p.line} past the last (${lines.length})`
-  const length = lines[p.line - 1]!.length
-  return p.col > length + 1 ? `column ${p.col} past the end of line ${p.line} (${length} characters)` : undefined
-}
 
 /** Why `outcome` breaks the contract for `text`, or undefined. */
 function violation(loader: Loader, text: string, file: string, outcome: Outcome): string | undefined {
@@ -109,18 +99,6 @@ function mustHold(loader: Loader, text: string, file: string): Outcome {
   const why = violation(loader, text, file, outcome)
   if (why !== undefined) throw new Error(`${loader.name}: ${why}`)
   return outcome
-}
-
-/** One tap assertion per property; a failure carries fast-check's shrunk counterexample, seed and path. */
-function holds<Ts extends [unknown, ...unknown[]]>(tt: Pick<typeof t, 'pass' | 'fail'>, name: string, property: fc.IRawProperty<Ts, false>, numRuns: number): void {
-  const d = fc.check(property, { numRuns })
-  if (!d.failed) return void tt.pass(name)
-  tt.fail(name, {
-    diagnostic: true,
-    counterexample: fc.stringify(d.counterexample),
-    error: d.errorInstance instanceof Error ? d.errorInstance.message : String(d.errorInstance),
-    replay: { seed: d.seed, path: d.counterexamplePath },
-  })
 }
 
 // ---------------------------------------------------------------- arbitrary text
@@ -153,17 +131,6 @@ const TEXTS: Record<string, fc.Arbitrary<string>> = {
 
 // ---------------------------------------------------------------- structured mutation
 
-type Mutation =
-  | { readonly kind: 'delete' | 'duplicate'; readonly at: number }
-  | { readonly kind: 'swap'; readonly at: number; readonly other: number }
-  | { readonly kind: 'indent'; readonly at: number; readonly indent: string }
-  | { readonly kind: 'scalar'; readonly at: number; readonly value: string }
-  | { readonly kind: 'unknownKey'; readonly at: number; readonly key: string }
-  | { readonly kind: 'truncate'; readonly at: number }
-
-/** `key: value` or `- key: value`: a scalar value that can be swapped for one of another type. */
-const KEY_VALUE_LINE = /^(\s*(?:- )?[A-Za-z_][\w-]*:)[ \t]+\S/
-
 const scalarValue = fc.oneof(
   fc.integer().map(String),
   fc.double().map(String),
@@ -176,39 +143,7 @@ const scalarValue = fc.oneof(
   fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }),
 )
 
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constantFrom('delete' as const, 'duplicate' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('swap' as const), at: fc.nat(), other: fc.nat() }),
-  fc.record({ kind: fc.constant('indent' as const), at: fc.nat(), indent: fc.constantFrom('', ' ', '  ', '   ', '    ', '      ', '\t', ' \t') }),
-  fc.record({ kind: fc.constant('scalar' as const), at: fc.nat(), value: scalarValue }),
-  fc.record({ kind: fc.constant('unknownKey' as const), at: fc.nat(), key: fc.oneof(fc.constant('zzz_unknown'), fc.stringMatching(/^[a-z][A-Za-z0-9_-]{0,12}$/)) }),
-  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-)
-/** Mutations are the generated value (not the text), so a counterexample reads as a short list of edits. */
-const mutations = fc.array(mutation, { minLength: 1, maxLength: 4 })
-
-function mutate(text: string, m: Mutation): string {
-  if (m.kind === 'truncate') return text.slice(0, m.at % (text.length + 1))
-  const lines = linesOf(text)
-  const i = m.at % lines.length
-  switch (m.kind) {
-    case 'delete': lines.splice(i, 1); break
-    case 'duplicate': lines.splice(i, 0, lines[i]!); break
-    case 'swap': { const j = m.other % lines.length; [lines[i], lines[j]] = [lines[j]!, lines[i]!]; break }
-    case 'indent': lines[i] = m.indent + lines[i]!.trimStart(); break
-    case 'unknownKey': lines.splice(i, 0, `${/^\s*/.exec(lines[i]!)![0]}${m.key}: 1`); break
-    case 'scalar':
-      // The first `key: value` line at or after i, wrapping around.
-      for (let k = 0; k < lines.length; k++) {
-        const j = (i + k) % lines.length
-        const match = KEY_VALUE_LINE.exec(lines[j]!)
-        if (match) { lines[j] = `${match[1]} ${m.value}`; break }
-      }
-      break
-  }
-  return lines.join('\n')
-}
-const applyAll = (base: string, ms: readonly Mutation[]): string => ms.reduce(mutate, base)
+const mutations = mutationsOf(scalarValue)
 
 /** Where `zzz_unknown: 1` stays a top-level key: before a line that starts one, or at the end. */
 function topLevelSlots(text: string): number[] {
