@@ -47,8 +47,10 @@ export function scaleMarkdown(s: ScaleResults): string {
   if (k && 'error' in k) err('key cache, 100,000 domains', k)
   else if (k) {
     const heap = k.heapUsedAfterBytes - k.heapUsedBeforeBytes, rss = k.rssAfterBytes - k.rssBeforeBytes
-    const worst = Math.max(heap, rss)
-    out.push(`| key cache, ${k.entries.toLocaleString('en-US')} domains (${k.distinctKeys.toLocaleString('en-US')} distinct P-256 keys, each document parsed on its own) | heap +${mb(heap)} MB (${mb(k.heapUsedBeforeBytes)} → ${mb(k.heapUsedAfterBytes)}), RSS +${mb(rss)} MB (${mb(k.rssBeforeBytes)} → ${mb(k.rssAfterBytes)}), ${Math.round(k.heapBytesPerEntry)} heap bytes/entry; filled in ${(k.fillMs / 1000).toFixed(1)} s | ≤ 100 MB more | ${worst <= KEY_CACHE_MAX_EXTRA_BYTES ? 'hit' : 'miss'} |`)
+    const rssChurn = k.rssAfterChurnBytes - k.rssBeforeBytes
+    const worst = Math.max(heap, rss, rssChurn)
+    const churn = `then ${k.churnLookups.toLocaleString('en-US')} lookups of cold entries: ${k.churnImports.toLocaleString('en-US')} re-imports, ${(k.churnMs * 1000 / k.churnLookups).toFixed(0)} µs each, RSS +${mb(rssChurn)} MB`
+    out.push(`| key cache, ${k.entries.toLocaleString('en-US')} domains (${k.distinctKeys.toLocaleString('en-US')} distinct P-256 keys, each document parsed on its own; hotKeys ${k.hotKeys.toLocaleString('en-US')}) | heap +${mb(heap)} MB (${mb(k.heapUsedBeforeBytes)} → ${mb(k.heapUsedAfterBytes)}), RSS +${mb(rss)} MB (${mb(k.rssBeforeBytes)} → ${mb(k.rssAfterBytes)}), ${Math.round(k.heapBytesPerEntry)} heap bytes/entry; filled in ${(k.fillMs / 1000).toFixed(1)} s; ${churn} | ≤ 100 MB more | ${worst <= KEY_CACHE_MAX_EXTRA_BYTES ? 'hit' : 'miss'} |`)
   }
   const f = s.firstRequestStorm
   if (f && 'error' in f) err('1,000 concurrent first requests, one new domain', f)

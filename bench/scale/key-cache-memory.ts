@@ -10,7 +10,7 @@ const run = promisify(execFile)
 const CHILD = new URL('./key-cache-child.js', import.meta.url)
 const TIMEOUT_MS = 60_000
 
-export async function runKeyCacheMemory(entries = 100_000, distinctKeys = 1_000): Promise<KeyCacheMemoryResult> {
-  const { stdout } = await run(process.execPath, ['--expose-gc', CHILD.pathname, String(entries), String(distinctKeys)], { timeout: TIMEOUT_MS, maxBuffer: 1 << 20 })
+export async function runKeyCacheMemory(entries = 100_000, distinctKeys = 1_000, hotKeys = 1_024): Promise<KeyCacheMemoryResult> {
+  const { stdout } = await run(process.execPath, ['--expose-gc', CHILD.pathname, String(entries), String(distinctKeys), String(hotKeys)], { timeout: TIMEOUT_MS, maxBuffer: 1 << 20 })
   return JSON.parse(stdout.trim().split('\n').pop()!) as KeyCacheMemoryResult
 }

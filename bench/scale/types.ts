@@ -6,6 +6,8 @@ export interface KeyCacheMemoryResult {
   readonly entries: number
   /** Distinct P-256 key pairs behind the documents (each document is still parsed into its own KeyObject). */
   readonly distinctKeys: number
+  /** keys.hotKeys: how many keys stay imported as KeyObjects. */
+  readonly hotKeys: number
   readonly fillMs: number
   readonly heapUsedBeforeBytes: number
   readonly heapUsedAfterBytes: number
@@ -13,6 +15,13 @@ export interface KeyCacheMemoryResult {
   readonly rssAfterBytes: number
   /** (heapUsed after − before) ÷ entries, after a full GC each side. */
   readonly heapBytesPerEntry: number
+  /** Lookups of the oldest entries after the fill (all outside the hot set). */
+  readonly churnLookups: number
+  /** Re-imports those lookups caused (= churnLookups when the hot set works as meant). */
+  readonly churnImports: number
+  readonly churnMs: number
+  /** RSS after the churn pass and a full GC. */
+  readonly rssAfterChurnBytes: number
 }
 
 export interface FirstRequestStormResult {

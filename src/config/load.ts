@@ -89,7 +89,7 @@ function build(root: Section, configFile: string): Config {
   const n = root.sub('nonce', ['ttl'])
   const p = root.sub('proof', ['maxAge', 'clockSkew', 'algorithms', 'maxBytes'])
   const k = root.sub('keys', ['pathPrefix', 'allowHttp', 'allowPrivateAddresses', 'allowPorts', 'resolve', 'caFile', 'timeout', 'maxBytes',
-    'cacheMinTtl', 'cacheMaxTtl', 'negativeTtl', 'refetchCooldown', 'cacheMaxEntries', 'maxInFlightPerDomain', 'maxInFlight'])
+    'cacheMinTtl', 'cacheMaxTtl', 'negativeTtl', 'refetchCooldown', 'cacheMaxEntries', 'hotKeys', 'maxInFlightPerDomain', 'maxInFlight'])
   const keys = {
     pathPrefix: k.get('pathPrefix', scalar(pathPrefix), '/.well-known/domainpop/'),
     allowHttp: k.get('allowHttp', listOf(scalar(identity), { unique: true }), []),
@@ -104,6 +104,7 @@ function build(root: Section, configFile: string): Config {
     negativeTtlMs: k.get('negativeTtl', duration(), 10_000),
     refetchCooldownMs: k.get('refetchCooldown', duration(), 30_000),
     cacheMaxEntries: k.get('cacheMaxEntries', scalar(positiveInt()), 10_000),
+    hotKeys: k.get('hotKeys', scalar(positiveInt()), 1_024),
     maxInFlightPerDomain: k.get('maxInFlightPerDomain', scalar(positiveInt()), 4),
     maxInFlight: k.get('maxInFlight', scalar(positiveInt()), 64),
   }

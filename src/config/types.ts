@@ -51,6 +51,8 @@ export interface Config {
     readonly negativeTtlMs: number
     readonly refetchCooldownMs: number
     readonly cacheMaxEntries: number
+    /** Keys kept imported as KeyObjects (~2.7 KB each); others are re-imported on use (hot-keys.ts). */
+    readonly hotKeys: number
     readonly maxInFlightPerDomain: number
     readonly maxInFlight: number
   }

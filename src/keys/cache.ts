@@ -15,16 +15,19 @@
 // - At most maxInFlightPerDomain fetches per identity and maxInFlight in all;
 //   beyond that key_fetch_busy at once: no queue that could grow without bound.
 // - A bounded LRU of cacheMaxEntries (positive and negative entries alike).
+// - Keys are kept compact; only the hotKeys most recently used stay imported
+//   as KeyObjects (hot-keys.ts), so memory per cached domain stays small.
 
 import { performance } from 'node:perf_hooks'
 import { GatewayError, isGatewayError } from '../errors.js'
 import type { Identity } from '../identity/domain.js'
 import { parseKeyDocument } from './document.js'
 import { createKeyFetcher } from './fetcher.js'
+import { HotKeys } from './hot-keys.js'
 import { Lru } from './lru.js'
 import { checkResponseHead } from './response-policy.js'
 import { cacheTtlMs } from './ttl.js'
-import type { FetchDocument, KeysConfig, ResolvedKey } from './types.js'
+import type { FetchDocument, KeysConfig, ResolvedKey, StoredKey } from './types.js'
 
 export interface KeyCacheStats {
   readonly entries: number
@@ -36,6 +39,10 @@ export interface KeyCacheStats {
   readonly busyRejections: number
   readonly evictions: number
   readonly inFlight: number
+  /** Keys held imported, ≤ hotKeys. */
+  readonly hotKeys: number
+  /** Re-imports of keys that had left the hot set. */
+  readonly keyImports: number
 }
 
 export interface KeyCache {
@@ -57,7 +64,7 @@ export interface KeyCacheDeps {
 }
 
 /** `keys` is a plain array (≤ MAX_KEYS_PER_DOCUMENT, usually one): a Map per entry cost ~200 B more heap for 100,000 cached domains. */
-interface KeysEntry { readonly kind: 'keys'; readonly keys: readonly ResolvedKey[]; readonly fetchedAtMs: number; readonly expiresAtMs: number }
+interface KeysEntry { readonly kind: 'keys'; readonly keys: readonly StoredKey[]; readonly fetchedAtMs: number; readonly expiresAtMs: number }
 interface ErrorEntry { readonly kind: 'error'; readonly error: GatewayError; readonly expiresAtMs: number }
 type Entry = KeysEntry | ErrorEntry
 
@@ -66,6 +73,7 @@ export function createKeyCache(cfg: KeysConfig, deps: KeyCacheDeps = {}): KeyCac
   const ownFetcher = deps.fetchDocument ? undefined : createKeyFetcher(cfg)
   const fetchDocument: FetchDocument = deps.fetchDocument ?? ((url, signal) => ownFetcher!.fetchDocument(url, signal))
   const lru = new Lru<string, Entry>(cfg.cacheMaxEntries)
+  const hot = new HotKeys(cfg.hotKeys)
   const inFlight = new Map<string, Promise<KeysEntry>>()
   const inFlightByDomain = new Map<string, number>()
   const closer = new AbortController()
@@ -74,7 +82,7 @@ export function createKeyCache(cfg: KeysConfig, deps: KeyCacheDeps = {}): KeyCac
 
   const notFound = (): GatewayError => new GatewayError('key_not_found', 'the key document has no key with this kid')
   const find = (entry: KeysEntry, kid: string): ResolvedKey | undefined => {
-    for (const k of entry.keys) if (k.kid === kid) return k
+    for (const k of entry.keys) if (k.kid === kid) return hot.resolve(k)
     return undefined
   }
   const pick = (entry: KeysEntry, kid: string): ResolvedKey => find(entry, kid) ?? (() => { throw notFound() })()
@@ -133,7 +141,7 @@ export function createKeyCache(cfg: KeysConfig, deps: KeyCacheDeps = {}): KeyCac
       // The default fetcher already did these; an injected one gets the same policy.
       checkResponseHead(doc.status, doc.headers, cfg.maxBytes)
       if (doc.body.length > cfg.maxBytes) throw new GatewayError('key_fetch_too_large', `key document is larger than ${cfg.maxBytes} bytes`)
-      const keys = await parseKeyDocument(doc.body)
+      const keys = (await parseKeyDocument(doc.body)).map((k) => hot.admit(k))
       const t = now()
       const entry: KeysEntry = {
         kind: 'keys',
@@ -169,13 +177,14 @@ export function createKeyCache(cfg: KeysConfig, deps: KeyCacheDeps = {}): KeyCac
   return {
     getKey,
     get size() { return lru.size },
-    stats: () => ({ entries: lru.size, ...counters, evictions: lru.evictions, inFlight: inFlight.size }),
+    stats: () => ({ entries: lru.size, ...counters, evictions: lru.evictions, inFlight: inFlight.size, hotKeys: hot.size, keyImports: hot.imports }),
     async close() {
       if (closed) return
       closed = true
       closer.abort()
       await Promise.allSettled([...inFlight.values()])
       lru.clear()
+      hot.clear()
       await ownFetcher?.close()
     },
   }

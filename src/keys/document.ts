@@ -120,13 +120,14 @@ async function readKey(entry: Json): Promise<ResolvedKey | string> {
 
   // The thumbprint is taken over OpenSSL's own export of the key, so a
   // document cannot pick a kid with a non-canonical spelling of the members.
-  // Only what verification needs is kept: one cached entry is ~0.5 KB of heap
-  // plus the KeyObject (docs/benchmarks.md, "Key cache memory").
+  // Only what verification needs is kept: the public members that imported
+  // cleanly, ~0.5 KB of heap per cached key (docs/benchmarks.md, "Key cache memory").
   const kid = await calculateJwkThumbprint(keyObject.export({ format: 'jwk' }) as JWK, 'sha256')
   const alg = entry.alg as string | undefined
   return Object.freeze({
     kid,
     keyObject,
+    jwk: Object.freeze(members),
     kty: type,
     ...(members.crv === undefined ? {} : { crv: members.crv }),
     ...(alg === undefined ? {} : { alg }),

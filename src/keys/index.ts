@@ -4,6 +4,7 @@
 //   agent           undici Agent + connector that enforces the address policy
 //   fetcher         one fetch: deadline, no redirects, body cap, content type
 //   document        key document → ResolvedKey[]
+//   hot-keys        bounded set of imported keys beside the cache
 //   ttl, lru, cache caching, single-flight, cooldowns, in-flight caps
 
 export { checkKeyUrl, MAX_KEY_URL_CHARS } from './url-policy.js'
@@ -11,4 +12,4 @@ export { addressBlockReason, isBlockedAddress } from './address-policy.js'
 export { createKeyFetcher, type KeyFetcher, type KeyFetcherSeams } from './fetcher.js'
 export { parseKeyDocument, MAX_KEYS_PER_DOCUMENT } from './document.js'
 export { createKeyCache, type KeyCache, type KeyCacheDeps, type KeyCacheStats } from './cache.js'
-export type { KeysConfig, ResolvedKey, FetchedDocument, FetchDocument, ResponseHeaders } from './types.js'
+export type { KeysConfig, ResolvedKey, StoredKey, FetchedDocument, FetchDocument, ResponseHeaders } from './types.js'

@@ -170,6 +170,7 @@ export function keysConfig(overrides: Partial<KeysConfig> = {}): KeysConfig {
     negativeTtlMs: 10_000,
     refetchCooldownMs: 30_000,
     cacheMaxEntries: 1_000,
+    hotKeys: 1_000,
     maxInFlightPerDomain: 4,
     maxInFlight: 64,
     ...overrides,

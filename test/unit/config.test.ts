@@ -65,7 +65,7 @@ t.test('defaults: only the three required keys', async (t) => {
     keys: {
       pathPrefix: '/.well-known/domainpop/', allowHttp: [], allowPrivateAddresses: false, allowPorts: [443], resolve: {},
       caFile: undefined, timeoutMs: 3_000, maxBytes: 65_536, cacheMinTtlMs: 60_000, cacheMaxTtlMs: 3_600_000,
-      negativeTtlMs: 10_000, refetchCooldownMs: 30_000, cacheMaxEntries: 10_000, maxInFlightPerDomain: 4, maxInFlight: 64,
+      negativeTtlMs: 10_000, refetchCooldownMs: 30_000, cacheMaxEntries: 10_000, hotKeys: 1_024, maxInFlightPerDomain: 4, maxInFlight: 64,
     },
     dpop: { enabled: false },
     sessions: { tickets: { enabled: true, ttlMs: 3_600_000 }, cookie: { enabled: false, name: '__Host-popgate', ttlMs: 3_600_000 } },
@@ -103,7 +103,7 @@ t.test('a full config: every key read, every value normalized', async (t) => {
     pathPrefix: '/.well-known/keys/', allowHttp: ['alice.test'], allowPrivateAddresses: true, allowPorts: 'any',
     resolve: { 'alice.test': '127.0.0.1', 'carol.test': '::1' }, caFile: '/srv/popgate/ca.pem', timeoutMs: 1500,
     maxBytes: 32_768, cacheMinTtlMs: 30_000, cacheMaxTtlMs: 7_200_000, negativeTtlMs: 5_000, refetchCooldownMs: 60_000,
-    cacheMaxEntries: 500, maxInFlightPerDomain: 2, maxInFlight: 16,
+    cacheMaxEntries: 500, hotKeys: 100, maxInFlightPerDomain: 2, maxInFlight: 16,
   })
   t.strictSame(c.sessions, { tickets: { enabled: false, ttlMs: 1_800_000 }, cookie: { enabled: false, name: '__Host-gate', ttlMs: 7_200_000 } })
   t.strictSame(c.identityHeaders, { prefix: 'X-Auth-', assertion: false, forwardAuthorization: true })
