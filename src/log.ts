@@ -18,25 +18,54 @@ export const LOG_BATCH_BYTES = 4096
 export const LOG_FLUSH_MS = 1000
 
 /**
- * The production destination: asynchronous and batched. Each asynchronous
- * write is a thread-pool round trip; batching makes it one per ~25 access
- * lines (measured: −3 to −5 µs of gateway CPU per public-route request,
- * docs/benchmarks.md "Access log"). A quiet gateway still gets its lines out
- * within LOG_FLUSH_MS, and pino flushes synchronously on exit.
+ * The production destination: asynchronous and batched. Lines are collected
+ * in an array and handed to SonicBoom (which does the I/O: partial writes,
+ * EAGAIN, EPIPE) as one string per batch: one thread-pool write per ~25
+ * access lines. SonicBoom's own `minLength` batching is not used: it takes
+ * Buffer.byteLength of its growing buffer on every line, which flattens a
+ * cons-string of up to 16 KB per line (docs/benchmarks.md, "Access log").
+ * A quiet gateway still gets its lines out within LOG_FLUSH_MS, and lines
+ * still pending when the process exits are written synchronously.
  */
 export function createDestination(dest: number | string = 1): DestinationStream {
-  const sonic = pino.destination({ dest, sync: false, minLength: LOG_BATCH_BYTES })
-  let pending = false
-  setInterval(() => {
-    if (!pending) return
-    pending = false
-    try { sonic.flush() } catch { /* destroyed at shutdown: nothing left to write */ }
-  }, LOG_FLUSH_MS).unref()
-  return {
-    write(line: string) { pending = true; return sonic.write(line) },
-    flush(cb?: (err?: Error) => void) { sonic.flush(cb) },
-  } as DestinationStream
+  const sonic = pino.destination({ dest, sync: false })
+  let lines: string[] = []
+  let chars = 0
+  const drain = (): void => {
+    if (lines.length === 0) return
+    const batch = lines.join('')
+    lines = []
+    chars = 0
+    try { sonic.write(batch) } catch { /* destroyed at shutdown: nothing left to write to */ }
+  }
+  setInterval(drain, LOG_FLUSH_MS).unref()
+  const stream = {
+    write(line: string): boolean {
+      lines.push(line)
+      chars += line.length // a threshold only: chars, not bytes, is close enough
+      if (chars >= LOG_BATCH_BYTES) drain()
+      return true
+    },
+    flush(cb?: (err?: Error) => void): void {
+      drain()
+      sonic.flush(cb)
+    },
+    flushSync(): void {
+      drain()
+      sonic.flushSync()
+    },
+  }
+  atExit.add(stream)
+  return stream as DestinationStream
 }
+
+/** Destinations whose pending lines are written synchronously when the process exits. */
+const atExit = new Set<{ flushSync(): void }>()
+process.on('exit', () => {
+  for (const d of atExit) {
+    try { d.flushSync() } catch { /* not open yet, or destroyed: nothing more can be done */ }
+  }
+})
 
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
   return pino({ level, base: { name: NAME }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, destination ?? createDestination())

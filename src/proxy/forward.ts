@@ -78,7 +78,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, upstream: Ups
       if (settled) return
       settled = true
       res.off('close', onClientClose)
-      // onRequestClose stays: undici may still be sending the request body.
+      // The request 'close' listener stays: undici may still be sending the body.
       if (err && !res.headersSent) reject(err)
       else {
         if (err) res.destroy(err)
@@ -91,11 +91,12 @@ export function forward(req: IncomingMessage, res: ServerResponse, upstream: Ups
       controller?.abort(new Error('client closed the connection'))
     }
     const onClientClose = () => { if (!res.writableFinished) abort() }
+    res.on('close', onClientClose)
+    const body = hasBody(req) ? req : null
     // The request body ended early (client closed mid-upload): undici would
     // otherwise wait for the rest of it forever, even after the response.
-    const onRequestClose = () => { if (!req.complete) abort() }
-    res.on('close', onClientClose)
-    req.on('close', onRequestClose)
+    // Without a body there is nothing to wait for, and no listener to pay for.
+    if (body !== null) req.on('close', () => { if (!req.complete) abort() })
 
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart(c) {
@@ -106,11 +107,14 @@ export function forward(req: IncomingMessage, res: ServerResponse, upstream: Ups
         if (statusCode < 200) return // 1xx: let Node handle its own
         status = statusCode
         writeHead(res, statusCode, responseHeaders as Record<string, string | string[] | undefined>, extraResponseHeaders)
-        res.on('drain', () => c.resume())
       },
       onResponseData(c, chunk) {
         if (res.destroyed) { abort(); return }
-        if (!res.write(chunk)) c.pause()
+        // Backpressure: pause the upstream until the client drains (listener added only when needed).
+        if (!res.write(chunk)) {
+          c.pause()
+          res.once('drain', () => c.resume())
+        }
       },
       onResponseEnd() {
         res.end()
@@ -126,7 +130,6 @@ export function forward(req: IncomingMessage, res: ServerResponse, upstream: Ups
       done()
       return
     }
-    const body = hasBody(req) ? req : null
     try {
       upstream.pool.dispatch({ origin: upstream.origin, method: req.method as Dispatcher.HttpMethod, path: upstream.basePath + path, headers, body }, handler)
     } catch (err) {

@@ -170,6 +170,53 @@ t.test('a 100 MB upload streams through with flat memory', async (t) => {
   t.ok(growthMb < 60, `RSS grew ${growthMb.toFixed(1)} MB while moving 100 MB (bounded by buffers, not body size)`)
 })
 
+t.test('a slow reader holds the upstream back: downloads are not buffered in the gateway', async (t) => {
+  const up = await startUpstream()
+  const total = 512 * 1024 * 1024
+  const chunk = Buffer.alloc(256 * 1024, 0x62)
+  let upstreamSent = 0
+  up.handler = (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': total })
+    const pump = (): void => {
+      while (upstreamSent < total) {
+        upstreamSent += chunk.length
+        if (!res.write(chunk)) return void res.once('drain', pump)
+      }
+      res.end()
+    }
+    pump()
+  }
+  const gw = await startTestGateway({ upstream: up.url })
+  t.teardown(async () => { await gw.close(); await up.close() })
+  // A raw client that reads nothing for a while: only TCP buffers may fill up.
+  const sock = net.connect(gw.gw.http.port, '127.0.0.1')
+  sock.pause()
+  sock.write('GET /public/big HTTP/1.1\r\nHost: gw.test\r\n\r\n')
+  await waitFor(() => upstreamSent > 0)
+  await new Promise((r) => setTimeout(r, 1_000))
+  const stalledAt = upstreamSent
+  t.ok(stalledAt < 128 * 1024 * 1024, `upstream stalled after ${(stalledAt / 1048576).toFixed(0)} MB of 512 MB while the client read nothing`)
+  // Now read everything: the whole body arrives, byte for byte.
+  let received = 0
+  let headEnd = -1
+  let head = Buffer.alloc(0)
+  await new Promise<void>((resolve, reject) => {
+    sock.on('data', (c: Buffer) => {
+      if (headEnd < 0) {
+        head = Buffer.concat([head, c])
+        headEnd = head.indexOf('\r\n\r\n')
+        if (headEnd >= 0) received += head.length - headEnd - 4
+      } else received += c.length
+      if (received >= total) resolve()
+    })
+    sock.on('error', reject)
+    sock.resume()
+  })
+  sock.destroy()
+  t.match(head.subarray(0, 12).toString(), /^HTTP\/1\.1 200/)
+  t.equal(received, total, 'every byte arrived once the client read')
+})
+
 t.test('a client that goes away aborts the upstream exchange', async (t) => {
   const up = await startUpstream()
   let upstreamClosed = false

@@ -5,6 +5,7 @@
 // or add a field, a level that should silence the line, a line left in the
 // batch buffer on a quiet gateway.
 
+import { spawnSync } from 'node:child_process'
 import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -99,4 +100,32 @@ t.test('the batched destination writes full batches without waiting for the time
   const lines = text.split('\n').slice(0, -1) // a read may race a write: judge only terminated lines
   t.ok(lines.length > 0)
   t.ok(lines.every((line) => { try { JSON.parse(line); return true } catch { return false } }), 'whole JSON lines only')
+})
+
+t.test('lines still in the batch when the process exits are written, also on process.exit()', async (t) => {
+  const file = join(await mkdtemp(join(tmpdir(), 'popgate-log-')), 'out.log')
+  const logModule = new URL('../../src/log.js', import.meta.url).href
+  // Three short lines (far below a batch) and an immediate exit: nothing but the exit hook can write them.
+  const script = `const { createLogger, createDestination } = await import(${JSON.stringify(logModule)})
+const log = createLogger('info', createDestination(${JSON.stringify(file)}))
+await new Promise((r) => setTimeout(r, 100)) // the file is open
+for (let i = 0; i < 3; i++) log.info({ msg: 'last words', i })
+process.exit(0)`
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 })
+  t.equal(child.status, 0, child.stderr)
+  const lines = (await readFile(file, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; i: number })
+  t.same(lines.map((l) => [l.msg, l.i]), [['last words', 0], ['last words', 1], ['last words', 2]])
+})
+
+t.test('batches keep line order and lose nothing under a burst', async (t) => {
+  const file = join(await mkdtemp(join(tmpdir(), 'popgate-log-')), 'out.log')
+  const dest = createDestination(file)
+  const log = createLogger('info', dest)
+  const N = 5_000
+  for (let i = 0; i < N; i++) log.info({ msg: 'burst', i })
+  await new Promise<void>((resolve, reject) => (dest as unknown as { flush(cb: (err?: Error) => void): void }).flush((err) => (err ? reject(err) : resolve())))
+  const text = await readUntil(file, (s) => s.split('\n').length > N, LOG_FLUSH_MS * 5)
+  const seq = text.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { i: number }).i)
+  t.equal(seq.length, N, 'every line written once')
+  t.ok(seq.every((v, k) => v === k), 'in order')
 })
