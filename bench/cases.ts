@@ -70,8 +70,9 @@ export const CASES: readonly BenchCase[] = [
     },
   },
   gatewayPublic('gateway-public', 'gateway, public route', true),
-  // A/B of the log destination (run with BENCH_CASES=undici,gateway-public,gateway-public-unbatched,gateway-public-discard,gateway-public-nolog):
+  // A/B of the log destination (run with BENCH_CASES=undici,gateway-public,gateway-public-async,gateway-public-unbatched,gateway-public-discard,gateway-public-nolog):
   // not in the default run (docs/benchmarks.md, "Access log").
+  gatewayPublic('gateway-public-async', 'gateway, public route, log batched on the thread pool', true, 'async'),
   gatewayPublic('gateway-public-unbatched', 'gateway, public route, log unbatched', true, 'unbatched'),
   gatewayPublic('gateway-public-discard', 'gateway, public route, log discarded', true, 'discard'),
   gatewayPublic('gateway-public-nolog', 'gateway, public route, access log off', false),

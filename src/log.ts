@@ -13,22 +13,25 @@ export const REDACT_PATHS = [
 const NAME = 'popgate'
 
 /** Lines are written in batches of at least this many bytes... */
-export const LOG_BATCH_BYTES = 4096
+export const LOG_BATCH_BYTES = 16 * 1024
 /** ...or at least this often, whichever comes first. */
 export const LOG_FLUSH_MS = 1000
 
 /**
- * The production destination: asynchronous and batched. Lines are collected
- * in an array and handed to SonicBoom (which does the I/O: partial writes,
- * EAGAIN, EPIPE) as one string per batch: one thread-pool write per ~25
- * access lines. SonicBoom's own `minLength` batching is not used: it takes
- * Buffer.byteLength of its growing buffer on every line, which flattens a
- * cons-string of up to 16 KB per line (docs/benchmarks.md, "Access log").
- * A quiet gateway still gets its lines out within LOG_FLUSH_MS, and lines
- * still pending when the process exits are written synchronously.
+ * The production destination: lines collected in an array and handed to
+ * SonicBoom (which does the I/O: partial writes, EAGAIN, EPIPE) as one
+ * string per batch of ≥ LOG_BATCH_BYTES, or once per LOG_FLUSH_MS on a quiet
+ * gateway; lines still pending when the process exits are written at exit.
+ *
+ * Synchronous by default: one write(2) per batch (~90 access lines) on the
+ * main thread. The asynchronous mode hands each batch to libuv's thread
+ * pool, and waking a pool thread cost the main thread more than the write
+ * itself under load (docs/benchmarks.md, "Access log"). SonicBoom's own
+ * `minLength` batching is not used: it takes Buffer.byteLength of its
+ * growing buffer on every line, flattening a string of up to 16 KB each time.
  */
-export function createDestination(dest: number | string = 1): DestinationStream {
-  const sonic = pino.destination({ dest, sync: false })
+export function createDestination(dest: number | string = 1, opts: { sync?: boolean } = {}): DestinationStream {
+  const sonic = pino.destination({ dest, sync: opts.sync ?? true })
   let lines: string[] = []
   let chars = 0
   const drain = (): void => {

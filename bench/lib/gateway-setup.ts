@@ -44,8 +44,12 @@ export async function startKeyHost(): Promise<KeyHost> {
   }
 }
 
-/** Writes gateway.yaml + acl.yaml (the 10-rule bench ACL) into `dir`; returns the config path. */
-export async function writeGatewayConfig(dir: string, opts: { upstreamOrigin: string; accessLog: boolean }): Promise<string> {
+/**
+ * Writes gateway.yaml + acl.yaml (the 10-rule bench ACL) into `dir`; returns
+ * the config path. Keys come from the plain-HTTP key host by default, or over
+ * HTTPS from a host whose certificate `caFile` verifies.
+ */
+export async function writeGatewayConfig(dir: string, opts: { upstreamOrigin: string; accessLog: boolean; caFile?: string }): Promise<string> {
   await mkdir(dir, { recursive: true })
   await writeFile(join(dir, 'acl.yaml'), aclYaml(10))
   const configFile = join(dir, 'gateway.yaml')
@@ -58,7 +62,7 @@ export async function writeGatewayConfig(dir: string, opts: { upstreamOrigin: st
     '  level: info',
     `  access: ${opts.accessLog}`,
     'keys:',
-    `  allowHttp: [${IDENTITY}]`,
+    opts.caFile === undefined ? `  allowHttp: [${IDENTITY}]` : `  caFile: ${JSON.stringify(opts.caFile)}`,
     '  allowPrivateAddresses: true',
     '  allowPorts: any',
     '  resolve:',

@@ -9,15 +9,13 @@
 
 import https from 'node:https'
 import type { AddressInfo } from 'node:net'
-import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { Pool } from 'undici'
 import { createKeyHostHandler } from '../../src/keyhost/server.js'
 import { createMemoryKeyStore } from '../../src/keyhost/store.js'
 import { generateClientKey } from '../../src/client/keys.js'
-import { aclYaml } from '../lib/acl-sets.js'
-import { fetchNonce, IDENTITY, PUBLIC_ORIGIN, PROOF_PATH } from '../lib/gateway-setup.js'
+import { fetchNonce, writeGatewayConfig, IDENTITY, PUBLIC_ORIGIN, PROOF_PATH } from '../lib/gateway-setup.js'
 import { pregenerateProofs } from '../lib/proofs.js'
 import type { CaseContext } from '../lib/types.js'
 import type { FirstRequestStormResult } from './types.js'
@@ -39,33 +37,10 @@ async function startHttpsKeyHost(store: ReturnType<typeof createMemoryKeyStore>)
   }
 }
 
-async function writeConfig(dir: string, upstreamOrigin: string): Promise<string> {
-  await mkdir(dir, { recursive: true })
-  await writeFile(join(dir, 'acl.yaml'), aclYaml(10))
-  const file = join(dir, 'gateway.yaml')
-  await writeFile(file, [
-    'listen: 127.0.0.1:0',
-    `publicOrigin: ${PUBLIC_ORIGIN}`,
-    `upstream: ${upstreamOrigin}`,
-    'acl: ./acl.yaml',
-    'log:',
-    '  level: info',
-    '  access: true',
-    'keys:',
-    `  caFile: ${JSON.stringify(TLS.caFile)}`,
-    '  allowPrivateAddresses: true',
-    '  allowPorts: any',
-    '  resolve:',
-    `    ${IDENTITY}: 127.0.0.1`,
-    '',
-  ].join('\n'))
-  return file
-}
-
 export async function runFirstRequestStorm(ctx: CaseContext, requests = 1_000): Promise<FirstRequestStormResult> {
   const store = createMemoryKeyStore()
   const keyHost = await startHttpsKeyHost(store)
-  const gw = await ctx.startServer('gateway.js', [await writeConfig(join(ctx.tmpDir, 'scale-storm'), ctx.upstreamOrigin)])
+  const gw = await ctx.startServer('gateway.js', [await writeGatewayConfig(join(ctx.tmpDir, 'scale-storm'), { upstreamOrigin: ctx.upstreamOrigin, accessLog: true, caFile: TLS.caFile })])
   const origin = `http://127.0.0.1:${gw.port}`
   const pool = new Pool(origin, { connections: requests, pipelining: 1, headersTimeout: REQUEST_TIMEOUT_MS, bodyTimeout: REQUEST_TIMEOUT_MS })
   try {

@@ -3,10 +3,12 @@
 // serialized and written (the honest setting), just not kept.
 // argv: <config file>
 //
-// A second argument (or BENCH_GATEWAY_LOG) = sync|unbatched swaps the
-// production destination (createDestination: async, batched) for another
-// write mode, and =discard drops lines once built (no write at all), to tell
-// the cost of writing from the cost of building the line.
+// A second argument (or BENCH_GATEWAY_LOG) swaps the production destination
+// (createDestination: batched, synchronous writes) for another write mode:
+// async (the same batches written on libuv's thread pool), sync (pino's
+// default: one synchronous write per line), unbatched (one asynchronous write
+// per line), or discard (lines built, never written), to tell the cost of
+// writing from the cost of building the line.
 
 import { pino } from 'pino'
 import { startGateway } from '../../src/server.js'
@@ -20,7 +22,8 @@ serveChild(async ([configFile, logMode]) => {
   const dest = mode === 'discard' ? { write: () => {} }
     : mode === 'sync' ? pino.destination({ dest: '/dev/null', sync: true })
       : mode === 'unbatched' ? pino.destination({ dest: '/dev/null', sync: false })
-        : createDestination('/dev/null')
+        : mode === 'async' ? createDestination('/dev/null', { sync: false })
+          : createDestination('/dev/null')
   const log = createLogger('info', dest)
   const gw = await startGateway(configFile!, { env: {}, log, metrics: createMetrics(), watch: false })
   return { port: gw.http.port, close: () => gw.close() }

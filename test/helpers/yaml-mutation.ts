@@ -78,3 +78,18 @@ function mutate(text: string, m: Mutation): string {
 }
 
 export const applyAll = (base: string, ms: readonly Mutation[]): string => ms.reduce(mutate, base)
+
+/** Token soup: up to 60 tokens of a file's vocabulary, joined. */
+export const tokenSoup = (tokens: readonly string[]): fc.Arbitrary<string> =>
+  fc.array(fc.constantFrom(...tokens), { maxLength: 60 }).map((parts) => parts.join(''))
+
+/** Arbitrary texts a loader must survive: printable, any code point, raw bytes, and `soupLabel` (tokenSoup of `tokens`). */
+export function arbitraryTexts(soupLabel: string, tokens: readonly string[]): Record<string, fc.Arbitrary<string>> {
+  return {
+    'fc.string (printable ASCII)': fc.string({ maxLength: 200 }),
+    // fast-check 4 dropped fullUnicodeString; unit "binary" is every code point.
+    'full Unicode': fc.string({ unit: 'binary', maxLength: 200 }),
+    'byte soup decoded as latin1': fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b).toString('latin1')),
+    [soupLabel]: tokenSoup(tokens),
+  }
+}

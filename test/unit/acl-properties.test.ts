@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url'
 import { isDeepStrictEqual } from 'node:util'
 import fc from 'fast-check'
 import t from 'tap'
-import { applyAll, holds, linesOf, mutationsOf, outsideText } from '../helpers/yaml-mutation.js'
+import { applyAll, holds, linesOf, mutationsOf, outsideText, tokenSoup, arbitraryTexts } from '../helpers/yaml-mutation.js'
 import { decide, matchRule, parseAcl, type Acl } from '../../src/acl/index.js'
 import { pathPatternProblem, patternMatches, splitPath } from '../../src/acl/path-pattern.js'
 import { formatProblem, type Problem } from '../../src/config/yaml-source.js'
@@ -88,15 +88,7 @@ const TOKENS = [
   '/', '/a', '/a/*', '/reports/**', '/x%20y', '/%2F', '/a//b', '/..', '*', '**', '"*"', '"*.partner.example"', '*.partner.example', 'alice.example',
   'Alice.example', 'GET', 'get', 'POST', 'HEAD', 'required', 'optional', 'rule-1', 'read:write',
 ]
-const aclSoup = fc.array(fc.constantFrom(...TOKENS), { maxLength: 60 }).map((parts) => parts.join(''))
-
-const TEXTS: Record<string, fc.Arbitrary<string>> = {
-  'fc.string (printable ASCII)': fc.string({ maxLength: 200 }),
-  // fast-check 4 dropped fullUnicodeString; unit "binary" is every code point.
-  'full Unicode': fc.string({ unit: 'binary', maxLength: 200 }),
-  'byte soup decoded as latin1': fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b).toString('latin1')),
-  'ACL token soup': aclSoup,
-}
+const TEXTS = arbitraryTexts('ACL token soup', TOKENS)
 
 // ---------------------------------------------------------------- structured mutation
 

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url'
 import { isDeepStrictEqual } from 'node:util'
 import fc from 'fast-check'
 import t from 'tap'
-import { applyAll, holds, linesOf, mutationsOf, outsideText } from '../helpers/yaml-mutation.js'
+import { applyAll, holds, linesOf, mutationsOf, outsideText, tokenSoup, arbitraryTexts } from '../helpers/yaml-mutation.js'
 import { parseConfig } from '../../src/config/load.js'
 import { formatProblem, readYaml, type Problem } from '../../src/config/yaml-source.js'
 import { parseSecrets } from '../../src/secrets/load.js'
@@ -119,15 +119,8 @@ const TOKENS = [
   'https://bob.example', 'http://127.0.0.1:3000', 'redis://r:6379', '127.0.0.1:8080', '"[::1]:0"', '5s', '8KiB', '0ms', 'any', 'ES256', 'alice.test',
   '10.0.0.0/8', 'X-PoP-', './acl.yaml', SECRET('A'),
 ]
-const yamlSoup = fc.array(fc.constantFrom(...TOKENS), { maxLength: 60 }).map((parts) => parts.join(''))
-
-const TEXTS: Record<string, fc.Arbitrary<string>> = {
-  'fc.string (printable ASCII)': fc.string({ maxLength: 200 }),
-  // fast-check 4 dropped fullUnicodeString; unit "binary" is every code point.
-  'full Unicode': fc.string({ unit: 'binary', maxLength: 200 }),
-  'byte soup decoded as latin1': fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b).toString('latin1')),
-  'YAML token soup': yamlSoup,
-}
+const yamlSoup = tokenSoup(TOKENS)
+const TEXTS = arbitraryTexts('YAML token soup', TOKENS)
 
 // ---------------------------------------------------------------- structured mutation
 

@@ -122,13 +122,17 @@ t.test('a document with a private key is refused and the refusal cached', async 
   t.equal(host.count(path), 1)
 })
 
-t.test('an unknown kid refetches at most once per cooldown', async (t) => {
+/** The kid-miss cases: the document at `path` holds k1 only; k2 is the key not (yet) published. Cooldown 30 s. */
+async function kidMissSetup(t: Test): Promise<{ k1: TestKey; k2: TestKey; path: string; h: Harness; url: URL }> {
   const k1 = await newSigningKey()
   const k2 = await newSigningKey()
   const path = freshPath()
   host.route(path, json(keySet(k1), { headers: { 'cache-control': 'max-age=3600' } }))
-  const h = harness(t, { refetchCooldownMs: 30_000 })
-  const url = new URL(host.url('alice.test', path))
+  return { k1, k2, path, h: harness(t, { refetchCooldownMs: 30_000 }), url: new URL(host.url('alice.test', path)) }
+}
+
+t.test('an unknown kid refetches at most once per cooldown', async (t) => {
+  const { k1, k2, path, h, url } = await kidMissSetup(t)
 
   t.equal(await outcome(h.cache.getKey(url, alice, k2.kid)), 'key_not_found', 'not in the first document')
   t.equal(host.count(path), 1, 'no immediate second fetch for the document just fetched')
@@ -151,12 +155,7 @@ t.test('an unknown kid refetches at most once per cooldown', async (t) => {
 })
 
 t.test('concurrent unknown-kid lookups after the cooldown share one refetch', async (t) => {
-  const k1 = await newSigningKey()
-  const k2 = await newSigningKey()
-  const path = freshPath()
-  host.route(path, json(keySet(k1), { headers: { 'cache-control': 'max-age=3600' } }))
-  const h = harness(t, { refetchCooldownMs: 30_000 })
-  const url = new URL(host.url('alice.test', path))
+  const { k1, k2, path, h, url } = await kidMissSetup(t)
   await h.cache.getKey(url, alice, k1.kid)
   h.advance(30_000)
   const results = await Promise.all(Array.from({ length: 100 }, () => outcome(h.cache.getKey(url, alice, k2.kid))))
@@ -165,12 +164,7 @@ t.test('concurrent unknown-kid lookups after the cooldown share one refetch', as
 })
 
 t.test('a failed kid-miss refetch keeps the keys already trusted', async (t) => {
-  const k1 = await newSigningKey()
-  const k2 = await newSigningKey()
-  const path = freshPath()
-  host.route(path, json(keySet(k1), { headers: { 'cache-control': 'max-age=3600' } }))
-  const h = harness(t, { refetchCooldownMs: 30_000 })
-  const url = new URL(host.url('alice.test', path))
+  const { k1, k2, path, h, url } = await kidMissSetup(t)
   await h.cache.getKey(url, alice, k1.kid)
   host.route(path, json('down', { status: 503 }))
   h.advance(30_000)
