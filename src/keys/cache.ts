@@ -63,10 +63,16 @@ export interface KeyCacheDeps {
   readonly beforeFetch?: (identity: Identity) => void
 }
 
-/** `keys` is a plain array (≤ MAX_KEYS_PER_DOCUMENT, usually one): a Map per entry cost ~200 B more heap for 100,000 cached domains. */
-interface KeysEntry { readonly kind: 'keys'; readonly keys: readonly StoredKey[]; readonly fetchedAtMs: number; readonly expiresAtMs: number }
+/**
+ * `keys` is the one key of a one-key document (the usual case) or an array
+ * (≤ MAX_KEYS_PER_DOCUMENT): no array, let alone a Map, per cached domain
+ * when one key is all there is (docs/benchmarks.md, "Key cache memory").
+ */
+interface KeysEntry { readonly kind: 'keys'; readonly keys: StoredKey | readonly StoredKey[]; readonly fetchedAtMs: number; readonly expiresAtMs: number }
 interface ErrorEntry { readonly kind: 'error'; readonly error: GatewayError; readonly expiresAtMs: number }
 type Entry = KeysEntry | ErrorEntry
+
+const isKeyList = (keys: StoredKey | readonly StoredKey[]): keys is readonly StoredKey[] => Array.isArray(keys)
 
 export function createKeyCache(cfg: KeysConfig, deps: KeyCacheDeps = {}): KeyCache {
   const now = deps.now ?? Date.now
@@ -82,7 +88,9 @@ export function createKeyCache(cfg: KeysConfig, deps: KeyCacheDeps = {}): KeyCac
 
   const notFound = (): GatewayError => new GatewayError('key_not_found', 'the key document has no key with this kid')
   const find = (entry: KeysEntry, kid: string): ResolvedKey | undefined => {
-    for (const k of entry.keys) if (k.kid === kid) return hot.resolve(k)
+    const keys = entry.keys
+    if (!isKeyList(keys)) return keys.kid === kid ? hot.resolve(keys) : undefined
+    for (const k of keys) if (k.kid === kid) return hot.resolve(k)
     return undefined
   }
   const pick = (entry: KeysEntry, kid: string): ResolvedKey => find(entry, kid) ?? (() => { throw notFound() })()
@@ -141,7 +149,8 @@ export function createKeyCache(cfg: KeysConfig, deps: KeyCacheDeps = {}): KeyCac
       // The default fetcher already did these; an injected one gets the same policy.
       checkResponseHead(doc.status, doc.headers, cfg.maxBytes)
       if (doc.body.length > cfg.maxBytes) throw new GatewayError('key_fetch_too_large', `key document is larger than ${cfg.maxBytes} bytes`)
-      const keys = (await parseKeyDocument(doc.body)).map((k) => hot.admit(k))
+      const parsed = (await parseKeyDocument(doc.body)).map((k) => hot.admit(k))
+      const keys = parsed.length === 1 ? parsed[0]! : parsed
       const t = now()
       const entry: KeysEntry = {
         kind: 'keys',

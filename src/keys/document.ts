@@ -16,13 +16,16 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto'
 import { calculateJwkThumbprint, type JWK } from 'jose'
 import { GatewayError } from '../errors.js'
-import type { ResolvedKey } from './types.js'
+import type { ResolvedKey, StoredKey } from './types.js'
 
 export const MAX_KEYS_PER_DOCUMENT = 32
 /** RFC 7518 §6.2.2, §6.3.2, §6.4.1; RFC 8037 §2 (OKP `d`). */
 export const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const
-const EC_CURVES = new Set(['P-256', 'P-384'])
-const OKP_CURVES = new Set(['Ed25519'])
+// Maps to the same constant strings, so 100,000 cached keys share one 'P-256'
+// instead of each keeping the copy JSON.parse made (docs/benchmarks.md, "Key cache memory").
+const EC_CURVES = new Map([['P-256', 'P-256'], ['P-384', 'P-384']])
+const OKP_CURVES = new Map([['Ed25519', 'Ed25519']])
+const KNOWN_ALGS = new Map(['ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512'].map((a) => [a, a]))
 const RSA_MIN_BITS = 2048
 const RSA_MAX_BITS = 8192
 
@@ -88,16 +91,18 @@ async function readKey(entry: Json): Promise<ResolvedKey | string> {
   let members: JsonWebKey
   let type: ResolvedKey['kty']
   if (kty === 'EC') {
-    type = kty
-    if (!EC_CURVES.has(entry.crv as string)) return `EC curve ${describe(entry.crv)} is not supported`
-    members = { kty, crv: entry.crv as string, x: str(entry, 'x'), y: str(entry, 'y') }
+    type = 'EC'
+    const crv = EC_CURVES.get(entry.crv as string)
+    if (crv === undefined) return `EC curve ${describe(entry.crv)} is not supported`
+    members = { kty: type, crv, x: str(entry, 'x'), y: str(entry, 'y') }
   } else if (kty === 'OKP') {
-    type = kty
-    if (!OKP_CURVES.has(entry.crv as string)) return `OKP curve ${describe(entry.crv)} is not supported`
-    members = { kty, crv: entry.crv as string, x: str(entry, 'x') }
+    type = 'OKP'
+    const crv = OKP_CURVES.get(entry.crv as string)
+    if (crv === undefined) return `OKP curve ${describe(entry.crv)} is not supported`
+    members = { kty: type, crv, x: str(entry, 'x') }
   } else if (kty === 'RSA') {
-    type = kty
-    members = { kty, n: str(entry, 'n'), e: str(entry, 'e') }
+    type = 'RSA'
+    members = { kty: type, n: str(entry, 'n'), e: str(entry, 'e') }
   } else {
     return `key type ${describe(kty)} is not supported`
   }
@@ -120,18 +125,35 @@ async function readKey(entry: Json): Promise<ResolvedKey | string> {
 
   // The thumbprint is taken over OpenSSL's own export of the key, so a
   // document cannot pick a kid with a non-canonical spelling of the members.
-  // Only what verification needs is kept: the public members that imported
-  // cleanly, ~0.5 KB of heap per cached key (docs/benchmarks.md, "Key cache memory").
   const kid = await calculateJwkThumbprint(keyObject.export({ format: 'jwk' }) as JWK, 'sha256')
-  const alg = entry.alg as string | undefined
-  return Object.freeze({
-    kid,
-    keyObject,
-    jwk: Object.freeze(members),
-    kty: type,
-    ...(members.crv === undefined ? {} : { crv: members.crv }),
-    ...(alg === undefined ? {} : { alg }),
-  })
+  const alg = entry.alg === undefined ? undefined : KNOWN_ALGS.get(entry.alg as string) ?? (entry.alg as string)
+  return Object.freeze({ ...storedKey(kid, alg, members as PublicMembers), keyObject })
+}
+
+/** A key's type and public members, however they are held. */
+interface PublicMembers {
+  readonly kty: StoredKey['kty']
+  readonly crv?: string | undefined
+  readonly x?: string | undefined
+  readonly y?: string | undefined
+  readonly n?: string | undefined
+  readonly e?: string | undefined
+}
+
+/**
+ * The compact form the cache keeps (docs/benchmarks.md, "Key cache memory"):
+ * one object literal of one shape for every key type, so 100,000 of them
+ * need no second object for the members and no out-of-object property store.
+ */
+export function storedKey(kid: string, alg: string | undefined, m: PublicMembers): StoredKey {
+  return Object.freeze({ kid, kty: m.kty, crv: m.crv, alg, x: m.x, y: m.y, n: m.n, e: m.e })
+}
+
+/** The public members of a stored key, as createPublicKey takes them. */
+export function publicJwk(k: StoredKey): JsonWebKey {
+  if (k.kty === 'RSA') return { kty: k.kty, n: k.n, e: k.e }
+  if (k.kty === 'EC') return { kty: k.kty, crv: k.crv, x: k.x, y: k.y }
+  return { kty: k.kty, crv: k.crv, x: k.x }
 }
 
 function str(entry: Json, member: string): string {

@@ -12,6 +12,7 @@
 
 import { createPublicKey } from 'node:crypto'
 import { GatewayError } from '../errors.js'
+import { publicJwk, storedKey } from './document.js'
 import { Lru } from './lru.js'
 import type { ResolvedKey, StoredKey } from './types.js'
 
@@ -29,8 +30,7 @@ export class HotKeys {
 
   /** Keep a key the document parser just imported hot; returns its compact form for the cache. */
   admit(key: ResolvedKey): StoredKey {
-    const { keyObject: _, ...rest } = key
-    const stored: StoredKey = Object.freeze(rest)
+    const stored = storedKey(key.kid, key.alg, key)
     this.#lru.set(stored, key)
     return stored
   }
@@ -41,7 +41,7 @@ export class HotKeys {
     if (hot !== undefined) return hot
     let keyObject
     try {
-      keyObject = createPublicKey({ key: stored.jwk, format: 'jwk' })
+      keyObject = createPublicKey({ key: publicJwk(stored), format: 'jwk' })
     } catch (err) {
       // Unreachable for members that imported once; fail closed all the same.
       throw new GatewayError('key_document_invalid', 'a cached key no longer imports', { cause: err })

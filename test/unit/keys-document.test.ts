@@ -35,6 +35,9 @@ const RFC7638_RSA = {
 }
 const RFC7638_THUMBPRINT = 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs'
 
+/** The members a key holds a value for (every stored key has the same shape; absent ones are undefined). */
+const present = (k: object): string[] => Object.entries(k).filter(([, v]) => v !== undefined).map(([name]) => name).sort()
+
 t.test('a JWK Set yields its keys, kid = RFC 7638 thumbprint', async (t) => {
   const a = ecKey()
   const b = ecKey('P-384')
@@ -45,9 +48,9 @@ t.test('a JWK Set yields its keys, kid = RFC 7638 thumbprint', async (t) => {
   t.same(keys.map((k) => k.kid), await Promise.all([a.pub, b.pub, c, d.pub].map((j) => calculateJwkThumbprint(j, 'sha256'))))
   t.same(keys.map((k) => [k.kty, k.crv]), [['EC', 'P-256'], ['EC', 'P-384'], ['OKP', 'Ed25519'], ['RSA', undefined]])
   t.equal(keys[0]!.keyObject.type, 'public')
-  t.same(Object.keys(keys[0]!).sort(), ['crv', 'jwk', 'keyObject', 'kid', 'kty'], 'only what verification needs is kept')
-  t.same(keys[0]!.jwk, { kty: 'EC', crv: 'P-256', x: a.pub.x, y: a.pub.y }, 'the stored members are the public ones only')
-  t.ok(Object.isFrozen(keys[0]!.jwk))
+  t.same(present(keys[0]!), ['crv', 'keyObject', 'kid', 'kty', 'x', 'y'], 'only what verification needs is kept')
+  t.same([keys[0]!.x, keys[0]!.y], [a.pub.x, a.pub.y], 'the public members')
+  t.same(present(keys[2]!), ['crv', 'keyObject', 'kid', 'kty', 'x'], 'OKP: x only')
   t.ok(Object.isFrozen(keys[0]), 'resolved keys are immutable')
 })
 
@@ -55,8 +58,8 @@ t.test('the RFC 7638 §3.1 example gives the RFC thumbprint; the document kid is
   const [key] = await parseKeyDocument(JSON.stringify(RFC7638_RSA))
   t.equal(key!.kid, RFC7638_THUMBPRINT)
   t.equal(key!.alg, 'RS256')
-  t.same(Object.keys(key!).sort(), ['alg', 'jwk', 'keyObject', 'kid', 'kty'], 'no document kid or other member carried')
-  t.same(key!.jwk, { kty: 'RSA', n: RFC7638_RSA.n, e: RFC7638_RSA.e })
+  t.same(present(key!), ['alg', 'e', 'keyObject', 'kid', 'kty', 'n'], 'no document kid or other member carried')
+  t.same([key!.n, key!.e], [RFC7638_RSA.n, RFC7638_RSA.e])
   t.same(key!.keyObject.export({ format: 'jwk' }), { kty: 'RSA', n: RFC7638_RSA.n, e: RFC7638_RSA.e }, 'public members only')
 })
 
@@ -143,8 +146,7 @@ t.test('the kid does not depend on how the document encodes the key', async (t) 
   const [a] = await parseKeyDocument(doc(pub))
   const [b] = await parseKeyDocument(doc(decorated))
   t.equal(a!.kid, b!.kid)
-  t.same(Object.keys(b!).sort(), ['alg', 'crv', 'jwk', 'keyObject', 'kid', 'kty'], 'unknown members are not carried')
-  t.same(Object.keys(b!.jwk).sort(), ['crv', 'kty', 'x', 'y'], 'nor kept in the stored members')
+  t.same(present(b!), ['alg', 'crv', 'keyObject', 'kid', 'kty', 'x', 'y'], 'unknown members are not carried')
   t.equal(b!.alg, 'ES256')
   const dup = await parseKeyDocument(doc(pub, decorated))
   t.equal(dup.length, 1, 'duplicates collapse to one key')

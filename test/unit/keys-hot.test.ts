@@ -6,6 +6,7 @@ import t from 'tap'
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto'
 import { createKeyCache } from '../../src/keys/cache.js'
 import { HotKeys } from '../../src/keys/hot-keys.js'
+import { storedKey } from '../../src/keys/document.js'
 import type { FetchDocument, StoredKey } from '../../src/keys/types.js'
 import { GatewayError } from '../../src/errors.js'
 import type { Identity } from '../../src/identity/domain.js'
@@ -71,7 +72,7 @@ t.test('a stored key that no longer imports fails closed with a GatewayError', a
   const hot = new HotKeys(4)
   const good = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' })
   // y belongs to no point on the curve with this x.
-  const broken: StoredKey = { kid: 'k', kty: 'EC', crv: 'P-256', jwk: { ...good, y: good.x } }
+  const broken: StoredKey = storedKey('k', undefined, { kty: 'EC', crv: 'P-256', x: good.x, y: good.x })
   let caught: unknown
   try {
     hot.resolve(broken)
