@@ -305,6 +305,14 @@ t.test('keyhost + serve + fetch: a key published over the CLI signs a request th
   const unpublished = await popgate(['fetch', `${gw}/hello/world`, '--identity', 'alice.test', '--key', join(dir, 'unpublished', 'private.jwk.json'), '--key-url', keyUrl, '--audience', 'https://gw.test'])
   t.equal(unpublished.code, 1, 'a key that is not published at the key URL is refused')
   t.match(unpublished.stdout, /key_not_found|key_fetch_status|proof_signature_invalid/)
+
+  // The production log destination on a real pipe: batched lines still arrive on a quiet gateway.
+  await serve.waitFor(/"msg":"access","method":"GET","path":"\/admin\/users","status":403,"decision":"deny"/, 5_000)
+  const access = serve.out().split('\n').filter((l) => l.includes('"msg":"access"')).map((l) => JSON.parse(l) as { path: string; status: number })
+  // Each fetch first takes a 401 challenge for its nonce, then sends the proof.
+  t.same(access.slice(0, 6).map((l) => [l.path, l.status]), [
+    ['/hello/world', 401], ['/hello/world', 200], ['/hello/data', 401], ['/hello/data', 200], ['/admin/users', 401], ['/admin/users', 403],
+  ], 'one access line per request, in order')
 })
 
 t.test('keyhost without --token-file: publishing is disabled', async (t) => {
