@@ -59,6 +59,8 @@ export interface KeyCacheDeps {
   readonly fetchDocument?: FetchDocument
   /** Metrics hook: called once per fetch with 'ok' or the error code, and the fetch's wall time. */
   readonly onFetch?: (url: string, outcome: string, ms: number) => void
+  /** Metrics hook: called once per re-import of a key that had left the hot set. */
+  readonly onKeyImport?: () => void
   /** Called before a new fetch starts; throwing a GatewayError refuses it (not cached). The new-domain budget. */
   readonly beforeFetch?: (identity: Identity) => void
 }
@@ -79,7 +81,13 @@ export function createKeyCache(cfg: KeysConfig, deps: KeyCacheDeps = {}): KeyCac
   const ownFetcher = deps.fetchDocument ? undefined : createKeyFetcher(cfg)
   const fetchDocument: FetchDocument = deps.fetchDocument ?? ((url, signal) => ownFetcher!.fetchDocument(url, signal))
   const lru = new Lru<string, Entry>(cfg.cacheMaxEntries)
-  const hot = new HotKeys(cfg.hotKeys)
+  const hot = new HotKeys(cfg.hotKeys, () => {
+    try {
+      deps.onKeyImport?.()
+    } catch {
+      // A metrics hook must never change an authentication outcome.
+    }
+  })
   const inFlight = new Map<string, Promise<KeysEntry>>()
   const inFlightByDomain = new Map<string, number>()
   const closer = new AbortController()

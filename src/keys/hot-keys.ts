@@ -20,7 +20,8 @@ export class HotKeys {
   readonly #lru: Lru<StoredKey, ResolvedKey>
   #imports = 0
 
-  constructor(maxEntries: number) {
+  /** `onImport` is called once per re-import (for a metric). */
+  constructor(maxEntries: number, private readonly onImport: () => void = () => {}) {
     this.#lru = new Lru(maxEntries)
   }
 
@@ -47,6 +48,7 @@ export class HotKeys {
       throw new GatewayError('key_document_invalid', 'a cached key no longer imports', { cause: err })
     }
     this.#imports++
+    this.onImport()
     const key: ResolvedKey = Object.freeze({ ...stored, keyObject })
     this.#lru.set(stored, key)
     return key

@@ -56,6 +56,7 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
   const keys = prev && same(prev.config.keys, config.keys) && prev.abuse === abuse ? prev.keys : createKeyCache(config.keys, {
     now,
     onFetch: (_url, outcome) => deps.metrics.inc('popgate_key_fetches_total', { outcome }),
+    onKeyImport: () => deps.metrics.inc('popgate_key_reimports_total'),
     beforeFetch: (identity) => abuse.newDomains.admit(identity, now()),
   })
   const replay = deps.replay ?? (prev && same(prev.config.replay, config.replay) ? prev.replay : createReplayStore(config))

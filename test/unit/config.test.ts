@@ -189,6 +189,8 @@ t.test('wrong types are errors, never coerced', async (t) => {
     ['keys: {cacheMaxEntries: "10"}\n', '4:25: keys.cacheMaxEntries:', /whole number/],
     ['keys: {cacheMaxEntries: 1.5}\n', '4:25: keys.cacheMaxEntries:', /whole number/],
     ['keys: {maxInFlight: 0}\n', '4:21: keys.maxInFlight:', /at least 1/],
+    ['keys: {hotKeys: 0}\n', '4:17: keys.hotKeys:', /at least 1/],
+    ['keys: {hotKeys: many}\n', '4:17: keys.hotKeys:', /whole number/],
     ['replay: {maxEntries: -1}\n', '4:22: replay.maxEntries:', /at least 1/],
     ['replay: {store: Redis}\n', '4:17: replay.store:', /did you mean "redis"/],
     ['log: {access: 1}\n', '4:15: log.access:', /true or false/],

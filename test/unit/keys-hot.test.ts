@@ -29,7 +29,8 @@ const signed = (privateKey: KeyObject) => {
 }
 
 t.test('the hot set stays within hotKeys; keys that left it are imported again and still verify', async (t) => {
-  const cache = createKeyCache(keysConfig({ hotKeys: 2 }), { fetchDocument })
+  let hook = 0
+  const cache = createKeyCache(keysConfig({ hotKeys: 2 }), { fetchDocument, onKeyImport: () => { hook++ } })
   t.teardown(() => cache.close())
   for (const d of DOMAINS) await cache.getKey(url(d), d, keys.get(d)!.kid)
   t.equal(cache.size, 3, 'every document stays cached')
@@ -40,6 +41,7 @@ t.test('the hot set stays within hotKeys; keys that left it are imported again a
   const a = keys.get('a.test')!
   const again = await cache.getKey(url('a.test'), 'a.test' as Identity, a.kid)
   t.equal(cache.stats().keyImports, 1, 'one re-import')
+  t.equal(hook, 1, 'reported to the metrics hook')
   t.equal(cache.stats().fetches, 3, 'no refetch')
   t.same(again.keyObject.export({ format: 'jwk' }), { kty: 'EC', crv: 'P-256', x: a.jwk.x, y: a.jwk.y }, 'the same public key')
   const { input, sig } = signed(a.privateKey)
@@ -54,7 +56,8 @@ t.test('the hot set stays within hotKeys; keys that left it are imported again a
 })
 
 t.test('hot-set churn does not change which key a domain gets', async (t) => {
-  const cache = createKeyCache(keysConfig({ hotKeys: 1 }), { fetchDocument })
+  // A throwing metrics hook changes nothing.
+  const cache = createKeyCache(keysConfig({ hotKeys: 1 }), { fetchDocument, onKeyImport: () => { throw new Error('metrics down') } })
   t.teardown(() => cache.close())
   for (let round = 0; round < 3; round++) {
     for (const d of DOMAINS) {

@@ -27,7 +27,7 @@ t.test('the text format: HELP and TYPE for every counter, one line per series', 
   m.inc('popgate_rate_limited_total', { scope: 'client' })
   const text = m.render()
   const lines = text.trimEnd().split('\n')
-  for (const name of ['popgate_requests_total', 'popgate_key_fetches_total', 'popgate_config_reloads_total', 'popgate_upstream_errors_total', 'popgate_replays_total', 'popgate_rate_limited_total']) {
+  for (const name of ['popgate_requests_total', 'popgate_key_fetches_total', 'popgate_key_reimports_total', 'popgate_config_reloads_total', 'popgate_upstream_errors_total', 'popgate_replays_total', 'popgate_rate_limited_total']) {
     t.ok(lines.includes(`# TYPE ${name} counter`), `${name} declared`)
     t.ok(lines.some((l) => l.startsWith(`# HELP ${name} `)), `${name} described`)
   }
