@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Pool, type Dispatcher } from 'undici'
 import { GatewayError } from '../errors.js'
-import { HOP_BY_HOP } from './headers.js'
+import { HOP_BY_HOP, connectionTokens } from './headers.js'
 import type { Config } from '../config/types.js'
 
 export interface Upstream {
@@ -44,8 +44,7 @@ function hasBody(req: IncomingMessage): boolean {
 
 /** Copies the upstream response head onto `res`, minus hop-by-hop fields. */
 function writeHead(res: ServerResponse, status: number, headers: Record<string, string | string[] | undefined>, extra: readonly string[]): void {
-  const conn = headers.connection
-  const connTokens = conn ? new Set(String(conn).toLowerCase().split(',').map((t) => t.trim())) : undefined
+  const connTokens = connectionTokens(headers.connection)
   // One flat [name, value, …] list handed to writeHead: no per-header
   // setHeader bookkeeping (measured: ~6 % of the public route's time).
   const flat: string[] = []

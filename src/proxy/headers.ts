@@ -58,6 +58,21 @@ export function compileHeaderPlan(cfg: Pick<Config, 'identityHeaders' | 'trusted
   }
 }
 
+const CLOSE_ONLY: ReadonlySet<string> = new Set(['close'])
+
+/**
+ * RFC 9110 §7.6.1: the field names a Connection header lists are hop-by-hop
+ * too. The usual values cost no Set: `keep-alive` names a field HOP_BY_HOP
+ * already drops, and `close` gets one shared Set.
+ */
+export function connectionTokens(value: string | readonly string[] | undefined): ReadonlySet<string> | undefined {
+  if (value === undefined) return undefined
+  const lower = String(value).toLowerCase()
+  if (lower === 'keep-alive' || lower === '') return undefined
+  if (lower === 'close') return CLOSE_ONLY
+  return new Set(lower.split(',').map((t) => t.trim()))
+}
+
 /** Case-insensitive, `_` as `-`: how identity-prefix matching sees a header name. */
 export const headerKey = (name: string): string => name.toLowerCase().replaceAll('_', '-')
 
@@ -77,16 +92,14 @@ export function isTrustedPeer(plan: HeaderPlan, address: string | undefined): bo
 export function upstreamHeaders(req: IncomingMessage, plan: HeaderPlan, identity: IdentityHeaders | undefined, opts: { upgrade?: boolean } = {}): string[] {
   const raw = req.rawHeaders
   const trustedPeer = isTrustedPeer(plan, req.socket.remoteAddress)
-  let connectionTokens: Set<string> | undefined
-  const conn = req.headers.connection
-  if (conn) connectionTokens = new Set(conn.toLowerCase().split(',').map((t) => t.trim()))
+  const listed = connectionTokens(req.headers.connection)
 
   const out: string[] = []
   let xff: string | undefined, xfp: string | undefined, xfh: string | undefined
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!
     const lower = name.toLowerCase()
-    if (HOP_BY_HOP.has(lower) || connectionTokens?.has(lower)) continue
+    if (HOP_BY_HOP.has(lower) || listed?.has(lower)) continue
     if (plan.drop.has(lower)) continue
     if (lower.length >= plan.prefixKey.length && headerKey(lower.slice(0, plan.prefixKey.length)) === plan.prefixKey) continue
     if (lower === 'x-forwarded-for') { if (trustedPeer) xff = xff ? `${xff}, ${raw[i + 1]}` : raw[i + 1]; continue }
