@@ -73,6 +73,20 @@ export function connectionTokens(value: string | readonly string[] | undefined):
   return new Set(lower.split(',').map((t) => t.trim()))
 }
 
+/**
+ * Does the lowercased header name start with the identity prefix, `_` read
+ * as `-` (so `X_PoP_Identity` is caught too)? The same test as
+ * `headerKey(name).startsWith(prefixKey)`, without building a string per header.
+ */
+export function underIdentityPrefix(lowerName: string, prefixKey: string): boolean {
+  if (lowerName.length < prefixKey.length) return false
+  for (let i = 0; i < prefixKey.length; i++) {
+    const c = lowerName.charCodeAt(i)
+    if ((c === 0x5f ? 0x2d : c) !== prefixKey.charCodeAt(i)) return false
+  }
+  return true
+}
+
 /** Case-insensitive, `_` as `-`: how identity-prefix matching sees a header name. */
 export const headerKey = (name: string): string => name.toLowerCase().replaceAll('_', '-')
 
@@ -101,7 +115,7 @@ export function upstreamHeaders(req: IncomingMessage, plan: HeaderPlan, identity
     const lower = name.toLowerCase()
     if (HOP_BY_HOP.has(lower) || listed?.has(lower)) continue
     if (plan.drop.has(lower)) continue
-    if (lower.length >= plan.prefixKey.length && headerKey(lower.slice(0, plan.prefixKey.length)) === plan.prefixKey) continue
+    if (underIdentityPrefix(lower, plan.prefixKey)) continue
     if (lower === 'x-forwarded-for') { if (trustedPeer) xff = xff ? `${xff}, ${raw[i + 1]}` : raw[i + 1]; continue }
     if (lower === 'x-forwarded-proto') { if (trustedPeer) xfp ??= raw[i + 1]; continue }
     if (lower === 'x-forwarded-host') { if (trustedPeer) xfh ??= raw[i + 1]; continue }
