@@ -64,7 +64,9 @@ export function targets(r: Report): Target[] {
     const x = pairedRatio(r.cases, id, baseId)
     if (x === undefined) return { what, goal: `≥ ${goal.toFixed(2)}`, measured: '—', verdict: 'not measured' }
     const bad = r.cases.find((c) => c.id === id)?.summary?.failed ?? 0
-    return { what, goal: `≥ ${goal.toFixed(2)}`, measured: f2(x) + (bad ? ` (${bad} failed requests!)` : ''), verdict: x >= goal && bad === 0 ? 'hit' : 'miss' }
+    // Two decimals, unless they would round a miss up to the goal (0.6995 → "0.6995", not "0.70").
+    const shown = x < goal && f2(x) === f2(goal) ? x.toFixed(4) : f2(x)
+    return { what, goal: `≥ ${goal.toFixed(2)}`, measured: shown + (bad ? ` (${bad} failed requests!)` : ''), verdict: x >= goal && bad === 0 ? 'hit' : 'miss' }
   }
   const gwPeaks = r.cases.filter((c) => c.id.startsWith('gateway') && c.server).map((c) => c.server!.peakRssBytes)
   const peak = gwPeaks.length ? Math.max(...gwPeaks) : undefined
