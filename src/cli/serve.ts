@@ -19,9 +19,17 @@ export async function runServe(argv: string[]): Promise<number> {
     const st = gw.holder.current
     if (st.secrets.generated) log.warn('no secrets configured: generated dev secrets in memory; replicas will not accept each other\'s nonces (set secrets.file)')
     log.info({ http: `${gw.http.address}:${gw.http.port}`, https: gw.https && `${gw.https.address}:${gw.https.port}`, admin: gw.admin && `${gw.admin.address}:${gw.admin.port}`, upstream: st.config.upstream.href }, 'popgate listening')
-    const stop = () => { log.info('shutting down'); void gw.close().then(() => { log.flush(); process.exit(0) }) }
-    process.once('SIGTERM', stop)
-    process.once('SIGINT', stop)
+    // A second signal while closing exits at once, still through process.exit,
+    // so the log lines waiting in the batch are written (log.ts createDestination).
+    let stopping = false
+    const stop = () => {
+      if (stopping) process.exit(1)
+      stopping = true
+      log.info('shutting down')
+      void gw.close().then(() => { log.flush(); process.exit(0) })
+    }
+    process.on('SIGTERM', stop)
+    process.on('SIGINT', stop)
     return -1
   } catch (err) {
     if (err instanceof StartupError) return report(err.problems)
