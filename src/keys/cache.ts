@@ -74,6 +74,15 @@ interface KeysEntry { readonly kind: 'keys'; readonly keys: StoredKey | readonly
 interface ErrorEntry { readonly kind: 'error'; readonly error: GatewayError; readonly expiresAtMs: number }
 type Entry = KeysEntry | ErrorEntry
 
+/** Runs a metrics hook: whatever it throws, it must never change an authentication outcome. */
+function quietly(hook: () => void): void {
+  try {
+    hook()
+  } catch {
+    // swallowed on purpose
+  }
+}
+
 const isKeyList = (keys: StoredKey | readonly StoredKey[]): keys is readonly StoredKey[] => Array.isArray(keys)
 
 export function createKeyCache(cfg: KeysConfig, deps: KeyCacheDeps = {}): KeyCache {
@@ -81,13 +90,7 @@ export function createKeyCache(cfg: KeysConfig, deps: KeyCacheDeps = {}): KeyCac
   const ownFetcher = deps.fetchDocument ? undefined : createKeyFetcher(cfg)
   const fetchDocument: FetchDocument = deps.fetchDocument ?? ((url, signal) => ownFetcher!.fetchDocument(url, signal))
   const lru = new Lru<string, Entry>(cfg.cacheMaxEntries)
-  const hot = new HotKeys(cfg.hotKeys, () => {
-    try {
-      deps.onKeyImport?.()
-    } catch {
-      // A metrics hook must never change an authentication outcome.
-    }
-  })
+  const hot = new HotKeys(cfg.hotKeys, () => quietly(() => deps.onKeyImport?.()))
   const inFlight = new Map<string, Promise<KeysEntry>>()
   const inFlightByDomain = new Map<string, number>()
   const closer = new AbortController()
@@ -184,11 +187,7 @@ export function createKeyCache(cfg: KeysConfig, deps: KeyCacheDeps = {}): KeyCac
   }
 
   function report(href: string, outcome: string, startedMs: number): void {
-    try {
-      deps.onFetch?.(href, outcome, performance.now() - startedMs)
-    } catch {
-      // A metrics hook must never change an authentication outcome.
-    }
+    quietly(() => deps.onFetch?.(href, outcome, performance.now() - startedMs))
   }
 
   return {

@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Pool, type Dispatcher } from 'undici'
 import { GatewayError } from '../errors.js'
-import { HOP_BY_HOP, connectionTokens } from './headers.js'
+import { connectionTokens, isHopByHop } from './headers.js'
 import type { Config } from '../config/types.js'
 
 export interface Upstream {
@@ -49,7 +49,7 @@ function writeHead(res: ServerResponse, status: number, headers: Record<string, 
   // setHeader bookkeeping (measured: ~6 % of the public route's time).
   const flat: string[] = []
   for (const name in headers) {
-    if (HOP_BY_HOP.has(name) || connTokens?.has(name)) continue
+    if (isHopByHop(name, connTokens)) continue
     const v = headers[name]
     if (v === undefined) continue
     if (typeof v === 'string') flat.push(name, v)

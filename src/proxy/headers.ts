@@ -73,6 +73,11 @@ export function connectionTokens(value: string | readonly string[] | undefined):
   return new Set(lower.split(',').map((t) => t.trim()))
 }
 
+/** Is this lowercased field hop-by-hop: always (HOP_BY_HOP), or because the message's Connection header lists it? */
+export function isHopByHop(lowerName: string, listed: ReadonlySet<string> | undefined): boolean {
+  return HOP_BY_HOP.has(lowerName) || listed?.has(lowerName) === true
+}
+
 /**
  * Does the lowercased header name start with the identity prefix, `_` read
  * as `-` (so `X_PoP_Identity` is caught too)? The same test as
@@ -113,7 +118,7 @@ export function upstreamHeaders(req: IncomingMessage, plan: HeaderPlan, identity
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!
     const lower = name.toLowerCase()
-    if (HOP_BY_HOP.has(lower) || listed?.has(lower)) continue
+    if (isHopByHop(lower, listed)) continue
     if (plan.drop.has(lower)) continue
     if (underIdentityPrefix(lower, plan.prefixKey)) continue
     if (lower === 'x-forwarded-for') { if (trustedPeer) xff = xff ? `${xff}, ${raw[i + 1]}` : raw[i + 1]; continue }
