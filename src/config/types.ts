@@ -56,7 +56,13 @@ export interface Config {
     readonly maxInFlightPerDomain: number
     readonly maxInFlight: number
   }
-  readonly dpop: { readonly enabled: boolean }
+  readonly dpop: {
+    /** Refused when true until DPoP tokens land (config/sections/features.ts). */
+    readonly enabled: boolean
+    readonly audience: string | undefined
+    /** Issuer URL → where its keys are (pinned issuers). */
+    readonly issuers: Readonly<Record<string, { readonly jwksUri: string }>>
+  }
   readonly sessions: {
     readonly tickets: { readonly enabled: boolean; readonly ttlMs: number }
     readonly cookie: { readonly enabled: boolean; readonly name: string; readonly ttlMs: number }

@@ -67,8 +67,8 @@ t.test('defaults: only the three required keys', async (t) => {
       caFile: undefined, timeoutMs: 3_000, maxBytes: 65_536, cacheMinTtlMs: 60_000, cacheMaxTtlMs: 3_600_000,
       negativeTtlMs: 10_000, refetchCooldownMs: 30_000, cacheMaxEntries: 10_000, hotKeys: 1_024, maxInFlightPerDomain: 4, maxInFlight: 64,
     },
-    dpop: { enabled: false },
-    sessions: { tickets: { enabled: true, ttlMs: 3_600_000 }, cookie: { enabled: false, name: '__Host-popgate', ttlMs: 3_600_000 } },
+    dpop: { enabled: false, audience: undefined, issuers: {} },
+    sessions: { tickets: { enabled: false, ttlMs: 3_600_000 }, cookie: { enabled: false, name: '__Host-popgate', ttlMs: 3_600_000 } },
     identityHeaders: { prefix: 'X-PoP-', assertion: false, forwardAuthorization: false },
     cors: { origins: [] },
     log: { level: 'info', access: true },
@@ -128,8 +128,8 @@ t.test('full.yaml changes every field from its default (so each key is really re
   const full = leaves(ok(t, await fixture('full.yaml')))
   const defaults = leaves(ok(t, BASE))
   const unchanged = [...full].filter(([p, v]) => defaults.get(p) === v).map(([p]) => p)
-  // publicOrigin/aclFile/file are the same on purpose; dpop.enabled, cookies and assertions cannot be switched on in this version.
-  t.strictSame(unchanged.sort(), ['.aclFile', '.dpop.enabled', '.file', '.identityHeaders.assertion', '.publicOrigin', '.sessions.cookie.enabled'])
+  // publicOrigin/aclFile/file are the same on purpose; dpop.enabled, tickets, cookies and assertions cannot be switched on in this version.
+  t.strictSame(unchanged.sort(), ['.aclFile', '.dpop.enabled', '.file', '.identityHeaders.assertion', '.publicOrigin', '.sessions.cookie.enabled', '.sessions.tickets.enabled'])
 })
 
 t.test('the config is deep-frozen; the URL is left as is', async (t) => {
@@ -541,6 +541,7 @@ t.test('features not built yet are refused when switched on, never silently igno
   const base = 'publicOrigin: https://gw.example\nupstream: http://127.0.0.1:3000\nacl: ./acl.yaml\n'
   for (const [text, re] of [
     ['sessions: {cookie: {enabled: true}}\n', /sessions\.cookie\.enabled: session cookies are not supported/],
+    ['sessions: {tickets: {enabled: true}}\n', /sessions\.tickets\.enabled: session tickets are not supported/],
     ['identityHeaders: {assertion: true}\n', /identityHeaders\.assertion: signed identity assertions are not supported/],
     ['dpop: {enabled: true}\n', /dpop\.enabled: DPoP tokens are not supported/],
   ] as const) {

@@ -1,4 +1,4 @@
-// The vocabulary load.ts (and src/acl/parse.ts) validate with: a `Section` is
+// The reader toolkit the config sections (src/config/sections/) and src/acl/parse.ts validate with: a `Section` is
 // one YAML mapping whose allowed keys are known; readers turn one node into
 // one typed value or report why not; checks are the value types popgate's
 // files use (durations, sizes, host:port, origins, CIDRs...). Nothing here stops at the first problem: a bad value is

@@ -1,0 +1,33 @@
+// Section `keys`: how identity domains' key documents are fetched and cached (PROTOCOL.md §2.4).
+
+import type { Config } from '../types.js'
+import { Section, allowPorts, bool, duration, filePath, identity, ipLiteral, listOf, mapOf, pathPrefix, positiveInt, scalar, size } from '../readers.js'
+import { formatDurationMs } from '../units.js'
+
+export function readKeys(root: Section): Config['keys'] {
+  const k = root.sub('keys', ['pathPrefix', 'allowHttp', 'allowPrivateAddresses', 'allowPorts', 'resolve', 'caFile', 'timeout', 'maxBytes',
+    'cacheMinTtl', 'cacheMaxTtl', 'negativeTtl', 'refetchCooldown', 'cacheMaxEntries', 'hotKeys', 'maxInFlightPerDomain', 'maxInFlight'])
+  const keys = {
+    pathPrefix: k.get('pathPrefix', scalar(pathPrefix), '/.well-known/domainpop/'),
+    allowHttp: k.get('allowHttp', listOf(scalar(identity), { unique: true }), []),
+    allowPrivateAddresses: k.get('allowPrivateAddresses', scalar(bool), false),
+    allowPorts: k.get('allowPorts', allowPorts, [443]),
+    resolve: k.get('resolve', mapOf(identity, scalar(ipLiteral)), Object.create(null) as Record<string, string>),
+    caFile: k.get('caFile', scalar(filePath), undefined),
+    timeoutMs: k.get('timeout', duration(), 3_000),
+    maxBytes: k.get('maxBytes', size, 64 * 1024),
+    cacheMinTtlMs: k.get('cacheMinTtl', duration(), 60_000),
+    cacheMaxTtlMs: k.get('cacheMaxTtl', duration(), 3_600_000),
+    negativeTtlMs: k.get('negativeTtl', duration(), 10_000),
+    refetchCooldownMs: k.get('refetchCooldown', duration(), 30_000),
+    cacheMaxEntries: k.get('cacheMaxEntries', scalar(positiveInt()), 10_000),
+    hotKeys: k.get('hotKeys', scalar(positiveInt()), 1_024),
+    maxInFlightPerDomain: k.get('maxInFlightPerDomain', scalar(positiveInt()), 4),
+    maxInFlight: k.get('maxInFlight', scalar(positiveInt()), 64),
+  }
+  if (keys.cacheMinTtlMs > keys.cacheMaxTtlMs) {
+    k.report(k.has('cacheMinTtl') ? 'cacheMinTtl' : 'cacheMaxTtl',
+      `cacheMinTtl (${formatDurationMs(keys.cacheMinTtlMs)}) must not exceed cacheMaxTtl (${formatDurationMs(keys.cacheMaxTtlMs)})`)
+  }
+  return keys
+}
