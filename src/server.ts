@@ -7,8 +7,8 @@ import https from 'node:https'
 import { readFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { handleRequest } from './pipeline/run.js'
-import { handleUpgrade } from './pipeline/upgrade.js'
+import { drive } from './pipeline/run.js'
+import { HttpResponder, UpgradeResponder } from './pipeline/responders.js'
 import { loadState, releaseUnused, type BuildDeps } from './pipeline/build-state.js'
 import type { GatewayState, StateHolder } from './pipeline/state.js'
 import { createWsProxy } from './proxy/websocket.js'
@@ -62,8 +62,8 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
   const cfg = built.state.config
   const ws = createWsProxy()
 
-  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => { void handleRequest(holder, req, res) }
-  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => { void handleUpgrade(holder, ws, req, socket, head) }
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => { void drive(holder, req, new HttpResponder(req, res)) }
+  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => { void drive(holder, req, new UpgradeResponder(ws, req, socket, head)) }
   const serverOpts: http.ServerOptions = {
     maxHeaderSize: cfg.limits.maxHeaderBytes,
     requireHostHeader: true,

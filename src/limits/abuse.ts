@@ -4,10 +4,8 @@
 //   - distinct identity domains whose keys are fetched per minute, in all → key_fetch_busy
 // A bare challenge (no credentials) is not a failure: it is step one of every flow.
 
-import type { IncomingMessage } from 'node:http'
 import { GatewayError } from '../errors.js'
 import { createRateWindow, type RateWindow } from './window.js'
-import { isTrustedPeer, type HeaderPlan } from '../proxy/headers.js'
 import type { Config } from '../config/types.js'
 
 export interface AbuseLimits {
@@ -38,15 +36,6 @@ export function createAbuseLimits(limits: Config['limits'], onLimited: (scope: '
       },
     },
   }
-}
-
-/** The client's address: the socket peer, or the address a trusted proxy appended to X-Forwarded-For. */
-export function clientAddress(req: IncomingMessage, plan: HeaderPlan): string {
-  const peer = req.socket.remoteAddress ?? 'unknown'
-  if (!isTrustedPeer(plan, peer)) return peer
-  const xff = req.headers['x-forwarded-for']
-  const last = (Array.isArray(xff) ? xff.join(',') : xff ?? '').split(',').pop()?.trim()
-  return last || peer
 }
 
 export const isAuthFailure = (e: GatewayError): boolean =>

@@ -5,8 +5,8 @@
 //                         strangers are challenged, so the ACL's shape is not
 //                         revealed; they get 403 only after proving who they are)
 
-import { matchRule, authorize, type Rule } from '../acl/index.js'
-import { ForbiddenError } from './domainpop.js'
+import { matchRule, authorize, type Rule, type Decision } from '../acl/index.js'
+import { GatewayError } from '../errors.js'
 import type { GatewayState } from './state.js'
 
 export interface Admission { readonly rule: Rule | undefined; readonly public: boolean }
@@ -17,4 +17,11 @@ export function admit(state: GatewayState, method: string, path: string): Admiss
   if (gate.allow) return { rule, public: true }
   if (gate.reason === 'method_not_granted') throw new ForbiddenError(gate)
   return { rule, public: false }
+}
+
+/** A 403 that remembers which decision caused it, for the access log. */
+export class ForbiddenError extends GatewayError {
+  constructor(readonly decision: Decision) {
+    super('forbidden', 'the ACL does not allow this identity here')
+  }
 }

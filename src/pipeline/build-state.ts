@@ -18,6 +18,8 @@ import type { Logger } from '../log.js'
 import type { Metrics } from '../admin/metrics.js'
 import type { ReplayStore } from '../replay/types.js'
 import { createAbuseLimits } from '../limits/abuse.js'
+import { createSchemeRegistry } from '../schemes/registry.js'
+import { createDomainPopScheme } from '../schemes/domainpop/index.js'
 
 export interface BuildDeps {
   readonly env: Readonly<Record<string, string | undefined>>
@@ -68,14 +70,22 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
     acl: aclResult.acl,
     secrets,
     nonces,
-    challenger: { realm: config.publicOrigin, algs: config.proof.algorithms.join(' '), issueNonce: () => nonces.issue(now()) },
     keys,
     replay,
     upstream,
     headers: compileHeaderPlan(config),
-    proofDeps: { publicOrigin: config.publicOrigin, proof: config.proof, keys: config.keys, nonces },
-    // +1 s: the iat check is inclusive at both edges, the store's expiry is not.
-    replayTtlMs: config.proof.maxAgeMs + 2 * config.proof.clockSkewMs + 1_000,
+    schemes: createSchemeRegistry([
+      createDomainPopScheme({
+        proof: { publicOrigin: config.publicOrigin, proof: config.proof, keys: config.keys, nonces },
+        keys,
+        replay,
+        // +1 s: the iat check is inclusive at both edges, the store's expiry is not.
+        replayTtlMs: config.proof.maxAgeMs + 2 * config.proof.clockSkewMs + 1_000,
+        nonces,
+        now,
+        onReplay: () => deps.metrics.inc('popgate_replays_total'),
+      }),
+    ], { maxCredentialBytes: config.proof.maxBytes }),
     abuse,
     log: deps.log,
     metrics: deps.metrics,

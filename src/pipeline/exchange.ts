@@ -2,7 +2,7 @@
 // when the response closes (method, path, status, decision, rule id,
 // identity, duration in ms, upstream status). Never a header value.
 
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingMessage } from 'node:http'
 import type { GatewayState } from './state.js'
 import { writeInfoFields } from '../log.js'
 
@@ -15,21 +15,16 @@ export interface Exchange {
   decision: 'public' | 'allow' | 'deny' | 'error' | undefined
   code: string | undefined
   upstreamStatus: number | undefined
+  /** The credential scheme the request used, once the gate has chosen one. */
+  scheme: string | undefined
 }
 
 export function createExchange(req: IncomingMessage): Exchange {
-  return { startNs: process.hrtime.bigint(), method: req.method ?? '', path: undefined, ruleId: undefined, identity: undefined, decision: undefined, code: undefined, upstreamStatus: undefined }
+  return { startNs: process.hrtime.bigint(), method: req.method ?? '', path: undefined, ruleId: undefined, identity: undefined, decision: undefined, code: undefined, upstreamStatus: undefined, scheme: undefined }
 }
 
-export function logExchange(state: GatewayState, ex: Exchange, res: ServerResponse): void {
-  writeAccess(state, ex, res.statusCode, !res.writableEnded)
-}
-
-export function logUpgrade(state: GatewayState, ex: Exchange, status: number): void {
-  writeAccess(state, ex, status, false)
-}
-
-function writeAccess(state: GatewayState, ex: Exchange, status: number, aborted: boolean): void {
+/** Counts the exchange and writes its access line (unless log.access is off). */
+export function logExchange(state: GatewayState, ex: Exchange, status: number, aborted: boolean): void {
   const decision = ex.decision ?? 'error'
   state.metrics.inc('popgate_requests_total', { decision, code: ex.code ?? 'ok' })
   if (!state.config.log.access) return

@@ -1,67 +1,77 @@
-// Where a request goes, top to bottom. Each step is one stage module; the
-// order is the contract (PROTOCOL.md §2.3, §7):
+// Where a request goes, top to bottom. Plain requests and WebSocket upgrades
+// take this one path; they differ only in how the answer is written (a
+// Responder: http.ts forwards on undici, websocket.ts hands the socket to
+// http-proxy-3). Each step is one stage module; the order is the contract
+// (PROTOCOL.md §2.3, §7):
 //
 //   1. capture the state   — a reload mid-request changes nothing for it
-//   2. parse the target    — once; the ACL and the upstream see the same path
-//   3. admission          — the ACL rule; public rules skip authentication
-//   4. find credentials    — none → 401 challenge; several → 400
-//   5. authenticate        — proof checks, authorize *before* any key fetch,
-//                            key, signature, replay
+//   2. read the head once  — header count, the one Host, credential fields
+//   3. parse the target    — once; the ACL and the upstream see the same path
+//   4. admission           — the ACL rule; public rules skip authentication
+//   5. authenticate        — the gate every scheme goes through: limits →
+//                            parse → ACL authorize *before* any I/O → verify
+//                            → the rule's policy (pipeline/authenticate.ts)
 //   6. forward             — identity headers stripped, then set; streamed
 //
 // Errors from any step are GatewayErrors and become responses in exactly one
-// place (http/respond.ts). One access-log line per request (pipeline/access-log.ts).
+// place (http/respond.ts), written by the Responder. One access-log line per
+// exchange (pipeline/exchange.ts).
 
-import type { IncomingMessage, ServerResponse } from 'node:http'
-import { parseTarget } from '../http/target.js'
-import { sendProblem, toGatewayError, NONCE_HEADER } from '../http/respond.js'
-import { admit } from './admission.js'
-import { checkSingleHost } from './credentials.js'
+import type { IncomingMessage } from 'node:http'
+import { parseTarget, type Target } from '../http/target.js'
+import { readRequestFacts } from '../http/request-facts.js'
+import { toGatewayError } from '../http/respond.js'
 import { GatewayError } from '../errors.js'
-import { authenticate, ForbiddenError } from './domainpop.js'
-import { upstreamHeaders } from '../proxy/headers.js'
-import { forward } from '../proxy/forward.js'
-import { createExchange, logExchange, type Exchange } from './exchange.js'
-import type { StateHolder } from './state.js'
+import { admit, ForbiddenError } from './admission.js'
+import { authenticate } from './authenticate.js'
+import { createExchange, type Exchange } from './exchange.js'
+import type { Principal } from '../schemes/types.js'
+import type { GatewayState, StateHolder } from './state.js'
 
-export async function handleRequest(holder: StateHolder, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** How an exchange is answered: the only part that differs between plain requests and upgrades. */
+export interface Responder {
+  /** Refuses what this responder cannot carry (a non-WebSocket upgrade) before any other check. */
+  precheck(req: IncomingMessage): void
+  /** Sends the request upstream; resolves with the upstream's status. */
+  forward(state: GatewayState, target: Target, principal: Principal | undefined): Promise<number | undefined>
+  /** Writes a refusal; `scheme` names the scheme whose credentials failed, when one did. */
+  refuse(state: GatewayState, err: GatewayError, scheme: string | undefined): void
+  /** Writes the one access line. */
+  log(state: GatewayState, ex: Exchange): void
+}
+
+export async function drive(holder: StateHolder, req: IncomingMessage, out: Responder): Promise<void> {
   const state = holder.current // 1
   const ex = createExchange(req)
   try {
-    if (req.rawHeaders.length > 2 * state.config.limits.maxHeaderCount) {
+    out.precheck(req)
+    if (req.rawHeaders.length > 2 * state.config.limits.maxHeaderCount) { // 2
       state.metrics.inc('popgate_rate_limited_total', { scope: 'header_count' })
       throw new GatewayError('headers_too_large', 'too many header fields')
     }
-    checkSingleHost(req)
-    const target = parseTarget(req.url ?? '') // 2
+    const facts = readRequestFacts(req.rawHeaders, state.schemes.ownedFields)
+    const target = parseTarget(req.url ?? '') // 3
     ex.path = target.path
     const method = req.method!
-    const { rule, public: isPublic } = admit(state, method, target.path) // 3
+    const { rule, public: isPublic } = admit(state, method, target.path) // 4
     ex.ruleId = rule?.id
+    let principal: Principal | undefined
     if (isPublic) {
       ex.decision = 'public'
-      const result = await forward(req, res, state.upstream, target.forward, upstreamHeaders(req, state.headers, undefined))
-      ex.upstreamStatus = result.upstreamStatus
-      return
+    } else {
+      principal = await authenticate(state, req, facts, method, target.path, rule, ex) // 5
+      ex.identity = principal.identity
+      ex.decision = 'allow'
     }
-
-    const auth = await authenticate(state, req, method, target.path, rule) // 4, 5
-    ex.identity = auth.proof.identity
-    ex.decision = 'allow'
-    const extra = auth.proof.nonceRefresh ? [NONCE_HEADER, state.nonces.issue(state.now())] : []
-    const headers = upstreamHeaders(req, state.headers, { identity: auth.proof.identity, method: 'domainpop', thumbprint: auth.thumbprint, channelBound: auth.channelBound })
-    const result = await forward(req, res, state.upstream, target.forward, headers, extra) // 6
-    ex.upstreamStatus = result.upstreamStatus
+    ex.upstreamStatus = await out.forward(state, target, principal) // 6
   } catch (err) {
     const gerr = toGatewayError(err)
     ex.code = gerr.code
     ex.decision = err instanceof ForbiddenError ? 'deny' : 'error'
     if (gerr.code === 'internal_error') state.log.error({ err }, 'unexpected error')
     if (gerr.code === 'upstream_unavailable' || gerr.code === 'upstream_timeout') state.metrics.inc('popgate_upstream_errors_total', { code: gerr.code })
-    sendProblem(res, gerr, state.challenger)
+    out.refuse(state, gerr, ex.scheme)
   } finally {
-    logExchange(state, ex, res)
+    out.log(state, ex)
   }
 }
-
-export type { Exchange }

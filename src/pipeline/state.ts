@@ -6,12 +6,11 @@ import type { Config } from '../config/types.js'
 import type { Acl } from '../acl/index.js'
 import type { Secrets } from '../secrets/types.js'
 import type { NonceIssuer } from '../secrets/nonce.js'
-import type { Challenger } from '../http/respond.js'
 import type { KeyCache } from '../keys/index.js'
 import type { ReplayStore } from '../replay/types.js'
 import type { Upstream } from '../proxy/forward.js'
 import type { HeaderPlan } from '../proxy/headers.js'
-import type { ProofDeps } from '../proofs/domainpop.js'
+import type { SchemeRegistry } from '../schemes/registry.js'
 import type { Logger } from '../log.js'
 import type { Metrics } from '../admin/metrics.js'
 import type { AbuseLimits } from '../limits/abuse.js'
@@ -21,14 +20,12 @@ export interface GatewayState {
   readonly acl: Acl
   readonly secrets: Secrets
   readonly nonces: NonceIssuer
-  readonly challenger: Challenger
   readonly keys: KeyCache
   readonly replay: ReplayStore
   readonly upstream: Upstream
   readonly headers: HeaderPlan
-  readonly proofDeps: ProofDeps
-  /** Replay TTL: the whole iat acceptance window (PROTOCOL.md §2.3 step 8). */
-  readonly replayTtlMs: number
+  /** The enabled credential schemes (schemes/registry.ts). */
+  readonly schemes: SchemeRegistry
   readonly abuse: AbuseLimits
   readonly log: Logger
   readonly metrics: Metrics

@@ -4,16 +4,19 @@
 // Order matters (oauth2-proxy's lesson): client-sent identity headers are
 // removed *before* the gateway adds its own.
 
-import { BlockList, isIP } from 'node:net'
+import type { BlockList } from 'node:net'
 import type { IncomingMessage } from 'node:http'
 import type { Config } from '../config/types.js'
+import { compileTrustedProxies, isTrustedPeer } from '../http/client-address.js'
 
 /** RFC 9110 §7.6.1 hop-by-hop fields, plus legacy ones proxies also drop. */
 export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate'])
 
+/** What the identity headers say: the parts of a Principal (schemes/types.ts) the upstream sees. */
 export interface IdentityHeaders {
   readonly identity: string
-  readonly method: 'domainpop' | 'dpop' | 'session' | 'cookie'
+  /** The scheme's name (`domainpop`, …). */
+  readonly method: string
   readonly thumbprint: string
   readonly channelBound?: boolean
 }
@@ -39,21 +42,11 @@ export function compileHeaderPlan(cfg: Pick<Config, 'identityHeaders' | 'trusted
   // than what the ACL decided on: never forwarded.
   const drop = new Set(['dpop', 'domainpop-proof', 'expect', 'x-original-url', 'x-rewrite-url', 'x-http-method-override', 'x-http-method', 'x-method-override'])
   if (!cfg.identityHeaders.forwardAuthorization) drop.add('authorization')
-  let trusted: BlockList | undefined
-  if (cfg.trustedProxies.length > 0) {
-    trusted = new BlockList()
-    for (const entry of cfg.trustedProxies) {
-      const [addr, bits] = entry.split('/')
-      const family = isIP(addr!) === 6 ? 'ipv6' : 'ipv4'
-      if (bits === undefined) trusted.addAddress(addr!, family)
-      else trusted.addSubnet(addr!, Number(bits), family)
-    }
-  }
   return {
     prefixKey: headerKey(prefix),
     names: { identity: prefix + 'Identity', method: prefix + 'Auth-Method', thumbprint: prefix + 'Key-Thumbprint', channelBound: prefix + 'Channel-Bound' },
     drop,
-    trusted,
+    trusted: compileTrustedProxies(cfg.trustedProxies),
     publicHost: new URL(cfg.publicOrigin).host,
   }
 }
@@ -95,13 +88,6 @@ export function underIdentityPrefix(lowerName: string, prefixKey: string): boole
 /** Case-insensitive, `_` as `-`: how identity-prefix matching sees a header name. */
 export const headerKey = (name: string): string => name.toLowerCase().replaceAll('_', '-')
 
-export function isTrustedPeer(plan: HeaderPlan, address: string | undefined): boolean {
-  if (!plan.trusted || !address) return false
-  const v6 = address.includes(':')
-  if (v6 && address.startsWith('::ffff:') && isIP(address.slice(7)) === 4) return plan.trusted.check(address.slice(7), 'ipv4')
-  return plan.trusted.check(address, v6 ? 'ipv6' : 'ipv4')
-}
-
 /**
  * Builds the flat [name, value, …] list sent upstream. Drops hop-by-hop
  * fields (and those named in Connection), every header under the identity
@@ -110,7 +96,7 @@ export function isTrustedPeer(plan: HeaderPlan, address: string | undefined): bo
  */
 export function upstreamHeaders(req: IncomingMessage, plan: HeaderPlan, identity: IdentityHeaders | undefined, opts: { upgrade?: boolean } = {}): string[] {
   const raw = req.rawHeaders
-  const trustedPeer = isTrustedPeer(plan, req.socket.remoteAddress)
+  const trustedPeer = isTrustedPeer(plan.trusted, req.socket.remoteAddress)
   const listed = connectionTokens(req.headers.connection)
 
   const out: string[] = []

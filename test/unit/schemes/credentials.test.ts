@@ -1,10 +1,24 @@
-// extractCredentials reads the raw header list, so a second Authorization
-// header cannot hide behind Node's req.headers (which keeps only the first).
+// Finding the credentials: the raw header list is read once
+// (http/request-facts.ts), so a second Authorization header cannot hide
+// behind Node's req.headers (which keeps only the first); the registry
+// (schemes/registry.ts) picks the scheme; DomainPoP takes its token
+// (schemes/domainpop). With DomainPoP the only scheme, as it is today.
 
 import t from 'tap'
 import type { IncomingMessage } from 'node:http'
-import { extractCredentials } from '../../src/pipeline/credentials.js'
-import { GatewayError } from '../../src/errors.js'
+import { readRequestFacts } from '../../../src/http/request-facts.js'
+import { createSchemeRegistry } from '../../../src/schemes/registry.js'
+import { domainPopToken } from '../../../src/schemes/domainpop/index.js'
+import type { Scheme } from '../../../src/schemes/types.js'
+import { GatewayError } from '../../../src/errors.js'
+
+const DOMAINPOP = { name: 'domainpop', authScheme: 'DomainPoP', fields: [] } as unknown as Scheme
+
+/** What the old extractCredentials stage answered, from the new parts. */
+function extractCredentials(r: IncomingMessage, maxProofBytes: number): { scheme: 'DomainPoP'; token: string } | undefined {
+  const selected = createSchemeRegistry([DOMAINPOP], { maxCredentialBytes: maxProofBytes }).select(readRequestFacts(r.rawHeaders, undefined))
+  return selected && { scheme: 'DomainPoP', token: domainPopToken(selected.credentials.authorization) }
+}
 
 const MAX = 8192
 const JWS = 'eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJhbGljZS5leGFtcGxlIn0.c2ln'

@@ -1,0 +1,68 @@
+// Stage: authenticate, the same for every scheme and in the protocol's order
+// (PROTOCOL.md §2.3):
+//
+//   1. client abuse limit    — 429 before any proof work
+//   2. select a scheme       — none → 401 (every enabled scheme's challenge);
+//                              credentials of two schemes → 400
+//   3. parse                 — the scheme's own checks, no I/O; yields the identity
+//   4. identity abuse limit  — 429 before any fetch for that identity
+//   5. authorize             — the ACL says yes to this identity *before* any
+//                              I/O, so a stranger cannot make the gateway fetch
+//   6. verify                — keys, signature, replay: the scheme's I/O
+//   7. the rule's policy     — channelBinding (PROTOCOL.md §5); scopes are the ACL's
+//
+// Failed authentications count against the client address (steps 2–7) and
+// the claimed identity (steps 5–7); a bare challenge is not a failure.
+
+import type { IncomingMessage } from 'node:http'
+import { GatewayError, isGatewayError } from '../errors.js'
+import { isAuthFailure, rateLimited } from '../limits/abuse.js'
+import { authorize, type Rule } from '../acl/index.js'
+import { clientAddress } from '../http/client-address.js'
+import { channelFacts } from '../http/channel.js'
+import type { RequestFacts } from '../http/request-facts.js'
+import { requireChannelBinding } from '../proofs/channel-binding.js'
+import type { Claim, Principal, RequestContext, Scheme } from '../schemes/types.js'
+import { ForbiddenError } from './admission.js'
+import type { GatewayState } from './state.js'
+
+/** Where the gate records which scheme it chose, so a refusal carries that scheme's challenge. */
+export interface SchemeNote { scheme: string | undefined }
+
+export async function authenticate(state: GatewayState, req: IncomingMessage, facts: RequestFacts, method: string, path: string, rule: Rule | undefined, note: SchemeNote): Promise<Principal> {
+  const client = clientAddress(req, state.headers.trusted) // 1
+  const wait = state.abuse.clients.retryAfterSec(client, state.now())
+  if (wait > 0) {
+    state.metrics.inc('popgate_rate_limited_total', { scope: 'client' })
+    throw rateLimited(wait, 'from this address')
+  }
+  try {
+    const selected = state.schemes.select(facts) // 2
+    if (!selected) throw new GatewayError('credentials_missing', 'credentials are required')
+    note.scheme = selected.scheme.name
+    const ctx: RequestContext = { method, path, nowMs: state.now(), channel: channelFacts(req.socket) }
+    const claim = selected.scheme.parse(selected.credentials, ctx) // 3
+    return await authenticateClaim(state, selected.scheme, claim, ctx, rule)
+  } catch (err) {
+    if (isGatewayError(err) && isAuthFailure(err)) state.abuse.clients.hit(client, state.now())
+    throw err
+  }
+}
+
+async function authenticateClaim(state: GatewayState, scheme: Scheme, claim: Claim, ctx: RequestContext, rule: Rule | undefined): Promise<Principal> {
+  const wait = state.abuse.identities.retryAfterSec(claim.identity, state.now()) // 4
+  if (wait > 0) {
+    state.metrics.inc('popgate_rate_limited_total', { scope: 'identity' })
+    throw rateLimited(wait, 'for this identity')
+  }
+  try {
+    const decision = authorize(state.acl, rule, claim.identity, ctx.method) // 5
+    if (!decision.allow) throw new ForbiddenError(decision)
+    const principal = await scheme.verify(claim, ctx, decision.rule) // 6
+    if (decision.rule.channelBinding === 'required') requireChannelBinding(principal.channelBound, ctx.channel.exporter) // 7
+    return principal
+  } catch (err) {
+    if (isGatewayError(err) && isAuthFailure(err)) state.abuse.identities.hit(claim.identity, state.now())
+    throw err
+  }
+}

@@ -1,0 +1,98 @@
+// The DomainPoP scheme (PROTOCOL.md §2): a proof signed with a key the
+// identity's own domain hosts.
+//   parse  — steps 1–4 (shape, header, static claims, nonce), no I/O: proofs/domainpop.ts
+//   verify — steps 6–9 (key, signature, replay, channel binding); step 5,
+//            authorization, has run in the gate before this is called
+// Challenge: `WWW-Authenticate: DomainPoP realm=… nonce=… algs=…` plus the
+// `DomainPoP-Nonce` header and a `nonce` member in the problem body (§1, §6).
+
+import { GatewayError } from '../../errors.js'
+import { parseAuthorization, serializeChallenge } from '../../http/auth-header.js'
+import { readDomainPopProof, type DomainPopProof, type ProofDeps } from '../../proofs/domainpop.js'
+import { verifySignature, keyFitsAlgorithm } from '../../proofs/signature.js'
+import { checkChannelBinding } from '../../proofs/channel-binding.js'
+import type { KeyCache } from '../../keys/index.js'
+import type { ReplayStore } from '../../replay/types.js'
+import type { NonceIssuer } from '../../secrets/nonce.js'
+import type { Principal, Scheme } from '../types.js'
+
+export const DOMAINPOP_NONCE_HEADER = 'DomainPoP-Nonce'
+
+export interface DomainPopDeps {
+  readonly proof: ProofDeps
+  readonly keys: KeyCache
+  readonly replay: ReplayStore
+  /** The whole iat acceptance window (PROTOCOL.md §2.3 step 8). */
+  readonly replayTtlMs: number
+  readonly nonces: NonceIssuer
+  readonly now: () => number
+  readonly onReplay: () => void
+}
+
+export function createDomainPopScheme(deps: DomainPopDeps): Scheme<DomainPopProof> {
+  const realm = deps.proof.publicOrigin
+  const algs = deps.proof.proof.algorithms.join(' ')
+  return {
+    name: 'domainpop',
+    authScheme: 'DomainPoP',
+    fields: [],
+
+    parse(credentials, ctx) {
+      return readDomainPopProof(domainPopToken(credentials.authorization), ctx, deps.proof)
+    },
+
+    async verify(proof, ctx): Promise<Principal> {
+      // Step 6: the key, from cache or from the identity's own domain (§2.4).
+      // A fetch for a domain not fetched this minute spends the new-domain budget (limits/abuse.ts).
+      const key = await deps.keys.getKey(proof.keyUrl, proof.identity, proof.kid)
+
+      // Step 7: signature, with the key's type checked against alg (RFC 8725 §3.1).
+      // RFC 7517 §4.4: a key document that names an alg for the key binds it to that alg.
+      if (key.alg !== undefined && key.alg !== proof.alg && !(isEdDsa(key.alg) && isEdDsa(proof.alg))) {
+        throw new GatewayError('proof_signature_invalid', 'alg differs from the key document')
+      }
+      if (!keyFitsAlgorithm(key.keyObject, proof.alg)) throw new GatewayError('proof_signature_invalid', 'the key does not fit alg')
+      if (!(await verifySignature(proof.alg, key.keyObject, proof.signingInput, proof.signature))) {
+        throw new GatewayError('proof_signature_invalid', 'signature does not verify')
+      }
+
+      // Step 8: jti single use, keyed by identity (RFC 9449 §11.1).
+      if (!(await deps.replay.firstUse(`dp\n${proof.identity}\n${proof.jti}`, deps.replayTtlMs))) {
+        deps.onReplay()
+        throw new GatewayError('proof_replayed', 'this proof was already used')
+      }
+      // Step 9: a `cb` that is present must match (§5); the rule's
+      // `channelBinding: required` is the gate's policy stage.
+      const channelBound = checkChannelBinding(proof.claims.cb, ctx.channel.exporter)
+      return {
+        identity: proof.identity,
+        method: 'domainpop',
+        thumbprint: key.kid,
+        confirmation: { jkt: key.kid },
+        channelBound,
+        token: undefined,
+        // The nonce is past half its life: hand the client the next one (§1).
+        responseHeaders: proof.nonceRefresh ? [DOMAINPOP_NONCE_HEADER, deps.nonces.issue(deps.now())] : undefined,
+      }
+    },
+
+    challenge(error) {
+      const nonce = deps.nonces.issue(deps.now())
+      const params: Record<string, string> = { realm, nonce, algs }
+      if (error?.authError) {
+        params.error = error.authError
+        params.error_description = error.detail
+      }
+      return { field: serializeChallenge('DomainPoP', params), headers: [DOMAINPOP_NONCE_HEADER, nonce], body: { nonce } }
+    },
+  }
+}
+
+/** The compact JWS of `Authorization: DomainPoP <token68>`; malformed_proof for any other shape. */
+export function domainPopToken(authorization: string | undefined): string {
+  const parsed = parseAuthorization(authorization ?? '')
+  if (!parsed) throw new GatewayError('malformed_proof', 'Authorization must be "DomainPoP <compact JWS>"')
+  return parsed.credentials
+}
+
+const isEdDsa = (alg: string) => alg === 'EdDSA' || alg === 'Ed25519'
