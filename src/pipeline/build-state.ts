@@ -20,6 +20,7 @@ import type { ReplayStore } from '../replay/types.js'
 import { createAbuseLimits } from '../limits/abuse.js'
 import { createSchemeRegistry } from '../schemes/registry.js'
 import { createDomainPopScheme } from '../schemes/domainpop/index.js'
+import type { Scheme } from '../schemes/types.js'
 
 export interface BuildDeps {
   readonly env: Readonly<Record<string, string | undefined>>
@@ -28,6 +29,8 @@ export interface BuildDeps {
   readonly now?: () => number
   /** Replaces the configured replay store (tests). */
   readonly replay?: ReplayStore
+  /** Schemes registered after the built-in ones (tests: a second scheme through the same gate). */
+  readonly extraSchemes?: (parts: { readonly replay: ReplayStore; readonly now: () => number }) => readonly Scheme[]
 }
 
 export type BuildResult = { readonly state: GatewayState; readonly problems: readonly [] } | { readonly state: undefined; readonly problems: readonly Problem[] }
@@ -65,6 +68,20 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
   const upstreamKey = (c: Config) => [c.upstream.href, c.timeouts, c.limits]
   const upstream = prev && same(upstreamKey(prev.config), upstreamKey(config)) ? prev.upstream : createUpstream(config)
 
+  const schemes = createSchemeRegistry([
+    createDomainPopScheme({
+      proof: { publicOrigin: config.publicOrigin, proof: config.proof, keys: config.keys, nonces },
+      keys,
+      replay,
+      // +1 s: the iat check is inclusive at both edges, the store's expiry is not.
+      replayTtlMs: config.proof.maxAgeMs + 2 * config.proof.clockSkewMs + 1_000,
+      nonces,
+      now,
+      onReplay: () => deps.metrics.inc('popgate_replays_total'),
+    }),
+    ...(deps.extraSchemes?.({ replay, now }) ?? []),
+  ], { maxCredentialBytes: config.proof.maxBytes })
+
   const state: GatewayState = {
     config,
     acl: aclResult.acl,
@@ -73,19 +90,8 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
     keys,
     replay,
     upstream,
-    headers: compileHeaderPlan(config),
-    schemes: createSchemeRegistry([
-      createDomainPopScheme({
-        proof: { publicOrigin: config.publicOrigin, proof: config.proof, keys: config.keys, nonces },
-        keys,
-        replay,
-        // +1 s: the iat check is inclusive at both edges, the store's expiry is not.
-        replayTtlMs: config.proof.maxAgeMs + 2 * config.proof.clockSkewMs + 1_000,
-        nonces,
-        now,
-        onReplay: () => deps.metrics.inc('popgate_replays_total'),
-      }),
-    ], { maxCredentialBytes: config.proof.maxBytes }),
+    headers: compileHeaderPlan(config, schemes.ownedFields ?? []),
+    schemes,
     abuse,
     log: deps.log,
     metrics: deps.metrics,

@@ -41,6 +41,7 @@ export class HttpResponder implements Responder {
 
 export class UpgradeResponder implements Responder {
   private status = 101
+  private refused = false
 
   constructor(private readonly ws: WsProxy, private readonly req: IncomingMessage, private readonly socket: Duplex, private readonly head: Buffer) {
     socket.on('error', () => socket.destroy())
@@ -52,8 +53,10 @@ export class UpgradeResponder implements Responder {
 
   async forward(state: GatewayState, target: Target, principal: Principal | undefined): Promise<number> {
     const headers = upstreamHeaders(this.req, state.headers, principal, { upgrade: true })
+    // The refusal is written from inside http-proxy-3's error callback, before it closes the socket.
+    const onFailure = (err: Error) => this.refuse(state, upstreamError(err), undefined)
     try {
-      this.status = await this.ws.proxy(this.req, this.socket, this.head, state.config.upstream, headers, target.forward)
+      this.status = await this.ws.proxy(this.req, this.socket, this.head, state.config.upstream, headers, target.forward, onFailure)
     } catch (err) {
       throw upstreamError(err as Error)
     }
@@ -61,6 +64,8 @@ export class UpgradeResponder implements Responder {
   }
 
   refuse(state: GatewayState, err: GatewayError, scheme: string | undefined): void {
+    if (this.refused) return
+    this.refused = true
     this.status = err.status
     if (this.socket.writable) this.socket.end(rawProblem(err, state.schemes.schemes, scheme))
     else this.socket.destroy()

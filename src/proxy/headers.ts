@@ -35,13 +35,15 @@ export interface HeaderPlan {
   readonly publicHost: string
 }
 
-export function compileHeaderPlan(cfg: Pick<Config, 'identityHeaders' | 'trustedProxies' | 'publicOrigin'>): HeaderPlan {
+/** `credentialFields`: lowercased fields the enabled schemes own; credentials, so never forwarded. */
+export function compileHeaderPlan(cfg: Pick<Config, 'identityHeaders' | 'trustedProxies' | 'publicOrigin'>, credentialFields: Iterable<string> = []): HeaderPlan {
   const prefix = cfg.identityHeaders.prefix
   // `expect`: Node answers 100-continue itself; undici refuses to send it.
   // URL and method overrides would let the upstream act on something other
   // than what the ACL decided on: never forwarded.
   const drop = new Set(['dpop', 'domainpop-proof', 'expect', 'x-original-url', 'x-rewrite-url', 'x-http-method-override', 'x-http-method', 'x-method-override'])
   if (!cfg.identityHeaders.forwardAuthorization) drop.add('authorization')
+  for (const f of credentialFields) drop.add(f)
   return {
     prefixKey: headerKey(prefix),
     names: { identity: prefix + 'Identity', method: prefix + 'Auth-Method', thumbprint: prefix + 'Key-Thumbprint', channelBound: prefix + 'Channel-Bound' },

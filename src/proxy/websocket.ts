@@ -11,10 +11,11 @@ export interface WsProxy {
    * Resolves with the upstream's status as soon as it answers: 101 when it
    * switched protocols, anything else when it refused (http-proxy-3 relays
    * that response to the client). Rejects when the upstream could not be
-   * reached or failed before answering; the socket is then still ours to
-   * write a problem to.
+   * reached or failed before answering, after calling `onFailure` with the
+   * same error: synchronously, while the socket can still carry an answer
+   * (http-proxy-3 closes it right after).
    */
-  proxy(req: IncomingMessage, socket: Duplex, head: Buffer, target: URL, headers: string[], path: string): Promise<number>
+  proxy(req: IncomingMessage, socket: Duplex, head: Buffer, target: URL, headers: string[], path: string, onFailure: (err: Error) => void): Promise<number>
   close(): void
 }
 
@@ -30,7 +31,7 @@ export function createWsProxy(): WsProxy {
     proxyReq.once('response', (res) => report(res.statusCode ?? 502))
   })
   return {
-    proxy(req, socket, head, target, headers, path) {
+    proxy(req, socket, head, target, headers, path, onFailure) {
       // http-proxy-3 copies req.headers into the upstream request, so the
       // sanitized list (identity headers stripped, then set) replaces them.
       const obj: Record<string, string> = {}
@@ -46,7 +47,12 @@ export function createWsProxy(): WsProxy {
         let settled = false
         answered.set(req, (status) => { settled = true; resolve(status) })
         // Errors after the answer (a socket dying mid-stream) end the connection; nothing is left to report.
-        server.ws(req, socket, head, { target: url.href }, (err: Error) => { if (!settled) { settled = true; reject(err) } })
+        server.ws(req, socket, head, { target: url.href }, (err: Error) => {
+          if (settled) return
+          settled = true
+          onFailure(err)
+          reject(err)
+        })
       })
     },
     close() { server.close() },

@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import { startGateway, type Gateway } from '../../src/server.js'
+import type { BuildDeps } from '../../src/pipeline/build-state.js'
 import { createLogger } from '../../src/log.js'
 import { createMetrics, type Metrics } from '../../src/admin/metrics.js'
 
@@ -92,6 +93,7 @@ export interface GatewayOptions {
   readonly watch?: boolean
   readonly logLevel?: string
   readonly now?: () => number
+  readonly extraSchemes?: BuildDeps['extraSchemes']
 }
 
 export async function startTestGateway(opts: GatewayOptions): Promise<TestGateway> {
@@ -110,7 +112,7 @@ export async function startTestGateway(opts: GatewayOptions): Promise<TestGatewa
   ].join('\n'))
   const log = memoryLog()
   const metrics = createMetrics()
-  const gw = await startGateway(configFile, { env: {}, log: createLogger((opts.logLevel ?? 'info') as 'info', log.stream), metrics, watch: opts.watch ?? false, now: opts.now })
+  const gw = await startGateway(configFile, { env: {}, log: createLogger((opts.logLevel ?? 'info') as 'info', log.stream), metrics, watch: opts.watch ?? false, now: opts.now, extraSchemes: opts.extraSchemes })
   return {
     gw, dir, configFile, aclFile, metrics, log,
     url: `http://127.0.0.1:${gw.http.port}`,
