@@ -21,6 +21,7 @@ import { createAbuseLimits } from '../limits/abuse.js'
 import { createSchemeRegistry } from '../schemes/registry.js'
 import { createDomainPopScheme } from '../schemes/domainpop/index.js'
 import type { Scheme } from '../schemes/types.js'
+import { NO_OWN_ROUTES, type OwnRoutes } from './own-routes.js'
 
 export interface BuildDeps {
   readonly env: Readonly<Record<string, string | undefined>>
@@ -29,6 +30,8 @@ export interface BuildDeps {
   readonly now?: () => number
   /** Replaces the configured replay store (tests). */
   readonly replay?: ReplayStore
+  /** The gateway's own documents (tests; features add theirs here when they are built). */
+  readonly ownRoutes?: OwnRoutes
   /** Schemes registered after the built-in ones (tests: a second scheme through the same gate). */
   readonly extraSchemes?: (parts: { readonly replay: ReplayStore; readonly now: () => number }) => readonly Scheme[]
 }
@@ -92,6 +95,7 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
     upstream,
     headers: compileHeaderPlan(config, schemes.ownedFields ?? []),
     schemes,
+    ownRoutes: deps.ownRoutes ?? NO_OWN_ROUTES,
     abuse,
     log: deps.log,
     metrics: deps.metrics,

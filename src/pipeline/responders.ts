@@ -17,6 +17,7 @@ import type { WsProxy } from '../proxy/websocket.js'
 import type { Principal } from '../schemes/types.js'
 import { logExchange, type Exchange } from './exchange.js'
 import type { Responder } from './run.js'
+import type { OwnRoute } from './own-routes.js'
 import type { GatewayState } from './state.js'
 
 export class HttpResponder implements Responder {
@@ -28,6 +29,11 @@ export class HttpResponder implements Responder {
     const headers = upstreamHeaders(this.req, state.headers, principal)
     const result = await forward(this.req, this.res, state.upstream, target.forward, headers, principal?.responseHeaders)
     return result.upstreamStatus
+  }
+
+  answer(route: OwnRoute, method: string): void {
+    this.res.writeHead(200, { 'content-type': route.contentType, 'cache-control': route.cacheControl, 'content-length': Buffer.byteLength(route.body) })
+    this.res.end(method === 'HEAD' ? undefined : route.body)
   }
 
   refuse(state: GatewayState, err: GatewayError, scheme: string | undefined): void {
@@ -61,6 +67,10 @@ export class UpgradeResponder implements Responder {
       throw upstreamError(err as Error)
     }
     return this.status
+  }
+
+  answer(): void {
+    throw new GatewayError('bad_request', 'this path does not take WebSocket upgrades')
   }
 
   refuse(state: GatewayState, err: GatewayError, scheme: string | undefined): void {

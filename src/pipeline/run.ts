@@ -7,6 +7,7 @@
 //   1. capture the state   — a reload mid-request changes nothing for it
 //   2. read the head once  — header count, the one Host, credential fields
 //   3. parse the target    — once; the ACL and the upstream see the same path
+//      the gateway's own documents (pipeline/own-routes.ts) are answered here
 //   4. admission           — the ACL rule; public rules skip authentication
 //   5. authenticate        — the gate every scheme goes through: limits →
 //                            parse → ACL authorize *before* any I/O → verify
@@ -24,6 +25,7 @@ import { toGatewayError } from '../http/respond.js'
 import { GatewayError } from '../errors.js'
 import { admit, ForbiddenError } from './admission.js'
 import { authenticate } from './authenticate.js'
+import { ownRoute, type OwnRoute } from './own-routes.js'
 import { createExchange, type Exchange } from './exchange.js'
 import type { Principal } from '../schemes/types.js'
 import type { GatewayState, StateHolder } from './state.js'
@@ -34,6 +36,8 @@ export interface Responder {
   precheck(req: IncomingMessage): void
   /** Sends the request upstream; resolves with the upstream's status. */
   forward(state: GatewayState, target: Target, principal: Principal | undefined): Promise<number | undefined>
+  /** Answers with one of the gateway's own documents. */
+  answer(route: OwnRoute, method: string): void
   /** Writes a refusal; `scheme` names the scheme whose credentials failed, when one did. */
   refuse(state: GatewayState, err: GatewayError, scheme: string | undefined): void
   /** Writes the one access line. */
@@ -53,6 +57,12 @@ export async function drive(holder: StateHolder, req: IncomingMessage, out: Resp
     const target = parseTarget(req.url ?? '') // 3
     ex.path = target.path
     const method = req.method!
+    const own = ownRoute(state.ownRoutes, method, target.path)
+    if (own !== undefined) {
+      ex.decision = 'public'
+      out.answer(own, method)
+      return
+    }
     const { rule, public: isPublic } = admit(state, method, target.path) // 4
     ex.ruleId = rule?.id
     let principal: Principal | undefined

@@ -11,6 +11,7 @@ import type { ReplayStore } from '../replay/types.js'
 import type { Upstream } from '../proxy/forward.js'
 import type { HeaderPlan } from '../proxy/headers.js'
 import type { SchemeRegistry } from '../schemes/registry.js'
+import type { OwnRoutes } from './own-routes.js'
 import type { Logger } from '../log.js'
 import type { Metrics } from '../admin/metrics.js'
 import type { AbuseLimits } from '../limits/abuse.js'
@@ -24,6 +25,8 @@ export interface GatewayState {
   readonly replay: ReplayStore
   readonly upstream: Upstream
   readonly headers: HeaderPlan
+  /** The gateway's own documents, answered before the ACL (pipeline/own-routes.ts). */
+  readonly ownRoutes: OwnRoutes
   /** The enabled credential schemes (schemes/registry.ts). */
   readonly schemes: SchemeRegistry
   readonly abuse: AbuseLimits

@@ -94,6 +94,7 @@ export interface GatewayOptions {
   readonly logLevel?: string
   readonly now?: () => number
   readonly extraSchemes?: BuildDeps['extraSchemes']
+  readonly ownRoutes?: BuildDeps['ownRoutes']
 }
 
 export async function startTestGateway(opts: GatewayOptions): Promise<TestGateway> {
@@ -112,7 +113,7 @@ export async function startTestGateway(opts: GatewayOptions): Promise<TestGatewa
   ].join('\n'))
   const log = memoryLog()
   const metrics = createMetrics()
-  const gw = await startGateway(configFile, { env: {}, log: createLogger((opts.logLevel ?? 'info') as 'info', log.stream), metrics, watch: opts.watch ?? false, now: opts.now, extraSchemes: opts.extraSchemes })
+  const gw = await startGateway(configFile, { env: {}, log: createLogger((opts.logLevel ?? 'info') as 'info', log.stream), metrics, watch: opts.watch ?? false, now: opts.now, extraSchemes: opts.extraSchemes, ownRoutes: opts.ownRoutes })
   return {
     gw, dir, configFile, aclFile, metrics, log,
     url: `http://127.0.0.1:${gw.http.port}`,
