@@ -2,8 +2,22 @@
 // Stages throw `GatewayError(code)`; only src/http/respond.ts turns one into a
 // response (status, WWW-Authenticate error, problem+json). PROTOCOL.md §6.
 
-/** RFC 6750 §3.1 / RFC 9449 §7.1 `error` values a challenge may carry. */
-export type AuthError = 'invalid_request' | 'use_nonce' | 'invalid_proof' | 'invalid_token' | 'insufficient_scope'
+/**
+ * Every `error` word a challenge may carry, with where it is defined. Each
+ * scheme's challenge (src/schemes/) says one of these; docs/errors.md lists
+ * the same words and a test checks that the two agree.
+ */
+export const AUTH_ERRORS = {
+  invalid_request: 'RFC 6750 §3.1',
+  invalid_token: 'RFC 6750 §3.1',
+  insufficient_scope: 'RFC 6750 §3.1',
+  use_nonce: 'docs/protocol.md §2.3',
+  invalid_proof: 'docs/protocol.md §2.3',
+  use_dpop_nonce: 'RFC 9449 §8',
+  invalid_dpop_proof: 'RFC 9449 §7.1',
+} as const
+
+export type AuthError = keyof typeof AUTH_ERRORS
 
 export interface ErrorSpec {
   readonly status: number

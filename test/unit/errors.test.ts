@@ -6,7 +6,7 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { STATUS_CODES } from 'node:http'
 import { fileURLToPath } from 'node:url'
-import { ERRORS, GatewayError, isGatewayError, sanitizeDescription, type ErrorCode } from '../../src/errors.js'
+import { AUTH_ERRORS, ERRORS, GatewayError, isGatewayError, sanitizeDescription, type ErrorCode } from '../../src/errors.js'
 
 // dist/test/unit/errors.test.js → repository root
 const DOC_FILE = fileURLToPath(new URL('../../../docs/errors.md', import.meta.url))
@@ -106,4 +106,15 @@ t.test('sanitizeDescription keeps exactly RFC 6750 §3 error_description charact
     t.same(wrong.map((ch) => ch.charCodeAt(0).toString(16)), [], 'allowed kept, every other replaced by "?"')
   }
   t.equal(sanitizeDescription('plain text, ok'), 'plain text, ok')
+})
+
+t.test('every challenge error word is documented once, with where it is defined, and no other word is', async (t) => {
+  const section = doc.slice(doc.indexOf('## Challenge error words'), doc.indexOf('## Not in this version'))
+  const documented = [...section.matchAll(/^\|\s*([a-z_]+)\s*\|\s*([^|]+?)\s*\|/gm)].map((m) => [m[1]!, m[2]!] as const).filter(([w]) => w !== 'word')
+  t.strictSame(documented.map(([w]) => w).sort(), Object.keys(AUTH_ERRORS).sort())
+  for (const [word, where] of documented) t.equal(where, AUTH_ERRORS[word as keyof typeof AUTH_ERRORS], `${word}: defined in`)
+  for (const code of codes) {
+    const word = ERRORS[code].authError
+    if (word !== undefined) t.ok(Object.hasOwn(AUTH_ERRORS, word), `${code} says a registered word`)
+  }
 })
