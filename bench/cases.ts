@@ -4,7 +4,8 @@
 // replay, DPoP, oauth4webapi...), add one entry to CASES below; run.ts runs
 // it with the same load, duration and measurements as the rest.
 
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import type { BenchCase, CaseContext, Target } from './lib/types.js'
 import type { ClientAlgorithm } from '../src/client/keys.js'
 import { writeGatewayConfig, fetchNonce, IDENTITY, PUBLIC_ORIGIN, PUBLIC_PATH, PROOF_PATH } from './lib/gateway-setup.js'
@@ -20,18 +21,25 @@ const nodeProxy = (id: string, name: string, script: string): BenchCase => ({
   },
 })
 
+/**
+ * BENCH_BASELINE=<another checkout, built>: its gateway runs beside this
+ * one as the `baseline-*` cases, so a change is measured before/after in
+ * the same rounds (docs/benchmarks.md, "Before and after").
+ */
+const BASELINE = process.env.BENCH_BASELINE ? pathToFileURL(resolve(process.env.BENCH_BASELINE, 'dist/bench/servers/gateway.js')).href : undefined
+
 /** The gateway child, optionally under --cpu-prof (BENCH_PROFILE=1). */
-async function startGateway(ctx: CaseContext, id: string, accessLog: boolean, logMode?: string) {
+async function startGateway(ctx: CaseContext, id: string, accessLog: boolean, logMode?: string, script = 'gateway.js') {
   const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, accessLog })
   const execArgv = ctx.profile ? ['--cpu-prof', '--cpu-prof-dir', ctx.resultsDir, '--cpu-prof-name', `gateway-${id}.cpuprofile`] : []
-  const gw = await ctx.startServer('gateway.js', logMode ? [config, logMode] : [config], { execArgv })
+  const gw = await ctx.startServer(script, logMode ? [config, logMode] : [config], { execArgv })
   return { ...gw, origin: `http://127.0.0.1:${gw.port}` }
 }
 
-const gatewayPublic = (id: string, name: string, accessLog: boolean, logMode?: string): BenchCase => ({
+const gatewayPublic = (id: string, name: string, accessLog: boolean, logMode?: string, script?: string): BenchCase => ({
   id, name, optIn: logMode !== undefined,
   async setup(ctx) {
-    const gw = await startGateway(ctx, id, accessLog, logMode)
+    const gw = await startGateway(ctx, id, accessLog, logMode, script)
     return { url: gw.origin + PUBLIC_PATH, pids: [gw.pid], teardown: gw.stop }
   },
 })
@@ -41,10 +49,10 @@ const gatewayPublic = (id: string, name: string, accessLog: boolean, logMode?: s
  * each round; the key is cached after the first. Each batch takes a fresh
  * nonce, so a long run never outlives nonce.ttl.
  */
-const gatewayProof = (id: string, name: string, alg: ClientAlgorithm): BenchCase => ({
+const gatewayProof = (id: string, name: string, alg: ClientAlgorithm, script?: string): BenchCase => ({
   id, name,
   async setup(ctx): Promise<Target> {
-    const gw = await startGateway(ctx, id, true)
+    const gw = await startGateway(ctx, id, true, undefined, script)
     const { key, keyUrl } = await ctx.keyHost.publish(alg)
     const input = { identity: IDENTITY, keyUrl, audience: PUBLIC_ORIGIN, method: 'GET', path: PROOF_PATH }
     return {
@@ -78,5 +86,9 @@ export const CASES: readonly BenchCase[] = [
   gatewayPublic('gateway-public-nolog', 'gateway, public route, access log off', false),
   gatewayProof('gateway-es256', 'gateway, DomainPoP proof per request, ES256', 'ES256'),
   gatewayProof('gateway-ed25519', 'gateway, DomainPoP proof per request, Ed25519', 'Ed25519'),
+  ...(BASELINE ? [
+    gatewayPublic('baseline-public', 'BENCH_BASELINE gateway, public route', true, undefined, BASELINE),
+    gatewayProof('baseline-es256', 'BENCH_BASELINE gateway, DomainPoP proof per request, ES256', 'ES256', BASELINE),
+  ] : []),
   // Next: session cookie, session ticket, Redis replay store, DPoP-bound token, oauth4webapi client.
 ]

@@ -108,6 +108,12 @@ export function toMarkdown(r: Report): string {
   out.push(`Command: \`${i.command}\`. Load: ${i.loadGenerator}, ${i.connections} connections, ${i.durationSec} s per case (${i.rounds} interleaved rounds of ${i.durationSec / i.rounds} s) after ${i.warmupSec} s warm-up.`)
   out.push(`Per-request proofs: pre-generated before each round (${f0(i.proofRatePerSec)} per second of load, unique jti each, signed in ${i.proofThreads} worker threads while nothing is under load), so signing is not in the load generator.`, '')
   out.push(caseTable(r.cases), '')
+  const before = [['gateway-public', 'baseline-public'], ['gateway-es256', 'baseline-es256']]
+    .map(([now, base]) => [now!, base!, pairedRatio(r.cases, now!, base!)] as const)
+    .filter(([, , x]) => x !== undefined)
+  if (before.length > 0) {
+    out.push('Before and after (BENCH_BASELINE), median over rounds of this build ÷ the baseline build in the same round: ' + before.map(([now, base, x]) => `${now} ÷ ${base} = ${f2(x!)}`).join('; ') + '.', '')
+  }
   out.push('req/s, p50, p99: median of the rounds; spread: slowest–fastest round. Ratios: median over rounds of (row ÷ baseline in the same round). "proxy" = the process under test (the upstream itself in the first row; nginx master + worker); CPU is user + system over the timed rounds ÷ requests. "failed" = status ≥ 400 + socket errors; must be 0.', '')
   out.push('## Targets (issue "Performance")', '', '| target | goal | measured | |', '|---|---|---|---|')
   for (const t of targets(r)) out.push(`| ${t.what} | ${t.goal} | ${t.measured} | ${t.verdict} |`)
