@@ -1,6 +1,6 @@
 import t from 'tap'
-import { authorize, decide, matchRule } from '../../src/acl/index.js'
-import { id, mustParse } from '../fixtures/acl/build.js'
+import { authorize, decide, matchRule } from '../../../src/acl/index.js'
+import { id, mustParse } from '../../fixtures/acl/build.js'
 
 const acl = mustParse(`version: 1
 rules:
@@ -126,9 +126,9 @@ rules:
 })
 
 t.test('a rule that requires scopes is never satisfied by a hosted-key proof (fail closed)', async (t) => {
-  const { parseAcl, decide } = await import('../../src/acl/index.js')
+  const { parseAcl, decide } = await import('../../../src/acl/index.js')
   const { acl } = parseAcl('version: 1\nrules:\n  - path: /admin\n    read: [alice.example]\n    scopes: [admin]\n', 'scopes.yaml')
-  const d = decide(acl!, 'alice.example' as import('../../src/identity/domain.js').Identity, 'GET', '/admin')
+  const d = decide(acl!, 'alice.example' as import('../../../src/identity/domain.js').Identity, 'GET', '/admin')
   t.equal(d.allow, false)
   t.match(d, { reason: 'scope_missing' })
 })

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
-import { loadAclFile, parseAcl } from '../../src/acl/index.js'
-import { formatProblem } from '../../src/config/yaml-source.js'
-import { mustParse, problemsOf, repoFile } from '../fixtures/acl/build.js'
+import { loadAclFile, parseAcl } from '../../../src/acl/index.js'
+import { formatProblem } from '../../../src/config/yaml-source.js'
+import { mustParse, problemsOf, repoFile } from '../../fixtures/acl/build.js'
 
 t.test('every mistake in a file is reported at once, each with its position', async (t) => {
   const file = 'many-mistakes.yaml'

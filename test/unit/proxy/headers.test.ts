@@ -4,7 +4,7 @@
 // are in gateway-core.test.ts.
 
 import t from 'tap'
-import { connectionTokens, headerKey, underIdentityPrefix, HOP_BY_HOP } from '../../src/proxy/headers.js'
+import { connectionTokens, headerKey, underIdentityPrefix, HOP_BY_HOP } from '../../../src/proxy/headers.js'
 
 const tokens = (v: string | string[] | undefined) => {
   const s = connectionTokens(v)

@@ -4,9 +4,9 @@
 
 import fc from 'fast-check'
 import t from 'tap'
-import { compileAcl, explain, matchRule, type RuleSpec } from '../../src/acl/index.js'
-import { patternCovers, patternMatches, splitPath } from '../../src/acl/path-pattern.js'
-import type { Acl, Rule } from '../../src/acl/types.js'
+import { compileAcl, explain, matchRule, type RuleSpec } from '../../../src/acl/index.js'
+import { patternCovers, patternMatches, splitPath } from '../../../src/acl/path-pattern.js'
+import type { Acl, Rule } from '../../../src/acl/types.js'
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE'] as const
 

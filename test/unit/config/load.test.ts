@@ -4,9 +4,9 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { CONFIG_EXIT_CODE, ENV_OVERRIDES, loadConfigFile, parseConfig } from '../../src/config/load.js'
-import type { Config } from '../../src/config/types.js'
-import { formatProblem } from '../../src/config/yaml-source.js'
+import { CONFIG_EXIT_CODE, ENV_OVERRIDES, loadConfigFile, parseConfig } from '../../../src/config/load.js'
+import type { Config } from '../../../src/config/types.js'
+import { formatProblem } from '../../../src/config/yaml-source.js'
 
 /** The repository root, found from this file whether it runs from test/ or dist/test/. */
 function repoRoot(): string {

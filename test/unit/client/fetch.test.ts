@@ -10,9 +10,9 @@ import { verify, randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createDomainPopFetch, nonceFromResponse } from '../../src/client/fetch.js'
-import { generateClientKey, saveClientKey, clientKeyFrom, type ClientKey } from '../../src/client/keys.js'
-import { serializeChallenge } from '../../src/http/auth-header.js'
+import { createDomainPopFetch, nonceFromResponse } from '../../../src/client/fetch.js'
+import { generateClientKey, saveClientKey, clientKeyFrom, type ClientKey } from '../../../src/client/keys.js'
+import { serializeChallenge } from '../../../src/http/auth-header.js'
 
 const KEY_URL = 'https://alice.test/.well-known/domainpop/keys/k1'
 const key = await generateClientKey('ES256')

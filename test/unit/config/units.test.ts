@@ -1,5 +1,5 @@
 import t from 'tap'
-import { formatDurationMs, formatSizeBytes, parseDurationMs, parseSizeBytes } from '../../src/config/units.js'
+import { formatDurationMs, formatSizeBytes, parseDurationMs, parseSizeBytes } from '../../../src/config/units.js'
 
 t.test('durations: every unit, exactly', async (t) => {
   t.equal(parseDurationMs('500ms'), 500)

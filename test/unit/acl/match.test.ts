@@ -1,7 +1,7 @@
 import t from 'tap'
-import { matchRule } from '../../src/acl/index.js'
-import type { Acl } from '../../src/acl/types.js'
-import { mustParse } from '../fixtures/acl/build.js'
+import { matchRule } from '../../../src/acl/index.js'
+import type { Acl } from '../../../src/acl/types.js'
+import { mustParse } from '../../fixtures/acl/build.js'
 
 /** An ACL of public rules with the given patterns (and optional methods filters), ids = patterns. */
 function aclOf(...rules: (string | [string, string[]])[]): Acl {

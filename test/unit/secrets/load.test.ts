@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, writeFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseSecrets, secretsFromEnv, loadSecrets, generateDevSecrets } from '../../src/secrets/load.js'
-import { formatProblem } from '../../src/config/yaml-source.js'
+import { parseSecrets, secretsFromEnv, loadSecrets, generateDevSecrets } from '../../../src/secrets/load.js'
+import { formatProblem } from '../../../src/config/yaml-source.js'
 
 const key = (bytes = 32) => randomBytes(bytes).toString('base64url')
 const K1 = key(), K2 = key(), K3 = key(48)
@@ -126,7 +126,7 @@ t.test('loadSecrets: file, env, or generated dev secrets flagged generated: true
 })
 
 t.test('an empty secrets file is a problem at 1:1, not a silent nothing', async (t) => {
-  const { parseSecrets } = await import('../../src/secrets/load.js')
+  const { parseSecrets } = await import('../../../src/secrets/load.js')
   for (const text of ['', '   \n', '# only a comment\n']) {
     const r = parseSecrets(text, 'secrets.yaml')
     t.equal(r.secrets, undefined)

@@ -3,7 +3,7 @@
 
 import t from 'tap'
 import fc from 'fast-check'
-import { identityProblem, isIdentity, parseDomainPattern, matchesDomain, type DomainPattern, type Identity } from '../../src/identity/domain.js'
+import { identityProblem, isIdentity, parseDomainPattern, matchesDomain, type DomainPattern, type Identity } from '../../../src/identity/domain.js'
 
 const ACCEPTED = [
   'alice.example', 'a.b', 'eu.alice.example', 'x1.example', '1x.example', 'a-b.example', '123.example', 'alice.test',

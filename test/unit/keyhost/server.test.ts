@@ -11,8 +11,8 @@ import { mkdtemp, writeFile, readdir, rm, mkdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { calculateJwkThumbprint, type JWK } from 'jose'
-import { createKeyHostHandler, bearerTokenFromFile, checkPublishableJwk } from '../../src/keyhost/server.js'
-import { createMemoryKeyStore, createDirKeyStore, type KeyStore } from '../../src/keyhost/store.js'
+import { createKeyHostHandler, bearerTokenFromFile, checkPublishableJwk } from '../../../src/keyhost/server.js'
+import { createMemoryKeyStore, createDirKeyStore, type KeyStore } from '../../../src/keyhost/store.js'
 
 const TOKEN = 'tok-' + 'x'.repeat(40)
 const PREFIX = '/.well-known/domainpop/keys'
@@ -211,7 +211,7 @@ t.test('path traversal ids are rejected', async (t) => {
   const stored = { id: 'secret', jwk: EC_PUBLIC, expiresAtMs: Date.UTC(2100, 0, 1) }
   await writeFile(outside, JSON.stringify(stored))
   const store = createDirKeyStore(storeDir)
-  for (const id of ['../secret', '..%2Fsecret', '..\\secret', '/etc/passwd', 'a/b', '.', '..', '', 'x'.repeat(65), 'secret.json', 'a\0b']) {
+  for (const id of ['../../secret', '..%2Fsecret', '..\\secret', '/etc/passwd', 'a/b', '.', '..', '', 'x'.repeat(65), 'secret.json', 'a\0b']) {
     t.equal(await store.get(id), undefined, `get ${JSON.stringify(id)}`)
     t.equal(await store.delete(id), false, `delete ${JSON.stringify(id)}`)
     await t.rejects(store.put({ ...stored, id }), `put ${JSON.stringify(id)}`)

@@ -5,7 +5,7 @@
 import t from 'tap'
 import fc from 'fast-check'
 import { deepStrictEqual } from 'node:assert'
-import { parseAuthorization, parseChallenges, quote, serializeChallenge, type Challenge } from '../../src/http/auth-header.js'
+import { parseAuthorization, parseChallenges, quote, serializeChallenge, type Challenge } from '../../../src/http/auth-header.js'
 
 const TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 const token = fc.string({ unit: fc.constantFrom(...TCHARS), minLength: 1, maxLength: 12 })

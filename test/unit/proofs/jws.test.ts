@@ -3,8 +3,8 @@
 
 import t from 'tap'
 import fc from 'fast-check'
-import { splitCompactJws } from '../../src/proofs/jws.js'
-import { GatewayError } from '../../src/errors.js'
+import { splitCompactJws } from '../../../src/proofs/jws.js'
+import { GatewayError } from '../../../src/errors.js'
 
 const MAX = 8192
 const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url')

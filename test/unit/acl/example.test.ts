@@ -3,8 +3,8 @@
 
 import { readFileSync } from 'node:fs'
 import t from 'tap'
-import { decide, explain, formatExplanation, lint, loadAclFile, parseAcl } from '../../src/acl/index.js'
-import { id, repoFile } from '../fixtures/acl/build.js'
+import { decide, explain, formatExplanation, lint, loadAclFile, parseAcl } from '../../../src/acl/index.js'
+import { id, repoFile } from '../../fixtures/acl/build.js'
 
 t.test('acl.example.yaml parses with no problems and lints clean', async (t) => {
   const { acl, problems } = await loadAclFile(repoFile('acl.example.yaml'))

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { decide, explain, formatExplanation } from '../../src/acl/index.js'
-import { id, mustParse } from '../fixtures/acl/build.js'
+import { decide, explain, formatExplanation } from '../../../src/acl/index.js'
+import { id, mustParse } from '../../fixtures/acl/build.js'
 
 const acl = mustParse(`version: 1
 rules:

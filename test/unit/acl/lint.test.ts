@@ -1,7 +1,7 @@
 import t from 'tap'
-import { compileAcl, formatFinding, lint } from '../../src/acl/index.js'
-import { parseDomainPattern, type DomainPattern } from '../../src/identity/domain.js'
-import { mustParse } from '../fixtures/acl/build.js'
+import { compileAcl, formatFinding, lint } from '../../../src/acl/index.js'
+import { parseDomainPattern, type DomainPattern } from '../../../src/identity/domain.js'
+import { mustParse } from '../../fixtures/acl/build.js'
 
 const kinds = (yaml: string): string[] => lint(mustParse(`version: 1\nrules:\n${yaml}`)).map((f) => `${f.ruleId} ${f.kind}`)
 const grant = (...patterns: string[]): ReadonlyMap<string, readonly DomainPattern[]> =>

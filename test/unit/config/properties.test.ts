@@ -18,13 +18,13 @@ import { fileURLToPath } from 'node:url'
 import { isDeepStrictEqual } from 'node:util'
 import fc from 'fast-check'
 import t from 'tap'
-import { applyAll, holds, linesOf, mutationsOf, outsideText, tokenSoup, arbitraryTexts } from '../helpers/yaml-mutation.js'
-import { parseConfig } from '../../src/config/load.js'
-import { formatProblem, readYaml, type Problem } from '../../src/config/yaml-source.js'
-import { parseSecrets } from '../../src/secrets/load.js'
+import { applyAll, holds, linesOf, mutationsOf, outsideText, tokenSoup, arbitraryTexts } from '../../helpers/yaml-mutation.js'
+import { parseConfig } from '../../../src/config/load.js'
+import { formatProblem, readYaml, type Problem } from '../../../src/config/yaml-source.js'
+import { parseSecrets } from '../../../src/secrets/load.js'
 
 /** Repository files, from dist/test/unit/ where the compiled test runs. */
-const repoFile = (relative: string): string => fileURLToPath(new URL(`../../../${relative}`, import.meta.url))
+const repoFile = (relative: string): string => fileURLToPath(new URL(`../../../../${relative}`, import.meta.url))
 
 const GATEWAY_FILE = 'config/gateway.yaml'
 const GATEWAY_YAML = readFileSync(repoFile(GATEWAY_FILE), 'utf8')
@@ -330,7 +330,7 @@ t.test('regression: deep nesting does not kill the process', async (t) => {
   // have killed the gateway. Still run in a child process, so that if the guard ever goes, this case fails
   // instead of this whole file dying.
   const depth = 2_000
-  const url = (m: string): string => JSON.stringify(new URL(`../../src/${m}`, import.meta.url).href)
+  const url = (m: string): string => JSON.stringify(new URL(`../../../src/${m}`, import.meta.url).href)
   const script = [
     `const { parseConfig } = await import(${url('config/load.js')})`,
     `const { parseSecrets } = await import(${url('secrets/load.js')})`,

@@ -1,7 +1,7 @@
 import t from 'tap'
 import fc from 'fast-check'
-import { parseTarget, parseTargetFull, MAX_TARGET_LENGTH, type Target } from '../../src/http/target.js'
-import { GatewayError } from '../../src/errors.js'
+import { parseTarget, parseTargetFull, MAX_TARGET_LENGTH, type Target } from '../../../src/http/target.js'
+import { GatewayError } from '../../../src/errors.js'
 
 type Outcome =
   | { readonly path: string; readonly forward: string; readonly query?: string }

@@ -2,7 +2,7 @@
 // hostile YAML from overflowing the parser's stack (which can abort Node).
 
 import t from 'tap'
-import { readYaml, MAX_NESTING } from '../../src/config/yaml-source.js'
+import { readYaml, MAX_NESTING } from '../../../src/config/yaml-source.js'
 
 t.test('deep nesting is refused before parsing, at the offending position', async (t) => {
   const cases: [string, string][] = [

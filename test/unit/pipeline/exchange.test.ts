@@ -12,8 +12,8 @@ import { join } from 'node:path'
 
 import fc from 'fast-check'
 import t from 'tap'
-import { accessMembers, type Exchange } from '../../src/pipeline/exchange.js'
-import { createDestination, createLogger, writeInfoFields, LOG_BATCH_BYTES, LOG_FLUSH_MS } from '../../src/log.js'
+import { accessMembers, type Exchange } from '../../../src/pipeline/exchange.js'
+import { createDestination, createLogger, writeInfoFields, LOG_BATCH_BYTES, LOG_FLUSH_MS } from '../../../src/log.js'
 
 const exchange = (over: Partial<Exchange> = {}): Exchange => ({
   startNs: 0n, method: 'GET', path: '/public/hello', ruleId: 'public', identity: undefined,
@@ -104,7 +104,7 @@ t.test('the batched destination writes full batches without waiting for the time
 
 t.test('lines still in the batch when the process exits are written, also on process.exit()', async (t) => {
   const file = join(await mkdtemp(join(tmpdir(), 'popgate-log-')), 'out.log')
-  const logModule = new URL('../../src/log.js', import.meta.url).href
+  const logModule = new URL('../../../src/log.js', import.meta.url).href
   // Three short lines (far below a batch) and an immediate exit: nothing but the exit hook can write them.
   const script = `const { createLogger, createDestination } = await import(${JSON.stringify(logModule)})
 const log = createLogger('info', createDestination(${JSON.stringify(file)}))

@@ -20,13 +20,13 @@ import { fileURLToPath } from 'node:url'
 import { isDeepStrictEqual } from 'node:util'
 import fc from 'fast-check'
 import t from 'tap'
-import { applyAll, holds, linesOf, mutationsOf, outsideText, tokenSoup, arbitraryTexts } from '../helpers/yaml-mutation.js'
-import { decide, matchRule, parseAcl, type Acl } from '../../src/acl/index.js'
-import { pathPatternProblem, patternMatches, splitPath } from '../../src/acl/path-pattern.js'
-import { formatProblem, type Problem } from '../../src/config/yaml-source.js'
-import { isIdentity, type Identity } from '../../src/identity/domain.js'
+import { applyAll, holds, linesOf, mutationsOf, outsideText, tokenSoup, arbitraryTexts } from '../../helpers/yaml-mutation.js'
+import { decide, matchRule, parseAcl, type Acl } from '../../../src/acl/index.js'
+import { pathPatternProblem, patternMatches, splitPath } from '../../../src/acl/path-pattern.js'
+import { formatProblem, type Problem } from '../../../src/config/yaml-source.js'
+import { isIdentity, type Identity } from '../../../src/identity/domain.js'
 
-const repoFile = (relative: string): string => fileURLToPath(new URL(`../../../${relative}`, import.meta.url))
+const repoFile = (relative: string): string => fileURLToPath(new URL(`../../../../${relative}`, import.meta.url))
 const EXAMPLE_FILE = 'acl.example.yaml'
 const EXAMPLE_YAML = readFileSync(repoFile(EXAMPLE_FILE), 'utf8')
 
@@ -356,7 +356,7 @@ t.test('regression: parseAcl on a deeply nested document does not kill the proce
   // goes, this case fails instead of this whole file dying.
   const depth = 2_000
   const script = [
-    `const { parseAcl } = await import(${JSON.stringify(new URL('../../src/acl/index.js', import.meta.url).href)})`,
+    `const { parseAcl } = await import(${JSON.stringify(new URL('../../../src/acl/index.js', import.meta.url).href)})`,
     `const deep = '['.repeat(${depth}) + ']'.repeat(${depth})`,
     `const out = []`,
     `for (let i = 0; i < 3; i++) out.push(parseAcl(deep, 'deep.yaml').problems)`,

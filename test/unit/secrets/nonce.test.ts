@@ -3,8 +3,8 @@
 
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
-import { createNonceIssuer, MAX_NONCE_CHARS } from '../../src/secrets/nonce.js'
-import type { NamedSecret } from '../../src/secrets/types.js'
+import { createNonceIssuer, MAX_NONCE_CHARS } from '../../../src/secrets/nonce.js'
+import type { NamedSecret } from '../../../src/secrets/types.js'
 
 const TTL_MS = 300_000
 const SKEW_MS = 5_000
@@ -107,7 +107,7 @@ t.test('anything that is not a nonce string → nonce_invalid, never a throw', a
 })
 
 t.test('only the canonical spelling of a nonce is accepted; the verified memo still checks age', async (t) => {
-  const { createNonceIssuer } = await import('../../src/secrets/nonce.js')
+  const { createNonceIssuer } = await import('../../../src/secrets/nonce.js')
   const issuer = createNonceIssuer([{ id: 'dev', key: Buffer.alloc(32, 7) }], { ttlMs: 300_000, clockSkewMs: 5_000 })
   const now = 1_800_000_000_000
   const nonce = issuer.issue(now)
