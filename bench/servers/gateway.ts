@@ -13,7 +13,7 @@
 import { pino } from 'pino'
 import { startGateway } from '../../src/server.js'
 import { createLogger, createDestination } from '../../src/log.js'
-import { createMetrics } from '../../src/admin/metrics.js'
+import { createMetrics } from '../../src/metrics.js'
 import { serveChild } from '../lib/child-main.js'
 
 serveChild(async ([configFile, logMode]) => {

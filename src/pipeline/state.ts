@@ -13,7 +13,7 @@ import type { HeaderPlan } from '../proxy/headers.js'
 import type { SchemeRegistry } from '../schemes/registry.js'
 import type { OwnRoutes } from './own-routes.js'
 import type { Logger } from '../log.js'
-import type { Metrics } from '../admin/metrics.js'
+import type { Metrics } from '../metrics.js'
 import type { AbuseLimits } from '../limits/abuse.js'
 
 export interface GatewayState {

@@ -11,7 +11,7 @@ import { Writable } from 'node:stream'
 import { startGateway, type Gateway } from '../../src/server.js'
 import type { BuildDeps } from '../../src/pipeline/build-state.js'
 import { createLogger } from '../../src/log.js'
-import { createMetrics, type Metrics } from '../../src/admin/metrics.js'
+import { createMetrics, type Metrics } from '../../src/metrics.js'
 
 export interface Seen { method: string; url: string; headers: http.IncomingHttpHeaders; rawHeaders: string[]; bodyBytes: number }
 

@@ -3,7 +3,7 @@
 // (Prometheus text).
 
 import http from 'node:http'
-import type { StateHolder } from '../pipeline/state.js'
+import type { StateHolder } from './pipeline/state.js'
 
 export function createAdminServer(holder: StateHolder): http.Server {
   return http.createServer((req, res) => {

@@ -3,7 +3,7 @@
 // can break out of its quotes or add a line.
 
 import t from 'tap'
-import { createMetrics } from '../../../src/admin/metrics.js'
+import { createMetrics } from '../../src/metrics.js'
 
 t.test('series count separately, by every label', async (t) => {
   const m = createMetrics()
