@@ -3,7 +3,7 @@
 // proof → 200, and the upstream sees the identity headers.
 
 import t, { type Test } from 'tap'
-import { startUpstream, startTestGateway, rawRequest } from '../helpers/harness.js'
+import { startUpstream, startTestGateway, rawRequest, waitFor } from '../helpers/harness.js'
 import { startKeyHost, keysConfig } from '../helpers/identity.js'
 import { createDomainPopFetch } from '../../src/client/fetch.js'
 import { signDomainPopProof } from '../../src/client/proof.js'
@@ -119,7 +119,9 @@ t.test('a client that leaves while its key is being fetched is not forwarded, an
   const sock = net.connect(gw.gw.http.port, '127.0.0.1', () => sock.end(`GET /foo HTTP/1.1\r\nHost: gw.test\r\nAuthorization: DomainPoP ${proof}\r\n\r\n`))
   sock.on('data', () => {})
   await new Promise((r) => sock.on('close', r))
-  await new Promise((r) => setTimeout(r, 600)) // the key fetch finishes after the client left
+  // The key fetch finishes after the client left: wait for it, not for a guessed time.
+  await waitFor(() => { const k = gw.gw.holder.current.keys.stats(); return k.fetches === 1 && k.inFlight === 0 })
+  await waitFor(() => gw.log.lines.some((l) => l.msg === 'access'))
   const pool = gw.gw.holder.current.upstream.pool.stats
   t.equal(pool.running + pool.pending, 0, 'no upstream exchange left running')
   t.equal(up.seen.length, 0, 'nothing forwarded for a client that is gone')
