@@ -4,7 +4,6 @@
 // `cause`).
 
 import { readFile } from 'node:fs/promises'
-import { Agent, fetch as undiciFetch } from 'undici'
 import { CliError, EXIT } from './usage.js'
 
 /** Reads an input file or fails with exit 66 and the option that named it. */
@@ -19,6 +18,7 @@ export async function fetchWith(cacert: string | undefined): Promise<typeof fetc
   if (!cacert) return globalThis.fetch
   const ca = await readInput(cacert, '--cacert')
   if (!ca.toString('latin1').includes('-----BEGIN CERTIFICATE-----')) throw new CliError(`--cacert ${cacert}: not a PEM certificate file`, EXIT.noInput)
+  const { Agent, fetch: undiciFetch } = await import('undici') // only when asked: keeps every other command's start light
   const dispatcher = new Agent({ connect: { ca } })
   return ((input: string | URL, init?: RequestInit) => undiciFetch(input, { ...(init as object), dispatcher } as Parameters<typeof undiciFetch>[1])) as unknown as typeof fetch
 }

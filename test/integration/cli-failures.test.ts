@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
-import { popgate, stopAll, oneLineFailure, startPopgate, ROOT } from './cli-run.js'
+import { popgate, stopAll, oneLineFailure, startPopgate, mapLimited, ROOT } from './cli-run.js'
 import { tlsFixtures } from '../helpers/tls-fixtures.js'
 
 t.setTimeout(240_000)
@@ -33,7 +33,7 @@ function documented(cmd: string, code: number): void {
 }
 
 t.test('--help works for every command, and --version', async (t) => {
-  const runs = await Promise.all(COMMANDS.map((c) => popgate([c, '--help'])))
+  const runs = await mapLimited(COMMANDS, 4, (c) => popgate([c, '--help']))
   for (const [i, c] of COMMANDS.entries()) {
     const r = runs[i]!
     t.equal(r.code, 0, `${c} --help: exit 0 (${r.stderr})`)
@@ -60,7 +60,7 @@ t.test('usage errors: one line, exit 2, a pointer to --help', async (t) => {
     ['secrets', 'no subcommand', ['secrets']],
     ['demo', 'bad --port', ['demo', '--port', 'eighty']],
   ]
-  const runs = await Promise.all(cases.map(([, , args]) => popgate(args, { cwd: dir })))
+  const runs = await mapLimited(cases, 4, ([, , args]) => popgate(args, { cwd: dir }))
   for (const [i, [cmd, why]] of cases.entries()) {
     oneLineFailure(t, runs[i]!, 2, `${cmd}: ${why}`, new RegExp(`see: popgate ${cmd} --help`))
     documented(cmd, 2)

@@ -25,7 +25,7 @@ export function popgate(args: readonly string[], opts: { cwd?: string; env?: Nod
     child.stdout?.on('data', (c) => { stdout += c })
     child.stderr?.on('data', (c) => { stderr += c })
     opts.onSpawn?.(child)
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`popgate ${args.join(' ')}: no exit within ${opts.timeoutMs ?? 30_000} ms\n${stdout}\n${stderr}`)) }, opts.timeoutMs ?? 30_000)
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`popgate ${args.join(' ')}: no exit within ${opts.timeoutMs ?? 60_000} ms\n${stdout}\n${stderr}`)) }, opts.timeoutMs ?? 60_000)
     child.on('error', reject)
     child.on('close', (code) => { clearTimeout(timer); children.delete(child); resolve({ code, stdout, stderr }) })
   })
@@ -80,3 +80,12 @@ export function oneLineFailure(t: Test, r: Run, code: number, why: string, says?
   if (says) t.match(lines[0], says, `${why}: says what to do`)
 }
 
+
+/** Runs `fn` over `items` at most `limit` at a time (a loaded CI machine starts node slowly). */
+export async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length)
+  let next = 0
+  const worker = async () => { while (next < items.length) { const i = next++; out[i] = await fn(items[i]!) } }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return out
+}

@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { AddressInfo } from 'node:net'
 import { calculateJwkThumbprint, type JWK } from 'jose'
+import { mapLimited } from './cli-run.js'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url)) // dist/test/integration → repository root
 const MAIN = join(ROOT, 'dist/src/cli/main.js')
@@ -43,7 +44,7 @@ function runNode(args: readonly string[], opts: { cwd?: string; timeoutMs?: numb
     let stdout = '', stderr = ''
     child.stdout!.on('data', (c) => { stdout += c })
     child.stderr!.on('data', (c) => { stderr += c })
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`popgate ${args.slice(1).join(' ')}: no exit within ${opts.timeoutMs ?? 30_000} ms\n${stdout}\n${stderr}`)) }, opts.timeoutMs ?? 30_000)
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`popgate ${args.slice(1).join(' ')}: no exit within ${opts.timeoutMs ?? 60_000} ms\n${stdout}\n${stderr}`)) }, opts.timeoutMs ?? 60_000)
     child.on('error', reject)
     child.on('close', (code) => { clearTimeout(timer); children.delete(child); resolve({ code, stdout, stderr }) })
   })
@@ -347,7 +348,7 @@ t.test('usage errors exit 2 with one line naming the fix and --help', async (t) 
     ['fetch without --key', ['fetch', 'http://127.0.0.1:1/', '--identity', 'alice.test', '--key-url', 'https://alice.test/x']],
     ['fetch with a bad -H', ['fetch', 'http://127.0.0.1:1/', '--identity', 'alice.test', '--key', 'k', '--key-url', 'https://alice.test/x', '-H', 'novalue']],
   ]
-  const runs = await Promise.all(cases.map(([, args]) => popgate(args)))
+  const runs = await mapLimited(cases, 4, ([, args]) => popgate(args))
   for (const [i, [why]] of cases.entries()) {
     const r = runs[i]!
     t.equal(r.code, 2, `${why}: ${r.stderr.split('\n')[0]}`)
