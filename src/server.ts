@@ -123,7 +123,7 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
   }
 
   let watcher: ConfigWatcher | undefined
-  if (deps.watch !== false) watcher = watchConfig(() => [configFile, holder.current.config.aclFile, holder.current.config.secretsFile], () => void reload('file change'))
+  if (deps.watch !== false) watcher = watchConfig(() => { const c = holder.current.config; return [configFile, c.aclFile, c.secretsFile, c.tls?.certFile, c.tls?.keyFile] }, (reason) => void reload(reason))
 
   return {
     holder,

@@ -1,9 +1,12 @@
 // `popgate demo` (what `npm start` runs): every party on loopback — a demo
 // upstream, a key host for the identity `alice.test`, and the gateway in
-// front — then prints commands to try. Nothing leaves 127.0.0.1.
+// front — then prints commands to try. Nothing leaves 127.0.0.1. Its files
+// (a private key among them) live in a 0700 temp folder removed on exit,
+// Ctrl-C and SIGTERM.
 
 import http from 'node:http'
-import { mkdtemp, writeFile } from 'node:fs/promises'
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises'
+import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
@@ -14,6 +17,7 @@ import { createMetrics } from '../metrics.js'
 import { generateClientKey, saveClientKey } from '../client/keys.js'
 import { createKeyHostServer } from '../keyhost/server.js'
 import { createMemoryKeyStore } from '../keyhost/store.js'
+import { UsageError } from './usage.js'
 
 const IDENTITY = 'alice.test'
 
@@ -36,13 +40,27 @@ export function createEchoUpstream(): http.Server {
 
 export async function runDemo(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { port: { type: 'string', default: process.env.POPGATE_DEMO_PORT ?? '8080' } } })
+  if (!/^\d+$/.test(values.port!) || Number(values.port) > 65535) throw new UsageError(`--port ${values.port}: a port number 0-65535 (0 picks a free one)`)
   const dir = await mkdtemp(join(tmpdir(), 'popgate-demo-'))
-  const upstream = await listen(createEchoUpstream(), 0)
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
+  await chmod(dir, 0o700) // mkdtemp(3) already does; said here because a private key goes in
+  const servers: { close(): unknown }[] = []
+  let closing: Promise<unknown> | undefined
+  const stop = () => {
+    if (closing) process.exit(1) // a second Ctrl-C: now
+    closing = Promise.allSettled(servers.map((s) => s.close())).finally(() => process.exit(0))
+  }
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
+  const upstreamServer = createEchoUpstream()
+  servers.push({ close: () => { upstreamServer.closeAllConnections(); upstreamServer.close() } })
+  const upstream = await listen(upstreamServer, 0)
 
   const key = await generateClientKey('ES256')
   const { privateFile } = await saveClientKey(key, join(dir, IDENTITY))
   const store = createMemoryKeyStore()
   const keyhostServer = createKeyHostServer({ identity: IDENTITY, store, authorize: () => false, publicOrigin: `http://${IDENTITY}` })
+  servers.push({ close: () => { keyhostServer.closeAllConnections(); keyhostServer.close() } })
   const keyhost = await listen(keyhostServer, 0)
   await store.put({ id: key.kid, jwk: { ...key.publicJwk, use: 'sig' }, expiresAtMs: Date.now() + 24 * 3600_000 })
   const keyUrl = `http://${IDENTITY}:${keyhost.port}/.well-known/domainpop/keys/${key.kid}`
@@ -91,10 +109,11 @@ export async function runDemo(argv: string[]): Promise<number> {
     await writeConfig(port)
     gw = await startGateway(join(dir, 'gateway.yaml'), { env: {}, log, metrics: createMetrics() })
   }
+  servers.push(gw)
   const cli = 'node dist/src/cli/main.js'
   const fetchCmd = (path: string) => `${cli} fetch ${origin()}${path} --identity ${IDENTITY} --key ${privateFile} --key-url ${keyUrl}`
   process.stdout.write(`
-popgate demo is running (Ctrl-C to stop). Files: ${dir}
+popgate demo is running (Ctrl-C to stop). Files: ${dir} (removed on exit)
 
   gateway    ${origin()}        (config ${join(dir, 'gateway.yaml')}, dev secrets, in-memory replay store)
   upstream   http://127.0.0.1:${upstream.port}     (echoes the identity headers it receives)

@@ -1,32 +1,55 @@
 // `popgate fetch`: a curl-like client that signs DomainPoP proofs.
 import { parseArgs } from 'node:util'
 import { createDomainPopFetch } from '../client/fetch.js'
-import { UsageError } from './usage.js'
+import { loadClientKey, type ClientKey } from '../client/keys.js'
+import { readInput, fetchWith, unreachable } from './net.js'
+import { UsageError, CliError, EXIT } from './usage.js'
+
+async function privateKey(file: string): Promise<ClientKey> {
+  await readInput(file, '--key') // a missing file is exit 66, said as such
+  try { return await loadClientKey(file) } catch (err) {
+    throw new CliError(`--key ${file}: not a private JWK (${(err as Error).message.replace(`${file}: `, '')}); give the private.jwk.json that keygen wrote`, EXIT.noInput)
+  }
+}
 
 export async function runFetch(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: {
     identity: { type: 'string' }, key: { type: 'string' }, 'key-url': { type: 'string' }, audience: { type: 'string' },
     request: { type: 'string', short: 'X' }, header: { type: 'string', short: 'H', multiple: true }, data: { type: 'string', short: 'd' },
-    include: { type: 'boolean', short: 'i' }, session: { type: 'string', default: 'none' },
+    include: { type: 'boolean', short: 'i' }, session: { type: 'string', default: 'none' }, cacert: { type: 'string' },
   } })
   const url = positionals[0]
   if (!url) throw new UsageError('fetch needs a URL')
+  if (positionals.length > 1) throw new UsageError(`one URL at a time; unexpected "${positionals[1]}"`)
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new UsageError(`${url}: not an http or https URL`)
   if (!values.identity || !values.key || !values['key-url']) throw new UsageError('fetch needs --identity, --key and --key-url')
   if (values.session !== 'none') throw new UsageError('--session ticket is not available in this version')
   const headers = new Headers()
   for (const h of values.header ?? []) {
     const i = h.indexOf(':')
     if (i <= 0) throw new UsageError(`-H ${h}: expected "Name: value"`)
-    headers.append(h.slice(0, i).trim(), h.slice(i + 1).trim())
+    try { headers.append(h.slice(0, i).trim(), h.slice(i + 1).trim()) } catch { throw new UsageError(`-H ${h}: not a valid header`) }
   }
-  const doFetch = createDomainPopFetch({ identity: values.identity, keyUrl: values['key-url'], privateKey: values.key, audience: values.audience })
+  const key = await privateKey(values.key)
+  const doFetch = createDomainPopFetch({
+    identity: values.identity, keyUrl: values['key-url'], privateKey: key, audience: values.audience, fetch: await fetchWith(values.cacert),
+  })
   const method = values.request ?? (values.data !== undefined ? 'POST' : 'GET')
-  const res = await doFetch(url, { method, headers, body: values.data })
+  let res: Response
+  let body: Buffer
+  try {
+    res = await doFetch(url, { method, headers, body: values.data })
+    body = Buffer.from(await res.arrayBuffer())
+  } catch (err) {
+    if (err instanceof TypeError && !(err as { cause?: unknown }).cause && !/fetch failed/.test(err.message)) throw new UsageError(`${err.message}`)
+    throw unreachable(url, err)
+  }
+  process.exitCode = res.ok ? EXIT.ok : EXIT.denied // what an EPIPE exit (main.ts) reports
   if (values.include) {
     process.stdout.write(`HTTP ${res.status} ${res.statusText}\n`)
     res.headers.forEach((v, k) => process.stdout.write(`${k}: ${v}\n`))
     process.stdout.write('\n')
   }
-  process.stdout.write(Buffer.from(await res.arrayBuffer()))
-  return res.ok ? 0 : 1
+  process.stdout.write(body)
+  return res.ok ? EXIT.ok : EXIT.denied
 }

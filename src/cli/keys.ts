@@ -1,56 +1,61 @@
+// `popgate keygen`: a key pair for an identity's client, and the exact
+// command that publishes its public half on the identity's key host.
 import { parseArgs } from 'node:util'
 import { resolve } from 'node:path'
-import { readFileSync } from 'node:fs'
 import { generateClientKey, saveClientKey, type ClientAlgorithm } from '../client/keys.js'
 import { identityProblem } from '../identity/domain.js'
-import { createKeyHostServer, bearerTokenFromFile } from '../keyhost/server.js'
-import { createDirKeyStore, createMemoryKeyStore } from '../keyhost/store.js'
-import { UsageError } from './usage.js'
+import { UsageError, CliError, EXIT } from './usage.js'
 
-function requireIdentity(v: string | undefined): string {
+/** The token file name docs/keyhost.md uses; keygen's printed command names it unless --token-file says otherwise. */
+export const DEFAULT_TOKEN_FILE = 'publish-token'
+const KEY_PATH = '/.well-known/domainpop/keys/'
+
+export function requireIdentity(v: string | undefined): string {
   if (!v) throw new UsageError('--identity DOMAIN is required')
   const why = identityProblem(v)
   if (why) throw new UsageError(`--identity ${v}: ${why}`)
   return v
 }
 
+/** An http(s) origin given on the command line (trailing slash allowed). */
+export function originOption(v: string, option: string): string {
+  let u: URL
+  try { u = new URL(v) } catch { throw new UsageError(`${option} ${v}: not a URL; write e.g. https://alice.example`) }
+  if ((u.protocol !== 'https:' && u.protocol !== 'http:') || (u.pathname !== '/' && u.pathname !== '') || u.search || u.hash || u.username) {
+    throw new UsageError(`${option} ${v}: must be an origin, scheme://host[:port], with no path`)
+  }
+  return u.origin
+}
+
+const shellQuote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`)
+
 export async function runKeygen(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { identity: { type: 'string' }, out: { type: 'string' }, alg: { type: 'string', default: 'ES256' } } })
+  const { values } = parseArgs({ args: argv, options: {
+    identity: { type: 'string' }, out: { type: 'string' }, alg: { type: 'string', default: 'ES256' },
+    keyhost: { type: 'string' }, 'token-file': { type: 'string' },
+  } })
   const identity = requireIdentity(values.identity)
   if (!values.out) throw new UsageError('--out DIR is required')
   const alg = values.alg as ClientAlgorithm
   if (!['ES256', 'ES384', 'Ed25519', 'PS256'].includes(alg)) throw new UsageError('--alg must be ES256, ES384, Ed25519 or PS256')
+  const keyhost = originOption(values.keyhost ?? `https://${identity}`, '--keyhost')
   const key = await generateClientKey(alg)
-  const files = await saveClientKey(key, resolve(values.out))
+  let files
+  try { files = await saveClientKey(key, resolve(values.out)) } catch (err) {
+    throw new CliError(`cannot write the key files in ${resolve(values.out)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, EXIT.cannotCreate)
+  }
+  const publish = ['popgate', 'keyhost', 'publish', '--url', keyhost, '--token-file', values['token-file'] ?? DEFAULT_TOKEN_FILE, '--jwk', files.publicFile]
   process.stdout.write([
     `identity:    ${identity}`,
     `alg:         ${alg}`,
     `kid:         ${key.kid}`,
     `private key: ${files.privateFile} (keep it secret)`,
     `public key:  ${files.publicFile}`,
-    `publish it at https://${identity}/.well-known/domainpop/keys/${key.kid}`,
+    '',
+    `next: publish the public key on ${identity}'s key host (docs/keyhost.md):`,
+    `  ${publish.map(shellQuote).join(' ')}`,
+    `it prints the key URL, ${keyhost}${KEY_PATH}${key.kid} unless the key host's --public-origin differs`,
     '',
   ].join('\n'))
-  return 0
-}
-
-export async function runKeyhost(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: {
-    identity: { type: 'string' }, listen: { type: 'string', default: '127.0.0.1:8443' }, store: { type: 'string', default: 'memory' },
-    'token-file': { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' }, 'public-origin': { type: 'string' },
-  } })
-  const identity = requireIdentity(values.identity)
-  const m = /^(.*):(\d+)$/.exec(values.listen!)
-  if (!m) throw new UsageError('--listen must be HOST:PORT')
-  const tls = values.cert && values.key ? { cert: readFileSync(values.cert), key: readFileSync(values.key) } : undefined
-  const store = values.store === 'memory' ? createMemoryKeyStore() : createDirKeyStore(resolve(values.store!))
-  // Without a token file nobody may publish: fail closed.
-  const authorize = values['token-file'] ? bearerTokenFromFile(values['token-file']) : () => false
-  const publicOrigin = values['public-origin'] ?? `https://${identity}`
-  const server = createKeyHostServer({ identity, store, authorize, publicOrigin }, tls)
-  await new Promise<void>((r) => server.listen(Number(m[2]), m[1]!.replace(/^\[|\]$/g, ''), r))
-  const addr = server.address() as import('node:net').AddressInfo
-  process.stdout.write(`keyhost for ${identity} on ${tls ? 'https' : 'http'}://${addr.address}:${addr.port} (keys published as ${publicOrigin}/.well-known/domainpop/keys/<kid>)\n`)
-  if (!values['token-file']) process.stdout.write('no --token-file: publishing is disabled\n')
-  return -1
+  return EXIT.ok
 }

@@ -1,36 +1,71 @@
 #!/usr/bin/env node
 // argv → command. The only place that calls process.exit (STYLE.md layout).
-// Exit codes: 0 ok, 1 denied/failed, 2 usage, 78 configuration problems (EX_CONFIG).
+// Every failure ends here as one line on stderr and an exit code from
+// usage.ts EXIT (printed by `popgate --help`); a stack trace only for a bug,
+// and only with POPGATE_DEBUG=1.
 
+import { readFileSync } from 'node:fs'
 import { runServe, runCheck } from './serve.js'
 import { runAcl } from './acl.js'
-import { runKeygen, runKeyhost } from './keys.js'
+import { runKeygen } from './keys.js'
+import { runKeyhost } from './keyhost.js'
 import { runFetch } from './fetch.js'
 import { runDemo } from './demo.js'
-import { UsageError, USAGE } from './usage.js'
-
-
+import { runSecrets } from './secrets.js'
+import { UsageError, CliError, USAGE, EXIT, helpFor } from './usage.js'
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  serve: runServe, check: runCheck, acl: runAcl, keygen: runKeygen, keyhost: runKeyhost, fetch: runFetch, demo: runDemo,
+  serve: runServe, check: runCheck, acl: runAcl, secrets: runSecrets, keygen: runKeygen, keyhost: runKeyhost, fetch: runFetch, demo: runDemo,
 }
+
+function version(): string {
+  // dist/src/cli/main.js → the package root, in the repository and when installed.
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
+  return pkg.version
+}
+
+/** `--help` anywhere before a `--` asks for help (no option value is ever spelled --help). */
+const wantsHelp = (args: readonly string[]) => {
+  const end = args.indexOf('--')
+  return (end === -1 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h')
+}
+
+let command = ''
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv
-  if (!cmd || cmd === '-h' || cmd === '--help' || cmd === 'help') { process.stdout.write(USAGE); return cmd ? 0 : 2 }
+  if (!cmd) { process.stderr.write(USAGE); return EXIT.usage }
+  if (cmd === '-h' || cmd === '--help' || cmd === 'help') { process.stdout.write(rest[0] ? helpFor(rest[0]) : USAGE); return EXIT.ok }
+  if (cmd === '--version' || cmd === '-V' || cmd === 'version') { process.stdout.write(`popgate ${version()}\n`); return EXIT.ok }
   const run = COMMANDS[cmd]
-  if (!run) throw new UsageError(`unknown command ${cmd}`)
+  if (!run) throw new UsageError(`unknown command "${cmd}"; the commands are ${Object.keys(COMMANDS).join(', ')}`)
+  command = cmd
+  if (wantsHelp(rest)) { process.stdout.write(helpFor(cmd)); return EXIT.ok }
   return run(rest)
 }
 
+function fail(message: string, code: number): never {
+  process.stderr.write(`popgate${command ? ' ' + command : ''}: ${message}\n`)
+  process.exit(code)
+}
+
+// `popgate fetch … | head -1`: the reader went away. That is not an error of
+// ours; stop quietly with the status we would have had.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok)
+  fail(`cannot write to standard output: ${err.code ?? err.message}`, EXIT.software)
+})
+
 main(process.argv.slice(2)).then(
   (code) => { if (code !== -1) process.exitCode = code }, // -1: a server keeps running
-  (err) => {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`popgate: ${(err as Error).message}\n\n${USAGE}`)
-      process.exit(2)
+  (err: unknown) => {
+    if (err instanceof UsageError) fail(`${err.message} (see: popgate ${command || ''}${command ? ' ' : ''}--help)`, EXIT.usage)
+    const code = (err as { code?: unknown }).code
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+      fail(`${(err as Error).message.split('\n')[0]} (see: popgate ${command} --help)`, EXIT.usage)
     }
-    process.stderr.write(`popgate: ${(err as Error).stack ?? err}\n`)
-    process.exit(1)
+    if (err instanceof CliError) fail(err.message, err.exitCode)
+    if (process.env.POPGATE_DEBUG) process.stderr.write(`${(err as Error).stack ?? String(err)}\n`)
+    fail(`internal error: ${(err as Error).message ?? String(err)} (a bug: please report it; POPGATE_DEBUG=1 prints the stack)`, EXIT.software)
   },
 )

@@ -1,13 +1,133 @@
-export const USAGE = `popgate — DomainPoP authentication gateway
+// What `popgate --help` and `popgate <command> --help` print, the exit codes
+// every command shares, and the two error types main.ts turns into one line
+// on stderr.
 
-  popgate serve --config FILE                       the gateway
-  popgate check --config FILE                       validate config + ACL, print every problem, exit 0 or 78
-  popgate acl explain --acl FILE --as DOMAIN METHOD PATH
-  popgate acl lint --acl FILE
-  popgate keygen --identity DOMAIN --out DIR [--alg ES256|Ed25519]
-  popgate keyhost --identity DOMAIN --listen ADDR --store DIR|memory [--token-file F] [--cert F --key F] [--public-origin URL]
-  popgate fetch URL --identity DOMAIN --key FILE --key-url URL [-X M] [-H H] [-d BODY] [-i]
-  popgate demo                                      every party on loopback, for a first look
+/** sysexits.h-style exit codes, shared by every command (printed in every help text). */
+export const EXIT = Object.freeze({
+  ok: 0,
+  /** A DENY, a non-2xx answer, lint findings. */
+  denied: 1,
+  usage: 2,
+  /** EX_NOINPUT: an input file (key, token, CA, certificate) cannot be read. */
+  noInput: 66,
+  /** EX_UNAVAILABLE: a server could not be reached (connection refused, TLS failure, timeout). */
+  unavailable: 69,
+  /** EX_SOFTWARE: a bug in popgate. */
+  software: 70,
+  /** EX_OSERR: cannot listen (address in use, permission denied). */
+  cannotListen: 71,
+  /** EX_CANTCREAT: an output file exists (without --force) or cannot be written. */
+  cannotCreate: 73,
+  /** EX_CONFIG: the config, ACL or secrets file has problems. */
+  config: 78,
+})
+
+const EXIT_CODES = `Exit codes:
+  0   ok                                   66  an input file cannot be read
+  1   denied, non-2xx answer, findings     69  a server could not be reached
+  2   usage error                          71  cannot listen (address in use)
+  70  internal error (please report it)    73  output file exists or cannot be written
+  78  configuration problems (every one is printed as file:line:col)
 `
 
+export const USAGE = `popgate — DomainPoP authentication gateway
+
+  popgate serve [--config FILE]                     the gateway (FILE defaults to $POPGATE_CONFIG)
+  popgate check [--config FILE]                     run serve's validation without listening; exit 0 or 78
+  popgate acl explain --acl FILE [--as DOMAIN] METHOD PATH
+  popgate acl lint --acl FILE
+  popgate secrets generate [--out FILE [--force]] [--env]
+  popgate keygen --identity DOMAIN --out DIR [--alg ES256|ES384|Ed25519|PS256] [--keyhost URL]
+  popgate keyhost --identity DOMAIN [--listen HOST:PORT] [--store DIR|memory] [--token-file F] [--cert F --key F] [--public-origin URL]
+  popgate keyhost publish --url URL --token-file F --jwk FILE [--cacert FILE]
+  popgate fetch URL --identity DOMAIN --key FILE --key-url URL [-X M] [-H H] [-d BODY] [-i] [--audience URL] [--cacert FILE]
+  popgate demo [--port N]                           every party on loopback, for a first look
+  popgate --version
+
+  popgate COMMAND --help                            options and exit codes of one command
+
+${EXIT_CODES}`
+
+const CONFIG_HELP = `
+  -c, --config FILE   the gateway config; default: $POPGATE_CONFIG, else config/gateway.yaml
+                      (relative to the working directory). Environment overrides
+                      (POPGATE_LISTEN, POPGATE_SECRETS_FILE, ...) apply as in docs/configuration.md.`
+
+export const HELP: Readonly<Record<string, string>> = {
+  serve: `popgate serve [--config FILE]
+
+Runs the gateway. Reloads config, ACL, secrets and TLS files when one of them
+changes (only those files), or on SIGHUP; an invalid change is logged and the
+previous state keeps serving. SIGTERM/SIGINT close gracefully.
+${CONFIG_HELP}
+`,
+  check: `popgate check [--config FILE]
+
+Runs exactly the validation serve runs at start (config, ACL, secrets, TLS
+files, replay store), without listening. Prints every problem, or "FILE: ok".
+${CONFIG_HELP}
+`,
+  acl: `popgate acl explain --acl FILE [--as DOMAIN] METHOD PATH
+popgate acl lint --acl FILE
+
+explain: which rule decides METHOD PATH for DOMAIN (anonymous without --as),
+and which earlier rules were passed over; exit 0 allow, 1 deny.
+lint: shadowed rules and rules that can never match; exit 0 clean, 1 findings.
+`,
+  secrets: `popgate secrets generate [--out FILE [--force]] [--env]
+
+Prints a fresh secrets file (nonce, tickets, cookies; 32 random bytes each)
+in the format secrets.file reads (docs/configuration.md, "Secrets").
+  --out FILE   write it to FILE with mode 0600 instead of printing it
+  --force      overwrite FILE if it exists (refused otherwise, exit 73)
+  --env        print POPGATE_NONCE_SECRETS=... lines instead of YAML
+`,
+  keygen: `popgate keygen --identity DOMAIN --out DIR [--alg ES256|ES384|Ed25519|PS256] [--keyhost URL]
+
+Writes DIR/private.jwk.json (mode 0600) and DIR/public.jwk.json, and prints the
+command that publishes the public key on the identity's key host.
+  --keyhost URL   where that key host is reached (default https://DOMAIN)
+`,
+  keyhost: `popgate keyhost --identity DOMAIN [--listen HOST:PORT] [--store DIR|memory] [--token-file FILE]
+                [--cert FILE --key FILE] [--public-origin URL]
+popgate keyhost publish --url URL --token-file FILE --jwk FILE [--cacert FILE]
+
+The reference key host of an identity domain (docs/keyhost.md).
+  --listen         default 127.0.0.1:8443
+  --store          a folder (one JSON file per key, survives restarts) or memory (default)
+  --token-file     publishing needs "Authorization: Bearer <the file's content>";
+                   without it publishing is disabled
+  --cert, --key    serve HTTPS (both or neither)
+  --public-origin  the origin gateways use to reach this host, used in key URLs;
+                   default: what this process serves, e.g. http://DOMAIN:8443
+publish: POSTs a public JWK to the key host at URL; prints the key URL.
+`,
+  fetch: `popgate fetch URL --identity DOMAIN --key FILE --key-url URL [options]
+
+A curl-like client that answers DomainPoP challenges with signed proofs.
+  -X, --request M       method (default GET, or POST with -d)
+  -H, --header "N: V"   a request header (repeatable)
+  -d, --data BODY       a request body
+  -i, --include         print the status line and headers
+  --audience URL        the gateway's publicOrigin when it differs from URL's origin
+  --cacert FILE         trust this PEM CA for an https URL (or set NODE_EXTRA_CA_CERTS)
+`,
+  demo: `popgate demo [--port N]
+
+A gateway, a demo upstream and a key host for alice.test, all on 127.0.0.1,
+with files in a private temporary folder that is removed on exit.
+  --port N   the gateway's port (default 8080, or $POPGATE_DEMO_PORT; 0 picks one)
+`,
+}
+
+export function helpFor(cmd: string): string {
+  return `${HELP[cmd] ?? USAGE}\n${EXIT_CODES}`
+}
+
+/** Bad arguments: one line, a pointer to --help, exit 2. */
 export class UsageError extends Error {}
+
+/** An expected failure: one line on stderr that says what to do, and its exit code. */
+export class CliError extends Error {
+  constructor(message: string, readonly exitCode: number) { super(message) }
+}

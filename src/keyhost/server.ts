@@ -1,4 +1,4 @@
-// Reference key host for an identity domain (PROTOCOL.md §2.1, §9):
+// Reference key host for an identity domain (docs/protocol.md; operators: docs/keyhost.md):
 //
 //   GET    <prefix>keys/<id>   → {"keys":[jwk]}  application/jwk-set+json, Cache-Control: max-age
 //   POST   <prefix>keys        ← a public JWK, from the domain's own authenticated user → 201 { keyUrl, kid, expiresAt }
@@ -30,6 +30,8 @@ export interface KeyHostOptions {
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']
 const MAX_BODY_BYTES = 16 * 1024
+/** How long a published key is served: 30 days, then it must be published again. */
+export const DEFAULT_KEY_TTL_MS = 30 * 24 * 3600_000
 
 /** The reference publish check: `Authorization: Bearer <token>` equal to the token in a file (compared in constant time). */
 export function bearerTokenFromFile(file: string): (req: http.IncomingMessage) => boolean {
@@ -69,7 +71,7 @@ export function checkPublishableJwk(input: unknown): JWK | string {
 
 export function createKeyHostHandler(opts: KeyHostOptions): http.RequestListener {
   const prefix = (opts.pathPrefix ?? '/.well-known/domainpop/') + 'keys'
-  const ttlMs = opts.keyTtlMs ?? 30 * 24 * 3600_000
+  const ttlMs = opts.keyTtlMs ?? DEFAULT_KEY_TTL_MS
   const maxAge = opts.cacheMaxAgeSec ?? 300
   const now = opts.now ?? Date.now
   const json = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {

@@ -3,7 +3,7 @@
 // When nothing is configured, dev secrets are generated in memory: every
 // replica then has its own and they will not accept each other's nonces.
 //
-// secrets.yaml:
+// secrets.yaml (docs/configuration.md, "Secrets"; `popgate secrets generate` makes one):
 //   nonce:   [{ id: n2, secret: <base64url, ≥ 32 bytes> }, { id: n1, secret: … }]
 //   tickets: [...]
 //   cookies: [...]
@@ -98,7 +98,7 @@ export async function loadSecrets(file: string | undefined, env: Readonly<Record
   if (file) {
     let text: string
     try { text = await readFile(file, 'utf8') } catch (err) {
-      return { problems: [{ file, line: 1, col: 1, path: '', message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }] }
+      return { problems: [{ file, line: 1, col: 1, path: '', message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}${(err as NodeJS.ErrnoException).code === 'ENOENT' ? `; make one with: popgate secrets generate --out ${file}` : ''}` }] }
     }
     return parseSecrets(text, file)
   }

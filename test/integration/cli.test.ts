@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { AddressInfo } from 'node:net'
 import { calculateJwkThumbprint, type JWK } from 'jose'
+import { mapLimited } from './cli-run.js'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url)) // dist/test/integration → repository root
 const MAIN = join(ROOT, 'dist/src/cli/main.js')
@@ -25,7 +26,7 @@ const ENV: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).fi
 const dir = await mkdtemp(join(tmpdir(), 'popgate-cli-'))
 const children = new Set<ChildProcess>()
 t.teardown(async () => {
-  await Promise.all([...children].map(stopChild))
+  await Promise.all([...children].map((c) => stopChild(c)))
   await rm(dir, { recursive: true, force: true })
 })
 
@@ -36,14 +37,14 @@ function popgate(args: readonly string[], opts: { cwd?: string; timeoutMs?: numb
   return runNode([MAIN, ...args], opts)
 }
 
-function runNode(args: readonly string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<Run> {
+function runNode(args: readonly string[], opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: opts.cwd ?? dir, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, args, { cwd: opts.cwd ?? dir, env: { ...ENV, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] })
     children.add(child)
     let stdout = '', stderr = ''
     child.stdout!.on('data', (c) => { stdout += c })
     child.stderr!.on('data', (c) => { stderr += c })
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`popgate ${args.slice(1).join(' ')}: no exit within ${opts.timeoutMs ?? 30_000} ms\n${stdout}\n${stderr}`)) }, opts.timeoutMs ?? 30_000)
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`popgate ${args.slice(1).join(' ')}: no exit within ${opts.timeoutMs ?? 60_000} ms\n${stdout}\n${stderr}`)) }, opts.timeoutMs ?? 60_000)
     child.on('error', reject)
     child.on('close', (code) => { clearTimeout(timer); children.delete(child); resolve({ code, stdout, stderr }) })
   })
@@ -76,12 +77,12 @@ function startPopgate(args: readonly string[], cwd = dir): Server {
   }
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)
   return new Promise((resolve) => {
     const force = setTimeout(() => child.kill('SIGKILL'), 5000)
-    child.once('close', () => { clearTimeout(force); resolve() })
-    child.kill('SIGTERM')
+    child.once('close', (code) => { clearTimeout(force); resolve(code) })
+    child.kill(signal)
   })
 }
 
@@ -275,7 +276,7 @@ t.test('keyhost + serve + fetch: a key published over the CLI signs a request th
   t.teardown(() => stopChild(serve.child))
   const gwPort = Number((await serve.waitFor(/"http":"127\.0\.0\.1:(\d+)"/))[1])
   const gw = `http://127.0.0.1:${gwPort}`
-  t.match(serve.out(), /generated dev secrets/, 'serve warns about generated secrets')
+  t.equal(serve.out().split('\n').filter((l) => l.includes('throw-away secrets')).length, 1, 'serve warns once about throw-away secrets')
 
   const args = (path: string, ...extra: string[]) => ['fetch', `${gw}${path}`, '--identity', 'alice.test', '--key', join(keyDir, 'private.jwk.json'), '--key-url', keyUrl, '--audience', 'https://gw.test', ...extra]
   const ok = await popgate(args('/hello/world'))
@@ -327,12 +328,12 @@ t.test('keyhost without --token-file: publishing is disabled', async (t) => {
 
 // ---------------------------------------------------------------- usage
 
-t.test('usage errors exit 2', async (t) => {
+t.test('usage errors exit 2 with one line naming the fix and --help', async (t) => {
   const cases: [string, string[]][] = [
     ['no command', []],
     ['unknown command', ['frobnicate']],
     ['unknown option', ['check', '--config', 'x.yaml', '--bogus']],
-    ['check without --config', ['check']],
+    ['check without --config, POPGATE_CONFIG or config/gateway.yaml', ['check']],
     ['acl without a subcommand', ['acl', '--acl', join(ROOT, 'acl.example.yaml')]],
     ['acl without --acl', ['acl', 'lint']],
     ['acl explain without METHOD PATH', ['acl', 'explain', '--acl', join(ROOT, 'acl.example.yaml'), '--as', 'alice.example']],
@@ -347,15 +348,40 @@ t.test('usage errors exit 2', async (t) => {
     ['fetch without --key', ['fetch', 'http://127.0.0.1:1/', '--identity', 'alice.test', '--key-url', 'https://alice.test/x']],
     ['fetch with a bad -H', ['fetch', 'http://127.0.0.1:1/', '--identity', 'alice.test', '--key', 'k', '--key-url', 'https://alice.test/x', '-H', 'novalue']],
   ]
-  const runs = await Promise.all(cases.map(([, args]) => popgate(args)))
+  const runs = await mapLimited(cases, 4, ([, args]) => popgate(args))
   for (const [i, [why]] of cases.entries()) {
     const r = runs[i]!
     t.equal(r.code, 2, `${why}: ${r.stderr.split('\n')[0]}`)
-    t.match(r.stdout + r.stderr, /popgate serve --config FILE/, `${why}: prints usage`)
+    if (i === 0) { t.match(r.stderr, /popgate serve \[--config FILE\]/, 'no command: the usage'); continue }
+    t.equal(r.stderr.trim().split('\n').length, 1, `${why}: one line`)
+    t.match(r.stderr, /\(see: popgate [a-z ]*--help\)\n$/, `${why}: points to --help`)
   }
   const help = await popgate(['--help'])
   t.equal(help.code, 0, '--help is not an error')
   t.equal((await popgate(['check', '--config', join(dir, 'missing.yaml')])).code, CONFIG_EXIT, 'a missing config file is a config problem')
+})
+
+t.test('check runs the validation serve runs: what serve refuses, check refuses; POPGATE_CONFIG is read', async (t) => {
+  const d = join(dir, 'same-validation')
+  await mkdir(d)
+  await writeFile(join(d, 'acl.yaml'), ACL)
+  const base = 'listen: 127.0.0.1:0\npublicOrigin: https://gw.test\nupstream: http://127.0.0.1:3000\nacl: ./acl.yaml\n'
+  await writeFile(join(d, 'redis.yaml'), base + 'replay:\n  store: redis\n  url: redis://127.0.0.1:6379\n')
+  await writeFile(join(d, 'tls.yaml'), base + 'tls:\n  listen: 127.0.0.1:0\n  cert: ./missing-cert.pem\n  key: ./missing-key.pem\n')
+  for (const name of ['redis.yaml', 'tls.yaml']) {
+    const [check, serve] = await Promise.all([popgate(['check', '--config', join(d, name)]), popgate(['serve', '--config', join(d, name)])])
+    t.equal(check.code, CONFIG_EXIT, `${name}: check refuses`)
+    t.equal(serve.code, CONFIG_EXIT, `${name}: serve refuses`)
+    t.equal(check.stderr, serve.stderr, `${name}: with the same words`)
+  }
+  const env = await runNode([MAIN, 'check'], { env: { POPGATE_CONFIG: join(d, 'redis.yaml') } })
+  t.equal(env.code, CONFIG_EXIT, 'check reads POPGATE_CONFIG')
+  t.match(env.stderr, /redis\.yaml:\d+:\d+: replay\.store: redis is not available/)
+
+  await writeFile(join(d, 'plain.yaml'), base)
+  const plain = await popgate(['check', '--config', join(d, 'plain.yaml')])
+  t.equal(plain.code, 0)
+  t.match(plain.stdout, /note: no secrets configured .*throw-away secrets.*popgate secrets generate --out FILE/)
 })
 
 // ---------------------------------------------------------------- demo
@@ -364,6 +390,8 @@ t.test('demo: every party on loopback; the printed commands work', async (t) => 
   const demo = startPopgate(['demo', '--port', '0'], ROOT)
   t.teardown(() => stopChild(demo.child))
   await demo.waitFor(/Try:[\s\S]*acl explain[^\n]*\n/, 60_000)
+  const files = /Files: (\S+)/.exec(demo.out())![1]!
+  t.equal((await stat(files)).mode & 0o777, 0o700, 'the demo folder (a private key inside) is private to its owner')
   const commands = demo.out().split('\n').map((l) => l.trim()).filter((l) => l.startsWith('node dist/src/cli/main.js '))
   const fetches = commands.filter((c) => c.includes(' fetch '))
   t.equal(fetches.length, 2, 'an allowed and a denied fetch')
@@ -392,4 +420,17 @@ t.test('demo: every party on loopback; the printed commands work', async (t) => 
   const challenge = await fetch(`${origin}/hello/world`)
   t.equal(challenge.status, 401)
   t.match(challenge.headers.get('www-authenticate'), /^DomainPoP realm="http:\/\/127\.0\.0\.1:\d+", nonce="[A-Za-z0-9_-]+"/)
+
+  t.equal(await stopChild(demo.child, 'SIGINT'), 0, 'Ctrl-C: a clean exit')
+  await t.rejects(stat(files), { code: 'ENOENT' }, 'Ctrl-C removes the demo folder')
+})
+
+t.test('demo: SIGTERM removes its folder too', async (t) => {
+  const demo = startPopgate(['demo', '--port', '0'], ROOT)
+  t.teardown(() => stopChild(demo.child))
+  await demo.waitFor(/Try:/, 60_000)
+  const files = /Files: (\S+)/.exec(demo.out())![1]!
+  t.ok((await stat(join(files, 'alice.test', 'private.jwk.json'))).isFile())
+  t.equal(await stopChild(demo.child), 0)
+  await t.rejects(stat(files), { code: 'ENOENT' }, 'no popgate-demo-* folder is left behind')
 })

@@ -1,4 +1,4 @@
-// Counters (admin/metrics.ts): each labelled series counts on its own, the
+// Counters (metrics.ts): each labelled series counts on its own, the
 // Prometheus text names every counter with HELP and TYPE, and no label value
 // can break out of its quotes or add a line.
 
