@@ -32,7 +32,8 @@ export function createSchemeRegistry(schemes: readonly Scheme[], opts: { readonl
       byAuthScheme.set(key, s)
     }
     for (const f of s.fields) {
-      if (byField.has(f) || f === 'authorization' || f === 'host') throw new Error(`field ${f} cannot be owned by ${s.name}`)
+      // Lowercase only: the header scan compares lowercased names, so any other spelling could never match.
+      if (f !== f.toLowerCase() || byField.has(f) || f === 'authorization' || f === 'host') throw new Error(`field ${f} cannot be owned by ${s.name}`)
       byField.set(f, s)
     }
   }
