@@ -19,9 +19,9 @@ export function admit(state: GatewayState, method: string, path: string): Admiss
   return { rule, public: false }
 }
 
-/** A 403 that remembers which decision caused it, for the access log. */
+/** A 403 that remembers which decision caused it, for the access log. Its detail says whether the method or the identity was refused. */
 export class ForbiddenError extends GatewayError {
   constructor(readonly decision: Decision) {
-    super('forbidden', 'the ACL does not allow this identity here')
+    super('forbidden', !decision.allow && decision.reason === 'method_not_granted' ? 'the ACL grants no one this method here' : 'the ACL does not allow this identity here')
   }
 }

@@ -26,8 +26,12 @@ import type { Claim, Principal, RequestContext, Scheme } from '../schemes/types.
 import { ForbiddenError } from './admission.js'
 import type { GatewayState } from './state.js'
 
-/** Where the gate records which scheme it chose, so a refusal carries that scheme's challenge. */
-export interface SchemeNote { scheme: string | undefined }
+/**
+ * Where the gate records which scheme it chose (so a refusal carries that
+ * scheme's challenge) and which identity the credential claimed (logged as
+ * unverified when the request is refused).
+ */
+export interface SchemeNote { scheme: string | undefined; claimed: string | undefined }
 
 export async function authenticate(state: GatewayState, req: IncomingMessage, facts: RequestFacts, method: string, path: string, rule: Rule | undefined, note: SchemeNote): Promise<Principal> {
   const client = clientAddress(req, state.headers.trusted) // 1
@@ -42,6 +46,7 @@ export async function authenticate(state: GatewayState, req: IncomingMessage, fa
     note.scheme = selected.scheme.name
     const ctx: RequestContext = { method, path, nowMs: state.now(), channel: channelFacts(req.socket) }
     const claim = selected.scheme.parse(selected.credentials, ctx) // 3
+    note.claimed = claim.identity
     return await authenticateClaim(state, selected.scheme, claim, ctx, rule)
   } catch (err) {
     if (isGatewayError(err) && isAuthFailure(err)) state.abuse.clients.hit(client, state.now())

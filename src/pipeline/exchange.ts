@@ -12,7 +12,10 @@ export interface Exchange {
   path: string | undefined
   ruleId: string | undefined
   identity: string | undefined
-  decision: 'public' | 'allow' | 'deny' | 'error' | undefined
+  /** The identity a credential claimed before it was verified (logged as `claimed` when no identity was proven). */
+  claimed: string | undefined
+  /** `challenge`: no credentials, answered with a 401 challenge (step one of every flow, not an error). */
+  decision: 'public' | 'allow' | 'deny' | 'challenge' | 'error' | undefined
   code: string | undefined
   upstreamStatus: number | undefined
   /** The credential scheme the request used, once the gate has chosen one. */
@@ -20,7 +23,7 @@ export interface Exchange {
 }
 
 export function createExchange(req: IncomingMessage): Exchange {
-  return { startNs: process.hrtime.bigint(), method: req.method ?? '', path: undefined, ruleId: undefined, identity: undefined, decision: undefined, code: undefined, upstreamStatus: undefined, scheme: undefined }
+  return { startNs: process.hrtime.bigint(), method: req.method ?? '', path: undefined, ruleId: undefined, identity: undefined, claimed: undefined, decision: undefined, code: undefined, upstreamStatus: undefined, scheme: undefined }
 }
 
 /** Counts the exchange and writes its access line (unless log.access is off). */
@@ -46,6 +49,7 @@ export function accessMembers(ex: Exchange, status: number, decision: string, du
   if (ex.code !== undefined) s += ',"code":' + q(ex.code)
   if (ex.ruleId !== undefined) s += ',"rule":' + q(ex.ruleId)
   if (ex.identity !== undefined) s += ',"identity":' + q(ex.identity)
+  else if (ex.claimed !== undefined) s += ',"claimed":' + q(ex.claimed) // unverified: never an identity
   s += ',"durationMs":' + durationMs
   if (ex.upstreamStatus !== undefined) s += ',"upstreamStatus":' + ex.upstreamStatus
   if (aborted) s += ',"aborted":true'

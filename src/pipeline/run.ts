@@ -77,7 +77,7 @@ export async function drive(holder: StateHolder, req: IncomingMessage, out: Resp
   } catch (err) {
     const gerr = toGatewayError(err)
     ex.code = gerr.code
-    ex.decision = err instanceof ForbiddenError ? 'deny' : 'error'
+    ex.decision = err instanceof ForbiddenError ? 'deny' : gerr.code === 'credentials_missing' ? 'challenge' : 'error'
     if (gerr.code === 'internal_error') state.log.error({ err }, 'unexpected error')
     if (gerr.code === 'upstream_unavailable' || gerr.code === 'upstream_timeout') state.metrics.inc('popgate_upstream_errors_total', { code: gerr.code })
     out.refuse(state, gerr, ex.scheme)
