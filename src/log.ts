@@ -62,6 +62,37 @@ export function createDestination(dest: number | string = 1, opts: { sync?: bool
   return stream as DestinationStream
 }
 
+const LEVEL_NAMES: Readonly<Record<number, string>> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' }
+
+/**
+ * `log.format: pretty`: each JSON line rewritten for a human at a terminal,
+ * `12:00:01.234 INFO  access method=GET path=/foo status=200 …`, written
+ * synchronously. Not for production: it parses every line again.
+ */
+export function createPrettyDestination(write: (text: string) => void = (text) => { process.stdout.write(text) }): DestinationStream {
+  return {
+    write(line: string) {
+      write(prettyLine(line))
+      return true
+    },
+  } as DestinationStream
+}
+
+/** One JSON log line → one readable line; a line that is not JSON is passed through as it is. */
+export function prettyLine(line: string): string {
+  let entry: Record<string, unknown>
+  try {
+    entry = JSON.parse(line) as Record<string, unknown>
+  } catch {
+    return line.endsWith('\n') ? line : line + '\n'
+  }
+  const { level, time, name: _name, msg, ...rest } = entry
+  const at = typeof time === 'number' ? new Date(time).toISOString().slice(11, 23) : '--:--:--.---'
+  let out = `${at} ${(LEVEL_NAMES[level as number] ?? String(level)).padEnd(5)} ${String(msg ?? '')}`
+  for (const [k, v] of Object.entries(rest)) out += ` ${k}=${typeof v === 'string' && !/[\s"=]/.test(v) ? v : JSON.stringify(v)}`
+  return out + '\n'
+}
+
 /** Destinations whose pending lines are written synchronously when the process exits. */
 const atExit = new Set<{ flushSync(): void }>()
 process.on('exit', () => {

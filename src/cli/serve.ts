@@ -8,7 +8,7 @@ import { resolve } from 'node:path'
 import { existsSync, readFileSync } from 'node:fs'
 import { createSecureContext } from 'node:tls'
 import { startGateway, StartupError } from '../server.js'
-import { createLogger } from '../log.js'
+import { createLogger, createPrettyDestination } from '../log.js'
 import { createMetrics } from '../metrics.js'
 import { loadConfigFile } from '../config/load.js'
 import { loadState, releaseUnused } from '../pipeline/build-state.js'
@@ -64,7 +64,7 @@ export async function runServe(argv: string[]): Promise<number> {
   if (!pre.config) return report(pre.problems)
   const tls = tlsProblems(pre.config)
   if (tls.length > 0) return report(tls)
-  const log = createLogger(pre.config.log.level)
+  const log = createLogger(pre.config.log.level, pre.config.log.format === 'pretty' ? createPrettyDestination() : undefined)
   let gw
   try {
     gw = await startGateway(file, { env: process.env, log, metrics: createMetrics() })

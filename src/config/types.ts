@@ -75,7 +75,8 @@ export interface Config {
     readonly forwardAuthorization: boolean
   }
   readonly cors: { readonly origins: readonly string[] }
-  readonly log: { readonly level: LogLevel; readonly access: boolean }
+  /** `format`: JSON lines (default) or `pretty`, one readable line per entry for a human at a terminal; read at start only. */
+  readonly log: { readonly level: LogLevel; readonly access: boolean; readonly format: 'json' | 'pretty' }
   /** Peers whose X-Forwarded-* headers are believed: IP literals or CIDRs. Empty by default. */
   readonly trustedProxies: readonly string[]
   readonly timeouts: {

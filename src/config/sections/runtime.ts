@@ -7,8 +7,12 @@ import { Section, bool, duration, ipOrCidr, listOf, oneOf, positiveInt, scalar, 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 export function readLog(root: Section): Config['log'] {
-  const log = root.sub('log', ['level', 'access'])
-  return { level: log.get('level', scalar(oneOf(LOG_LEVELS)), 'info'), access: log.get('access', scalar(bool), true) }
+  const log = root.sub('log', ['level', 'access', 'format'])
+  return {
+    level: log.get('level', scalar(oneOf(LOG_LEVELS)), 'info'),
+    access: log.get('access', scalar(bool), true),
+    format: log.get('format', scalar(oneOf(['json', 'pretty'] as const)), 'json'),
+  }
 }
 
 export function readTrustedProxies(root: Section): Config['trustedProxies'] {

@@ -71,7 +71,7 @@ t.test('defaults: only the three required keys', async (t) => {
     sessions: { tickets: { enabled: false, ttlMs: 3_600_000 }, cookie: { enabled: false, name: '__Host-popgate', ttlMs: 3_600_000 } },
     identityHeaders: { prefix: 'X-PoP-', assertion: false, forwardAuthorization: false },
     cors: { origins: [] },
-    log: { level: 'info', access: true },
+    log: { level: 'info', access: true, format: 'json' },
     trustedProxies: [],
     timeouts: {
       upstreamConnectMs: 5_000, upstreamHeadersMs: 30_000, upstreamBodyMs: 300_000,
@@ -108,7 +108,7 @@ t.test('a full config: every key read, every value normalized', async (t) => {
   t.strictSame(c.sessions, { tickets: { enabled: false, ttlMs: 1_800_000 }, cookie: { enabled: false, name: '__Host-gate', ttlMs: 7_200_000 } })
   t.strictSame(c.identityHeaders, { prefix: 'X-Auth-', assertion: false, forwardAuthorization: true })
   t.strictSame(c.cors, { origins: ['https://app.example', 'http://localhost:5173'] })
-  t.strictSame(c.log, { level: 'debug', access: false })
+  t.strictSame(c.log, { level: 'debug', access: false, format: 'pretty' })
   t.strictSame(c.trustedProxies, ['10.0.0.0/8', '192.168.1.1', 'fd00::/8'])
   t.strictSame(c.timeouts, {
     upstreamConnectMs: 2_000, upstreamHeadersMs: 10_000, upstreamBodyMs: 3_600_000,

@@ -129,3 +129,13 @@ t.test('batches keep line order and lose nothing under a burst', async (t) => {
   t.equal(seq.length, N, 'every line written once')
   t.ok(seq.every((v, k) => v === k), 'in order')
 })
+
+t.test('log.format pretty: one readable line per JSON line, values that need it quoted', async (t) => {
+  const { prettyLine, createPrettyDestination } = await import('../../../src/log.js')
+  const line = '{"level":30,"time":0,"name":"popgate","msg":"access","method":"GET","path":"/a b","status":200,"claimed":"x=y"}\n'
+  t.equal(prettyLine(line), '00:00:00.000 INFO  access method=GET path="/a b" status=200 claimed="x=y"\n')
+  t.equal(prettyLine('not json'), 'not json\n', 'anything else passes through')
+  const out: string[] = []
+  createLogger('info', createPrettyDestination((s) => out.push(s))).warn({ reason: 'SIGHUP' }, 'config reloaded')
+  t.match(out[0], /^\d\d:\d\d:\d\d\.\d{3} WARN  config reloaded reason=SIGHUP\n$/)
+})
