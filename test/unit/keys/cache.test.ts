@@ -2,11 +2,11 @@
 // injected clock: no test sleeps to let a TTL pass.
 
 import t, { type Test } from 'tap'
-import { createKeyCache, type KeyCache, type KeyCacheDeps } from '../../src/keys/cache.js'
-import type { FetchedDocument, KeysConfig } from '../../src/keys/index.js'
-import { GatewayError } from '../../src/errors.js'
-import type { Identity } from '../../src/identity/domain.js'
-import { startKeyHost, json, gate, keysConfig, newSigningKey, type TestKey } from '../helpers/key-host.js'
+import { createKeyCache, type KeyCache, type KeyCacheDeps } from '../../../src/keys/cache.js'
+import type { FetchedDocument, KeysConfig } from '../../../src/keys/index.js'
+import { GatewayError } from '../../../src/errors.js'
+import type { Identity } from '../../../src/identity/domain.js'
+import { startKeyHost, json, gate, keysConfig, newSigningKey, type TestKey } from '../../helpers/key-host.js'
 
 const host = await startKeyHost()
 t.teardown(() => host.close())

@@ -6,11 +6,11 @@
 import t from 'tap'
 import { Socket } from 'node:net'
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls'
-import { createKeyFetcher, type KeyFetcherSeams } from '../../src/keys/fetcher.js'
-import type { OpenSocketOptions } from '../../src/keys/agent.js'
-import { GatewayError } from '../../src/errors.js'
-import { startKeyHost, json, never, stall, redirect, flood, keysConfig, newSigningKey, KEY_PATH } from '../helpers/key-host.js'
-import type { KeysConfig } from '../../src/keys/index.js'
+import { createKeyFetcher, type KeyFetcherSeams } from '../../../src/keys/fetcher.js'
+import type { OpenSocketOptions } from '../../../src/keys/agent.js'
+import { GatewayError } from '../../../src/errors.js'
+import { startKeyHost, json, never, stall, redirect, flood, keysConfig, newSigningKey, KEY_PATH } from '../../helpers/key-host.js'
+import type { KeysConfig } from '../../../src/keys/index.js'
 
 const host = await startKeyHost()
 t.teardown(() => host.close())
@@ -278,7 +278,7 @@ t.test('an IP-literal URL is classified too (net.connect skips lookup for litera
 t.test('plain http is refused unless the host is listed', async (t) => {
   const g = guard()
   const r = await fetchOutcome(keysConfig(), `http://alice.test:${host.port}${KEY_PATH}`, g.seams)
-  t.match(r.outcome, /^proof_jku_invalid/)
+  t.match(r.outcome, /^key_fetch_failed: the URL is not a fetchable https URL/, 'a fetch-layer refusal, not a DomainPoP code')
   t.equal(g.calls.length, 0)
 })
 
