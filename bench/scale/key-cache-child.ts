@@ -33,6 +33,8 @@ const cfg: KeysConfig = {
   pathPrefix: '/.well-known/domainpop/', allowHttp: [], allowPrivateAddresses: false, allowPorts: [443], resolve: {}, caFile: undefined,
   timeoutMs: 3_000, maxBytes: 64 * 1024, cacheMinTtlMs: 60_000, cacheMaxTtlMs: 3_600_000, negativeTtlMs: 10_000,
   refetchCooldownMs: 30_000, cacheMaxEntries: entries, hotKeys, maxInFlightPerDomain: 4, maxInFlight: 64,
+  // Large enough that only cacheMaxEntries bounds the fill (≈ 560 estimated bytes per domain).
+  cacheMaxBytes: entries * 2048, maxUrlsPerIdentity: 8, maxBytesPerIdentity: 256 * 1024,
 }
 
 const docs: { body: string; kid: string }[] = []
