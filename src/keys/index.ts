@@ -15,9 +15,12 @@
 //                      byte quotas, an LRU bounded by entries and bytes
 // 3. Readers — one per kind of document, each a parse and a selection rule.
 //      url-policy      checkKeyUrl: may this jku be fetched for this identity?
-//      document        a DomainPoP key document → keys with kid = RFC 7638 thumbprint
+//      document        a DomainPoP key document → keys with kid = RFC 7638 thumbprint;
+//                      importPublicKey: which JWKs are usable, shared by all readers
 //      hot-keys        bounded set of imported keys beside the DomainPoP cache
 //      cache           createKeyCache: the DomainPoP key cache (jku host = identity = owner)
+//      jwks            createJwksReader: an issuer's JWK Set, keys by the issuer's
+//                      own kid, alg, kty and use (RFC 7517); owner = issuer
 //    An issuer's RFC 8414 metadata is one more reader: createDocumentCache
 //    with JSON_PROFILE and a parse that checks `issuer` and `jwks_uri`.
 //    An RFC 7662 introspection is a DocumentRequest with method POST, a body
@@ -31,8 +34,9 @@ export {
   createDocumentCache, type DocumentCache, type DocumentCacheOptions, type DocumentCacheLimits, type DocumentCacheStats,
   type DocumentRequest, type CachedDocument, type RefusalReason,
 } from './document-cache.js'
-export { parseKeyDocument, MAX_KEYS_PER_DOCUMENT } from './document.js'
+export { parseKeyDocument, importPublicKey, MAX_KEYS_PER_DOCUMENT } from './document.js'
 export { createKeyCache, type KeyCache, type KeyCacheDeps, type KeyCacheStats } from './cache.js'
+export { createJwksReader, parseJwks, selectJwks, type JwksReader, type JwksReaderDeps, type JwksKey, type KeySet, type KeySelector } from './jwks.js'
 export type {
   KeysConfig, ResolvedKey, StoredKey, FetchedDocument, FetchDocument, FetchOne, FetchRequest, MediaProfile, ResponseHeaders,
 } from './types.js'
