@@ -114,18 +114,26 @@ export interface DocumentCache<T> {
   close(): Promise<void>
 }
 
-/** The entry object, the Map slots that point at it and the owner's bookkeeping, estimated. */
-export const ENTRY_OVERHEAD_BYTES = 160
+/**
+ * The entry object, the Map slots that point at it and its owner's
+ * bookkeeping (for an owner with one entry, the usual case), as measured by
+ * bench/scale/key-cache-child.ts: 717 heap bytes per one-key P-256 domain,
+ * of which the key URL and the key's strings are ≈ 380.
+ */
+export const ENTRY_OVERHEAD_BYTES = 340
 /** A cached failure: the error object and its captured stack, estimated. */
 export const NEGATIVE_ENTRY_BYTES = 512
 /** A JS string: header plus one byte per character (URLs, base64url and kids are one-byte strings). */
 export const stringBytes = (s: string | undefined): number => (s === undefined ? 0 : 16 + s.length)
 
 class Slot<T> implements CachedDocument<T> {
+  /** The owner's next older and newer entries (an intrusive list: no Map or Set per owner). */
+  older: Slot<T> | undefined = undefined
+  newer: Slot<T> | undefined = undefined
   // One shape for positive and negative entries (value or error is undefined).
   constructor(
     readonly key: string,
-    readonly owner: Owner,
+    readonly owner: Owner<T>,
     readonly value: T,
     readonly error: GatewayError | undefined,
     public fetchedAtMs: number,
@@ -134,13 +142,22 @@ class Slot<T> implements CachedDocument<T> {
   ) {}
 }
 
-interface Owner {
-  readonly name: string
-  /** This owner's entries, oldest fetched first. */
-  readonly slots: Map<string, Slot<unknown>>
-  /** Keys being fetched for this owner. */
-  readonly fetching: Set<string>
-  bytes: number
+/**
+ * What one owner holds: counters and the ends of its list of entries,
+ * oldest fetched first. Measured (bench/scale/key-cache-child.ts, heap per
+ * cached one-key domain): 527 bytes before per-owner accounting, 1,015 with
+ * a Map and a Set per owner, 717 with this.
+ */
+class Owner<T> {
+  entries = 0
+  bytes = 0
+  /** Fetches in flight for this owner. */
+  fetching = 0
+  /** Of those, fetches of keys it held no entry for when they started (they count against its URL quota). */
+  fetchingNew = 0
+  oldest: Slot<T> | undefined = undefined
+  newest: Slot<T> | undefined = undefined
+  constructor(readonly name: string) {}
 }
 
 /** Runs a hook: whatever it throws, it must never change an outcome. */
@@ -157,7 +174,7 @@ export function createDocumentCache<T>(opts: DocumentCacheOptions<T>): DocumentC
   const now = opts.now ?? Date.now
   /** key → entry; insertion order is recency (least recently used first). */
   const slots = new Map<string, Slot<T>>()
-  const owners = new Map<string, Owner>()
+  const owners = new Map<string, Owner<T>>()
   const inFlight = new Map<string, Promise<Slot<T>>>()
   const closer = new AbortController()
   let closed = false
@@ -198,8 +215,9 @@ export function createDocumentCache<T>(opts: DocumentCacheOptions<T>): DocumentC
     if (pending !== undefined) return pending
     const owner = ownerOf(request.owner)
     if (inFlight.size >= limits.maxInFlight) return refuse('in_flight', owner, busy('too many key fetches in flight; try again shortly'))
-    if (owner.fetching.size >= limits.maxInFlightPerDomain) return refuse('in_flight_per_owner', owner, busy('too many key fetches in flight; try again shortly'))
-    if (!owner.slots.has(key) && heldBy(owner) >= limits.maxUrlsPerIdentity) {
+    if (owner.fetching >= limits.maxInFlightPerDomain) return refuse('in_flight_per_owner', owner, busy('too many key fetches in flight; try again shortly'))
+    const isNew = slots.get(key)?.owner !== owner
+    if (isNew && heldBy(owner) >= limits.maxUrlsPerIdentity) {
       return refuse('urls_per_owner', owner, busy('this identity has too many key URLs cached; reuse one, or retry when they expire'))
     }
     try {
@@ -210,17 +228,14 @@ export function createDocumentCache<T>(opts: DocumentCacheOptions<T>): DocumentC
     }
     counters.fetches++
     if (previous !== undefined) counters.refetches++
-    owner.fetching.add(key)
-    const p = fetchAndStore(key, request, owner, previous).finally(() => {
-      inFlight.delete(key)
-      owner.fetching.delete(key)
-      forgetIfEmpty(owner)
-    })
+    owner.fetching++
+    if (isNew) owner.fetchingNew++
+    const p = fetchAndStore(key, request, owner, isNew, previous)
     inFlight.set(key, p)
     return p
   }
 
-  function refuse(reason: RefusalReason, owner: Owner, error: GatewayError): never {
+  function refuse(reason: RefusalReason, owner: Owner<T>, error: GatewayError): never {
     if (reason === 'urls_per_owner') counters.quotaRefusals++
     else counters.busyRejections++
     forgetIfEmpty(owner)
@@ -229,34 +244,47 @@ export function createDocumentCache<T>(opts: DocumentCacheOptions<T>): DocumentC
   }
 
   /** Entries the owner holds plus new keys it is fetching; expired entries are dropped first. */
-  function heldBy(owner: Owner): number {
+  function heldBy(owner: Owner<T>): number {
     const t = now()
-    // Kept in the owners map even if this empties it: the caller is about to use it.
-    for (const slot of owner.slots.values()) if (slot.expiresAtMs <= t) remove(slot as Slot<T>, false)
-    let n = owner.slots.size
-    for (const key of owner.fetching) if (!owner.slots.has(key)) n++
-    return n
+    for (let slot = owner.oldest; slot !== undefined;) {
+      const next = slot.newer
+      // The owner stays in the owners map even if this empties it: the caller is about to use it.
+      if (slot.expiresAtMs <= t) remove(slot, false)
+      slot = next
+    }
+    return owner.entries + owner.fetchingNew
   }
 
-  async function fetchAndStore(key: string, request: DocumentRequest, owner: Owner, previous: Slot<T> | undefined): Promise<Slot<T>> {
+  async function fetchAndStore(key: string, request: DocumentRequest, owner: Owner<T>, isNew: boolean, previous: Slot<T> | undefined): Promise<Slot<T>> {
     const startedMs = performance.now()
     const href = request.url.href
+    // Bookkeeping and store happen in one synchronous step, so nothing can see the fetch both done and not yet stored.
+    const settle = (): void => {
+      inFlight.delete(key)
+      owner.fetching--
+      if (isNew) owner.fetchingNew--
+    }
+    let doc: FetchedDocument
+    let value: T
+    let slot: Slot<T>
     try {
-      const doc = await opts.fetch({ url: request.url, method: request.method, body: request.body, profile, maxBytes: limits.maxBytes }, closer.signal)
-      // The safe fetcher already did these; an injected one gets the same policy.
-      checkResponseHead(doc.status, doc.headers, limits.maxBytes, profile)
-      if (doc.body.length > limits.maxBytes) throw new GatewayError('key_fetch_too_large', `key document is larger than ${limits.maxBytes} bytes`)
-      const value = await opts.parse(doc)
+      try {
+        doc = await opts.fetch({ url: request.url, method: request.method, body: request.body, profile, maxBytes: limits.maxBytes }, closer.signal)
+        // The safe fetcher already did these; an injected one gets the same policy.
+        checkResponseHead(doc.status, doc.headers, limits.maxBytes, profile)
+        if (doc.body.length > limits.maxBytes) throw new GatewayError('key_fetch_too_large', `key document is larger than ${limits.maxBytes} bytes`)
+        value = await opts.parse(doc)
+      } catch (err) {
+        settle()
+        throw err
+      }
+      settle()
       const charge = ENTRY_OVERHEAD_BYTES + stringBytes(key) + opts.sizeOf(value)
       if (charge > limits.maxBytesPerIdentity) throw new GatewayError('key_fetch_too_large', 'key document takes more memory than one identity may hold')
       const t = now()
-      const slot = new Slot<T>(key, owner, value, undefined, t, t + cacheTtlMs(doc.headers, t, limits.cacheMinTtlMs, limits.cacheMaxTtlMs), charge)
-      if (!closed) store(slot)
-      report(href, 'ok', startedMs)
-      return slot
+      slot = new Slot<T>(key, owner, value, undefined, t, t + cacheTtlMs(doc.headers, t, limits.cacheMinTtlMs, limits.cacheMaxTtlMs), charge)
     } catch (err) {
       const error = isGatewayError(err) ? err : new GatewayError('key_fetch_failed', 'could not fetch the key document', { cause: err })
-      report(href, error.code, startedMs)
       const t = now()
       if (!closed) {
         // A failed refresh keeps the document we already trust (restarting
@@ -264,11 +292,17 @@ export function createDocumentCache<T>(opts: DocumentCacheOptions<T>): DocumentC
         if (previous !== undefined) keep(previous, owner, t)
         else store(new Slot<T>(key, owner, undefined as T, error, t, t + limits.negativeTtlMs, ENTRY_OVERHEAD_BYTES + stringBytes(key) + NEGATIVE_ENTRY_BYTES))
       }
+      forgetIfEmpty(owner)
+      report(href, error.code, startedMs)
       throw error
     }
+    if (!closed) store(slot)
+    forgetIfEmpty(owner)
+    report(href, 'ok', startedMs)
+    return slot
   }
 
-  function keep(previous: Slot<T>, owner: Owner, t: number): void {
+  function keep(previous: Slot<T>, owner: Owner<T>, t: number): void {
     if (slots.get(previous.key) === previous) {
       previous.fetchedAtMs = t
       return
@@ -277,50 +311,60 @@ export function createDocumentCache<T>(opts: DocumentCacheOptions<T>): DocumentC
     store(new Slot<T>(previous.key, owner, previous.value, undefined, t, previous.expiresAtMs, previous.charge))
   }
 
-  /** Adds `slot` (its owner is live: it is fetching this key), then restores the bounds. */
+  /** Adds `slot` as the newest entry of the cache and of its owner, then restores the bounds. */
   function store(slot: Slot<T>): void {
     const old = slots.get(slot.key)
-    if (old !== undefined) remove(old)
+    // The same key under another owner (two issuers pinning one jwks_uri): that owner may now hold nothing.
+    if (old !== undefined) remove(old, old.owner !== slot.owner)
     const owner = slot.owner
     slots.set(slot.key, slot)
-    owner.slots.set(slot.key, slot)
+    slot.older = owner.newest
+    if (owner.newest !== undefined) owner.newest.newer = slot
+    else owner.oldest = slot
+    owner.newest = slot
+    owner.entries++
     owner.bytes += slot.charge
     bytes += slot.charge
     // The new slot is the newest in both orders, so with more than one entry
     // the oldest is never the slot just added.
     // The owner pays for its own churn first ...
-    while (owner.slots.size > 1 && (owner.slots.size > limits.maxUrlsPerIdentity || owner.bytes > limits.maxBytesPerIdentity)) {
-      remove(owner.slots.values().next().value as Slot<T>)
+    while (owner.entries > 1 && (owner.entries > limits.maxUrlsPerIdentity || owner.bytes > limits.maxBytesPerIdentity)) {
+      remove(owner.oldest!, false)
       counters.ownerEvictions++
     }
     // ... then the cache as a whole forgets the least recently used.
     while (slots.size > 1 && (slots.size > limits.cacheMaxEntries || bytes > limits.cacheMaxBytes)) {
-      remove(slots.values().next().value as Slot<T>)
+      remove(slots.values().next().value as Slot<T>, true)
       counters.evictions++
     }
   }
 
-  function remove(slot: Slot<T>, forgetOwner = true): void {
+  function remove(slot: Slot<T>, forgetOwner: boolean): void {
     if (slots.get(slot.key) !== slot) return
     slots.delete(slot.key)
     bytes -= slot.charge
     const owner = slot.owner
-    owner.slots.delete(slot.key)
+    if (slot.older !== undefined) slot.older.newer = slot.newer
+    else owner.oldest = slot.newer
+    if (slot.newer !== undefined) slot.newer.older = slot.older
+    else owner.newest = slot.older
+    slot.older = slot.newer = undefined
+    owner.entries--
     owner.bytes -= slot.charge
     if (forgetOwner) forgetIfEmpty(owner)
   }
 
-  function ownerOf(name: string): Owner {
+  function ownerOf(name: string): Owner<T> {
     let owner = owners.get(name)
     if (owner === undefined) {
-      owner = { name, slots: new Map(), fetching: new Set(), bytes: 0 }
+      owner = new Owner<T>(name)
       owners.set(name, owner)
     }
     return owner
   }
 
-  function forgetIfEmpty(owner: Owner): void {
-    if (owner.slots.size === 0 && owner.fetching.size === 0 && owners.get(owner.name) === owner) owners.delete(owner.name)
+  function forgetIfEmpty(owner: Owner<T>): void {
+    if (owner.entries === 0 && owner.fetching === 0 && owners.get(owner.name) === owner) owners.delete(owner.name)
   }
 
   function report(href: string, outcome: string, startedMs: number): void {
@@ -331,7 +375,7 @@ export function createDocumentCache<T>(opts: DocumentCacheOptions<T>): DocumentC
     peek,
     get,
     refresh,
-    held: (owner) => owners.get(owner)?.slots.size ?? 0,
+    held: (owner) => owners.get(owner)?.entries ?? 0,
     get size() { return slots.size },
     stats: () => ({ entries: slots.size, bytes, owners: owners.size, ...counters, inFlight: inFlight.size }),
     async close() {

@@ -124,7 +124,7 @@ t.test('failures count against the quota too, and free their slot when they expi
   t.equal(h.seen.length, 3)
 })
 
-t.test('an owner over its byte quota loses its own oldest entries, never anyone else\'s', async (t) => {
+t.test("an owner over its byte quota loses its own oldest entries, never anyone else's", async (t) => {
   // Room for two of a.test's 1,000-byte documents, not three.
   const big = (n: number) => `/${n}${'x'.repeat(999)}`
   const perOwner = 2 * charge('a.test', big(1)) + 10
