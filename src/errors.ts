@@ -73,6 +73,7 @@ export const ERRORS = {
   key_fetch_too_large: spec(401, 'Unauthorized', 'invalid_proof'),
   key_fetch_content_type: spec(401, 'Unauthorized', 'invalid_proof'),
   key_fetch_busy: spec(401, 'Unauthorized', 'invalid_proof'),
+  key_fetch_quota: spec(401, 'Unauthorized', 'invalid_proof'),
   key_document_invalid: spec(401, 'Unauthorized', 'invalid_proof'),
   key_not_found: spec(401, 'Unauthorized', 'invalid_proof'),
   // 403: authenticated, ACL says no (or nothing matches)

@@ -5,6 +5,7 @@
 const COUNTERS = {
   popgate_requests_total: { help: 'Requests answered, by decision (public|allow|deny|challenge|error) and code', labels: ['decision', 'code'] },
   popgate_key_fetches_total: { help: 'Key document fetches, by outcome code', labels: ['outcome'] },
+  popgate_key_fetches_refused_total: { help: 'Key fetches the key cache refused before they started, by reason (urls_per_owner|in_flight_per_owner|in_flight)', labels: ['reason'] },
   popgate_key_reimports_total: { help: 'Cached keys imported again after leaving the hot set (keys.hotKeys too small when this climbs with traffic)', labels: [] },
   popgate_config_reloads_total: { help: 'Config/ACL reload attempts, by result (ok|invalid)', labels: ['result'] },
   popgate_upstream_errors_total: { help: 'Upstream failures, by code', labels: ['code'] },

@@ -4,7 +4,9 @@
 // with `entries` distinct identities d<i>.example, then reports heap and RSS
 // before and after, each after a full GC; then looks up CHURN older entries
 // again (keys that left the hot set are re-imported) and reports RSS once
-// more, to show that churn through the hot set does not grow memory.
+// more, to show that churn through the hot set does not grow memory; then
+// one identity names FLOOD new key URLs (issue 11, finding 1) and heap and RSS
+// are read once more, to show the figures hold under that attack.
 // The fetch is injected (no network):
 // what is measured is what the cache keeps, not what fetching costs.
 // Key pairs: `distinctKeys` P-256 pairs generated up front and reused round
@@ -33,6 +35,8 @@ const cfg: KeysConfig = {
   pathPrefix: '/.well-known/domainpop/', allowHttp: [], allowPrivateAddresses: false, allowPorts: [443], resolve: {}, caFile: undefined,
   timeoutMs: 3_000, maxBytes: 64 * 1024, cacheMinTtlMs: 60_000, cacheMaxTtlMs: 3_600_000, negativeTtlMs: 10_000,
   refetchCooldownMs: 30_000, cacheMaxEntries: entries, hotKeys, maxInFlightPerDomain: 4, maxInFlight: 64,
+  // Large enough that only cacheMaxEntries bounds the fill (≈ 560 estimated bytes per domain).
+  cacheMaxBytes: entries * 2048, maxUrlsPerIdentity: 8, maxBytesPerIdentity: 256 * 1024,
 }
 
 const docs: { body: string; kid: string }[] = []
@@ -41,7 +45,8 @@ for (let i = 0; i < distinctKeys; i++) {
   docs.push({ body: JSON.stringify({ keys: [{ ...jwk, use: 'sig', alg: 'ES256' }] }), kid: await calculateJwkThumbprint(jwk, 'sha256') })
 }
 const HEADERS = { 'content-type': 'application/jwk-set+json', 'cache-control': 'max-age=3600' }
-const docIndex = (host: string) => Number(host.slice(1, host.indexOf('.'))) % distinctKeys
+const FLOOD_HOST = 'flood.example'
+const docIndex = (host: string) => (host === FLOOD_HOST ? 0 : Number(host.slice(1, host.indexOf('.'))) % distinctKeys)
 const fetchDocument: FetchDocument = async (url) => ({ status: 200, headers: HEADERS, body: Buffer.from(docs[docIndex(url.hostname)]!.body) })
 
 const cache = createKeyCache(cfg, { fetchDocument })
@@ -73,15 +78,31 @@ const churnImports = cache.stats().keyImports - importsBefore
 if (cache.stats().fetches !== entries) throw new Error('the churn pass fetched again')
 fullGc()
 const afterChurn = process.memoryUsage()
-if (process.env.KC_DEBUG) console.error({ before, after, afterChurn })
+// Under attack (issue 11, finding 1): one allowed identity names a new key URL on every lookup.
+const statsBeforeFlood = cache.stats()
+const FLOOD = 20_000
+for (let i = 0; i < FLOOD; i++) {
+  await cache.getKey(new URL(`https://${FLOOD_HOST}/.well-known/domainpop/keys/${i}`), FLOOD_HOST as Identity, docs[0]!.kid).catch((err: { code?: string }) => {
+    if (err.code !== 'key_fetch_busy') throw err
+  })
+}
+const statsAfterFlood = cache.stats()
+fullGc()
+const afterFlood = process.memoryUsage()
+if (process.env.KC_DEBUG) console.error({ before, after, afterChurn, afterFlood })
 const result: KeyCacheMemoryResult = {
   entries, distinctKeys, hotKeys, fillMs,
   heapUsedBeforeBytes: before.heapUsed, heapUsedAfterBytes: after.heapUsed,
   rssBeforeBytes: before.rss, rssAfterBytes: after.rss,
   heapBytesPerEntry: (after.heapUsed - before.heapUsed) / entries,
   churnLookups: CHURN, churnImports, churnMs, rssAfterChurnBytes: afterChurn.rss,
+  floodLookups: FLOOD,
+  floodFetches: statsAfterFlood.fetches - statsBeforeFlood.fetches,
+  floodRefusals: statsAfterFlood.quotaRefusals - statsBeforeFlood.quotaRefusals,
+  floodEvictions: statsAfterFlood.evictions - statsBeforeFlood.evictions,
+  heapUsedAfterFloodBytes: afterFlood.heapUsed, rssAfterFloodBytes: afterFlood.rss,
 }
 // The cache must still be reachable when `after` is taken, or the GC would have freed it.
-if (cache.stats().entries !== entries) throw new Error('cache shrank')
+if (cache.stats().entries !== entries) throw new Error(`cache holds ${cache.stats().entries} entries, expected ${entries}`)
 process.stdout.write(JSON.stringify(result) + '\n')
 await cache.close()

@@ -22,6 +22,17 @@ export interface KeyCacheMemoryResult {
   readonly churnMs: number
   /** RSS after the churn pass and a full GC. */
   readonly rssAfterChurnBytes: number
+  /** Then one identity naming a new key URL on each of this many lookups (issue 11, finding 1). */
+  readonly floodLookups: number
+  /** Fetches those lookups caused (keys.maxUrlsPerIdentity at most). */
+  readonly floodFetches: number
+  /** Lookups refused by the per-identity URL quota, before any fetch. */
+  readonly floodRefusals: number
+  /** Other identities' documents evicted meanwhile (the cache was full, so each admitted flood document evicts one). */
+  readonly floodEvictions: number
+  /** Heap and RSS after the flood and a full GC. */
+  readonly heapUsedAfterFloodBytes: number
+  readonly rssAfterFloodBytes: number
 }
 
 export interface FirstRequestStormResult {

@@ -51,6 +51,12 @@ export interface Config {
     readonly negativeTtlMs: number
     readonly refetchCooldownMs: number
     readonly cacheMaxEntries: number
+    /** Estimated heap the cached documents may keep, in all (keys/document-cache.ts). */
+    readonly cacheMaxBytes: number
+    /** Distinct key URLs one identity may have cached or in flight; a new one beyond this is refused. */
+    readonly maxUrlsPerIdentity: number
+    /** Estimated heap one identity's cached documents may keep; beyond it its own oldest go. */
+    readonly maxBytesPerIdentity: number
     /** Keys kept imported as KeyObjects (~2.7 KB each); others are re-imported on use (hot-keys.ts). */
     readonly hotKeys: number
     readonly maxInFlightPerDomain: number

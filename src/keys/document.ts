@@ -29,18 +29,14 @@ const KNOWN_ALGS = new Map(['ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519', 'PS25
 const RSA_MIN_BITS = 2048
 const RSA_MAX_BITS = 8192
 
-type Json = Record<string, unknown>
+export type Json = Record<string, unknown>
 
 const invalid = (why: string, cause?: unknown): GatewayError =>
   new GatewayError('key_document_invalid', `key document ${why}`, cause === undefined ? undefined : { cause })
 
 export async function parseKeyDocument(body: Uint8Array | string): Promise<ResolvedKey[]> {
   const entries = readEntries(body)
-  for (const entry of entries) {
-    for (const m of PRIVATE_MEMBERS) {
-      if (Object.hasOwn(entry, m)) throw invalid(`contains a private key member (${m}); the whole document is refused`)
-    }
-  }
+  refusePrivateMembers(entries)
   const keys = new Map<string, ResolvedKey>()
   const skipped: string[] = []
   for (const entry of entries) {
@@ -52,7 +48,17 @@ export async function parseKeyDocument(body: Uint8Array | string): Promise<Resol
   return [...keys.values()]
 }
 
-function readEntries(body: Uint8Array | string): Json[] {
+/** PROTOCOL.md §2.1: a document that publishes a private key has lost it; none of its keys can be trusted. */
+export function refusePrivateMembers(entries: readonly Json[]): void {
+  for (const entry of entries) {
+    for (const m of PRIVATE_MEMBERS) {
+      if (Object.hasOwn(entry, m)) throw invalid(`contains a private key member (${m}); the whole document is refused`)
+    }
+  }
+}
+
+/** The JWK objects of a document: a JWK Set, or (when `single`) a lone JWK. Throws key_document_invalid. */
+export function readEntries(body: Uint8Array | string, single = true): Json[] {
   let text: string
   try {
     text = typeof body === 'string' ? body : new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(body)
@@ -70,10 +76,10 @@ function readEntries(body: Uint8Array | string): Json[] {
   if (Object.hasOwn(doc, 'keys')) {
     if (!Array.isArray(doc.keys)) throw invalid('member keys must be an array')
     entries = doc.keys
-  } else if (Object.hasOwn(doc, 'kty')) {
+  } else if (single && Object.hasOwn(doc, 'kty')) {
     entries = [doc]
   } else {
-    throw invalid('must be a JWK Set or a single JWK')
+    throw invalid(single ? 'must be a JWK Set or a single JWK' : 'must be a JWK Set')
   }
   if (entries.length === 0) throw invalid('has no keys')
   if (entries.length > MAX_KEYS_PER_DOCUMENT) throw invalid(`has more than ${MAX_KEYS_PER_DOCUMENT} keys`)
@@ -83,13 +89,38 @@ function readEntries(body: Uint8Array | string): Json[] {
 
 /** A usable key, or a string saying why this entry was skipped. Throws for a malformed usable key. */
 async function readKey(entry: Json): Promise<ResolvedKey | string> {
+  const imported = importPublicKey(entry)
+  if (typeof imported === 'string') return imported
+  const { members, keyObject } = imported
+  // The thumbprint is taken over OpenSSL's own export of the key, so a
+  // document cannot pick a kid with a non-canonical spelling of the members.
+  const kid = await calculateJwkThumbprint(keyObject.export({ format: 'jwk' }) as JWK, 'sha256')
+  return Object.freeze({ ...storedKey(kid, imported.alg, members), keyObject })
+}
+
+/** A public signing key read from a JWK: its validated public members, `alg` and imported KeyObject. */
+export interface ImportedKey {
+  readonly members: PublicMembers
+  /** The JWK's `alg` (RFC 7517 §4.4), as a shared constant string when it is a known one. */
+  readonly alg: string | undefined
+  readonly keyObject: KeyObject
+}
+
+/**
+ * The policy every key document shares (DomainPoP documents, an issuer's
+ * JWKS): a usable signing key, or a string saying why this entry is skipped.
+ * Throws GatewayError('key_document_invalid') for a malformed key of a
+ * usable type. Private members are the caller's check (they reject the
+ * whole document, not one key).
+ */
+export function importPublicKey(entry: Json): ImportedKey | string {
   const { kty } = entry
   if (entry.use !== undefined && entry.use !== 'sig') return 'a key has use other than sig'
   if (entry.key_ops !== undefined && !(Array.isArray(entry.key_ops) && entry.key_ops.includes('verify'))) return 'a key has key_ops without verify'
   if (entry.alg !== undefined && typeof entry.alg !== 'string') throw invalid('has a key whose alg is not a string')
 
-  let members: JsonWebKey
-  let type: ResolvedKey['kty']
+  let members: PublicMembers
+  let type: StoredKey['kty']
   if (kty === 'EC') {
     type = 'EC'
     const crv = EC_CURVES.get(entry.crv as string)
@@ -110,7 +141,7 @@ async function readKey(entry: Json): Promise<ResolvedKey | string> {
   let keyObject: KeyObject
   try {
     // Only the public members go in: nothing else in the entry reaches OpenSSL.
-    keyObject = createPublicKey({ key: members, format: 'jwk' })
+    keyObject = createPublicKey({ key: members as JsonWebKey, format: 'jwk' })
   } catch (err) {
     throw invalid(`has a ${type} key that does not import`, err)
   }
@@ -122,16 +153,12 @@ async function readKey(entry: Json): Promise<ResolvedKey | string> {
     // by an allowed identity); 65537 is what every real key uses.
     if (keyObject.asymmetricKeyDetails?.publicExponent !== 65537n) return 'an RSA key has a public exponent other than 65537'
   }
-
-  // The thumbprint is taken over OpenSSL's own export of the key, so a
-  // document cannot pick a kid with a non-canonical spelling of the members.
-  const kid = await calculateJwkThumbprint(keyObject.export({ format: 'jwk' }) as JWK, 'sha256')
   const alg = entry.alg === undefined ? undefined : KNOWN_ALGS.get(entry.alg as string) ?? (entry.alg as string)
-  return Object.freeze({ ...storedKey(kid, alg, members as PublicMembers), keyObject })
+  return { members, alg, keyObject }
 }
 
 /** A key's type and public members, however they are held. */
-interface PublicMembers {
+export interface PublicMembers {
   readonly kty: StoredKey['kty']
   readonly crv?: string | undefined
   readonly x?: string | undefined

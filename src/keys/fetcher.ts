@@ -1,40 +1,53 @@
-// Fetch one key document over the safe Agent (PROTOCOL.md §2.4).
-// Reads: a URL that already passed checkKeyUrl. Returns: a 200 response whose
-// head passed the response policy and whose body is at most maxBytes.
-// Throws: GatewayError key_fetch_* (never anything else).
+// The safe fetcher: one outbound request over the safe Agent (PROTOCOL.md §2.4).
+// Reads: a URL that its caller's policy already accepted (checkKeyUrl for a
+// DomainPoP jku; a pinned issuer URL later). Returns: a 200 response whose
+// head passed the response policy for the call's MediaProfile and whose body
+// is at most the cap. Throws: GatewayError key_fetch_* (never anything else,
+// and nothing specific to one credential scheme).
 //
+// GET for documents (key sets, RFC 8414 metadata); POST with a body and its
+// Content-Type for the one exchange that needs it (RFC 7662 introspection).
 // One deadline (timeoutMs) covers DNS, connect, TLS, headers and body. No
 // redirects are followed, no cookies or credentials are sent, and the body is
 // read only while it stays under the cap.
 
-import { errors as undiciErrors, type Agent } from 'undici'
+import { errors as undiciErrors, type Agent, type Dispatcher } from 'undici'
 import { GatewayError, isGatewayError } from '../errors.js'
 import { createKeyAgent, safeCode, type SafeConnectOptions } from './agent.js'
-import { checkResponseHead } from './response-policy.js'
-import type { FetchedDocument, KeysConfig } from './types.js'
+import { checkResponseHead, JWK_SET_PROFILE } from './response-policy.js'
+import type { FetchedDocument, FetchRequest, KeysConfig } from './types.js'
 
-export interface KeyFetcher {
+export interface SafeFetcher {
+  /** One request; see FetchRequest. */
+  fetch(request: FetchRequest, signal?: AbortSignal): Promise<FetchedDocument>
+  /** GET a key set (JWK_SET_PROFILE): the DomainPoP key document. */
   fetchDocument(url: URL, signal?: AbortSignal): Promise<FetchedDocument>
   close(): Promise<void>
 }
 
+/** The name this module had when it fetched key documents only. */
+export type KeyFetcher = SafeFetcher
+
 export type KeyFetcherSeams = Pick<SafeConnectOptions, 'lookupHost' | 'openSocket'>
 
-const REQUEST_HEADERS = {
-  accept: 'application/jwk-set+json, application/json',
-  'user-agent': 'popgate',
-} as const
+const USER_AGENT = 'popgate'
 
-export function createKeyFetcher(cfg: KeysConfig, seams?: KeyFetcherSeams): KeyFetcher {
+export function createSafeFetcher(cfg: KeysConfig, seams?: KeyFetcherSeams): SafeFetcher {
   const agent: Agent = createKeyAgent(cfg, seams)
   let closed = false
 
-  async function fetchDocument(url: URL, signal?: AbortSignal): Promise<FetchedDocument> {
+  async function fetch(request: FetchRequest, signal?: AbortSignal): Promise<FetchedDocument> {
     if (closed) throw new GatewayError('key_fetch_failed', 'key fetcher is closed')
+    const { url, profile } = request
+    const maxBytes = request.maxBytes ?? cfg.maxBytes
+    const method = request.method ?? 'GET'
+    // The caller's URL policy normally refused these already; this is the
+    // fetch layer's own floor, whoever the caller is.
     const httpAllowed = url.protocol === 'http:' && cfg.allowHttp.includes(url.hostname)
     if ((url.protocol !== 'https:' && !httpAllowed) || url.username !== '' || url.password !== '') {
-      throw new GatewayError('proof_jku_invalid', 'jku is not a fetchable https URL')
+      throw new GatewayError('key_fetch_failed', 'the URL is not a fetchable https URL')
     }
+    if ((method === 'POST') !== (request.body !== undefined)) throw new GatewayError('key_fetch_failed', 'a POST needs a body and a GET has none')
     const controller = new AbortController()
     let timedOut = false
     const timer = setTimeout(() => { timedOut = true; controller.abort() }, cfg.timeoutMs)
@@ -42,15 +55,19 @@ export function createKeyFetcher(cfg: KeysConfig, seams?: KeyFetcherSeams): KeyF
     signal?.addEventListener('abort', onAbort, { once: true })
     if (signal?.aborted) controller.abort()
     try {
-      const res = await agent.request({
+      const options: Dispatcher.RequestOptions = {
         origin: url.origin,
         path: url.pathname + url.search,
-        method: 'GET',
-        headers: REQUEST_HEADERS,
+        method,
+        headers: request.body === undefined
+          ? { accept: profile.accept, 'user-agent': USER_AGENT }
+          : { accept: profile.accept, 'user-agent': USER_AGENT, 'content-type': request.body.contentType },
+        body: request.body?.bytes,
         signal: controller.signal,
-      })
+      }
+      const res = await agent.request(options)
       try {
-        checkResponseHead(res.statusCode, res.headers, cfg.maxBytes)
+        checkResponseHead(res.statusCode, res.headers, maxBytes, profile)
       } catch (err) {
         // Drop the connection rather than drain a body we will not use.
         res.body.on('error', () => {}).destroy()
@@ -61,7 +78,7 @@ export function createKeyFetcher(cfg: KeysConfig, seams?: KeyFetcherSeams): KeyF
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
         total += chunk.length
         // Stop at the first byte over the cap; leaving the loop destroys the body and its connection.
-        if (total > cfg.maxBytes) throw new GatewayError('key_fetch_too_large', `key document is larger than ${cfg.maxBytes} bytes`)
+        if (total > maxBytes) throw new GatewayError('key_fetch_too_large', `key document is larger than ${maxBytes} bytes`)
         chunks.push(chunk)
       }
       return { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks, total) }
@@ -74,13 +91,17 @@ export function createKeyFetcher(cfg: KeysConfig, seams?: KeyFetcherSeams): KeyF
   }
 
   return {
-    fetchDocument,
+    fetch,
+    fetchDocument: (url, signal) => fetch({ url, profile: JWK_SET_PROFILE }, signal),
     async close() {
       closed = true
       await agent.destroy()
     },
   }
 }
+
+/** The name this factory had when it fetched key documents only. */
+export const createKeyFetcher = createSafeFetcher
 
 /** Every failure becomes one §2.4 code; the raw error stays in `cause` for logs. */
 function classify(err: unknown, timedOut: boolean, timeoutMs: number): GatewayError {

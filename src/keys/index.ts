@@ -1,15 +1,42 @@
 // The key subsystem: the gateway's only outbound I/O (PROTOCOL.md §2.1, §2.4).
-//   url-policy      checkKeyUrl: may this jku be fetched for this identity?
-//   address-policy  which IP addresses a fetch may reach
-//   agent           undici Agent + connector that enforces the address policy
-//   fetcher         one fetch: deadline, no redirects, body cap, content type
-//   document        key document → ResolvedKey[]
-//   hot-keys        bounded set of imported keys beside the cache
-//   ttl, lru, cache caching, single-flight, cooldowns, in-flight caps
+// Three layers, each knowing nothing of the one above it:
+//
+// 1. Safe fetch — one request, whoever asks.
+//      address-policy  which IP addresses a fetch may reach
+//      agent           undici Agent + connector that enforces the address policy
+//      response-policy status, length, media type (per MediaProfile), encoding
+//      fetcher         createSafeFetcher: GET or POST, per-call Accept; deadline,
+//                      no redirects, body cap; throws key_fetch_* only
+// 2. Cached documents — createDocumentCache<T>(parse, sizeOf): what a URL
+//    held, accounted to the owner who vouches for it.
+//      ttl             Cache-Control / Expires → TTL clamped to [min, max]
+//      document-cache  single flight, negative caching, refresh with cooldown,
+//                      in-flight caps per owner and in all, per-owner URL and
+//                      byte quotas, an LRU bounded by entries and bytes
+// 3. Readers — one per kind of document, each a parse and a selection rule.
+//      url-policy      checkKeyUrl: may this jku be fetched for this identity?
+//      document        a DomainPoP key document → keys with kid = RFC 7638 thumbprint;
+//                      importPublicKey: which JWKs are usable, shared by all readers
+//      hot-keys        bounded set of imported keys beside the DomainPoP cache
+//      cache           createKeyCache: the DomainPoP key cache (jku host = identity = owner)
+//      jwks            createJwksReader: an issuer's JWK Set, keys by the issuer's
+//                      own kid, alg, kty and use (RFC 7517); owner = issuer
+//    An issuer's RFC 8414 metadata is one more reader: createDocumentCache
+//    with JSON_PROFILE and a parse that checks `issuer` and `jwks_uri`.
+//    An RFC 7662 introspection is a DocumentRequest with method POST, a body
+//    and its own cache key.
 
 export { checkKeyUrl, MAX_KEY_URL_CHARS } from './url-policy.js'
 export { addressBlockReason, isBlockedAddress } from './address-policy.js'
-export { createKeyFetcher, type KeyFetcher, type KeyFetcherSeams } from './fetcher.js'
-export { parseKeyDocument, MAX_KEYS_PER_DOCUMENT } from './document.js'
+export { createSafeFetcher, createKeyFetcher, type SafeFetcher, type KeyFetcher, type KeyFetcherSeams } from './fetcher.js'
+export { checkResponseHead, JWK_SET_PROFILE, JSON_PROFILE } from './response-policy.js'
+export {
+  createDocumentCache, type DocumentCache, type DocumentCacheOptions, type DocumentCacheLimits, type DocumentCacheStats,
+  type DocumentRequest, type CachedDocument, type RefusalReason,
+} from './document-cache.js'
+export { parseKeyDocument, importPublicKey, MAX_KEYS_PER_DOCUMENT } from './document.js'
 export { createKeyCache, type KeyCache, type KeyCacheDeps, type KeyCacheStats } from './cache.js'
-export type { KeysConfig, ResolvedKey, StoredKey, FetchedDocument, FetchDocument, ResponseHeaders } from './types.js'
+export { createJwksReader, parseJwks, selectJwks, type JwksReader, type JwksReaderDeps, type JwksKey, type KeySet, type KeySelector } from './jwks.js'
+export type {
+  KeysConfig, ResolvedKey, StoredKey, FetchedDocument, FetchDocument, FetchOne, FetchRequest, MediaProfile, ResponseHeaders,
+} from './types.js'

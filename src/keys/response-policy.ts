@@ -1,15 +1,26 @@
-// What a key host's response head must look like before we read its body
-// (PROTOCOL.md §2.4). Pure; used by the fetcher before reading the body and
-// again by the cache for injected fetchers, so both paths obey one policy.
+// What a response head must look like before we read its body (PROTOCOL.md
+// §2.4). Pure; used by the fetcher before reading the body and again by the
+// document cache for injected fetchers, so both paths obey one policy. The
+// media types a call takes come from its MediaProfile; the rest is the same
+// for every document.
 
 import { GatewayError } from '../errors.js'
-import type { ResponseHeaders } from './types.js'
+import type { MediaProfile, ResponseHeaders } from './types.js'
 
-/** RFC 7517 §8.5.1 registers application/jwk-set+json; plain JSON is common in the wild. */
-const MEDIA_TYPES = new Set(['application/jwk-set+json', 'application/json'])
+/** A key set: RFC 7517 §8.5.1 registers application/jwk-set+json; plain JSON is common in the wild. */
+export const JWK_SET_PROFILE: MediaProfile = Object.freeze({
+  accept: 'application/jwk-set+json, application/json',
+  mediaTypes: new Set(['application/jwk-set+json', 'application/json']),
+})
 
-/** Throws the §2.4 error for a response head that is not a usable key document. */
-export function checkResponseHead(status: number, headers: ResponseHeaders, maxBytes: number): void {
+/** A JSON document: RFC 8414 §3.2 metadata, RFC 7662 §2.2 introspection responses. */
+export const JSON_PROFILE: MediaProfile = Object.freeze({
+  accept: 'application/json',
+  mediaTypes: new Set(['application/json']),
+})
+
+/** Throws the §2.4 error for a response head that is not a usable document of `profile`'s kind. */
+export function checkResponseHead(status: number, headers: ResponseHeaders, maxBytes: number, profile: MediaProfile = JWK_SET_PROFILE): void {
   // No redirects: a redirect would let the document live off the identity's
   // host or outside the path prefix (PROTOCOL.md §2.4).
   if (status >= 300 && status < 400) throw new GatewayError('key_fetch_redirect', `key host answered ${status}; redirects are not followed`)
@@ -22,9 +33,9 @@ export function checkResponseHead(status: number, headers: ResponseHeaders, maxB
   }
 
   const type = headers['content-type']
-  if (typeof type !== 'string') throw new GatewayError('key_fetch_content_type', 'key document must have one Content-Type: application/jwk-set+json or application/json')
+  if (typeof type !== 'string') throw new GatewayError('key_fetch_content_type', `key document must have one Content-Type: ${allowed(profile)}`)
   const media = type.split(';', 1)[0]!.trim().toLowerCase()
-  if (!MEDIA_TYPES.has(media)) throw new GatewayError('key_fetch_content_type', 'key document Content-Type must be application/jwk-set+json or application/json')
+  if (!profile.mediaTypes.has(media)) throw new GatewayError('key_fetch_content_type', `key document Content-Type must be ${allowed(profile)}`)
 
   // We send no Accept-Encoding, so anything but identity is a misbehaving host.
   const encoding = single(headers['content-encoding'])
@@ -32,6 +43,8 @@ export function checkResponseHead(status: number, headers: ResponseHeaders, maxB
     throw new GatewayError('key_fetch_content_type', 'key document must not be content-encoded')
   }
 }
+
+const allowed = (profile: MediaProfile): string => [...profile.mediaTypes].join(' or ')
 
 function single(value: string | string[] | undefined): string | undefined {
   if (Array.isArray(value)) {

@@ -43,5 +43,29 @@ export interface FetchedDocument {
   readonly body: Buffer
 }
 
-/** The one seam for outbound I/O: fetch the document at `url`, or throw a GatewayError. */
+/** The DomainPoP seam for outbound I/O: GET the key document at `url`, or throw a GatewayError. */
 export type FetchDocument = (url: URL, signal: AbortSignal) => Promise<FetchedDocument>
+
+/**
+ * What a call accepts back: the Accept header it sends and the response media
+ * types it takes (lowercase, without parameters). One per kind of document.
+ */
+export interface MediaProfile {
+  readonly accept: string
+  readonly mediaTypes: ReadonlySet<string>
+}
+
+/** One outbound request through the safe fetcher. */
+export interface FetchRequest {
+  readonly url: URL
+  /** Default GET. */
+  readonly method?: 'GET' | 'POST'
+  readonly profile: MediaProfile
+  /** POST only: the body and its Content-Type (e.g. an RFC 7662 introspection form). */
+  readonly body?: { readonly contentType: string; readonly bytes: Buffer | string }
+  /** Response body cap; default keys.maxBytes. */
+  readonly maxBytes?: number
+}
+
+/** The generic seam for outbound I/O: one request, or throw a GatewayError key_fetch_*. */
+export type FetchOne = (request: FetchRequest, signal: AbortSignal) => Promise<FetchedDocument>

@@ -66,6 +66,12 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
     onFetch: (_url, outcome) => deps.metrics.inc('popgate_key_fetches_total', { outcome }),
     onKeyImport: () => deps.metrics.inc('popgate_key_reimports_total'),
     beforeFetch: (identity) => abuse.newDomains.admit(identity, now()),
+    // Each refusal is a 401 that counts as a failed authentication, so these
+    // lines are bounded per identity by failedAuthPerIdentityPerMinute.
+    onRefused: (reason, identity) => {
+      deps.metrics.inc('popgate_key_fetches_refused_total', { reason })
+      deps.log.warn({ identity, reason }, 'key fetch refused by the key cache')
+    },
   })
   const replay = deps.replay ?? (prev && same(prev.config.replay, config.replay) ? prev.replay : createReplayStore(config))
   const upstreamKey = (c: Config) => [c.upstream.href, c.timeouts, c.limits]

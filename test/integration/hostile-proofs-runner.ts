@@ -134,6 +134,12 @@ interface EnvState extends HostileEnv {
  * (abuse-limits.test.ts); here they would turn late rows into 429s.
  */
 const LIMITS = ['limits:', '  failedAuthPerClientPerMinute: 100000', '  failedAuthPerIdentityPerMinute: 100000'].join('\n')
+/**
+ * Likewise every row publishes its own alice.test key at its own URL, far
+ * more than keys.maxUrlsPerIdentity allows one identity (its own test:
+ * test/integration/key-url-flood.test.ts); appended under `keys:`.
+ */
+const KEY_URLS = '  maxUrlsPerIdentity: 100000'
 
 function strictKeysConfig(): string {
   return ['keys:', '  allowPrivateAddresses: true', '  allowPorts: [443]', `  caFile: ${CA_FILE}`, '  resolve:', '    alice.test: 127.0.0.1'].join('\n')
@@ -145,8 +151,8 @@ async function startEnv(t: Test): Promise<EnvState> {
   const now = () => clock.nowMs
   const up = await startUpstream()
   const kh = await startKeyHost()
-  const main = await startTestGateway({ upstream: up.url, publicOrigin: ORIGIN, extraConfig: `${keysConfig()}\n${LIMITS}`, now })
-  const strict = await startTestGateway({ upstream: up.url, publicOrigin: ORIGIN, extraConfig: `${strictKeysConfig()}\n${LIMITS}`, now })
+  const main = await startTestGateway({ upstream: up.url, publicOrigin: ORIGIN, extraConfig: `${keysConfig()}\n${KEY_URLS}\n${LIMITS}`, now })
+  const strict = await startTestGateway({ upstream: up.url, publicOrigin: ORIGIN, extraConfig: `${strictKeysConfig()}\n${KEY_URLS}\n${LIMITS}`, now })
   t.teardown(async () => { await main.close(); await strict.close(); await up.close(); await kh.close() })
   const env: EnvState = { up, kh, gateways: { main, strict }, clock, nonce: '', expectedUpstream: 0 }
   env.nonce = await challenge(env, 'main')

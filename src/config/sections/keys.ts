@@ -2,11 +2,11 @@
 
 import type { Config } from '../types.js'
 import { Section, allowPorts, bool, duration, filePath, identity, ipLiteral, listOf, mapOf, pathPrefix, positiveInt, scalar, size } from '../readers.js'
-import { formatDurationMs } from '../units.js'
+import { formatDurationMs, formatSizeBytes } from '../units.js'
 
 export function readKeys(root: Section): Config['keys'] {
   const k = root.sub('keys', ['pathPrefix', 'allowHttp', 'allowPrivateAddresses', 'allowPorts', 'resolve', 'caFile', 'timeout', 'maxBytes',
-    'cacheMinTtl', 'cacheMaxTtl', 'negativeTtl', 'refetchCooldown', 'cacheMaxEntries', 'hotKeys', 'maxInFlightPerDomain', 'maxInFlight'])
+    'cacheMinTtl', 'cacheMaxTtl', 'negativeTtl', 'refetchCooldown', 'cacheMaxEntries', 'cacheMaxBytes', 'hotKeys', 'maxInFlightPerDomain', 'maxInFlight', 'maxUrlsPerIdentity', 'maxBytesPerIdentity'])
   const keys = {
     pathPrefix: k.get('pathPrefix', scalar(pathPrefix), '/.well-known/domainpop/'),
     allowHttp: k.get('allowHttp', listOf(scalar(identity), { unique: true }), []),
@@ -21,6 +21,9 @@ export function readKeys(root: Section): Config['keys'] {
     negativeTtlMs: k.get('negativeTtl', duration(), 10_000),
     refetchCooldownMs: k.get('refetchCooldown', duration(), 30_000),
     cacheMaxEntries: k.get('cacheMaxEntries', scalar(positiveInt()), 10_000),
+    cacheMaxBytes: k.get('cacheMaxBytes', size, 32 * 1024 * 1024),
+    maxUrlsPerIdentity: k.get('maxUrlsPerIdentity', scalar(positiveInt()), 8),
+    maxBytesPerIdentity: k.get('maxBytesPerIdentity', size, 256 * 1024),
     hotKeys: k.get('hotKeys', scalar(positiveInt()), 1_024),
     maxInFlightPerDomain: k.get('maxInFlightPerDomain', scalar(positiveInt()), 4),
     maxInFlight: k.get('maxInFlight', scalar(positiveInt()), 64),
@@ -28,6 +31,15 @@ export function readKeys(root: Section): Config['keys'] {
   if (keys.cacheMinTtlMs > keys.cacheMaxTtlMs) {
     k.report(k.has('cacheMinTtl') ? 'cacheMinTtl' : 'cacheMaxTtl',
       `cacheMinTtl (${formatDurationMs(keys.cacheMinTtlMs)}) must not exceed cacheMaxTtl (${formatDurationMs(keys.cacheMaxTtlMs)})`)
+  }
+  // One document must fit what one identity may hold, and one identity what the cache may.
+  if (keys.maxBytesPerIdentity < keys.maxBytes) {
+    k.report(k.has('maxBytesPerIdentity') ? 'maxBytesPerIdentity' : 'maxBytes',
+      `maxBytesPerIdentity (${formatSizeBytes(keys.maxBytesPerIdentity)}) must not be smaller than maxBytes (${formatSizeBytes(keys.maxBytes)})`)
+  }
+  if (keys.cacheMaxBytes < keys.maxBytesPerIdentity) {
+    k.report(k.has('cacheMaxBytes') ? 'cacheMaxBytes' : 'maxBytesPerIdentity',
+      `cacheMaxBytes (${formatSizeBytes(keys.cacheMaxBytes)}) must not be smaller than maxBytesPerIdentity (${formatSizeBytes(keys.maxBytesPerIdentity)})`)
   }
   return keys
 }

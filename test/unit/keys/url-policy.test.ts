@@ -1,8 +1,8 @@
 import t from 'tap'
-import { checkKeyUrl } from '../../src/keys/url-policy.js'
-import { GatewayError } from '../../src/errors.js'
-import type { Identity } from '../../src/identity/domain.js'
-import { keysConfig } from '../helpers/key-host.js'
+import { checkKeyUrl } from '../../../src/keys/url-policy.js'
+import { GatewayError } from '../../../src/errors.js'
+import type { Identity } from '../../../src/identity/domain.js'
+import { keysConfig } from '../../helpers/key-host.js'
 
 const alice = 'alice.example' as Identity
 const cfg = keysConfig({ allowPorts: [443], allowHttp: [] })

@@ -1,8 +1,8 @@
 import t from 'tap'
 import { generateKeyPairSync } from 'node:crypto'
 import { calculateJwkThumbprint, type JWK } from 'jose'
-import { parseKeyDocument, MAX_KEYS_PER_DOCUMENT, PRIVATE_MEMBERS } from '../../src/keys/document.js'
-import { GatewayError } from '../../src/errors.js'
+import { parseKeyDocument, MAX_KEYS_PER_DOCUMENT, PRIVATE_MEMBERS } from '../../../src/keys/document.js'
+import { GatewayError } from '../../../src/errors.js'
 
 const ecKey = (namedCurve = 'P-256'): { pub: JWK; priv: JWK } => {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve })

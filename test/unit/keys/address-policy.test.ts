@@ -1,5 +1,5 @@
 import t from 'tap'
-import { addressBlockReason, isBlockedAddress, parseIPv6 } from '../../src/keys/address-policy.js'
+import { addressBlockReason, isBlockedAddress, parseIPv6 } from '../../../src/keys/address-policy.js'
 
 t.test('blocked IPv4 ranges', async (t) => {
   const blocked: Array<[string, RegExp]> = [

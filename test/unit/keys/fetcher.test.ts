@@ -6,11 +6,12 @@
 import t from 'tap'
 import { Socket } from 'node:net'
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls'
-import { createKeyFetcher, type KeyFetcherSeams } from '../../src/keys/fetcher.js'
-import type { OpenSocketOptions } from '../../src/keys/agent.js'
-import { GatewayError } from '../../src/errors.js'
-import { startKeyHost, json, never, stall, redirect, flood, keysConfig, newSigningKey, KEY_PATH } from '../helpers/key-host.js'
-import type { KeysConfig } from '../../src/keys/index.js'
+import { createKeyFetcher, createSafeFetcher, type KeyFetcherSeams } from '../../../src/keys/fetcher.js'
+import { JSON_PROFILE } from '../../../src/keys/response-policy.js'
+import type { OpenSocketOptions } from '../../../src/keys/agent.js'
+import { GatewayError } from '../../../src/errors.js'
+import { startKeyHost, json, never, stall, redirect, flood, keysConfig, newSigningKey, KEY_PATH } from '../../helpers/key-host.js'
+import type { KeysConfig } from '../../../src/keys/index.js'
 
 const host = await startKeyHost()
 t.teardown(() => host.close())
@@ -278,7 +279,7 @@ t.test('an IP-literal URL is classified too (net.connect skips lookup for litera
 t.test('plain http is refused unless the host is listed', async (t) => {
   const g = guard()
   const r = await fetchOutcome(keysConfig(), `http://alice.test:${host.port}${KEY_PATH}`, g.seams)
-  t.match(r.outcome, /^proof_jku_invalid/)
+  t.match(r.outcome, /^key_fetch_failed: the URL is not a fetchable https URL/, 'a fetch-layer refusal, not a DomainPoP code')
   t.equal(g.calls.length, 0)
 })
 
@@ -294,4 +295,27 @@ t.test('a closed fetcher refuses; an aborted fetch is cancelled', async (t) => {
   setTimeout(() => ac.abort(), 50)
   await t.rejects(p, { code: 'key_fetch_failed', detail: /cancelled/ })
   await f2.close()
+})
+
+t.test('a POST carries its body and Content-Type; Accept and the types taken follow the call\'s profile', async (t) => {
+  let received = ''
+  host.route('/introspect', (req, res) => {
+    req.setEncoding('utf8')
+    req.on('data', (c: string) => { received += c })
+    req.on('end', () => json({ active: true }, { contentType: 'application/json' })(req, res))
+  })
+  const fetcher = createSafeFetcher(keysConfig())
+  t.teardown(() => fetcher.close())
+  const url = new URL(host.url('bob.test', '/introspect')) // an issuer's endpoint, on a host the test certificate names
+  const doc = await fetcher.fetch({ url, method: 'POST', profile: JSON_PROFILE, body: { contentType: 'application/x-www-form-urlencoded', bytes: 'token=abc' } })
+  t.same(JSON.parse(doc.body.toString()), { active: true })
+  const seen = host.requests.at(-1)!
+  t.equal(seen.method, 'POST')
+  t.equal(seen.headers['content-type'], 'application/x-www-form-urlencoded')
+  t.equal(seen.headers.accept, 'application/json')
+  t.equal(received, 'token=abc')
+
+  host.route('/.well-known/domainpop/set', json(DOC))
+  await t.rejects(fetcher.fetch({ url: new URL(host.url('alice.test', '/.well-known/domainpop/set')), profile: JSON_PROFILE }), { code: 'key_fetch_content_type' }, 'a key set is not what a JSON call takes')
+  await t.rejects(fetcher.fetch({ url, method: 'POST', profile: JSON_PROFILE }), { code: 'key_fetch_failed' }, 'a POST without a body is refused before any request')
 })

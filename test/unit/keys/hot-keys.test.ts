@@ -4,14 +4,14 @@
 
 import t from 'tap'
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto'
-import { createKeyCache } from '../../src/keys/cache.js'
-import { HotKeys } from '../../src/keys/hot-keys.js'
-import { storedKey } from '../../src/keys/document.js'
-import type { FetchDocument, StoredKey } from '../../src/keys/types.js'
-import { GatewayError } from '../../src/errors.js'
-import type { Identity } from '../../src/identity/domain.js'
-import { verifySignature } from '../../src/proofs/signature.js'
-import { keysConfig, newSigningKey, type TestKey } from '../helpers/key-host.js'
+import { createKeyCache } from '../../../src/keys/cache.js'
+import { HotKeys } from '../../../src/keys/hot-keys.js'
+import { storedKey } from '../../../src/keys/document.js'
+import type { FetchDocument, StoredKey } from '../../../src/keys/types.js'
+import { GatewayError } from '../../../src/errors.js'
+import type { Identity } from '../../../src/identity/domain.js'
+import { verifySignature } from '../../../src/proofs/signature.js'
+import { keysConfig, newSigningKey, type TestKey } from '../../helpers/key-host.js'
 
 const DOMAINS = ['a.test', 'b.test', 'c.test'] as Identity[]
 const keys = new Map<string, TestKey>()

@@ -2,11 +2,11 @@
 // injected clock: no test sleeps to let a TTL pass.
 
 import t, { type Test } from 'tap'
-import { createKeyCache, type KeyCache, type KeyCacheDeps } from '../../src/keys/cache.js'
-import type { FetchedDocument, KeysConfig } from '../../src/keys/index.js'
-import { GatewayError } from '../../src/errors.js'
-import type { Identity } from '../../src/identity/domain.js'
-import { startKeyHost, json, gate, keysConfig, newSigningKey, type TestKey } from '../helpers/key-host.js'
+import { createKeyCache, type KeyCache, type KeyCacheDeps } from '../../../src/keys/cache.js'
+import type { FetchedDocument, KeysConfig } from '../../../src/keys/index.js'
+import { GatewayError } from '../../../src/errors.js'
+import type { Identity } from '../../../src/identity/domain.js'
+import { startKeyHost, json, gate, keysConfig, newSigningKey, type TestKey } from '../../helpers/key-host.js'
 
 const host = await startKeyHost()
 t.teardown(() => host.close())
@@ -300,4 +300,45 @@ t.test('close aborts fetches in flight and refuses new lookups', async (t) => {
   t.equal(await outcome(cache.getKey(new URL(host.url('alice.test', path)), alice, k.kid)), 'key_fetch_failed')
   t.equal(cache.size, 0)
   g.release()
+})
+
+t.test('one identity naming a new key URL per request: refused past maxUrlsPerIdentity, before fetching; others keep their keys', async (t) => {
+  const k = await newSigningKey()
+  const paths = Array.from({ length: 20 }, () => freshPath())
+  for (const p of paths) host.route(p, json(keySet(k), { headers: { 'cache-control': 'max-age=3600' } }))
+  const bobPath = freshPath()
+  host.route(bobPath, json(keySet(k), { headers: { 'cache-control': 'max-age=3600' } }))
+  const refused: Array<[string, string]> = []
+  const h = harness(t, { maxUrlsPerIdentity: 4 }, { onRefused: (reason, identity) => { refused.push([reason, identity]) } })
+  t.equal(await outcome(h.cache.getKey(new URL(host.url('bob.test', bobPath)), bob, k.kid)), `ok:${k.kid}`)
+
+  const results = []
+  for (const p of paths) results.push(await outcome(h.cache.getKey(new URL(host.url('alice.test', p)), alice, k.kid)))
+  t.same(results, [...Array(4).fill(`ok:${k.kid}`), ...Array(16).fill('key_fetch_quota')])
+  t.equal(paths.reduce((n, p) => n + host.count(p), 0), 4, 'the key host saw four fetches, not twenty')
+  t.equal(refused.length, 16)
+  t.ok(refused.every(([reason, who]) => reason === 'urls_per_owner' && who === 'alice.test'))
+  t.match(h.cache.stats(), { quotaRefusals: 16, entries: 5, owners: 2, evictions: 0 })
+
+  t.equal(await outcome(h.cache.getKey(new URL(host.url('bob.test', bobPath)), bob, k.kid)), `ok:${k.kid}`)
+  t.equal(host.count(bobPath), 1, 'bob.test was served from cache throughout')
+  t.equal(await outcome(h.cache.getKey(new URL(host.url('alice.test', paths[0]!)), alice, k.kid)), `ok:${k.kid}`, 'alice keeps the URLs she has')
+
+  // When alice's documents expire, their slots are free again (one fetch per TTL per slot, at most).
+  h.advance(3_600_000)
+  t.equal(await outcome(h.cache.getKey(new URL(host.url('alice.test', paths[10]!)), alice, k.kid)), `ok:${k.kid}`)
+})
+
+t.test('the cache is bounded by estimated bytes, and stats say how many', async (t) => {
+  const k = await newSigningKey()
+  const paths = [freshPath(), freshPath(), freshPath()]
+  for (const p of paths) host.route(p, json(keySet(k), { headers: { 'cache-control': 'max-age=3600' } }))
+  const h = harness(t)
+  await h.cache.getKey(new URL(host.url('alice.test', paths[0]!)), alice, k.kid)
+  const one = h.cache.stats().bytes
+  t.ok(one > 300 && one < 1_000, `one P-256 document is charged ${one} bytes (the heap measured ≈ 720)`)
+  const h2 = harness(t, { cacheMaxBytes: 2 * one + 1 })
+  for (const p of paths) await h2.cache.getKey(new URL(host.url('alice.test', p)), alice, k.kid)
+  t.equal(h2.cache.size, 2)
+  t.ok(h2.cache.stats().bytes <= 2 * one + 1)
 })

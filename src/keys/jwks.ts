@@ -1,0 +1,179 @@
+// An issuer's JWK Set (RFC 7517 §5), read through the cached-document layer
+// (document-cache.ts), for tokens an OAuth issuer signs (the DPoP issue).
+// Reads: the issuer's jwks_uri (from its RFC 8414 metadata, or pinned by the
+// operator, in which case it may live on another host than the issuer), the
+// issuer as the owner its quotas are counted against, and the token header's
+// alg and kid. Returns: the one key that header selects. Throws: GatewayError
+// — key_fetch_* / key_document_invalid from the fetch, key_not_found,
+// key_fetch_busy. Never anything else.
+//
+// How this differs from a DomainPoP key document (cache.ts), and why:
+// - kids are the issuer's own labels (RFC 7517 §4.5), not RFC 7638
+//   thumbprints: a key is found by its kid as written, and a kid may repeat
+//   across key types (§4.5 allows it), so selection also looks at the type;
+// - only a JWK Set is accepted (RFC 8414 §2 `jwks_uri`: "the JWK Set");
+// - no jku host rule: the URL is the operator's or the issuer's, never the
+//   token's, so there is nothing to pin it to here;
+// - an issuer has a handful of keys, so they are kept imported.
+// Shared with DomainPoP: the safe fetcher, the response policy, the TTL
+// clamp, single flight, negative caching, quotas, private members refusing
+// the whole set, and which keys are usable at all (importPublicKey).
+//
+// Selection (RFC 7517 §4, RFC 7515 §4.1.4): kid equal when the header names
+// one; key type and curve fit alg (RFC 8725 §3.1); the key's own alg, when
+// it has one, equal to the header's (RFC 7517 §4.4); use absent or "sig"
+// (§4.2) and key_ops absent or with "verify" (§4.3), which parsing already
+// enforced. A header without kid must select exactly one key. A kid the set
+// lacks refreshes it at most once per refetchCooldownMs (key rotation).
+
+import type { KeyObject } from 'node:crypto'
+import { GatewayError } from '../errors.js'
+import { importPublicKey, readEntries, refusePrivateMembers } from './document.js'
+import { createDocumentCache, stringBytes, type CachedDocument, type DocumentCache, type DocumentCacheStats, type RefusalReason } from './document-cache.js'
+import { createSafeFetcher } from './fetcher.js'
+import { JWK_SET_PROFILE } from './response-policy.js'
+import type { FetchOne, KeysConfig, StoredKey } from './types.js'
+
+/** One verification key of an issuer's set. */
+export interface JwksKey {
+  /** The issuer's own kid (RFC 7517 §4.5), undefined when the set gave none. */
+  readonly kid: string | undefined
+  readonly kty: StoredKey['kty']
+  /** EC and OKP. */
+  readonly crv: string | undefined
+  /** The set's `alg` for this key, when it named one (RFC 7517 §4.4). */
+  readonly alg: string | undefined
+  /** `use` as the set wrote it: "sig" or absent (others are not kept). */
+  readonly use: 'sig' | undefined
+  readonly keyObject: KeyObject
+}
+
+export interface KeySet {
+  readonly keys: readonly JwksKey[]
+}
+
+/** What a token header says about its key. */
+export interface KeySelector {
+  readonly alg: string
+  readonly kid?: string | undefined
+}
+
+/** A kid longer than this is not a label anyone needs; such keys are skipped rather than kept. */
+export const MAX_KID_CHARS = 256
+
+const invalid = (why: string): GatewayError => new GatewayError('key_document_invalid', `key set ${why}`)
+
+/** An issuer's JWK Set → its usable verification keys. Throws key_document_invalid. */
+export function parseJwks(body: Uint8Array | string): KeySet {
+  const entries = readEntries(body, false)
+  refusePrivateMembers(entries)
+  const keys: JwksKey[] = []
+  const skipped: string[] = []
+  for (const entry of entries) {
+    if (entry.kid !== undefined && typeof entry.kid !== 'string') throw invalid('has a key whose kid is not a string')
+    if (typeof entry.kid === 'string' && entry.kid.length > MAX_KID_CHARS) {
+      skipped.push(`a kid is longer than ${MAX_KID_CHARS} characters`)
+      continue
+    }
+    const imported = importPublicKey(entry)
+    if (typeof imported === 'string') {
+      skipped.push(imported)
+      continue
+    }
+    const { members, alg, keyObject } = imported
+    keys.push(Object.freeze({ kid: entry.kid as string | undefined, kty: members.kty, crv: members.crv, alg, use: entry.use === 'sig' ? 'sig' : undefined, keyObject }))
+  }
+  if (keys.length === 0) throw invalid(`has no usable signing key (${[...new Set(skipped)].join('; ')})`)
+  return Object.freeze({ keys: Object.freeze(keys) })
+}
+
+/** Key type and curve each JWS algorithm needs (RFC 7518 §3.1, RFC 8037 §3.1). */
+const FAMILY: Readonly<Record<string, { readonly kty: StoredKey['kty']; readonly crv?: string }>> = {
+  ES256: { kty: 'EC', crv: 'P-256' },
+  ES384: { kty: 'EC', crv: 'P-384' },
+  EdDSA: { kty: 'OKP', crv: 'Ed25519' },
+  Ed25519: { kty: 'OKP', crv: 'Ed25519' },
+  PS256: { kty: 'RSA' }, PS384: { kty: 'RSA' }, PS512: { kty: 'RSA' },
+  RS256: { kty: 'RSA' }, RS384: { kty: 'RSA' }, RS512: { kty: 'RSA' },
+}
+
+const sameAlg = (a: string, b: string): boolean => a === b || ((a === 'EdDSA' || a === 'Ed25519') && (b === 'EdDSA' || b === 'Ed25519'))
+
+/**
+ * The keys of `set` that `selector` may mean, in set order. Pure. An alg
+ * outside FAMILY selects nothing (the caller's algorithm allowlist comes first).
+ */
+export function selectJwks(set: KeySet, selector: KeySelector): JwksKey[] {
+  const family = Object.hasOwn(FAMILY, selector.alg) ? FAMILY[selector.alg]! : undefined
+  if (family === undefined) return []
+  return set.keys.filter((k) =>
+    (selector.kid === undefined || k.kid === selector.kid) &&
+    k.kty === family.kty &&
+    (family.crv === undefined || k.crv === family.crv) &&
+    (k.alg === undefined || sameAlg(k.alg, selector.alg)))
+}
+
+/** Bytes a parsed set keeps alive, estimated: the key objects and their OpenSSL memory (~2.7 KB for P-256; RSA more). */
+const JWKS_KEY_BYTES = 128 + 3 * 1024
+export const keySetBytes = (set: KeySet): number => {
+  let n = 32 + 8 * set.keys.length
+  for (const k of set.keys) n += JWKS_KEY_BYTES + stringBytes(k.kid)
+  return n
+}
+
+export interface JwksReaderDeps {
+  readonly now?: () => number
+  /** Default: a safe fetcher of its own; pass the gateway's to share its Agent. */
+  readonly fetch?: FetchOne
+  readonly onFetch?: (url: string, outcome: string, ms: number) => void
+  readonly beforeFetch?: (issuer: string) => void
+  readonly onRefused?: (reason: RefusalReason, issuer: string) => void
+}
+
+export interface JwksReader {
+  /** The one key of the issuer's set at `jwksUri` that `selector` names. */
+  getKey(jwksUri: URL, issuer: string, selector: KeySelector): Promise<JwksKey>
+  readonly size: number
+  stats(): DocumentCacheStats
+  close(): Promise<void>
+}
+
+export function createJwksReader(cfg: KeysConfig, deps: JwksReaderDeps = {}): JwksReader {
+  const ownFetcher = deps.fetch ? undefined : createSafeFetcher(cfg)
+  const sets: DocumentCache<KeySet> = createDocumentCache<KeySet>({
+    limits: cfg,
+    profile: JWK_SET_PROFILE,
+    fetch: deps.fetch ?? ((request, signal) => ownFetcher!.fetch(request, signal)),
+    now: deps.now,
+    parse: async (doc) => parseJwks(doc.body),
+    sizeOf: keySetBytes,
+    onFetch: deps.onFetch,
+    beforeFetch: deps.beforeFetch,
+    onRefused: deps.onRefused,
+  })
+  /** One key, or undefined when the set has none for the selector; throws when a kid-less header is ambiguous. */
+  function pick(entry: CachedDocument<KeySet>, selector: KeySelector): JwksKey | undefined {
+    const found = selectJwks(entry.value, selector)
+    if (found.length > 1) throw new GatewayError('key_not_found', 'several keys of the issuer fit; the token must name a kid')
+    return found[0]
+  }
+  const notFound = (): GatewayError => new GatewayError('key_not_found', 'the issuer\'s key set has no key for this kid and alg')
+
+  return {
+    async getKey(jwksUri, issuer, selector) {
+      const request = { url: jwksUri, owner: issuer }
+      const entry = await sets.get(request)
+      const key = pick(entry, selector)
+      if (key !== undefined) return key
+      // Key rotation: refresh the set, at most once per cooldown.
+      const refreshed = await sets.refresh(request, entry)
+      return (refreshed === entry ? undefined : pick(refreshed, selector)) ?? (() => { throw notFound() })()
+    },
+    get size() { return sets.size },
+    stats: () => sets.stats(),
+    async close() {
+      await sets.close()
+      await ownFetcher?.close()
+    },
+  }
+}
