@@ -11,6 +11,7 @@ import { Writable } from 'node:stream'
 import { startGateway, type Gateway } from '../../src/server.js'
 import { createLogger } from '../../src/log.js'
 import { createMetrics, type Metrics } from '../../src/admin/metrics.js'
+import type { ReplayStore } from '../../src/replay/types.js'
 
 export interface Seen { method: string; url: string; headers: http.IncomingHttpHeaders; rawHeaders: string[]; bodyBytes: number }
 
@@ -92,6 +93,8 @@ export interface GatewayOptions {
   readonly watch?: boolean
   readonly logLevel?: string
   readonly now?: () => number
+  /** Replaces the configured replay store (the gateway puts its deadline around it). */
+  readonly replay?: ReplayStore
 }
 
 export async function startTestGateway(opts: GatewayOptions): Promise<TestGateway> {
@@ -110,7 +113,7 @@ export async function startTestGateway(opts: GatewayOptions): Promise<TestGatewa
   ].join('\n'))
   const log = memoryLog()
   const metrics = createMetrics()
-  const gw = await startGateway(configFile, { env: {}, log: createLogger((opts.logLevel ?? 'info') as 'info', log.stream), metrics, watch: opts.watch ?? false, now: opts.now })
+  const gw = await startGateway(configFile, { env: {}, log: createLogger((opts.logLevel ?? 'info') as 'info', log.stream), metrics, watch: opts.watch ?? false, now: opts.now, replay: opts.replay })
   return {
     gw, dir, configFile, aclFile, metrics, log,
     url: `http://127.0.0.1:${gw.http.port}`,
