@@ -14,7 +14,7 @@
 // (deadline.ts) and, for the queue, by socketTimeout, which drops the
 // connection (failing what is queued on it) and reconnects.
 
-import { Redis, Cluster, type RedisOptions } from 'ioredis'
+import type { Redis, Cluster, RedisOptions } from 'ioredis'
 import { GatewayError } from '../errors.js'
 import { REPLAY_RETRY_AFTER_SEC } from './deadline.js'
 import type { OutageLog } from './outage.js'
@@ -58,7 +58,9 @@ export function clientOptions(c: RedisReplayConfig): RedisOptions {
 
 type Client = Redis | Cluster
 
-function connect(c: RedisReplayConfig): Client {
+type IoRedis = { readonly Redis: typeof Redis; readonly Cluster: typeof Cluster }
+
+function connect({ Redis, Cluster }: IoRedis, c: RedisReplayConfig): Client {
   const conn = connectionFromUrl(c.url!)
   const opts = clientOptions(c)
   if (c.mode === 'cluster') {
@@ -83,32 +85,48 @@ function connect(c: RedisReplayConfig): Client {
 const unavailable = (detail: string, cause?: unknown) => new GatewayError('replay_store_unavailable', detail, { cause, retryAfterSec: REPLAY_RETRY_AFTER_SEC })
 
 export function createRedisReplayStore(c: RedisReplayConfig, outages: OutageLog): ReplayStore {
-  const client = connect(c)
-  // Without an 'error' listener a refused connection would crash the process.
+  let client: Client | undefined
   let closed = false
-  client.on('error', (err: Error) => { if (!closed) outages.down(client.status === 'ready' ? 'error' : 'unreachable', err) })
-  client.on('close', () => { if (!closed) outages.down('unreachable') })
-  client.on('ready', () => outages.up())
+  // ioredis is loaded only when a Redis store is configured (it adds about a
+  // third of a second to a cold start). The first connection attempt: proofs
+  // that arrive while a new store is still connecting (at start, or after a
+  // reload that changed `replay`) wait for it, within the caller's deadline,
+  // instead of failing; after it, a store that is not ready fails at once.
+  const firstAttempt: Promise<void> = import('ioredis').then((mod) => {
+    if (closed) return
+    const cl = client = connect(mod, c)
+    // Without an 'error' listener a refused connection would crash the process.
+    cl.on('error', (err: Error) => { if (!closed) outages.down(cl.status === 'ready' ? 'error' : 'unreachable', err) })
+    cl.on('close', () => { if (!closed) outages.down('unreachable') })
+    cl.on('ready', () => outages.up())
+    return new Promise<void>((resolve) => {
+      const settle = () => { cl.off('ready', settle); cl.off('error', settle); cl.off('close', settle); resolve() }
+      cl.on('ready', settle).on('error', settle).on('close', settle)
+    })
+  }, (err: unknown) => outages.down('error', err))
+  const ready = () => client !== undefined && client.status === 'ready'
 
   return {
     async firstUse(key, ttlMs) {
-      if (client.status !== 'ready') {
-        outages.down('unreachable')
-        throw unavailable(closed ? 'the replay store is closed' : 'the replay store is not connected')
+      if (closed) throw unavailable('the replay store is closed')
+      if (!ready()) await firstAttempt
+      if (!ready()) {
+        if (!closed) outages.down('unreachable')
+        throw unavailable('the replay store is not connected')
       }
       let reply: string | null
       try {
-        reply = await client.set(c.keyPrefix + key, '1', 'PX', ttlMs, 'NX')
+        reply = await client!.set(c.keyPrefix + key, '1', 'PX', ttlMs, 'NX')
       } catch (err) {
-        outages.down(client.status === 'ready' ? 'error' : 'unreachable', err)
+        outages.down(ready() ? 'error' : 'unreachable', err)
         throw unavailable('the replay store failed', err)
       }
       return reply === 'OK'
     },
     async healthy() {
-      if (client.status !== 'ready') return false
+      if (!ready()) return false
       try {
-        return (await client.ping()) === 'PONG'
+        return (await client!.ping()) === 'PONG'
       } catch {
         return false
       }
@@ -116,7 +134,16 @@ export function createRedisReplayStore(c: RedisReplayConfig, outages: OutageLog)
     async close() {
       if (closed) return
       closed = true
-      client.disconnect()
+      const cl = client
+      if (!cl) return // not loaded yet: firstAttempt sees `closed` and connects nothing
+      // QUIT is answered after the commands already sent (a reload's old store
+      // finishes what it started); a server that does not answer is cut off.
+      if (cl.status === 'ready') {
+        const cutOff = setTimeout(() => cl.disconnect(), Math.max(1_000, c.timeoutMs * 4))
+        await cl.quit().catch(() => undefined)
+        clearTimeout(cutOff)
+      }
+      cl.disconnect()
     },
   }
 }

@@ -101,6 +101,12 @@ async function runAgainst(redis: RedisServer): Promise<void> {
     t.equal(await store.healthy(), true)
   })
 
+  t.test('a new store: calls made while it first connects wait for the connection (no 503 at start or after a reload)', async (t) => {
+    const store = withDeadline(createRedisReplayStore(config(redis.url), recordingOutages().outages), { timeoutMs: 2_000 })
+    t.teardown(() => store.close())
+    t.same(await Promise.all([store.firstUse('x', 60_000), store.firstUse('x', 60_000), store.firstUse('y', 60_000)]), [true, false, true])
+  })
+
   t.test('after close(): rejects with replay_store_unavailable, does not hang', async (t) => {
     const store = await ready(createRedisReplayStore(config(redis.url), recordingOutages().outages))
     await store.close()
