@@ -1,7 +1,7 @@
 // The cases, in table order. Each is a few lines: a name, a setup returning
 // the URL to load (and per-request headers, when every request must carry
-// its own credential), and a teardown. To add a path (cookie, ticket, Redis
-// replay, DPoP, oauth4webapi...), add one entry to CASES below; run.ts runs
+// its own credential), and a teardown. To add a path (cookie, ticket, DPoP,
+// oauth4webapi...), add one entry to CASES below; run.ts runs
 // it with the same load, duration and measurements as the rest.
 
 import { join, resolve } from 'node:path'
@@ -11,6 +11,7 @@ import type { ClientAlgorithm } from '../src/client/keys.js'
 import { writeGatewayConfig, fetchNonce, IDENTITY, PUBLIC_ORIGIN, PUBLIC_PATH, PROOF_PATH } from './lib/gateway-setup.js'
 import { pregenerateProofs } from './lib/proofs.js'
 import { nginxBinary, startNginx } from './servers/nginx.js'
+import { redisBinary, startRedis } from './servers/redis.js'
 
 /** A Node proxy in its own process, forwarding to the shared upstream. */
 const nodeProxy = (id: string, name: string, script: string): BenchCase => ({
@@ -28,18 +29,20 @@ const nodeProxy = (id: string, name: string, script: string): BenchCase => ({
  */
 const BASELINE = process.env.BENCH_BASELINE ? pathToFileURL(resolve(process.env.BENCH_BASELINE, 'dist/bench/servers/gateway.js')).href : undefined
 
-/** The gateway child, optionally under --cpu-prof (BENCH_PROFILE=1). */
-async function startGateway(ctx: CaseContext, id: string, accessLog: boolean, logMode?: string, script = 'gateway.js') {
-  const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, accessLog })
+interface GatewayOptions { readonly logMode?: string; readonly replayUrl?: string; readonly script?: string }
+
+/** The gateway child (this build's, or `script`'s), optionally under --cpu-prof (BENCH_PROFILE=1). */
+async function startGateway(ctx: CaseContext, id: string, accessLog: boolean, opts: GatewayOptions = {}) {
+  const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, accessLog, replayUrl: opts.replayUrl })
   const execArgv = ctx.profile ? ['--cpu-prof', '--cpu-prof-dir', ctx.resultsDir, '--cpu-prof-name', `gateway-${id}.cpuprofile`] : []
-  const gw = await ctx.startServer(script, logMode ? [config, logMode] : [config], { execArgv })
+  const gw = await ctx.startServer(opts.script ?? 'gateway.js', opts.logMode ? [config, opts.logMode] : [config], { execArgv })
   return { ...gw, origin: `http://127.0.0.1:${gw.port}` }
 }
 
 const gatewayPublic = (id: string, name: string, accessLog: boolean, logMode?: string, script?: string): BenchCase => ({
   id, name, optIn: logMode !== undefined,
   async setup(ctx) {
-    const gw = await startGateway(ctx, id, accessLog, logMode, script)
+    const gw = await startGateway(ctx, id, accessLog, { logMode, script })
     return { url: gw.origin + PUBLIC_PATH, pids: [gw.pid], teardown: gw.stop }
   },
 })
@@ -49,14 +52,17 @@ const gatewayPublic = (id: string, name: string, accessLog: boolean, logMode?: s
  * each round; the key is cached after the first. Each batch takes a fresh
  * nonce, so a long run never outlives nonce.ttl.
  */
-const gatewayProof = (id: string, name: string, alg: ClientAlgorithm, script?: string): BenchCase => ({
+const gatewayProof = (id: string, name: string, alg: ClientAlgorithm, replay: 'memory' | 'redis' = 'memory', script?: string): BenchCase => ({
   id, name,
+  skip: () => replay === 'redis' && !redisBinary() ? 'no redis-server binary on PATH' : undefined,
   async setup(ctx): Promise<Target> {
-    const gw = await startGateway(ctx, id, true, undefined, script)
+    // The Redis store: its own redis-server on loopback (its CPU is not in the proxy columns).
+    const redis = replay === 'redis' ? await startRedis(redisBinary()!) : undefined
+    const gw = await startGateway(ctx, id, true, { replayUrl: redis?.url, script })
     const { key, keyUrl } = await ctx.keyHost.publish(alg)
     const input = { identity: IDENTITY, keyUrl, audience: PUBLIC_ORIGIN, method: 'GET', path: PROOF_PATH }
     return {
-      url: gw.origin + PROOF_PATH, pids: [gw.pid], teardown: gw.stop,
+      url: gw.origin + PROOF_PATH, pids: [gw.pid], teardown: async () => { await gw.stop(); await redis?.stop() },
       perRequest: { header: 'Authorization', generate: async (n) => pregenerateProofs(key, { ...input, nonce: await fetchNonce(gw.origin) }, n) },
     }
   },
@@ -86,9 +92,10 @@ export const CASES: readonly BenchCase[] = [
   gatewayPublic('gateway-public-nolog', 'gateway, public route, access log off', false),
   gatewayProof('gateway-es256', 'gateway, DomainPoP proof per request, ES256', 'ES256'),
   gatewayProof('gateway-ed25519', 'gateway, DomainPoP proof per request, Ed25519', 'Ed25519'),
+  gatewayProof('gateway-es256-redis', 'gateway, DomainPoP proof per request, ES256, Redis replay store', 'ES256', 'redis'),
   ...(BASELINE ? [
     gatewayPublic('baseline-public', 'BENCH_BASELINE gateway, public route', true, undefined, BASELINE),
-    gatewayProof('baseline-es256', 'BENCH_BASELINE gateway, DomainPoP proof per request, ES256', 'ES256', BASELINE),
+    gatewayProof('baseline-es256', 'BENCH_BASELINE gateway, DomainPoP proof per request, ES256', 'ES256', 'memory', BASELINE),
   ] : []),
-  // Next: session cookie, session ticket, Redis replay store, DPoP-bound token, oauth4webapi client.
+  // Next: session cookie, session ticket, DPoP-bound token, oauth4webapi client.
 ]

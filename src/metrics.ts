@@ -10,6 +10,7 @@ const COUNTERS = {
   popgate_config_reloads_total: { help: 'Config/ACL reload attempts, by result (ok|invalid)', labels: ['result'] },
   popgate_upstream_errors_total: { help: 'Upstream failures, by code', labels: ['code'] },
   popgate_replays_total: { help: 'Proofs refused as replays', labels: [] },
+  popgate_replay_store_errors_total: { help: 'Replay store outages begun (each logged once), by reason (unreachable|timeout|error); proofs get 503 until it answers', labels: ['reason'] },
   popgate_rate_limited_total: { help: 'Requests refused by an abuse limit, by scope (client|identity|new_domain|header_count)', labels: ['scope'] },
 } as const satisfies Record<string, { help: string; labels: readonly string[] }>
 

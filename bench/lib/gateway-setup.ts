@@ -47,9 +47,10 @@ export async function startKeyHost(): Promise<KeyHost> {
 /**
  * Writes gateway.yaml + acl.yaml (the 10-rule bench ACL) into `dir`; returns
  * the config path. Keys come from the plain-HTTP key host by default, or over
- * HTTPS from a host whose certificate `caFile` verifies.
+ * HTTPS from a host whose certificate `caFile` verifies. The replay store is
+ * the memory one unless `replayUrl` names a Redis.
  */
-export async function writeGatewayConfig(dir: string, opts: { upstreamOrigin: string; accessLog: boolean; caFile?: string }): Promise<string> {
+export async function writeGatewayConfig(dir: string, opts: { upstreamOrigin: string; accessLog: boolean; caFile?: string; replayUrl?: string }): Promise<string> {
   await mkdir(dir, { recursive: true })
   await writeFile(join(dir, 'acl.yaml'), aclYaml(10))
   const configFile = join(dir, 'gateway.yaml')
@@ -67,6 +68,7 @@ export async function writeGatewayConfig(dir: string, opts: { upstreamOrigin: st
     '  allowPorts: any',
     '  resolve:',
     `    ${IDENTITY}: 127.0.0.1`,
+    ...(opts.replayUrl === undefined ? [] : ['replay:', '  store: redis', `  url: ${opts.replayUrl}`]),
     '',
   ].join('\n'))
   return configFile

@@ -24,7 +24,15 @@ export interface Config {
   readonly secretsFile: string | undefined
   readonly replay: {
     readonly store: 'memory' | 'redis'
+    /** redis: or rediss: URL (user, password and db in it); for `cluster` a seed node, for `sentinel` a sentinel. */
     readonly url: string | undefined
+    readonly mode: 'standalone' | 'sentinel' | 'cluster'
+    /** mode sentinel: the master group name the sentinels watch. */
+    readonly sentinelMaster: string | undefined
+    /** redis store: prepended to every key. */
+    readonly keyPrefix: string
+    /** Deadline for each `firstUse` (and the /readyz PING): past it, 503 replay_store_unavailable. */
+    readonly timeoutMs: number
     /** memory store only: entries kept before refusing new ones (fail closed). */
     readonly maxEntries: number
   }

@@ -9,6 +9,9 @@ import { loadSecrets } from '../secrets/load.js'
 import { createNonceIssuer } from '../secrets/nonce.js'
 import { createKeyCache } from '../keys/index.js'
 import { createMemoryReplayStore } from '../replay/memory.js'
+import { createRedisReplayStore } from '../replay/redis.js'
+import { withDeadline } from '../replay/deadline.js'
+import { createOutageLog } from '../replay/outage.js'
 import { createUpstream } from '../proxy/forward.js'
 import { compileHeaderPlan } from '../proxy/headers.js'
 import type { Problem } from '../config/yaml-source.js'
@@ -49,11 +52,6 @@ export async function loadState(configFile: string, deps: BuildDeps, prev?: Gate
 export async function buildState(config: Config, deps: BuildDeps, prev?: GatewayState): Promise<BuildResult> {
   const [aclResult, secretsResult] = await Promise.all([loadAclFile(config.aclFile), loadSecrets(config.secretsFile, deps.env)])
   const problems = [...aclResult.problems, ...secretsResult.problems]
-  if (config.replay.store === 'redis' && !deps.replay && !(prev && same(prev.config.replay, config.replay))) {
-    // The Redis store lands with its own issue; until then refuse rather than
-    // silently fall back to a per-replica store.
-    problems.push({ file: config.file, line: 1, col: 1, path: 'replay.store', message: 'redis is not available in this version; use memory' })
-  }
   if (!aclResult.acl || !secretsResult.secrets || problems.length > 0) return { state: undefined, problems }
   const secrets = secretsResult.secrets
   const now = deps.now ?? Date.now
@@ -73,7 +71,7 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
       deps.log.warn({ identity, reason }, 'key fetch refused by the key cache')
     },
   })
-  const replay = deps.replay ?? (prev && same(prev.config.replay, config.replay) ? prev.replay : createReplayStore(config))
+  const replay = prev && same(prev.config.replay, config.replay) ? prev.replay : createReplayStore(config, deps)
   const upstreamKey = (c: Config) => [c.upstream.href, c.timeouts, c.limits]
   const upstream = prev && same(upstreamKey(prev.config), upstreamKey(config)) ? prev.upstream : createUpstream(config)
 
@@ -110,8 +108,12 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
   return { state, problems: [] }
 }
 
-function createReplayStore(config: Config): ReplayStore {
-  return createMemoryReplayStore({ maxEntries: config.replay.maxEntries })
+/** The configured store (or the test's), behind a per-call deadline; its outages are logged once each and counted. */
+function createReplayStore(config: Config, deps: BuildDeps): ReplayStore {
+  const c = config.replay
+  const outages = createOutageLog(deps.log, (reason) => deps.metrics.inc('popgate_replay_store_errors_total', { reason }), deps.replay ? 'injected' : c.store)
+  const store = deps.replay ?? (c.store === 'redis' ? createRedisReplayStore(c, outages) : createMemoryReplayStore({ maxEntries: c.maxEntries }))
+  return withDeadline(store, { timeoutMs: c.timeoutMs, outages, closeInner: deps.replay === undefined })
 }
 
 /** Closes what `next` no longer uses from `prev` (after in-flight requests drain). */

@@ -3,8 +3,10 @@
 //
 //   nonce = base64url( version(1) | kidLen(1) | kid | issuedAt(u32 seconds) | random(12) | HMAC-SHA256(key, all before)[0..16] )
 //
-// The newest key signs; every listed key verifies (rotation: prepend, wait
-// one TTL, drop the last). Replay is stopped by `jti`, not by consuming nonces.
+// The newest key signs; every listed key verifies (rotation across replicas:
+// add the new key last, move it first, wait one TTL, drop the old one;
+// docs/configuration.md, "Rotating secrets"). Replay is stopped by `jti`, not
+// by consuming nonces.
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { NamedSecret } from './types.js'

@@ -12,6 +12,7 @@ import { startGateway, type Gateway } from '../../src/server.js'
 import type { BuildDeps } from '../../src/pipeline/build-state.js'
 import { createLogger } from '../../src/log.js'
 import { createMetrics, type Metrics } from '../../src/metrics.js'
+import type { ReplayStore } from '../../src/replay/types.js'
 
 export interface Seen { method: string; url: string; headers: http.IncomingHttpHeaders; rawHeaders: string[]; bodyBytes: number }
 
@@ -95,6 +96,8 @@ export interface GatewayOptions {
   readonly now?: () => number
   readonly extraSchemes?: BuildDeps['extraSchemes']
   readonly ownRoutes?: BuildDeps['ownRoutes']
+  /** Replaces the configured replay store (the gateway puts its deadline around it). */
+  readonly replay?: ReplayStore
 }
 
 export async function startTestGateway(opts: GatewayOptions): Promise<TestGateway> {
@@ -113,7 +116,7 @@ export async function startTestGateway(opts: GatewayOptions): Promise<TestGatewa
   ].join('\n'))
   const log = memoryLog()
   const metrics = createMetrics()
-  const gw = await startGateway(configFile, { env: {}, log: createLogger((opts.logLevel ?? 'info') as 'info', log.stream), metrics, watch: opts.watch ?? false, now: opts.now, extraSchemes: opts.extraSchemes, ownRoutes: opts.ownRoutes })
+  const gw = await startGateway(configFile, { env: {}, log: createLogger((opts.logLevel ?? 'info') as 'info', log.stream), metrics, watch: opts.watch ?? false, now: opts.now, extraSchemes: opts.extraSchemes, ownRoutes: opts.ownRoutes, replay: opts.replay })
   return {
     gw, dir, configFile, aclFile, metrics, log,
     url: `http://127.0.0.1:${gw.http.port}`,

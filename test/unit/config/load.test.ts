@@ -59,7 +59,7 @@ t.test('defaults: only the three required keys', async (t) => {
     aclFile: '/srv/popgate/acl.yaml',
     admin: undefined,
     secretsFile: undefined,
-    replay: { store: 'memory', url: undefined, maxEntries: 1_000_000 },
+    replay: { store: 'memory', url: undefined, mode: 'standalone', sentinelMaster: undefined, keyPrefix: 'popgate:replay:', timeoutMs: 250, maxEntries: 1_000_000 },
     nonce: { ttlMs: 300_000 },
     proof: { maxAgeMs: 60_000, clockSkewMs: 5_000, algorithms: ['ES256', 'ES384', 'EdDSA', 'Ed25519', 'PS256'], maxBytes: 8192 },
     keys: {
@@ -97,7 +97,7 @@ t.test('a full config: every key read, every value normalized', async (t) => {
   t.equal(c.aclFile, '/srv/popgate/acl.yaml')
   t.strictSame(c.admin, { listen: { host: '127.0.0.1', port: 9090 } })
   t.equal(c.secretsFile, '/srv/secrets/secrets.yaml')
-  t.strictSame(c.replay, { store: 'redis', url: 'rediss://:pw@redis.internal:6380/2', maxEntries: 5000 })
+  t.strictSame(c.replay, { store: 'redis', url: 'rediss://:pw@redis.internal:6380/2', mode: 'sentinel', sentinelMaster: 'popgate', keyPrefix: 'gw:jti:', timeoutMs: 400, maxEntries: 5000 })
   t.strictSame(c.nonce, { ttlMs: 600_000 })
   t.strictSame(c.proof, { maxAgeMs: 90_000, clockSkewMs: 0, algorithms: ['ES256', 'Ed25519'], maxBytes: 4096 })
   t.strictSame({ ...c.keys, resolve: { ...c.keys.resolve } }, {
@@ -344,6 +344,19 @@ t.test('replay store', async (t) => {
   t.equal(secret.length, 1)
   t.notMatch(secret.join(), /hunter2/, 'a bad Redis URL is not echoed')
   t.equal(ok(t, BASE + 'replay: {store: redis, url: "redis://[::1]:6379/0"}\n').replay.url, 'redis://[::1]:6379/0')
+})
+
+t.test('replay store: redis keys (mode, sentinelMaster, keyPrefix, timeout)', async (t) => {
+  const R = BASE + 'replay:\n  store: redis\n  url: rediss://u:p@r:6380/2\n'
+  t.match(ok(t, R).replay, { mode: 'standalone', keyPrefix: 'popgate:replay:', timeoutMs: 250, sentinelMaster: undefined })
+  t.match(ok(t, R + '  mode: sentinel\n  sentinelMaster: mymaster\n  keyPrefix: "gw1:"\n  timeout: 1s\n').replay, { mode: 'sentinel', sentinelMaster: 'mymaster', keyPrefix: 'gw1:', timeoutMs: 1000 })
+  t.equal(ok(t, R + '  mode: cluster\n').replay.mode, 'cluster')
+  oneProblem(t, R + '  mode: sentinel\n', `${FILE}:7:9: replay.mode:`, /needs replay.sentinelMaster/)
+  oneProblem(t, R + '  sentinelMaster: m\n', `${FILE}:7:19: replay.sentinelMaster:`, /mode: sentinel only/)
+  oneProblem(t, R + '  keyPrefix: "a b"\n', `${FILE}:7:14: replay.keyPrefix:`, /printable ASCII/)
+  oneProblem(t, R + '  timeout: 11s\n', `${FILE}:7:12: replay.timeout:`, /at most 10s/)
+  oneProblem(t, R + '  timeout: 250\n', `${FILE}:7:12: replay.timeout:`, /needs a unit/)
+  oneProblem(t, BASE + 'replay: {mode: cluster}\n', `${FILE}:4:16: replay.mode:`, /store: redis only/)
 })
 
 t.test('proof.algorithms: allowlist, exact case, non-empty, no duplicates', async (t) => {

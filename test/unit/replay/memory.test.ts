@@ -1,9 +1,11 @@
 // The in-memory replay store (PROTOCOL.md §2.3 step 8): single use within a
-// TTL, bounded, and fail closed when full. The clock is injected.
+// TTL, bounded, and fail closed when full. The clock is injected. It also
+// runs the store contract (contract.ts).
 
 import t from 'tap'
-import { createMemoryReplayStore } from '../../src/replay/memory.js'
-import { GatewayError } from '../../src/errors.js'
+import { createMemoryReplayStore } from '../../../src/replay/memory.js'
+import { GatewayError } from '../../../src/errors.js'
+import { replayStoreContract } from './contract.js'
 
 function clock(start = 1_000_000) {
   let ms = start
@@ -75,4 +77,18 @@ t.test('close empties the store', async (t) => {
   await store.firstUse('k', 60_000)
   await store.close()
   t.equal(await store.firstUse('k', 60_000), true)
+})
+
+t.test('the store contract', async (t) => {
+  const c = clock()
+  replayStoreContract(t, {
+    create: async () => createMemoryReplayStore({ maxEntries: 1_000, now: c.now }),
+    ttlMs: 60_000,
+    elapse: async (ms) => c.advance(ms),
+    unavailable: async () => {
+      const full = createMemoryReplayStore({ maxEntries: 1, now: c.now })
+      await full.firstUse('the only room', 60_000)
+      return full
+    },
+  })
 })
