@@ -74,6 +74,10 @@ export interface Config {
     /** Forward the client's Authorization header upstream (default false). */
     readonly forwardAuthorization: boolean
   }
+  readonly shutdown: {
+    /** How long in-flight requests and WebSockets get after SIGTERM/SIGINT; 0 cuts them at once. */
+    readonly drainTimeoutMs: number
+  }
   readonly cors: { readonly origins: readonly string[] }
   readonly log: { readonly level: LogLevel; readonly access: boolean }
   /** Peers whose X-Forwarded-* headers are believed: IP literals or CIDRs. Empty by default. */

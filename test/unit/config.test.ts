@@ -70,6 +70,7 @@ t.test('defaults: only the three required keys', async (t) => {
     dpop: { enabled: false, audience: undefined, issuers: {} },
     sessions: { tickets: { enabled: false, ttlMs: 3_600_000 }, cookie: { enabled: false, name: '__Host-popgate', ttlMs: 3_600_000 } },
     identityHeaders: { prefix: 'X-PoP-', assertion: false, forwardAuthorization: false },
+    shutdown: { drainTimeoutMs: 20_000 },
     cors: { origins: [] },
     log: { level: 'info', access: true },
     trustedProxies: [],
@@ -107,6 +108,7 @@ t.test('a full config: every key read, every value normalized', async (t) => {
   })
   t.strictSame(c.sessions, { tickets: { enabled: false, ttlMs: 1_800_000 }, cookie: { enabled: false, name: '__Host-gate', ttlMs: 7_200_000 } })
   t.strictSame(c.identityHeaders, { prefix: 'X-Auth-', assertion: false, forwardAuthorization: true })
+  t.strictSame(c.shutdown, { drainTimeoutMs: 45_000 })
   t.strictSame(c.cors, { origins: ['https://app.example', 'http://localhost:5173'] })
   t.strictSame(c.log, { level: 'debug', access: false })
   t.strictSame(c.trustedProxies, ['10.0.0.0/8', '192.168.1.1', 'fd00::/8'])
@@ -532,7 +534,7 @@ t.test('the example config/gateway.yaml parses with no problems', async (t) => {
   // It documents every top-level key the loader accepts (commented or not).
   const text = await readFile(file, 'utf8')
   for (const key of ['listen', 'tls', 'publicOrigin', 'upstream', 'acl', 'admin', 'secrets', 'replay', 'nonce', 'proof', 'keys', 'dpop',
-    'sessions', 'identityHeaders', 'cors', 'log', 'trustedProxies', 'timeouts', 'limits']) {
+    'sessions', 'identityHeaders', 'shutdown', 'cors', 'log', 'trustedProxies', 'timeouts', 'limits']) {
     t.match(text, new RegExp(`^#? ?${key}:`, 'm'), key)
   }
 })
@@ -544,6 +546,21 @@ t.test('features not built yet are refused when switched on, never silently igno
     ['sessions: {tickets: {enabled: true}}\n', /sessions\.tickets\.enabled: session tickets are not supported/],
     ['identityHeaders: {assertion: true}\n', /identityHeaders\.assertion: signed identity assertions are not supported/],
     ['dpop: {enabled: true}\n', /dpop\.enabled: DPoP tokens are not supported/],
+  ] as const) {
+    const r = parseConfig(base + text, '/etc/popgate/gateway.yaml')
+    t.equal(r.config, undefined, text.trim())
+    t.match(r.problems.map(formatProblem).join('\n'), re)
+  }
+})
+
+t.test('shutdown.drainTimeout: values checked at their line', async (t) => {
+  const base = 'publicOrigin: https://gw.example\nupstream: http://127.0.0.1:3000\nacl: ./acl.yaml\n'
+  const ok0 = parseConfig(base + 'shutdown: { drainTimeout: 0s }\n', '/etc/popgate/gateway.yaml')
+  t.strictSame(ok0.config?.shutdown, { drainTimeoutMs: 0 }, '0s: cut at once')
+  for (const [text, re] of [
+    ['shutdown: { drainTimeout: 20 }\n', /4:\d+: shutdown\.drainTimeout: needs a unit/],
+    ['shutdown: { drainTimeout: -1s }\n', /shutdown\.drainTimeout:/],
+    ['shutdown: { drainTimout: 20s }\n', /shutdown\.drainTimout: unknown key; did you mean "drainTimeout"/],
   ] as const) {
     const r = parseConfig(base + text, '/etc/popgate/gateway.yaml')
     t.equal(r.config, undefined, text.trim())
