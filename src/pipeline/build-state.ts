@@ -9,6 +9,7 @@ import { loadSecrets } from '../secrets/load.js'
 import { createNonceIssuer } from '../secrets/nonce.js'
 import { createKeyCache } from '../keys/index.js'
 import { createMemoryReplayStore } from '../replay/memory.js'
+import { timeReplayStore } from '../replay/timed.js'
 import { createUpstream } from '../proxy/forward.js'
 import { compileHeaderPlan } from '../proxy/headers.js'
 import type { Problem } from '../config/yaml-source.js'
@@ -63,11 +64,14 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
   // The cache is kept across reloads while its config (and the budget it reports to) is unchanged.
   const keys = prev && same(prev.config.keys, config.keys) && prev.abuse === abuse ? prev.keys : createKeyCache(config.keys, {
     now,
-    onFetch: (_url, outcome) => deps.metrics.inc('popgate_key_fetches_total', { outcome }),
+    onFetch: (_url, outcome, ms) => {
+      deps.metrics.inc('popgate_key_fetches_total', { outcome })
+      deps.metrics.observe('popgate_key_fetch_duration_seconds', { outcome }, ms / 1e3)
+    },
     onKeyImport: () => deps.metrics.inc('popgate_key_reimports_total'),
     beforeFetch: (identity) => abuse.newDomains.admit(identity, now()),
   })
-  const replay = deps.replay ?? (prev && same(prev.config.replay, config.replay) ? prev.replay : createReplayStore(config))
+  const replay = deps.replay ? timed(deps.replay, deps.metrics) : prev && same(prev.config.replay, config.replay) ? prev.replay : timed(createReplayStore(config), deps.metrics)
   const upstreamKey = (c: Config) => [c.upstream.href, c.timeouts, c.limits]
   const upstream = prev && same(upstreamKey(prev.config), upstreamKey(config)) ? prev.upstream : createUpstream(config)
 
@@ -102,6 +106,17 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
     now,
   }
   return { state, problems: [] }
+}
+
+/** One timing wrapper per store, so a store handed in by a test is the same object across reloads (releaseUnused compares them). */
+const timedStores = new WeakMap<ReplayStore, ReplayStore>()
+function timed(store: ReplayStore, metrics: Metrics): ReplayStore {
+  let t = timedStores.get(store)
+  if (!t) {
+    t = timeReplayStore(store, (result, seconds) => metrics.observe('popgate_replay_store_duration_seconds', { result }, seconds))
+    timedStores.set(store, t)
+  }
+  return t
 }
 
 function createReplayStore(config: Config): ReplayStore {

@@ -73,6 +73,7 @@ export async function drive(holder: StateHolder, req: IncomingMessage, out: Resp
       ex.identity = principal.identity
       ex.decision = 'allow'
     }
+    ex.forwardStartNs = process.hrtime.bigint()
     ex.upstreamStatus = await out.forward(state, target, principal) // 6
   } catch (err) {
     const gerr = toGatewayError(err)
