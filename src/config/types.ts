@@ -70,7 +70,10 @@ export interface Config {
   readonly identityHeaders: {
     /** As configured, e.g. `X-PoP-`. */
     readonly prefix: string
+    /** Add the signed X-PoP-Assertion (PROTOCOL.md §7; proxy/assertion.ts). */
     readonly assertion: boolean
+    /** The assertion's `aud`; undefined: the upstream's origin. */
+    readonly assertionAudience: string | undefined
     /** Forward the client's Authorization header upstream (default false). */
     readonly forwardAuthorization: boolean
   }

@@ -22,7 +22,8 @@ import { createAbuseLimits } from '../limits/abuse.js'
 import { createSchemeRegistry } from '../schemes/registry.js'
 import { createDomainPopScheme } from '../schemes/domainpop/index.js'
 import type { Scheme } from '../schemes/types.js'
-import { NO_OWN_ROUTES, type OwnRoutes } from './own-routes.js'
+import { NO_OWN_ROUTES, type OwnRoute, type OwnRoutes } from './own-routes.js'
+import { createAssertionSigner, JWKS_PATH, type AssertionSigner } from '../proxy/assertion.js'
 
 export interface BuildDeps {
   readonly env: Readonly<Record<string, string | undefined>>
@@ -55,8 +56,14 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
     // silently fall back to a per-replica store.
     problems.push({ file: config.file, line: 1, col: 1, path: 'replay.store', message: 'redis is not available in this version; use memory' })
   }
+  if (config.identityHeaders.assertion && secretsResult.secrets && secretsResult.secrets.assertion.length === 0) {
+    problems.push({ file: config.secretsFile ?? config.file, line: 1, col: 1, path: 'assertion', message: 'identityHeaders.assertion is true but the secrets file lists no assertion keys (EC P-256 private JWKs; docs/upstream.md)' })
+  }
   if (!aclResult.acl || !secretsResult.secrets || problems.length > 0) return { state: undefined, problems }
   const secrets = secretsResult.secrets
+  const assertion = config.identityHeaders.assertion
+    ? createAssertionSigner(secrets.assertion, { issuer: config.publicOrigin, audience: config.identityHeaders.assertionAudience ?? config.upstream.origin })
+    : undefined
   const now = deps.now ?? Date.now
 
   const nonces = createNonceIssuer(secrets.nonce, { ttlMs: config.nonce.ttlMs, clockSkewMs: config.proof.clockSkewMs })
@@ -99,13 +106,22 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
     upstream,
     headers: compileHeaderPlan(config, schemes.ownedFields ?? []),
     schemes,
-    ownRoutes: deps.ownRoutes ?? NO_OWN_ROUTES,
+    assertion,
+    ownRoutes: ownRoutes(deps.ownRoutes, assertion),
     abuse,
     log: deps.log,
     metrics: deps.metrics,
     now,
   }
   return { state, problems: [] }
+}
+
+/** The gateway's own documents: the assertion JWKS when assertions are on, plus any a test hands in. */
+function ownRoutes(given: OwnRoutes | undefined, assertion: AssertionSigner | undefined): OwnRoutes {
+  if (!assertion) return given ?? NO_OWN_ROUTES
+  // Short max-age: a rotated-in key reaches caches soon (jose also refetches on an unknown kid).
+  const jwks: OwnRoute = { contentType: 'application/jwk-set+json', body: assertion.jwks, cacheControl: 'public, max-age=300' }
+  return new Map([...(given ?? []), [JWKS_PATH, jwks]])
 }
 
 /** One timing wrapper per store, so a store handed in by a test is the same object across reloads (releaseUnused compares them). */
