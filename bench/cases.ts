@@ -10,6 +10,7 @@ import type { ClientAlgorithm } from '../src/client/keys.js'
 import { writeGatewayConfig, fetchNonce, IDENTITY, PUBLIC_ORIGIN, PUBLIC_PATH, PROOF_PATH } from './lib/gateway-setup.js'
 import { pregenerateProofs } from './lib/proofs.js'
 import { nginxBinary, startNginx } from './servers/nginx.js'
+import type { MetricsMode } from './lib/metrics-modes.js'
 
 /** A Node proxy in its own process, forwarding to the shared upstream. */
 const nodeProxy = (id: string, name: string, script: string): BenchCase => ({
@@ -21,17 +22,17 @@ const nodeProxy = (id: string, name: string, script: string): BenchCase => ({
 })
 
 /** The gateway child, optionally under --cpu-prof (BENCH_PROFILE=1). */
-async function startGateway(ctx: CaseContext, id: string, accessLog: boolean, logMode?: string) {
-  const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, accessLog })
+async function startGateway(ctx: CaseContext, id: string, accessLog: boolean, logMode?: string, opts: { metrics?: MetricsMode; assertion?: boolean } = {}) {
+  const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, accessLog, assertion: opts.assertion })
   const execArgv = ctx.profile ? ['--cpu-prof', '--cpu-prof-dir', ctx.resultsDir, '--cpu-prof-name', `gateway-${id}.cpuprofile`] : []
-  const gw = await ctx.startServer('gateway.js', logMode ? [config, logMode] : [config], { execArgv })
+  const gw = await ctx.startServer('gateway.js', [config, logMode ?? '', opts.metrics ?? ''], { execArgv })
   return { ...gw, origin: `http://127.0.0.1:${gw.port}` }
 }
 
-const gatewayPublic = (id: string, name: string, accessLog: boolean, logMode?: string): BenchCase => ({
-  id, name, optIn: logMode !== undefined,
+const gatewayPublic = (id: string, name: string, accessLog: boolean, logMode?: string, metrics?: MetricsMode): BenchCase => ({
+  id, name, optIn: logMode !== undefined || metrics !== undefined,
   async setup(ctx) {
-    const gw = await startGateway(ctx, id, accessLog, logMode)
+    const gw = await startGateway(ctx, id, accessLog, logMode, { metrics })
     return { url: gw.origin + PUBLIC_PATH, pids: [gw.pid], teardown: gw.stop }
   },
 })
@@ -41,10 +42,10 @@ const gatewayPublic = (id: string, name: string, accessLog: boolean, logMode?: s
  * each round; the key is cached after the first. Each batch takes a fresh
  * nonce, so a long run never outlives nonce.ttl.
  */
-const gatewayProof = (id: string, name: string, alg: ClientAlgorithm): BenchCase => ({
-  id, name,
+const gatewayProof = (id: string, name: string, alg: ClientAlgorithm, assertion = false): BenchCase => ({
+  id, name, optIn: assertion,
   async setup(ctx): Promise<Target> {
-    const gw = await startGateway(ctx, id, true)
+    const gw = await startGateway(ctx, id, true, undefined, { assertion })
     const { key, keyUrl } = await ctx.keyHost.publish(alg)
     const input = { identity: IDENTITY, keyUrl, audience: PUBLIC_ORIGIN, method: 'GET', path: PROOF_PATH }
     return {
@@ -78,5 +79,11 @@ export const CASES: readonly BenchCase[] = [
   gatewayPublic('gateway-public-nolog', 'gateway, public route, access log off', false),
   gatewayProof('gateway-es256', 'gateway, DomainPoP proof per request, ES256', 'ES256'),
   gatewayProof('gateway-ed25519', 'gateway, DomainPoP proof per request, Ed25519', 'Ed25519'),
+  // A/B of the metrics registry (run with BENCH_CASES=undici,gateway-public,gateway-public-prom-metrics,gateway-public-no-metrics):
+  // docs/benchmarks.md, "Metrics".
+  gatewayPublic('gateway-public-prom-metrics', 'gateway, public route, per-request metrics through prom-client', true, undefined, 'prom'),
+  gatewayPublic('gateway-public-no-metrics', 'gateway, public route, per-request metrics off', true, undefined, 'none'),
+  // The signed upstream assertion's cost (BENCH_CASES=http-proxy-3,gateway-es256,gateway-es256-assertion): docs/benchmarks.md, "Upstream assertion".
+  gatewayProof('gateway-es256-assertion', 'gateway, DomainPoP proof per request, ES256, signed upstream assertion', 'ES256', true),
   // Next: session cookie, session ticket, Redis replay store, DPoP-bound token, oauth4webapi client.
 ]
