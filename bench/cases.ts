@@ -12,6 +12,7 @@ import { writeGatewayConfig, fetchNonce, IDENTITY, PUBLIC_ORIGIN, PUBLIC_PATH, P
 import { pregenerateProofs } from './lib/proofs.js'
 import { nginxBinary, startNginx } from './servers/nginx.js'
 import { redisBinary, startRedis } from './servers/redis.js'
+import type { MetricsMode } from './lib/metrics-modes.js'
 
 /** A Node proxy in its own process, forwarding to the shared upstream. */
 const nodeProxy = (id: string, name: string, script: string): BenchCase => ({
@@ -29,20 +30,28 @@ const nodeProxy = (id: string, name: string, script: string): BenchCase => ({
  */
 const BASELINE = process.env.BENCH_BASELINE ? pathToFileURL(resolve(process.env.BENCH_BASELINE, 'dist/bench/servers/gateway.js')).href : undefined
 
-interface GatewayOptions { readonly logMode?: string; readonly replayUrl?: string; readonly script?: string }
+interface GatewayOptions {
+  readonly logMode?: string
+  readonly replayUrl?: string
+  readonly metrics?: MetricsMode
+  readonly assertion?: boolean
+  /** Another build's bench/servers/gateway.js (BENCH_BASELINE): it takes the config file alone. */
+  readonly script?: string
+}
 
 /** The gateway child (this build's, or `script`'s), optionally under --cpu-prof (BENCH_PROFILE=1). */
 async function startGateway(ctx: CaseContext, id: string, accessLog: boolean, opts: GatewayOptions = {}) {
-  const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, accessLog, replayUrl: opts.replayUrl })
+  const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, accessLog, replayUrl: opts.replayUrl, assertion: opts.assertion })
   const execArgv = ctx.profile ? ['--cpu-prof', '--cpu-prof-dir', ctx.resultsDir, '--cpu-prof-name', `gateway-${id}.cpuprofile`] : []
-  const gw = await ctx.startServer(opts.script ?? 'gateway.js', opts.logMode ? [config, opts.logMode] : [config], { execArgv })
+  const args = opts.script ? [config] : [config, opts.logMode ?? '', opts.metrics ?? '']
+  const gw = await ctx.startServer(opts.script ?? 'gateway.js', args, { execArgv })
   return { ...gw, origin: `http://127.0.0.1:${gw.port}` }
 }
 
-const gatewayPublic = (id: string, name: string, accessLog: boolean, logMode?: string, script?: string): BenchCase => ({
-  id, name, optIn: logMode !== undefined,
+const gatewayPublic = (id: string, name: string, accessLog: boolean, opts: GatewayOptions = {}): BenchCase => ({
+  id, name, optIn: opts.logMode !== undefined || opts.metrics !== undefined,
   async setup(ctx) {
-    const gw = await startGateway(ctx, id, accessLog, { logMode, script })
+    const gw = await startGateway(ctx, id, accessLog, opts)
     return { url: gw.origin + PUBLIC_PATH, pids: [gw.pid], teardown: gw.stop }
   },
 })
@@ -52,13 +61,13 @@ const gatewayPublic = (id: string, name: string, accessLog: boolean, logMode?: s
  * each round; the key is cached after the first. Each batch takes a fresh
  * nonce, so a long run never outlives nonce.ttl.
  */
-const gatewayProof = (id: string, name: string, alg: ClientAlgorithm, replay: 'memory' | 'redis' = 'memory', script?: string): BenchCase => ({
-  id, name,
-  skip: () => replay === 'redis' && !redisBinary() ? 'no redis-server binary on PATH' : undefined,
+const gatewayProof = (id: string, name: string, alg: ClientAlgorithm, opts: { replay?: 'memory' | 'redis'; assertion?: boolean; script?: string } = {}): BenchCase => ({
+  id, name, optIn: opts.assertion === true,
+  skip: () => opts.replay === 'redis' && !redisBinary() ? 'no redis-server binary on PATH' : undefined,
   async setup(ctx): Promise<Target> {
     // The Redis store: its own redis-server on loopback (its CPU is not in the proxy columns).
-    const redis = replay === 'redis' ? await startRedis(redisBinary()!) : undefined
-    const gw = await startGateway(ctx, id, true, { replayUrl: redis?.url, script })
+    const redis = opts.replay === 'redis' ? await startRedis(redisBinary()!) : undefined
+    const gw = await startGateway(ctx, id, true, { replayUrl: redis?.url, assertion: opts.assertion, script: opts.script })
     const { key, keyUrl } = await ctx.keyHost.publish(alg)
     const input = { identity: IDENTITY, keyUrl, audience: PUBLIC_ORIGIN, method: 'GET', path: PROOF_PATH }
     return {
@@ -86,16 +95,22 @@ export const CASES: readonly BenchCase[] = [
   gatewayPublic('gateway-public', 'gateway, public route', true),
   // A/B of the log destination (run with BENCH_CASES=undici,gateway-public,gateway-public-async,gateway-public-unbatched,gateway-public-discard,gateway-public-nolog):
   // not in the default run (docs/benchmarks.md, "Access log").
-  gatewayPublic('gateway-public-async', 'gateway, public route, log batched on the thread pool', true, 'async'),
-  gatewayPublic('gateway-public-unbatched', 'gateway, public route, log unbatched', true, 'unbatched'),
-  gatewayPublic('gateway-public-discard', 'gateway, public route, log discarded', true, 'discard'),
+  gatewayPublic('gateway-public-async', 'gateway, public route, log batched on the thread pool', true, { logMode: 'async' }),
+  gatewayPublic('gateway-public-unbatched', 'gateway, public route, log unbatched', true, { logMode: 'unbatched' }),
+  gatewayPublic('gateway-public-discard', 'gateway, public route, log discarded', true, { logMode: 'discard' }),
   gatewayPublic('gateway-public-nolog', 'gateway, public route, access log off', false),
   gatewayProof('gateway-es256', 'gateway, DomainPoP proof per request, ES256', 'ES256'),
   gatewayProof('gateway-ed25519', 'gateway, DomainPoP proof per request, Ed25519', 'Ed25519'),
-  gatewayProof('gateway-es256-redis', 'gateway, DomainPoP proof per request, ES256, Redis replay store', 'ES256', 'redis'),
+  gatewayProof('gateway-es256-redis', 'gateway, DomainPoP proof per request, ES256, Redis replay store', 'ES256', { replay: 'redis' }),
+  // A/B of the metrics registry (run with BENCH_CASES=undici,gateway-public,gateway-public-prom-metrics,gateway-public-no-metrics):
+  // docs/benchmarks.md, "Metrics".
+  gatewayPublic('gateway-public-prom-metrics', 'gateway, public route, per-request metrics through prom-client', true, { metrics: 'prom' }),
+  gatewayPublic('gateway-public-no-metrics', 'gateway, public route, per-request metrics off', true, { metrics: 'none' }),
+  // The signed upstream assertion's cost (BENCH_CASES=http-proxy-3,gateway-es256,gateway-es256-assertion): docs/benchmarks.md, "Upstream assertion".
+  gatewayProof('gateway-es256-assertion', 'gateway, DomainPoP proof per request, ES256, signed upstream assertion', 'ES256', { assertion: true }),
   ...(BASELINE ? [
-    gatewayPublic('baseline-public', 'BENCH_BASELINE gateway, public route', true, undefined, BASELINE),
-    gatewayProof('baseline-es256', 'BENCH_BASELINE gateway, DomainPoP proof per request, ES256', 'ES256', 'memory', BASELINE),
+    gatewayPublic('baseline-public', 'BENCH_BASELINE gateway, public route', true, { script: BASELINE }),
+    gatewayProof('baseline-es256', 'BENCH_BASELINE gateway, DomainPoP proof per request, ES256', 'ES256', { script: BASELINE }),
   ] : []),
   // Next: session cookie, session ticket, DPoP-bound token, oauth4webapi client.
 ]

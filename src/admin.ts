@@ -1,11 +1,12 @@
 // Admin listener (keep it off the public interface): /healthz (the process
-// answers), /readyz (state loaded and the replay store answers), /metrics
-// (Prometheus text).
+// answers), /readyz (state loaded, not draining, and the replay store
+// answers), /metrics (Prometheus text; gauges read from the current state
+// at scrape).
 
 import http from 'node:http'
 import type { StateHolder } from './pipeline/state.js'
 
-export function createAdminServer(holder: StateHolder): http.Server {
+export function createAdminServer(holder: StateHolder, draining: () => boolean = () => false): http.Server {
   return http.createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0]
     const send = (status: number, type: string, body: string) => {
@@ -13,8 +14,17 @@ export function createAdminServer(holder: StateHolder): http.Server {
       res.end(body)
     }
     if (path === '/healthz') return send(200, 'text/plain', 'ok\n')
-    if (path === '/metrics') return send(200, 'text/plain; version=0.0.4', holder.current.metrics.render())
+    if (path === '/metrics') {
+      const st = holder.current
+      st.metrics.render({ keys: st.keys.stats(), draining: draining() }).then(
+        (text) => send(200, 'text/plain; version=0.0.4', text),
+        (err: unknown) => { st.log.error({ err }, 'metrics render failed'); send(500, 'text/plain', 'metrics unavailable\n') },
+      )
+      return
+    }
     if (path === '/readyz') {
+      // Draining: out of the Service first, while in-flight requests finish (server.ts drain).
+      if (draining()) return send(503, 'text/plain', 'draining\n')
       holder.current.replay.healthy().then(
         (ok) => send(ok ? 200 : 503, 'text/plain', ok ? 'ready\n' : 'replay store unavailable\n'),
         () => send(503, 'text/plain', 'replay store unavailable\n'),

@@ -18,6 +18,7 @@ import { formatProblem, type Problem } from './config/yaml-source.js'
 import type { HostPort } from './config/types.js'
 import { GatewayError } from './errors.js'
 import { rawProblem } from './http/respond.js'
+import { InFlight, type DrainResult } from './http/in-flight.js'
 
 export interface Gateway {
   readonly holder: StateHolder
@@ -27,6 +28,14 @@ export interface Gateway {
   readonly admin: AddressInfo | undefined
   /** Rebuilds state from files; on problems keeps the old state and returns them. */
   reload(reason: string): Promise<readonly Problem[]>
+  /**
+   * Graceful stop (SIGTERM/SIGINT): /readyz answers 503, the public listeners
+   * stop accepting, in-flight requests and WebSockets get `timeoutMs`
+   * (default shutdown.drainTimeout) to finish, then what is left is cut and
+   * everything is closed.
+   */
+  drain(timeoutMs?: number): Promise<DrainResult>
+  /** Immediate stop: in-flight requests are cut. */
   close(): Promise<void>
 }
 
@@ -61,9 +70,10 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
   const holder: StateHolder = { current: built.state }
   const cfg = built.state.config
   const ws = createWsProxy()
+  const inFlight = new InFlight()
 
-  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => { void drive(holder, req, new HttpResponder(req, res)) }
-  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => { void drive(holder, req, new UpgradeResponder(ws, req, socket, head)) }
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => { inFlight.trackResponse(res); void drive(holder, req, new HttpResponder(req, res)) }
+  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => { inFlight.trackSocket(socket); void drive(holder, req, new UpgradeResponder(ws, req, socket, head)) }
   const serverOpts: http.ServerOptions = {
     maxHeaderSize: cfg.limits.maxHeaderBytes,
     requireHostHeader: true,
@@ -89,7 +99,7 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
     httpsAddr = await listen(secure, cfg.tls.listen)
   }
 
-  const admin = cfg.admin ? createAdminServer(holder) : undefined
+  const admin = cfg.admin ? createAdminServer(holder, () => inFlight.isDraining) : undefined
   const adminAddr = admin && cfg.admin ? await listen(admin, cfg.admin.listen) : undefined
 
   let reloading = Promise.resolve<readonly Problem[]>([])
@@ -131,13 +141,21 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
     https: httpsAddr,
     admin: adminAddr,
     reload,
-    async close() {
-      watcher?.close()
-      ws.close()
-      const closing = [plain, secure, admin].filter((s): s is http.Server => s !== undefined).map((s) => new Promise<void>((r) => { s.close(() => r()); s.closeAllConnections() }))
-      await Promise.all(closing)
-      await releaseUnused(holder.current, undefined)
+    async drain(timeoutMs = holder.current.config.shutdown.drainTimeoutMs) {
+      watcher?.close() // no reload swaps the state mid-drain
+      const result = await inFlight.drain([plain, secure].filter((s): s is http.Server => s !== undefined), timeoutMs)
+      await closeRest([admin])
+      return result
     },
+    close: () => closeRest([plain, secure, admin]),
+  }
+
+  async function closeRest(servers: readonly (http.Server | undefined)[]): Promise<void> {
+    watcher?.close()
+    ws.close()
+    const closing = servers.filter((s): s is http.Server => s !== undefined).map((s) => new Promise<void>((r) => { s.close(() => r()); s.closeAllConnections() }))
+    await Promise.all(closing)
+    await releaseUnused(holder.current, undefined)
   }
 }
 

@@ -4,6 +4,7 @@
 // temp config + ACL, and a nonce from the gateway's own 401 challenge.
 
 import http from 'node:http'
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -50,9 +51,14 @@ export async function startKeyHost(): Promise<KeyHost> {
  * HTTPS from a host whose certificate `caFile` verifies. The replay store is
  * the memory one unless `replayUrl` names a Redis.
  */
-export async function writeGatewayConfig(dir: string, opts: { upstreamOrigin: string; accessLog: boolean; caFile?: string; replayUrl?: string }): Promise<string> {
+export async function writeGatewayConfig(dir: string, opts: { upstreamOrigin: string; accessLog: boolean; caFile?: string; replayUrl?: string; assertion?: boolean }): Promise<string> {
   await mkdir(dir, { recursive: true })
   await writeFile(join(dir, 'acl.yaml'), aclYaml(10))
+  if (opts.assertion) {
+    // The signed upstream assertion needs a key from the secrets file.
+    const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })
+    await writeFile(join(dir, 'secrets.yaml'), `nonce: [{ id: n1, secret: ${randomBytes(32).toString('base64url')} }]\nassertion: [${JSON.stringify({ kid: 'a1', ...jwk })}]\n`)
+  }
   const configFile = join(dir, 'gateway.yaml')
   await writeFile(configFile, [
     'listen: 127.0.0.1:0',
@@ -69,6 +75,7 @@ export async function writeGatewayConfig(dir: string, opts: { upstreamOrigin: st
     '  resolve:',
     `    ${IDENTITY}: 127.0.0.1`,
     ...(opts.replayUrl === undefined ? [] : ['replay:', '  store: redis', `  url: ${opts.replayUrl}`]),
+    ...(opts.assertion ? ['secrets:', '  file: ./secrets.yaml', 'identityHeaders:', '  assertion: true'] : []),
     '',
   ].join('\n'))
   return configFile

@@ -1,30 +1,32 @@
 // Cases 5–7: the real gateway (startGateway) in its own process, with the
 // production logger pointed at /dev/null: access lines are still built,
 // serialized and written (the honest setting), just not kept.
-// argv: <config file>
+// argv: <config file> [log mode] [metrics mode]
 //
 // A second argument (or BENCH_GATEWAY_LOG) swaps the production destination
 // (createDestination: batched, synchronous writes) for another write mode:
 // async (the same batches written on libuv's thread pool), sync (pino's
 // default: one synchronous write per line), unbatched (one asynchronous write
 // per line), or discard (lines built, never written), to tell the cost of
-// writing from the cost of building the line.
+// writing from the cost of building the line. A third argument picks the
+// metrics registry on the hot path (bench/lib/metrics-modes.ts): hand (the
+// default), prom or none.
 
 import { pino } from 'pino'
 import { startGateway } from '../../src/server.js'
 import { createLogger, createDestination } from '../../src/log.js'
-import { createMetrics } from '../../src/metrics.js'
+import { benchMetrics, type MetricsMode } from '../lib/metrics-modes.js'
 import { serveChild } from '../lib/child-main.js'
 
-serveChild(async ([configFile, logMode]) => {
+serveChild(async ([configFile, logMode, metricsMode]) => {
   // Default: createLogger's own destination, pointed at /dev/null.
-  const mode = logMode ?? process.env.BENCH_GATEWAY_LOG
+  const mode = logMode || process.env.BENCH_GATEWAY_LOG
   const dest = mode === 'discard' ? { write: () => {} }
     : mode === 'sync' ? pino.destination({ dest: '/dev/null', sync: true })
       : mode === 'unbatched' ? pino.destination({ dest: '/dev/null', sync: false })
         : mode === 'async' ? createDestination('/dev/null', { sync: false })
           : createDestination('/dev/null')
   const log = createLogger('info', dest)
-  const gw = await startGateway(configFile!, { env: {}, log, metrics: createMetrics(), watch: false })
+  const gw = await startGateway(configFile!, { env: {}, log, metrics: benchMetrics((metricsMode || 'hand') as MetricsMode), watch: false })
   return { port: gw.http.port, close: () => gw.close() }
 })

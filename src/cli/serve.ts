@@ -81,8 +81,14 @@ export async function runServe(argv: string[]): Promise<number> {
   const stop = () => {
     if (stopping) process.exit(1)
     stopping = true
-    log.info('shutting down')
-    void gw.close().then(() => { log.flush(); process.exit(0) })
+    log.info({ drainTimeoutMs: gw.holder.current.config.shutdown.drainTimeoutMs }, 'shutting down: draining')
+    // Exit 0 either way: a stop was asked for and done; cut requests are logged.
+    void gw.drain().then(({ cut }) => {
+      if (cut > 0) log.warn({ cut }, 'drain timed out; cut the requests and WebSockets still open')
+      log.info('stopped')
+      log.flush()
+      process.exit(0)
+    }, (err: unknown) => { log.error({ err }, 'drain failed'); log.flush(); process.exit(1) })
   }
   process.on('SIGTERM', stop)
   process.on('SIGINT', stop)

@@ -18,6 +18,7 @@ import { readNonce, readProof } from './sections/proof.js'
 import { readKeys } from './sections/keys.js'
 import { readCors, readDpop, readIdentityHeaders, readSessions } from './sections/features.js'
 import { readLimits, readLog, readTimeouts, readTrustedProxies } from './sections/runtime.js'
+import { readShutdown } from './sections/shutdown.js'
 
 export interface ConfigResult { readonly config: Config | undefined; readonly problems: readonly Problem[] }
 
@@ -40,7 +41,7 @@ export const ENV_OVERRIDES = Object.freeze({
 // order problems are found in, and they are sorted by position afterwards.
 
 const TOP_KEYS = ['listen', 'tls', 'publicOrigin', 'upstream', 'acl', 'admin', 'secrets', 'replay', 'nonce', 'proof', 'keys', 'dpop',
-  'sessions', 'identityHeaders', 'cors', 'log', 'trustedProxies', 'timeouts', 'limits'] as const
+  'sessions', 'identityHeaders', 'shutdown', 'cors', 'log', 'trustedProxies', 'timeouts', 'limits'] as const
 
 function build(root: Section, configFile: string): Config {
   const { listen, tls, admin } = readListeners(root)
@@ -60,6 +61,7 @@ function build(root: Section, configFile: string): Config {
     dpop: readDpop(root),
     sessions: readSessions(root),
     identityHeaders: readIdentityHeaders(root),
+    shutdown: readShutdown(root),
     cors: readCors(root),
     log: readLog(root),
     trustedProxies: readTrustedProxies(root),

@@ -84,9 +84,16 @@ export interface Config {
   readonly identityHeaders: {
     /** As configured, e.g. `X-PoP-`. */
     readonly prefix: string
+    /** Add the signed X-PoP-Assertion (PROTOCOL.md §7; proxy/assertion.ts). */
     readonly assertion: boolean
+    /** The assertion's `aud`; undefined: the upstream's origin. */
+    readonly assertionAudience: string | undefined
     /** Forward the client's Authorization header upstream (default false). */
     readonly forwardAuthorization: boolean
+  }
+  readonly shutdown: {
+    /** How long in-flight requests and WebSockets get after SIGTERM/SIGINT; 0 cuts them at once. */
+    readonly drainTimeoutMs: number
   }
   readonly cors: { readonly origins: readonly string[] }
   /** `format`: JSON lines (default) or `pretty`, one readable line per entry for a human at a terminal; read at start only. */

@@ -12,6 +12,7 @@ import { createMemoryReplayStore } from '../replay/memory.js'
 import { createRedisReplayStore } from '../replay/redis.js'
 import { withDeadline } from '../replay/deadline.js'
 import { createOutageLog } from '../replay/outage.js'
+import { timeReplayStore } from '../replay/timed.js'
 import { createUpstream } from '../proxy/forward.js'
 import { compileHeaderPlan } from '../proxy/headers.js'
 import type { Problem } from '../config/yaml-source.js'
@@ -24,7 +25,8 @@ import { createAbuseLimits } from '../limits/abuse.js'
 import { createSchemeRegistry } from '../schemes/registry.js'
 import { createDomainPopScheme } from '../schemes/domainpop/index.js'
 import type { Scheme } from '../schemes/types.js'
-import { NO_OWN_ROUTES, type OwnRoutes } from './own-routes.js'
+import { NO_OWN_ROUTES, type OwnRoute, type OwnRoutes } from './own-routes.js'
+import { createAssertionSigner, JWKS_PATH, type AssertionSigner } from '../proxy/assertion.js'
 
 export interface BuildDeps {
   readonly env: Readonly<Record<string, string | undefined>>
@@ -52,8 +54,14 @@ export async function loadState(configFile: string, deps: BuildDeps, prev?: Gate
 export async function buildState(config: Config, deps: BuildDeps, prev?: GatewayState): Promise<BuildResult> {
   const [aclResult, secretsResult] = await Promise.all([loadAclFile(config.aclFile), loadSecrets(config.secretsFile, deps.env)])
   const problems = [...aclResult.problems, ...secretsResult.problems]
+  if (config.identityHeaders.assertion && secretsResult.secrets && secretsResult.secrets.assertion.length === 0) {
+    problems.push({ file: config.secretsFile ?? config.file, line: 1, col: 1, path: 'assertion', message: 'identityHeaders.assertion is true but the secrets file lists no assertion keys (EC P-256 private JWKs; docs/upstream.md)' })
+  }
   if (!aclResult.acl || !secretsResult.secrets || problems.length > 0) return { state: undefined, problems }
   const secrets = secretsResult.secrets
+  const assertion = config.identityHeaders.assertion
+    ? createAssertionSigner(secrets.assertion, { issuer: config.publicOrigin, audience: config.identityHeaders.assertionAudience ?? config.upstream.origin })
+    : undefined
   const now = deps.now ?? Date.now
 
   const nonces = createNonceIssuer(secrets.nonce, { ttlMs: config.nonce.ttlMs, clockSkewMs: config.proof.clockSkewMs })
@@ -61,7 +69,10 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
   // The cache is kept across reloads while its config (and the budget it reports to) is unchanged.
   const keys = prev && same(prev.config.keys, config.keys) && prev.abuse === abuse ? prev.keys : createKeyCache(config.keys, {
     now,
-    onFetch: (_url, outcome) => deps.metrics.inc('popgate_key_fetches_total', { outcome }),
+    onFetch: (_url, outcome, ms) => {
+      deps.metrics.inc('popgate_key_fetches_total', { outcome })
+      deps.metrics.observe('popgate_key_fetch_duration_seconds', { outcome }, ms / 1e3)
+    },
     onKeyImport: () => deps.metrics.inc('popgate_key_reimports_total'),
     beforeFetch: (identity) => abuse.newDomains.admit(identity, now()),
     // Each refusal is a 401 that counts as a failed authentication, so these
@@ -99,7 +110,8 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
     upstream,
     headers: compileHeaderPlan(config, schemes.ownedFields ?? []),
     schemes,
-    ownRoutes: deps.ownRoutes ?? NO_OWN_ROUTES,
+    assertion,
+    ownRoutes: ownRoutes(deps.ownRoutes, assertion),
     abuse,
     log: deps.log,
     metrics: deps.metrics,
@@ -108,12 +120,24 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
   return { state, problems: [] }
 }
 
-/** The configured store (or the test's), behind a per-call deadline; its outages are logged once each and counted. */
+/** The gateway's own documents: the assertion JWKS when assertions are on, plus any a test hands in. */
+function ownRoutes(given: OwnRoutes | undefined, assertion: AssertionSigner | undefined): OwnRoutes {
+  if (!assertion) return given ?? NO_OWN_ROUTES
+  // Short max-age: a rotated-in key reaches caches soon (jose also refetches on an unknown kid).
+  const jwks: OwnRoute = { contentType: 'application/jwk-set+json', body: assertion.jwks, cacheControl: 'public, max-age=300' }
+  return new Map([...(given ?? []), [JWKS_PATH, jwks]])
+}
+
+/**
+ * The configured store (or the test's), behind a per-call deadline and timed
+ * as the request sees it; its outages are logged once each and counted.
+ */
 function createReplayStore(config: Config, deps: BuildDeps): ReplayStore {
   const c = config.replay
   const outages = createOutageLog(deps.log, (reason) => deps.metrics.inc('popgate_replay_store_errors_total', { reason }), deps.replay ? 'injected' : c.store)
   const store = deps.replay ?? (c.store === 'redis' ? createRedisReplayStore(c, outages) : createMemoryReplayStore({ maxEntries: c.maxEntries }))
-  return withDeadline(store, { timeoutMs: c.timeoutMs, outages, closeInner: deps.replay === undefined })
+  const bounded = withDeadline(store, { timeoutMs: c.timeoutMs, outages, closeInner: deps.replay === undefined })
+  return timeReplayStore(bounded, (result, seconds) => deps.metrics.observe('popgate_replay_store_duration_seconds', { result }, seconds))
 }
 
 /** Closes what `next` no longer uses from `prev` (after in-flight requests drain). */

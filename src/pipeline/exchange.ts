@@ -20,22 +20,32 @@ export interface Exchange {
   upstreamStatus: number | undefined
   /** The credential scheme the request used, once the gate has chosen one. */
   scheme: string | undefined
+  /** When the forwarding step began (hrtime), if it did: the upstream latency histogram. */
+  forwardStartNs: bigint | undefined
 }
 
 export function createExchange(req: IncomingMessage): Exchange {
-  return { startNs: process.hrtime.bigint(), method: req.method ?? '', path: undefined, ruleId: undefined, identity: undefined, claimed: undefined, decision: undefined, code: undefined, upstreamStatus: undefined, scheme: undefined }
+  return { startNs: process.hrtime.bigint(), method: req.method ?? '', path: undefined, ruleId: undefined, identity: undefined, claimed: undefined, decision: undefined, code: undefined, upstreamStatus: undefined, scheme: undefined, forwardStartNs: undefined }
 }
 
 /** Counts the exchange and writes its access line (unless log.access is off). */
 export function logExchange(state: GatewayState, ex: Exchange, status: number, aborted: boolean): void {
   const decision = ex.decision ?? 'error'
-  state.metrics.inc('popgate_requests_total', { decision, code: ex.code ?? 'ok' })
+  const endNs = process.hrtime.bigint()
+  const metrics = state.metrics
+  metrics.inc('popgate_requests_total', { decision, code: ex.code ?? 'ok' })
+  const labels = LABELS[decision] ?? { decision }
+  metrics.observe('popgate_request_duration_seconds', labels, Number(endNs - ex.startNs) / 1e9)
+  if (ex.forwardStartNs !== undefined) metrics.observe('popgate_upstream_duration_seconds', labels, Number(endNs - ex.forwardStartNs) / 1e9)
   if (!state.config.log.access) return
-  const durationMs = Math.round(Number(process.hrtime.bigint() - ex.startNs) / 1e3) / 1e3
+  const durationMs = Math.round(Number(endNs - ex.startNs) / 1e3) / 1e3
   writeInfoFields(state.log, accessMembers(ex, status, decision, durationMs, aborted))
 }
 
 const q = JSON.stringify
+
+/** One label object per decision, shared: no allocation per observation. */
+const LABELS: Readonly<Record<string, { readonly decision: string }>> = Object.fromEntries(['public', 'allow', 'deny', 'error'].map((d) => [d, Object.freeze({ decision: d })]))
 
 /**
  * The access line's JSON members, in a fixed order; absent values are left

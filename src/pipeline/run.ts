@@ -12,7 +12,8 @@
 //   5. authenticate        — the gate every scheme goes through: limits →
 //                            parse → ACL authorize *before* any I/O → verify
 //                            → the rule's policy (pipeline/authenticate.ts)
-//   6. forward             — identity headers stripped, then set; streamed
+//   6. forward             — identity headers stripped, then set (with the
+//                            signed assertion when configured); streamed
 //
 // Errors from any step are GatewayErrors and become responses in exactly one
 // place (http/respond.ts), written by the Responder. One access-log line per
@@ -34,8 +35,8 @@ import type { GatewayState, StateHolder } from './state.js'
 export interface Responder {
   /** Refuses what this responder cannot carry (a non-WebSocket upgrade) before any other check. */
   precheck(req: IncomingMessage): void
-  /** Sends the request upstream; resolves with the upstream's status. */
-  forward(state: GatewayState, target: Target, principal: Principal | undefined): Promise<number | undefined>
+  /** Sends the request upstream, with the signed assertion when there is one; resolves with the upstream's status. */
+  forward(state: GatewayState, target: Target, principal: Principal | undefined, assertion: string | undefined): Promise<number | undefined>
   /** Answers with one of the gateway's own documents. */
   answer(route: OwnRoute, method: string): void
   /** Writes a refusal; `scheme` names the scheme whose credentials failed, when one did. */
@@ -73,7 +74,9 @@ export async function drive(holder: StateHolder, req: IncomingMessage, out: Resp
       ex.identity = principal.identity
       ex.decision = 'allow'
     }
-    ex.upstreamStatus = await out.forward(state, target, principal) // 6
+    const assertion = principal && state.assertion?.sign(principal, method, target.path, rule?.id, state.now()) // 6
+    ex.forwardStartNs = process.hrtime.bigint()
+    ex.upstreamStatus = await out.forward(state, target, principal, assertion)
   } catch (err) {
     const gerr = toGatewayError(err)
     ex.code = gerr.code

@@ -10,6 +10,7 @@ import type { KeyCache } from '../keys/index.js'
 import type { ReplayStore } from '../replay/types.js'
 import type { Upstream } from '../proxy/forward.js'
 import type { HeaderPlan } from '../proxy/headers.js'
+import type { AssertionSigner } from '../proxy/assertion.js'
 import type { SchemeRegistry } from '../schemes/registry.js'
 import type { OwnRoutes } from './own-routes.js'
 import type { Logger } from '../log.js'
@@ -25,6 +26,8 @@ export interface GatewayState {
   readonly replay: ReplayStore
   readonly upstream: Upstream
   readonly headers: HeaderPlan
+  /** Signs X-PoP-Assertion for authenticated requests; undefined unless identityHeaders.assertion (proxy/assertion.ts). */
+  readonly assertion: AssertionSigner | undefined
   /** The gateway's own documents, answered before the ACL (pipeline/own-routes.ts). */
   readonly ownRoutes: OwnRoutes
   /** The enabled credential schemes (schemes/registry.ts). */

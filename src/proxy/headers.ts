@@ -27,7 +27,7 @@ const FORWARDING_HEADERS = new Set(['forwarded', 'x-real-ip', 'x-forwarded-port'
 export interface HeaderPlan {
   /** Lowercased prefix with `_` treated as `-`, e.g. `x-pop-`. */
   readonly prefixKey: string
-  readonly names: { readonly identity: string; readonly method: string; readonly thumbprint: string; readonly channelBound: string }
+  readonly names: { readonly identity: string; readonly method: string; readonly thumbprint: string; readonly channelBound: string; readonly assertion: string }
   /** Lowercased names never forwarded (credentials). */
   readonly drop: ReadonlySet<string>
   readonly trusted: BlockList | undefined
@@ -46,7 +46,7 @@ export function compileHeaderPlan(cfg: Pick<Config, 'identityHeaders' | 'trusted
   for (const f of credentialFields) drop.add(f)
   return {
     prefixKey: headerKey(prefix),
-    names: { identity: prefix + 'Identity', method: prefix + 'Auth-Method', thumbprint: prefix + 'Key-Thumbprint', channelBound: prefix + 'Channel-Bound' },
+    names: { identity: prefix + 'Identity', method: prefix + 'Auth-Method', thumbprint: prefix + 'Key-Thumbprint', channelBound: prefix + 'Channel-Bound', assertion: prefix + 'Assertion' },
     drop,
     trusted: compileTrustedProxies(cfg.trustedProxies),
     publicHost: new URL(cfg.publicOrigin).host,
@@ -94,9 +94,10 @@ export const headerKey = (name: string): string => name.toLowerCase().replaceAll
  * Builds the flat [name, value, …] list sent upstream. Drops hop-by-hop
  * fields (and those named in Connection), every header under the identity
  * prefix, credentials, and untrusted X-Forwarded-*; then appends
- * X-Forwarded-For/Proto/Host and, when authenticated, the identity headers.
+ * X-Forwarded-For/Proto/Host and, when authenticated, the identity headers
+ * (and the signed assertion, proxy/assertion.ts, when one is given).
  */
-export function upstreamHeaders(req: IncomingMessage, plan: HeaderPlan, identity: IdentityHeaders | undefined, opts: { upgrade?: boolean } = {}): string[] {
+export function upstreamHeaders(req: IncomingMessage, plan: HeaderPlan, identity: IdentityHeaders | undefined, opts: { upgrade?: boolean; assertion?: string } = {}): string[] {
   const raw = req.rawHeaders
   const trustedPeer = isTrustedPeer(plan.trusted, req.socket.remoteAddress)
   const listed = connectionTokens(req.headers.connection)
@@ -124,6 +125,7 @@ export function upstreamHeaders(req: IncomingMessage, plan: HeaderPlan, identity
   if (identity) {
     out.push(plan.names.identity, identity.identity, plan.names.method, identity.method, plan.names.thumbprint, identity.thumbprint)
     if (identity.channelBound) out.push(plan.names.channelBound, 'true')
+    if (opts.assertion !== undefined) out.push(plan.names.assertion, opts.assertion)
   }
   return out
 }

@@ -7,11 +7,13 @@
 //   nonce:   [{ id: n2, secret: <base64url, ≥ 32 bytes> }, { id: n1, secret: … }]
 //   tickets: [...]
 //   cookies: [...]
+//   assertion: [{ kid: a1, kty: EC, crv: P-256, x: …, y: …, d: … }]   (secrets/assertion-keys.ts)
 
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { readYaml, Problems, joinPath, type Problem, type YNode } from '../config/yaml-source.js'
 import type { NamedSecret, Secrets } from './types.js'
+import { generateAssertionKey, readAssertionKeys, type AssertionKey } from './assertion-keys.js'
 
 const KINDS = ['nonce', 'tickets', 'cookies'] as const
 type Kind = typeof KINDS[number]
@@ -21,7 +23,7 @@ const KID = /^[A-Za-z0-9_-]{1,16}$/
 
 export function generateDevSecrets(): Secrets {
   const one = (): NamedSecret[] => [{ id: 'dev', key: randomBytes(32) }]
-  return { nonce: one(), tickets: one(), cookies: one(), generated: true }
+  return { nonce: one(), tickets: one(), cookies: one(), assertion: [generateAssertionKey('dev')], generated: true }
 }
 
 function checkSecret(id: unknown, secret: unknown): string | NamedSecret {
@@ -43,14 +45,16 @@ export function parseSecrets(text: string, file: string): { secrets?: Secrets; p
     problems.at(root.pos, '', 'must be a mapping of nonce/tickets/cookies lists')
     return { problems: problems.list }
   }
+  let assertion: AssertionKey[] = []
   for (const e of root.entries) {
-    if (!(KINDS as readonly string[]).includes(e.key)) { problems.at(e.keyPos, e.key, `unknown key; expected one of ${KINDS.join(', ')}`); continue }
+    if (e.key === 'assertion') { assertion = readAssertionKeys(e.value, e.key, problems); continue }
+    if (!(KINDS as readonly string[]).includes(e.key)) { problems.at(e.keyPos, e.key, `unknown key; expected one of ${[...KINDS, 'assertion'].join(', ')}`); continue }
     readList(e.value, e.key, out[e.key as Kind], problems)
   }
   if (!problems.ok) return { problems: problems.list }
   if (out.nonce.length === 0) problems.at(root.pos, 'nonce', 'at least one nonce secret is required')
   if (!problems.ok) return { problems: problems.list }
-  return { secrets: fillMissing(out), problems: [] }
+  return { secrets: fillMissing(out, assertion), problems: [] }
 }
 
 function readList(node: YNode, path: string, into: NamedSecret[], problems: Problems): void {
@@ -69,9 +73,10 @@ function readList(node: YNode, path: string, into: NamedSecret[], problems: Prob
 }
 
 /** Lists left empty get keys derived from nothing shared: a fresh random key (tickets/cookies then only work per replica). */
-function fillMissing(lists: Record<Kind, NamedSecret[]>): Secrets {
+// Assertion keys are not made up: the JWKS must be the same on every replica, so without a list the gateway refuses `identityHeaders.assertion: true`.
+function fillMissing(lists: Record<Kind, NamedSecret[]>, assertion: readonly AssertionKey[] = []): Secrets {
   const orRandom = (l: NamedSecret[]) => (l.length > 0 ? l : [{ id: 'gen', key: randomBytes(32) }])
-  return { nonce: lists.nonce, tickets: orRandom(lists.tickets), cookies: orRandom(lists.cookies), generated: false }
+  return { nonce: lists.nonce, tickets: orRandom(lists.tickets), cookies: orRandom(lists.cookies), assertion, generated: false }
 }
 
 export function secretsFromEnv(env: Readonly<Record<string, string | undefined>>): { secrets?: Secrets; problems: readonly Problem[] } {

@@ -1,3 +1,5 @@
+import type { AssertionKey } from './assertion-keys.js'
+
 /** A named secret key; lists are ordered newest first (the first signs, all verify). */
 export interface NamedSecret { readonly id: string; readonly key: Buffer }
 
@@ -5,6 +7,8 @@ export interface Secrets {
   readonly nonce: readonly NamedSecret[]
   readonly tickets: readonly NamedSecret[]
   readonly cookies: readonly NamedSecret[]
+  /** EC P-256 keys for the upstream assertion, newest first; empty unless the secrets file lists some (or dev secrets were generated). */
+  readonly assertion: readonly AssertionKey[]
   /** True when nothing was configured and these were generated in memory at start. */
   readonly generated: boolean
 }

@@ -3,7 +3,7 @@
 // can break out of its quotes or add a line.
 
 import t from 'tap'
-import { createMetrics } from '../../src/metrics.js'
+import { createMetrics, METRIC_NAMES } from '../../src/metrics.js'
 
 t.test('series count separately, by every label', async (t) => {
   const m = createMetrics()
@@ -25,7 +25,7 @@ t.test('the text format: HELP and TYPE for every counter, one line per series', 
   m.inc('popgate_requests_total', { decision: 'public', code: 'ok' })
   m.inc('popgate_requests_total', { decision: 'error', code: 'path_rejected' })
   m.inc('popgate_rate_limited_total', { scope: 'client' })
-  const text = m.render()
+  const text = await m.render()
   const lines = text.trimEnd().split('\n')
   for (const name of ['popgate_requests_total', 'popgate_key_fetches_total', 'popgate_key_reimports_total', 'popgate_config_reloads_total', 'popgate_upstream_errors_total', 'popgate_replays_total', 'popgate_rate_limited_total']) {
     t.ok(lines.includes(`# TYPE ${name} counter`), `${name} declared`)
@@ -42,10 +42,46 @@ t.test('a hostile label value stays inside its quotes', async (t) => {
   const m = createMetrics()
   const hostile = 'x"} 999\npopgate_replays_total 12345\n\\'
   m.inc('popgate_key_fetches_total', { outcome: hostile })
-  const lines = m.render().trimEnd().split('\n')
+  const lines = (await m.render()).trimEnd().split('\n')
   const fetchLines = lines.filter((l) => l.startsWith('popgate_key_fetches_total'))
   t.same(fetchLines, ['popgate_key_fetches_total{outcome="x\\"} 999\\npopgate_replays_total 12345\\n\\\\"} 1'])
   t.ok(lines.includes('popgate_replays_total 0'), 'no injected sample')
   t.equal(lines.filter((l) => l.startsWith('popgate_replays_total ')).length, 1)
   t.equal(m.value('popgate_key_fetches_total', { outcome: hostile }), 1)
+})
+
+t.test('histograms: an observation lands in the first bucket whose bound it does not exceed; sum and count', async (t) => {
+  const m = createMetrics({ processMetrics: false })
+  for (const s of [0.001, 0.0011, 0.5, 99]) m.observe('popgate_request_duration_seconds', { decision: 'allow' }, s)
+  t.equal(m.count('popgate_request_duration_seconds', { decision: 'allow' }), 4)
+  t.equal(m.count('popgate_request_duration_seconds', { decision: 'deny' }), 0)
+  const lines = (await m.render()).split('\n')
+  const bucket = (le: string) => lines.find((l) => l.startsWith(`popgate_request_duration_seconds_bucket{decision="allow",le="${le}"} `))
+  t.equal(bucket('0.001'), 'popgate_request_duration_seconds_bucket{decision="allow",le="0.001"} 1', 'le is inclusive')
+  t.equal(bucket('0.0025'), 'popgate_request_duration_seconds_bucket{decision="allow",le="0.0025"} 2')
+  t.equal(bucket('0.5'), 'popgate_request_duration_seconds_bucket{decision="allow",le="0.5"} 3', 'cumulative')
+  t.equal(bucket('10'), 'popgate_request_duration_seconds_bucket{decision="allow",le="10"} 3')
+  t.equal(bucket('+Inf'), 'popgate_request_duration_seconds_bucket{decision="allow",le="+Inf"} 4', 'beyond the last bound: only +Inf')
+  t.ok(lines.includes('popgate_request_duration_seconds_count{decision="allow"} 4'))
+  const sum = Number(lines.find((l) => l.startsWith('popgate_request_duration_seconds_sum{decision="allow"} '))!.split(' ')[1])
+  t.ok(Math.abs(sum - 99.5021) < 1e-9, `sum ${sum}`)
+  t.ok(lines.includes('# TYPE popgate_key_fetch_duration_seconds histogram'), 'declared before any observation')
+})
+
+t.test('gauges are read from the sources at render; process defaults come after', async (t) => {
+  const m = createMetrics()
+  const keys = { entries: 7, hits: 3, misses: 1, negativeHits: 0, fetches: 1, kidRefetches: 0, busyRejections: 0, evictions: 0, inFlight: 2, hotKeys: 5, keyImports: 0, bytes: 4096, owners: 3, quotaRefusals: 0, ownerEvictions: 0 }
+  const text = await m.render({ keys, draining: true })
+  for (const l of ['popgate_key_cache_entries 7', 'popgate_key_cache_bytes 4096', 'popgate_key_cache_identities 3', 'popgate_key_cache_hot_keys 5', 'popgate_key_cache_hit_ratio 0.75', 'popgate_key_fetches_in_flight 2', 'popgate_draining 1']) t.ok(text.split('\n').includes(l), l)
+  t.ok((await m.render({ keys: { ...keys, hits: 0, misses: 0 }, draining: false })).includes('popgate_key_cache_hit_ratio 1\n'), 'no lookups yet: ratio 1, not NaN')
+  t.notOk((await m.render()).includes('popgate_key_cache_entries'), 'no sources, no gauges')
+  t.match(text, /^# TYPE process_cpu_user_seconds_total counter$/m)
+  t.match(text, /^# TYPE nodejs_eventloop_lag_seconds gauge$/m)
+  t.notMatch(await createMetrics({ processMetrics: false }).render(), /process_cpu/, 'defaults can be left out')
+})
+
+t.test('docs/operations.md describes every metric this file declares', async (t) => {
+  const { readFile } = await import('node:fs/promises')
+  const doc = await readFile(new URL('../../../docs/operations.md', import.meta.url), 'utf8')
+  for (const name of METRIC_NAMES) t.match(doc, `\`${name}\``, name)
 })

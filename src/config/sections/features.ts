@@ -1,11 +1,11 @@
-// Sections `dpop`, `sessions`, `identityHeaders` and `cors`. Several of their
+// Sections `dpop`, `sessions`, `identityHeaders` and `cors`. Some of their
 // switches name features that are not built yet: switching one on is refused,
 // never silently ignored (an operator would believe a protection is in
 // place). Their other keys are still validated and kept, so a config written
 // for the next version fails now, at its line, rather than later.
 
 import type { Config } from '../types.js'
-import { Section, bool, cookieName, duration, headerPrefix, httpUrl, listOf, mapOf, origin, scalar, str, type Reader } from '../readers.js'
+import { Section, bool, cookieName, duration, headerPrefix, httpUrl, listOf, mapOf, origin, refine, scalar, str, type Reader } from '../readers.js'
 
 const NOT_YET = 'are not supported by this version yet'
 
@@ -48,13 +48,16 @@ export function readSessions(root: Section): Config['sessions'] {
   return { tickets, cookie }
 }
 
+/** A JWT `aud` value (RFC 7519 StringOrURI): printable, no spaces, bounded. */
+const audience = refine(str, (v) => (v.length <= 256 && /^[\x21-\x7e]+$/.test(v) ? { value: v } : 'must be at most 256 printable ASCII characters without spaces (a URL or a name)'))
+
 export function readIdentityHeaders(root: Section): Config['identityHeaders'] {
-  const ih = root.sub('identityHeaders', ['prefix', 'assertion', 'forwardAuthorization'])
-  const assertion = ih.get('assertion', scalar(bool), false)
-  if (assertion) ih.report('assertion', `signed identity assertions ${NOT_YET}`)
+  const ih = root.sub('identityHeaders', ['prefix', 'assertion', 'assertionAudience', 'forwardAuthorization'])
   return {
     prefix: ih.get('prefix', scalar(headerPrefix), 'X-PoP-'),
-    assertion,
+    // Signing keys come from the secrets file's `assertion` list (secrets/load.ts); pipeline/build-state.ts refuses `true` without one.
+    assertion: ih.get('assertion', scalar(bool), false),
+    assertionAudience: ih.get('assertionAudience', scalar(audience), undefined),
     forwardAuthorization: ih.get('forwardAuthorization', scalar(bool), false),
   }
 }

@@ -70,7 +70,8 @@ t.test('defaults: only the three required keys', async (t) => {
     },
     dpop: { enabled: false, audience: undefined, issuers: {} },
     sessions: { tickets: { enabled: false, ttlMs: 3_600_000 }, cookie: { enabled: false, name: '__Host-popgate', ttlMs: 3_600_000 } },
-    identityHeaders: { prefix: 'X-PoP-', assertion: false, forwardAuthorization: false },
+    identityHeaders: { prefix: 'X-PoP-', assertion: false, assertionAudience: undefined, forwardAuthorization: false },
+    shutdown: { drainTimeoutMs: 20_000 },
     cors: { origins: [] },
     log: { level: 'info', access: true, format: 'json' },
     trustedProxies: [],
@@ -108,7 +109,8 @@ t.test('a full config: every key read, every value normalized', async (t) => {
     cacheMaxBytes: 16_777_216, maxUrlsPerIdentity: 3, maxBytesPerIdentity: 131_072,
   })
   t.strictSame(c.sessions, { tickets: { enabled: false, ttlMs: 1_800_000 }, cookie: { enabled: false, name: '__Host-gate', ttlMs: 7_200_000 } })
-  t.strictSame(c.identityHeaders, { prefix: 'X-Auth-', assertion: false, forwardAuthorization: true })
+  t.strictSame(c.identityHeaders, { prefix: 'X-Auth-', assertion: true, assertionAudience: 'https://reports.internal', forwardAuthorization: true })
+  t.strictSame(c.shutdown, { drainTimeoutMs: 45_000 })
   t.strictSame(c.cors, { origins: ['https://app.example', 'http://localhost:5173'] })
   t.strictSame(c.log, { level: 'debug', access: false, format: 'pretty' })
   t.strictSame(c.trustedProxies, ['10.0.0.0/8', '192.168.1.1', 'fd00::/8'])
@@ -130,8 +132,8 @@ t.test('full.yaml changes every field from its default (so each key is really re
   const full = leaves(ok(t, await fixture('full.yaml')))
   const defaults = leaves(ok(t, BASE))
   const unchanged = [...full].filter(([p, v]) => defaults.get(p) === v).map(([p]) => p)
-  // publicOrigin/aclFile/file are the same on purpose; dpop.enabled, tickets, cookies and assertions cannot be switched on in this version.
-  t.strictSame(unchanged.sort(), ['.aclFile', '.dpop.enabled', '.file', '.identityHeaders.assertion', '.publicOrigin', '.sessions.cookie.enabled', '.sessions.tickets.enabled'])
+  // publicOrigin/aclFile/file are the same on purpose; dpop.enabled, tickets and cookies cannot be switched on in this version.
+  t.strictSame(unchanged.sort(), ['.aclFile', '.dpop.enabled', '.file', '.publicOrigin', '.sessions.cookie.enabled', '.sessions.tickets.enabled'])
 })
 
 t.test('the config is deep-frozen; the URL is left as is', async (t) => {
@@ -547,7 +549,7 @@ t.test('the example config/gateway.yaml parses with no problems', async (t) => {
   // It documents every top-level key the loader accepts (commented or not).
   const text = await readFile(file, 'utf8')
   for (const key of ['listen', 'tls', 'publicOrigin', 'upstream', 'acl', 'admin', 'secrets', 'replay', 'nonce', 'proof', 'keys', 'dpop',
-    'sessions', 'identityHeaders', 'cors', 'log', 'trustedProxies', 'timeouts', 'limits']) {
+    'sessions', 'identityHeaders', 'shutdown', 'cors', 'log', 'trustedProxies', 'timeouts', 'limits']) {
     t.match(text, new RegExp(`^#? ?${key}:`, 'm'), key)
   }
 })
@@ -557,8 +559,24 @@ t.test('features not built yet are refused when switched on, never silently igno
   for (const [text, re] of [
     ['sessions: {cookie: {enabled: true}}\n', /sessions\.cookie\.enabled: session cookies are not supported/],
     ['sessions: {tickets: {enabled: true}}\n', /sessions\.tickets\.enabled: session tickets are not supported/],
-    ['identityHeaders: {assertion: true}\n', /identityHeaders\.assertion: signed identity assertions are not supported/],
     ['dpop: {enabled: true}\n', /dpop\.enabled: DPoP tokens are not supported/],
+  ] as const) {
+    const r = parseConfig(base + text, '/etc/popgate/gateway.yaml')
+    t.equal(r.config, undefined, text.trim())
+    t.match(r.problems.map(formatProblem).join('\n'), re)
+  }
+})
+
+t.test('shutdown.drainTimeout and identityHeaders.assertionAudience: values checked at their line', async (t) => {
+  const base = 'publicOrigin: https://gw.example\nupstream: http://127.0.0.1:3000\nacl: ./acl.yaml\n'
+  const ok0 = parseConfig(base + 'shutdown: { drainTimeout: 0s }\n', '/etc/popgate/gateway.yaml')
+  t.strictSame(ok0.config?.shutdown, { drainTimeoutMs: 0 }, '0s: cut at once')
+  for (const [text, re] of [
+    ['shutdown: { drainTimeout: 20 }\n', /4:\d+: shutdown\.drainTimeout: needs a unit/],
+    ['shutdown: { drainTimeout: -1s }\n', /shutdown\.drainTimeout:/],
+    ['shutdown: { drainTimout: 20s }\n', /shutdown\.drainTimout: unknown key; did you mean "drainTimeout"/],
+    ['identityHeaders: { assertionAudience: "a b" }\n', /identityHeaders\.assertionAudience: must be at most 256 printable/],
+    ['identityHeaders: { assertion: "true" }\n', /identityHeaders\.assertion:/],
   ] as const) {
     const r = parseConfig(base + text, '/etc/popgate/gateway.yaml')
     t.equal(r.config, undefined, text.trim())
