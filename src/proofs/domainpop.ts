@@ -65,7 +65,8 @@ export function readDomainPopProof(token: string, ctx: ProofContext, deps: Proof
   if (typeof header.jku !== 'string') throw new GatewayError('proof_jku_invalid', 'jku is required')
   const iss = payload.iss
   const issWhy = identityProblem(iss)
-  if (issWhy) throw new GatewayError('proof_iss_invalid', `iss ${issWhy}`)
+  // The detail says why, never what: a label of the proof's iss is not echoed (docs/errors.md).
+  if (issWhy) throw new GatewayError('proof_iss_invalid', `iss ${issWhy.replace(/label "[^"]*"/, 'a label')}`)
   const identity = iss as Identity
   const keyUrl = checkKeyUrlCached(header.jku, identity, deps.keys) // jku host must equal iss exactly
 

@@ -144,6 +144,18 @@ t.test('step 2: iss is an identity', async (t) => {
   }
 })
 
+t.test('step 2: the iss detail says why, never echoes a label of the proof', async (t) => {
+  for (const iss of ['ab--c.example', 'secretlabel-.example', 'xn--zz.example']) {
+    try {
+      readDomainPopProof(edited({ claims: { iss } }), ctxAt({}), deps)
+      t.fail('accepted')
+    } catch (err) {
+      t.equal((err as GatewayError).code, 'proof_iss_invalid')
+      t.notMatch((err as GatewayError).detail, iss.split('.')[0]!, `${iss}: ${(err as GatewayError).detail}`)
+    }
+  }
+})
+
 t.test('step 3: aud is exactly publicOrigin', async (t) => {
   for (const aud of [undefined, null, ORIGIN + '/', 'https://BOB.example', 'https://bob.example:443', 'http://bob.example', 'https://bob.example.', [ORIGIN], ORIGIN + PATH, 'https://alice.example']) {
     t.equal(claims({ aud }), 'proof_aud_mismatch', JSON.stringify(aud))
