@@ -366,17 +366,19 @@ t.test('check runs the validation serve runs: what serve refuses, check refuses;
   await mkdir(d)
   await writeFile(join(d, 'acl.yaml'), ACL)
   const base = 'listen: 127.0.0.1:0\npublicOrigin: https://gw.test\nupstream: http://127.0.0.1:3000\nacl: ./acl.yaml\n'
-  await writeFile(join(d, 'redis.yaml'), base + 'replay:\n  store: redis\n  url: redis://127.0.0.1:6379\n')
+  // Refused while the state is built (build-state.ts), not by the config reader: assertions on, no assertion key.
+  await writeFile(join(d, 'secrets.yaml'), `nonce:\n  - { id: n1, secret: ${Buffer.alloc(32, 7).toString('base64url')} }\n`)
+  await writeFile(join(d, 'assertion.yaml'), base + 'secrets:\n  file: ./secrets.yaml\nidentityHeaders:\n  assertion: true\n')
   await writeFile(join(d, 'tls.yaml'), base + 'tls:\n  listen: 127.0.0.1:0\n  cert: ./missing-cert.pem\n  key: ./missing-key.pem\n')
-  for (const name of ['redis.yaml', 'tls.yaml']) {
+  for (const name of ['assertion.yaml', 'tls.yaml']) {
     const [check, serve] = await Promise.all([popgate(['check', '--config', join(d, name)]), popgate(['serve', '--config', join(d, name)])])
     t.equal(check.code, CONFIG_EXIT, `${name}: check refuses`)
     t.equal(serve.code, CONFIG_EXIT, `${name}: serve refuses`)
     t.equal(check.stderr, serve.stderr, `${name}: with the same words`)
   }
-  const env = await runNode([MAIN, 'check'], { env: { POPGATE_CONFIG: join(d, 'redis.yaml') } })
+  const env = await runNode([MAIN, 'check'], { env: { POPGATE_CONFIG: join(d, 'assertion.yaml') } })
   t.equal(env.code, CONFIG_EXIT, 'check reads POPGATE_CONFIG')
-  t.match(env.stderr, /redis\.yaml:\d+:\d+: replay\.store: redis is not available/)
+  t.match(env.stderr, /secrets\.yaml:\d+:\d+: assertion: identityHeaders\.assertion is true but the secrets file lists no assertion keys/)
 
   await writeFile(join(d, 'plain.yaml'), base)
   const plain = await popgate(['check', '--config', join(d, 'plain.yaml')])
