@@ -20,30 +20,16 @@
 import { GatewayError } from '../errors.js'
 import type { Identity } from '../identity/domain.js'
 import { parseKeyDocument } from './document.js'
-import { createDocumentCache, quietly, stringBytes, type DocumentCache, type RefusalReason } from './document-cache.js'
+import { createDocumentCache, quietly, stringBytes, type DocumentCache, type DocumentCacheStats, type RefusalReason } from './document-cache.js'
 import { createSafeFetcher } from './fetcher.js'
 import { HotKeys } from './hot-keys.js'
 import { JWK_SET_PROFILE } from './response-policy.js'
 import type { FetchDocument, FetchOne, KeysConfig, ResolvedKey, StoredKey } from './types.js'
 
-export interface KeyCacheStats {
-  readonly entries: number
-  /** Estimated bytes the cached documents keep alive (≤ keys.cacheMaxBytes), hot KeyObjects not included. */
-  readonly bytes: number
-  /** Identities holding a cached document or a fetch in flight. */
-  readonly owners: number
-  readonly hits: number
-  readonly misses: number
-  readonly negativeHits: number
-  readonly fetches: number
+/** The document layer's counters (identities are its owners), with its refetches named for what they are here, and the hot set. */
+export interface KeyCacheStats extends Omit<DocumentCacheStats, 'refetches'> {
+  /** Refetches after a kid miss (at most one per URL per refetchCooldown). */
   readonly kidRefetches: number
-  readonly busyRejections: number
-  /** New key URLs refused because their identity already held keys.maxUrlsPerIdentity. */
-  readonly quotaRefusals: number
-  readonly evictions: number
-  /** Documents an identity lost to its own newer ones (per-identity bounds). */
-  readonly ownerEvictions: number
-  readonly inFlight: number
   /** Keys held imported, ≤ hotKeys. */
   readonly hotKeys: number
   /** Re-imports of keys that had left the hot set. */

@@ -165,3 +165,13 @@ export const waitFor = async (cond: () => boolean | Promise<boolean>, timeoutMs 
     await new Promise((r) => setTimeout(r, stepMs))
   }
 }
+
+/** A loopback port that was free a moment ago: for servers that cannot report the one they bound, and for a port nothing listens on. Racy, but only against ourselves. */
+export async function freePort(): Promise<number> {
+  const net = await import('node:net')
+  const s = net.createServer()
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
+  const port = (s.address() as import('node:net').AddressInfo).port
+  await new Promise<void>((r) => s.close(() => r()))
+  return port
+}

@@ -5,6 +5,7 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import net from 'node:net'
+import { freePort } from './harness.js'
 
 export function redisServerBinary(): string | undefined {
   const r = spawnSync('redis-server', ['--version'], { encoding: 'utf8' })
@@ -24,14 +25,6 @@ export interface RedisServer {
   pause(): void
   resume(): void
   close(): Promise<void>
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const port = (s.address() as net.AddressInfo).port
-  await new Promise<void>((r) => s.close(() => r()))
-  return port
 }
 
 /** Sends PING on a fresh socket; true on +PONG. */

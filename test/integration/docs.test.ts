@@ -24,6 +24,7 @@
 
 import t from 'tap'
 import net from 'node:net'
+import { freePort } from '../helpers/harness.js'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { chmod, copyFile, cp, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -58,14 +59,6 @@ export function runnableBlocks(markdown: string): Block[] {
     i = j
   }
   return blocks
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const port = (s.address() as net.AddressInfo).port
-  await new Promise<void>((r) => s.close(() => r()))
-  return port
 }
 
 const DOC_PORTS = ['8080', '8443', '9090', '3000']

@@ -7,7 +7,7 @@
 import t from 'tap'
 import http from 'node:http'
 import net from 'node:net'
-import { rawSocket, startTestGateway, waitFor } from '../../helpers/harness.js'
+import { freePort, rawSocket, startTestGateway, waitFor } from '../../helpers/harness.js'
 
 const UPGRADE = (path: string) => `GET ${path} HTTP/1.1\r\nHost: gw.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`
 
@@ -27,11 +27,7 @@ t.test('an upstream that answers the upgrade with 403 is logged as 403, once', a
 })
 
 t.test('an unreachable upstream: the client gets 502, one line, counted once', async (t) => {
-  // A port that was just free: nothing listens there.
-  const probe = net.createServer()
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r))
-  const deadPort = (probe.address() as net.AddressInfo).port
-  await new Promise<void>((r) => probe.close(() => r()))
+  const deadPort = await freePort() // nothing listens there
   const gw = await startTestGateway({ upstream: `http://127.0.0.1:${deadPort}` })
   t.teardown(() => gw.close())
   const answer = await rawSocket(gw.gw.http.port, UPGRADE('/public/ws'))
