@@ -76,8 +76,25 @@ export const ERRORS = {
   key_fetch_quota: spec(401, 'Unauthorized', 'invalid_proof'),
   key_document_invalid: spec(401, 'Unauthorized', 'invalid_proof'),
   key_not_found: spec(401, 'Unauthorized', 'invalid_proof'),
+  // DPoP-bound access tokens (PROTOCOL.md §3, RFC 9449, RFC 6750 §3.1)
+  dpop_credentials_invalid: spec(400, 'Bad Request', 'invalid_request'),
+  token_invalid: spec(401, 'Unauthorized', 'invalid_token'),
+  token_alg_unsupported: spec(401, 'Unauthorized', 'invalid_token'),
+  token_expired: spec(401, 'Unauthorized', 'invalid_token'),
+  token_audience_mismatch: spec(401, 'Unauthorized', 'invalid_token'),
+  token_unbound: spec(401, 'Unauthorized', 'invalid_token'),
+  token_bearer_refused: spec(401, 'Unauthorized', 'invalid_token'),
+  token_signature_invalid: spec(401, 'Unauthorized', 'invalid_token'),
+  issuer_metadata_invalid: spec(401, 'Unauthorized', 'invalid_token'),
+  dpop_nonce_required: spec(401, 'Unauthorized', 'use_dpop_nonce'),
+  dpop_nonce_invalid: spec(401, 'Unauthorized', 'use_dpop_nonce'),
+  dpop_proof_invalid: spec(401, 'Unauthorized', 'invalid_dpop_proof'),
+  dpop_proof_mismatch: spec(401, 'Unauthorized', 'invalid_dpop_proof'),
+  dpop_proof_signature_invalid: spec(401, 'Unauthorized', 'invalid_dpop_proof'),
+  dpop_proof_replayed: spec(401, 'Unauthorized', 'invalid_dpop_proof'),
   // 403: authenticated, ACL says no (or nothing matches)
   forbidden: spec(403, 'Forbidden', 'insufficient_scope'),
+  insufficient_scope: spec(403, 'Forbidden', 'insufficient_scope'),
   // 429: abuse limits
   rate_limited: spec(429, 'Too Many Requests'),
   // 5xx: our side or the upstream's
@@ -119,3 +136,10 @@ export class GatewayError extends Error {
 }
 
 export const isGatewayError = (e: unknown): e is GatewayError => e instanceof GatewayError
+
+/** 403 insufficient_scope for a rule's `scopes` (RFC 6750 §3.1); `scope` is the challenge's `scope` parameter (§3). */
+export class InsufficientScopeError extends GatewayError {
+  constructor(readonly scope: string) {
+    super('insufficient_scope', 'the access token lacks a scope this route requires')
+  }
+}

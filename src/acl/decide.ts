@@ -12,7 +12,7 @@ import type { Acl, Decision, Rule } from './types.js'
  * rules still allow it; other rules answer `unauthenticated` (a 401
  * challenge, not a 403), unless no identity could pass anyway.
  */
-export function authorize(acl: Acl, rule: Rule | undefined, identity: Identity | undefined, method: string): Decision {
+export function authorize(acl: Acl, rule: Rule | undefined, identity: Identity | undefined, method: string, scopesCheckedLater = false): Decision {
   if (rule === undefined) return { allow: false, rule, verb: undefined, reason: 'no_rule' }
   const verb = acl.verbOf.get(method)
   // A method no verb names (TRACE, CONNECT, PROPFIND...) is denied everywhere, public rules included.
@@ -22,10 +22,12 @@ export function authorize(acl: Acl, rule: Rule | undefined, identity: Identity |
   if (patterns === undefined) return { allow: false, rule, verb, reason: 'method_not_granted' }
   if (identity === undefined) return { allow: false, rule, verb, reason: 'unauthenticated' }
   if (grantingPattern(patterns, identity) === undefined) return { allow: false, rule, verb, reason: 'identity_not_listed' }
-  // PROTOCOL.md §3: `scopes` are held by DPoP tokens, which this version does
-  // not accept; a hosted-key proof carries none, so such a rule can never be
-  // satisfied. Deny rather than ignore the requirement (fail closed).
-  if (rule.scopes.length > 0) return { allow: false, rule, verb, reason: 'scope_missing' }
+  // PROTOCOL.md §3: `scopes` are held by DPoP tokens. A hosted-key proof
+  // carries none, so for it such a rule can never be satisfied: deny rather
+  // than ignore the requirement (fail closed). `scopesCheckedLater` is the
+  // gate's promise that it checks them against a token's scopes once the
+  // token is verified (pipeline/authenticate.ts step 7).
+  if (rule.scopes.length > 0 && !scopesCheckedLater) return { allow: false, rule, verb, reason: 'scope_missing' }
   return { allow: true, rule, verb }
 }
 

@@ -67,7 +67,7 @@ function verdict(e: Explanation): string {
       return `${head}: ${e.identity} is not among "${d.verb}": ${sources.join(', ')}`
     }
     case 'scope_missing':
-      return `${head}: the rule requires scopes ${d.rule.scopes.join(', ')}, which only DPoP tokens carry (not accepted by this version)`
+      return `${head}: the rule requires scopes ${d.rule.scopes.join(', ')}, which only DPoP tokens carry (checked against the token when one is presented)`
     case 'unauthenticated':
       return `${head}: "${d.verb}" needs an authenticated identity and none was given`
     case 'no_rule':

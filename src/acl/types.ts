@@ -55,7 +55,7 @@ export type DenyReason =
   | 'no_rule'
   | 'method_not_granted'
   | 'identity_not_listed'
-  /** The rule requires token scopes; only DPoP tokens carry them (not in this version). */
+  /** The rule requires token scopes and the scheme carries none (a DomainPoP proof); DPoP tokens' scopes are checked by the gate. */
   | 'scope_missing'
   /** The rule is not public and no identity was given: the caller should challenge (401), not forbid. */
   | 'unauthenticated'

@@ -8,6 +8,9 @@ export interface HostPort { readonly host: string; readonly port: number }
 export const PROOF_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'Ed25519', 'PS256'] as const
 export type ProofAlgorithm = typeof PROOF_ALGORITHMS[number]
 
+/** Access-token signing algorithms (config/sections/features.ts TOKEN_ALGORITHMS). */
+export type TokenAlgorithm = 'RS256' | 'PS256' | 'ES256' | 'ES384' | 'EdDSA' | 'Ed25519'
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 
 export interface Config {
@@ -71,11 +74,22 @@ export interface Config {
     readonly maxInFlight: number
   }
   readonly dpop: {
-    /** Refused when true until DPoP tokens land (config/sections/features.ts). */
+    /** Accept `Authorization: DPoP` + `DPoP` (schemes/dpop/). */
     readonly enabled: boolean
+    /** The `aud` access tokens must hold; undefined: publicOrigin. */
     readonly audience: string | undefined
-    /** Issuer URL → where its keys are (pinned issuers). */
-    readonly issuers: Readonly<Record<string, { readonly jwksUri: string }>>
+    /** Access-token algorithms of issuers that are not pinned. */
+    readonly algorithms: readonly TokenAlgorithm[]
+    /** RFC 9449 §9: every proof must carry a nonce this gateway issued. */
+    readonly requireNonce: boolean
+    /** Issuer URL → where its keys are (pinned issuers), and its own audience and algorithms. */
+    readonly issuers: Readonly<Record<string, {
+      readonly jwksUri: string | undefined
+      /** Absolute path of a JWK Set on disk (read at load). */
+      readonly jwksFile: string | undefined
+      readonly audience: string | undefined
+      readonly algorithms: readonly TokenAlgorithm[] | undefined
+    }>>
   }
   readonly sessions: {
     readonly tickets: { readonly enabled: boolean; readonly ttlMs: number }

@@ -9,13 +9,15 @@
 //   5. authorize             — the ACL says yes to this identity *before* any
 //                              I/O, so a stranger cannot make the gateway fetch
 //   6. verify                — keys, signature, replay: the scheme's I/O
-//   7. the rule's policy     — channelBinding (PROTOCOL.md §5); scopes are the ACL's
+//   7. the rule's policy     — channelBinding (PROTOCOL.md §5); a rule's scopes
+//                              against the token's (PROTOCOL.md §3) for schemes
+//                              that carry tokens; for others the ACL already refused
 //
 // Failed authentications count against the client address (steps 2–7) and
 // the claimed identity (steps 5–7); a bare challenge is not a failure.
 
 import type { IncomingMessage } from 'node:http'
-import { GatewayError, isGatewayError } from '../errors.js'
+import { GatewayError, InsufficientScopeError, isGatewayError } from '../errors.js'
 import { isAuthFailure, rateLimited } from '../limits/abuse.js'
 import { authorize, type Rule } from '../acl/index.js'
 import { clientAddress } from '../http/client-address.js'
@@ -61,13 +63,19 @@ async function authenticateClaim(state: GatewayState, scheme: Scheme, claim: Cla
     throw rateLimited(wait, 'for this identity')
   }
   try {
-    const decision = authorize(state.acl, rule, claim.identity, ctx.method) // 5
+    const decision = authorize(state.acl, rule, claim.identity, ctx.method, scheme.carriesScopes === true) // 5
     if (!decision.allow) throw new ForbiddenError(decision)
     const principal = await scheme.verify(claim, ctx, decision.rule) // 6
     if (decision.rule.channelBinding === 'required') requireChannelBinding(principal.channelBound, ctx.channel.exporter) // 7
+    if (decision.rule.scopes.length > 0) requireScopes(decision.rule.scopes, principal.token?.scopes)
     return principal
   } catch (err) {
     if (isGatewayError(err) && isAuthFailure(err)) state.abuse.identities.hit(claim.identity, state.now())
     throw err
   }
+}
+
+/** RFC 6750 §3.1: every scope the rule names must be among the token's; the challenge names them all (§3 `scope`). */
+export function requireScopes(required: readonly string[], held: readonly string[] | undefined): void {
+  if (held === undefined || !required.every((s) => held.includes(s))) throw new InsufficientScopeError(required.join(' '))
 }

@@ -24,6 +24,10 @@ import type { ReplayStore } from '../replay/types.js'
 import { createAbuseLimits } from '../limits/abuse.js'
 import { createSchemeRegistry } from '../schemes/registry.js'
 import { createDomainPopScheme } from '../schemes/domainpop/index.js'
+import { createDpopScheme, pinnedKeys } from '../schemes/dpop/index.js'
+import { createIssuerKeys, type IssuerKeys } from '../schemes/dpop/issuers.js'
+import { loadPinnedSets, protectedResourceRoute, PROTECTED_RESOURCE_PATH } from '../schemes/dpop/setup.js'
+import { createSafeFetcher } from '../keys/index.js'
 import type { Scheme } from '../schemes/types.js'
 import { NO_OWN_ROUTES, type OwnRoute, type OwnRoutes } from './own-routes.js'
 import { createAssertionSigner, JWKS_PATH, type AssertionSigner } from '../proxy/assertion.js'
@@ -57,6 +61,7 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
   if (config.identityHeaders.assertion && secretsResult.secrets && secretsResult.secrets.assertion.length === 0) {
     problems.push({ file: config.secretsFile ?? config.file, line: 1, col: 1, path: 'assertion', message: 'identityHeaders.assertion is true but the secrets file lists no assertion keys (EC P-256 private JWKs; docs/upstream.md)' })
   }
+  const pinnedSets = await loadPinnedSets(config, problems)
   if (!aclResult.acl || !secretsResult.secrets || problems.length > 0) return { state: undefined, problems }
   const secrets = secretsResult.secrets
   const assertion = config.identityHeaders.assertion
@@ -83,6 +88,9 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
     },
   })
   const replay = prev && same(prev.config.replay, config.replay) ? prev.replay : createReplayStore(config, deps)
+  const issuerKeys = !config.dpop.enabled ? undefined
+    : prev?.issuerKeys && same(prev.config.keys, config.keys) && prev.abuse === abuse ? prev.issuerKeys : createIssuerKeysFor(config, deps, abuse, now)
+  const replayTtlMs = config.proof.maxAgeMs + 2 * config.proof.clockSkewMs + 1_000
   const upstreamKey = (c: Config) => [c.upstream.href, c.timeouts, c.limits]
   const upstream = prev && same(upstreamKey(prev.config), upstreamKey(config)) ? prev.upstream : createUpstream(config)
 
@@ -92,11 +100,25 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
       keys,
       replay,
       // +1 s: the iat check is inclusive at both edges, the store's expiry is not.
-      replayTtlMs: config.proof.maxAgeMs + 2 * config.proof.clockSkewMs + 1_000,
+      replayTtlMs,
       nonces,
       now,
       onReplay: () => deps.metrics.inc('popgate_replays_total'),
     }),
+    ...(issuerKeys ? [createDpopScheme({
+      publicOrigin: config.publicOrigin,
+      dpop: config.dpop,
+      pinned: pinnedKeys(config.dpop.issuers, pinnedSets),
+      proof: config.proof,
+      allowPorts: config.keys.allowPorts,
+      issuerKeys,
+      replay,
+      replayTtlMs,
+      nonces,
+      now,
+      onReplay: () => deps.metrics.inc('popgate_replays_total'),
+      resourceMetadata: config.publicOrigin + PROTECTED_RESOURCE_PATH,
+    })] : []),
     ...(deps.extraSchemes?.({ replay, now }) ?? []),
   ], { maxCredentialBytes: config.proof.maxBytes })
 
@@ -111,7 +133,8 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
     headers: compileHeaderPlan(config, schemes.ownedFields ?? []),
     schemes,
     assertion,
-    ownRoutes: ownRoutes(deps.ownRoutes, assertion),
+    ownRoutes: ownRoutes(config.dpop.enabled ? new Map([...(deps.ownRoutes ?? []), protectedResourceRoute(config)]) : deps.ownRoutes, assertion),
+    issuerKeys,
     abuse,
     log: deps.log,
     metrics: deps.metrics,
@@ -126,6 +149,25 @@ function ownRoutes(given: OwnRoutes | undefined, assertion: AssertionSigner | un
   // Short max-age: a rotated-in key reaches caches soon (jose also refetches on an unknown kid).
   const jwks: OwnRoute = { contentType: 'application/jwk-set+json', body: assertion.jwks, cacheControl: 'public, max-age=300' }
   return new Map([...(given ?? []), [JWKS_PATH, jwks]])
+}
+
+/** The DPoP issuers' metadata and key sets, on their own safe fetcher, with the key cache's budget and metrics. */
+function createIssuerKeysFor(config: Config, deps: BuildDeps, abuse: GatewayState['abuse'], now: () => number): IssuerKeys {
+  const fetcher = createSafeFetcher(config.keys)
+  const keys = createIssuerKeys(config.keys, {
+    fetch: (request, signal) => fetcher.fetch(request, signal),
+    now,
+    onFetch: (_url, outcome, ms) => {
+      deps.metrics.inc('popgate_key_fetches_total', { outcome })
+      deps.metrics.observe('popgate_key_fetch_duration_seconds', { outcome }, ms / 1e3)
+    },
+    beforeFetch: (identity) => abuse.newDomains.admit(identity, now()),
+    onRefused: (reason, identity) => {
+      deps.metrics.inc('popgate_key_fetches_refused_total', { reason })
+      deps.log.warn({ identity, reason }, 'issuer key fetch refused by the key cache')
+    },
+  })
+  return { keyFor: keys.keyFor, close: async () => { await keys.close(); await fetcher.close() } }
 }
 
 /**
@@ -145,6 +187,7 @@ export async function releaseUnused(prev: GatewayState, next: GatewayState | und
   const tasks: Promise<unknown>[] = []
   if (prev.upstream !== next?.upstream) tasks.push(prev.upstream.pool.close())
   if (prev.keys !== next?.keys) tasks.push(prev.keys.close())
+  if (prev.issuerKeys !== undefined && prev.issuerKeys !== next?.issuerKeys) tasks.push(prev.issuerKeys.close())
   if (prev.replay !== next?.replay) tasks.push(prev.replay.close())
   await Promise.allSettled(tasks)
 }

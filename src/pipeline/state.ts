@@ -16,6 +16,7 @@ import type { OwnRoutes } from './own-routes.js'
 import type { Logger } from '../log.js'
 import type { Metrics } from '../metrics.js'
 import type { AbuseLimits } from '../limits/abuse.js'
+import type { IssuerKeys } from '../schemes/dpop/issuers.js'
 
 export interface GatewayState {
   readonly config: Config
@@ -33,6 +34,8 @@ export interface GatewayState {
   /** The enabled credential schemes (schemes/registry.ts). */
   readonly schemes: SchemeRegistry
   readonly abuse: AbuseLimits
+  /** DPoP issuers' metadata and key sets; undefined unless dpop.enabled (schemes/dpop/issuers.ts). */
+  readonly issuerKeys?: IssuerKeys | undefined
   readonly log: Logger
   readonly metrics: Metrics
   readonly now: () => number

@@ -10,6 +10,13 @@
 import { verify, constants, type KeyObject } from 'node:crypto'
 import type { ProofAlgorithm } from '../config/types.js'
 
+/**
+ * Every JWS algorithm this module verifies: the DomainPoP proof algorithms
+ * plus RS256, which OAuth issuers sign access tokens with (RFC 7518 §3.3,
+ * RFC 9068 §2.1) and which is never a DomainPoP proof algorithm.
+ */
+export type SignatureAlgorithm = ProofAlgorithm | 'RS256'
+
 interface AlgSpec {
   readonly digest: string | null
   readonly keyType: 'ec' | 'ed25519' | 'rsa'
@@ -19,16 +26,20 @@ interface AlgSpec {
   readonly sigBytes?: number
 }
 
-const ALGS: Readonly<Record<ProofAlgorithm, AlgSpec>> = {
+const ALGS: Readonly<Record<SignatureAlgorithm, AlgSpec>> = {
   ES256: { digest: 'sha256', keyType: 'ec', curve: 'prime256v1', sigBytes: 64 },
   ES384: { digest: 'sha384', keyType: 'ec', curve: 'secp384r1', sigBytes: 96 },
   EdDSA: { digest: null, keyType: 'ed25519', sigBytes: 64 },
   Ed25519: { digest: null, keyType: 'ed25519', sigBytes: 64 },
   PS256: { digest: 'sha256', keyType: 'rsa', pss: true },
+  RS256: { digest: 'sha256', keyType: 'rsa' },
 }
 
+/** The algorithms verifySignature knows, for allowlist checks on untrusted `alg` values (exact case, RFC 8725 §3.1). */
+export const SIGNATURE_ALGORITHMS: ReadonlySet<string> = new Set(Object.keys(ALGS))
+
 /** Does this key fit this algorithm (type, curve, RSA size ≥ 2048)? Pure. */
-export function keyFitsAlgorithm(key: KeyObject, alg: ProofAlgorithm): boolean {
+export function keyFitsAlgorithm(key: KeyObject, alg: SignatureAlgorithm): boolean {
   const spec = ALGS[alg]
   if (key.type !== 'public' || key.asymmetricKeyType !== spec.keyType) return false
   const details = key.asymmetricKeyDetails
@@ -38,7 +49,7 @@ export function keyFitsAlgorithm(key: KeyObject, alg: ProofAlgorithm): boolean {
 }
 
 /** Resolves true when `signature` is valid over `signingInput`; false otherwise (never throws). */
-export function verifySignature(alg: ProofAlgorithm, key: KeyObject, signingInput: string, signature: Buffer): Promise<boolean> {
+export function verifySignature(alg: SignatureAlgorithm, key: KeyObject, signingInput: string, signature: Buffer): Promise<boolean> {
   const spec = ALGS[alg]
   if (spec.sigBytes !== undefined && signature.length !== spec.sigBytes) return Promise.resolve(false)
   const keyOpts = spec.keyType === 'ec'

@@ -19,6 +19,8 @@ export interface IdentityHeaders {
   readonly method: string
   readonly thumbprint: string
   readonly channelBound?: boolean
+  /** Token facts (DPoP): X-PoP-Subject, X-PoP-Client-Id, X-PoP-Scope when present. */
+  readonly token?: { readonly sub?: string; readonly clientId?: string; readonly scopes?: readonly string[] } | undefined
 }
 
 /** Forwarding metadata believed only from trusted proxies (beyond X-Forwarded-For/Proto/Host, which are rebuilt). */
@@ -27,7 +29,10 @@ const FORWARDING_HEADERS = new Set(['forwarded', 'x-real-ip', 'x-forwarded-port'
 export interface HeaderPlan {
   /** Lowercased prefix with `_` treated as `-`, e.g. `x-pop-`. */
   readonly prefixKey: string
-  readonly names: { readonly identity: string; readonly method: string; readonly thumbprint: string; readonly channelBound: string; readonly assertion: string }
+  readonly names: {
+    readonly identity: string; readonly method: string; readonly thumbprint: string; readonly channelBound: string; readonly assertion: string
+    readonly subject: string; readonly clientId: string; readonly scope: string
+  }
   /** Lowercased names never forwarded (credentials). */
   readonly drop: ReadonlySet<string>
   readonly trusted: BlockList | undefined
@@ -46,7 +51,8 @@ export function compileHeaderPlan(cfg: Pick<Config, 'identityHeaders' | 'trusted
   for (const f of credentialFields) drop.add(f)
   return {
     prefixKey: headerKey(prefix),
-    names: { identity: prefix + 'Identity', method: prefix + 'Auth-Method', thumbprint: prefix + 'Key-Thumbprint', channelBound: prefix + 'Channel-Bound', assertion: prefix + 'Assertion' },
+    names: { identity: prefix + 'Identity', method: prefix + 'Auth-Method', thumbprint: prefix + 'Key-Thumbprint', channelBound: prefix + 'Channel-Bound', assertion: prefix + 'Assertion',
+      subject: prefix + 'Subject', clientId: prefix + 'Client-Id', scope: prefix + 'Scope' },
     drop,
     trusted: compileTrustedProxies(cfg.trustedProxies),
     publicHost: new URL(cfg.publicOrigin).host,
@@ -125,6 +131,13 @@ export function upstreamHeaders(req: IncomingMessage, plan: HeaderPlan, identity
   if (identity) {
     out.push(plan.names.identity, identity.identity, plan.names.method, identity.method, plan.names.thumbprint, identity.thumbprint)
     if (identity.channelBound) out.push(plan.names.channelBound, 'true')
+    const token = identity.token
+    if (token !== undefined) {
+      // The scheme accepted only printable ASCII for these (schemes/dpop/token.ts).
+      if (token.sub !== undefined) out.push(plan.names.subject, token.sub)
+      if (token.clientId !== undefined) out.push(plan.names.clientId, token.clientId)
+      if (token.scopes !== undefined && token.scopes.length > 0) out.push(plan.names.scope, token.scopes.join(' '))
+    }
     if (opts.assertion !== undefined) out.push(plan.names.assertion, opts.assertion)
   }
   return out

@@ -26,9 +26,9 @@ export function createSchemeRegistry(schemes: readonly Scheme[], opts: { readonl
   const byAuthScheme = new Map<string, Scheme>()
   const byField = new Map<string, Scheme>()
   for (const s of schemes) {
-    if (s.authScheme !== undefined) {
-      const key = s.authScheme.toLowerCase()
-      if (byAuthScheme.has(key)) throw new Error(`two schemes own Authorization: ${s.authScheme}`)
+    for (const a of [...(s.authScheme === undefined ? [] : [s.authScheme]), ...(s.alsoAuthSchemes ?? [])]) {
+      const key = a.toLowerCase()
+      if (byAuthScheme.has(key)) throw new Error(`two schemes own Authorization: ${a}`)
       byAuthScheme.set(key, s)
     }
     for (const f of s.fields) {

@@ -67,6 +67,14 @@ export interface Scheme<C extends Claim = Claim> {
   readonly name: string
   /** The Authorization auth-scheme this scheme owns (compared case-insensitively), if any. */
   readonly authScheme: string | undefined
+  /**
+   * Other Authorization auth-schemes routed to this scheme, so it can refuse
+   * them with its own error (DPoP owns `Bearer` to refuse a bound token
+   * presented as Bearer, RFC 9449 §7.2). `credentials.authorization` carries them.
+   */
+  readonly alsoAuthSchemes?: readonly string[]
+  /** Principals of this scheme carry token scopes: the ACL leaves a rule's `scopes` to the gate's policy step. */
+  readonly carriesScopes?: boolean
   /** Other request fields it owns, lowercased (e.g. `dpop`). Credentials of two schemes in one request → 400. */
   readonly fields: readonly string[]
   /** No I/O. Throws a GatewayError when the credential is malformed or fails a static check. */

@@ -68,7 +68,7 @@ t.test('defaults: only the three required keys', async (t) => {
       negativeTtlMs: 10_000, refetchCooldownMs: 30_000, cacheMaxEntries: 10_000, hotKeys: 1_024, maxInFlightPerDomain: 4, maxInFlight: 64,
       cacheMaxBytes: 33_554_432, maxUrlsPerIdentity: 8, maxBytesPerIdentity: 262_144,
     },
-    dpop: { enabled: false, audience: undefined, issuers: {} },
+    dpop: { enabled: false, audience: undefined, algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'], requireNonce: true, issuers: {} },
     sessions: { tickets: { enabled: false, ttlMs: 3_600_000 }, cookie: { enabled: false, name: '__Host-popgate', ttlMs: 3_600_000 } },
     identityHeaders: { prefix: 'X-PoP-', assertion: false, assertionAudience: undefined, forwardAuthorization: false },
     shutdown: { drainTimeoutMs: 20_000 },
@@ -108,6 +108,7 @@ t.test('a full config: every key read, every value normalized', async (t) => {
     cacheMaxEntries: 500, hotKeys: 100, maxInFlightPerDomain: 2, maxInFlight: 16,
     cacheMaxBytes: 16_777_216, maxUrlsPerIdentity: 3, maxBytesPerIdentity: 131_072,
   })
+  t.strictSame(JSON.parse(JSON.stringify(c.dpop)), { enabled: true, audience: 'https://bob.example', algorithms: ['ES256', 'RS256'], requireNonce: false, issuers: { 'https://as.alice.example': { jwksUri: 'https://as.alice.example/jwks.json', audience: 'api://reports', algorithms: ['PS256'] } } })
   t.strictSame(c.sessions, { tickets: { enabled: false, ttlMs: 1_800_000 }, cookie: { enabled: false, name: '__Host-gate', ttlMs: 7_200_000 } })
   t.strictSame(c.identityHeaders, { prefix: 'X-Auth-', assertion: true, assertionAudience: 'https://reports.internal', forwardAuthorization: true })
   t.strictSame(c.shutdown, { drainTimeoutMs: 45_000 })
@@ -132,8 +133,9 @@ t.test('full.yaml changes every field from its default (so each key is really re
   const full = leaves(ok(t, await fixture('full.yaml')))
   const defaults = leaves(ok(t, BASE))
   const unchanged = [...full].filter(([p, v]) => defaults.get(p) === v).map(([p]) => p)
-  // publicOrigin/aclFile/file are the same on purpose; dpop.enabled, tickets and cookies cannot be switched on in this version.
-  t.strictSame(unchanged.sort(), ['.aclFile', '.dpop.enabled', '.file', '.publicOrigin', '.sessions.cookie.enabled', '.sessions.tickets.enabled'])
+  // publicOrigin/aclFile/file are the same on purpose; tickets and cookies cannot be switched on in this version;
+  // a pinned issuer has jwksUri or jwksFile, never both (jwksFile is read in the next test's negative case).
+  t.strictSame(unchanged.sort(), ['.aclFile', '.dpop.issuers.https://as.alice.example.jwksFile', '.file', '.publicOrigin', '.sessions.cookie.enabled', '.sessions.tickets.enabled'])
 })
 
 t.test('the config is deep-frozen; the URL is left as is', async (t) => {
@@ -403,9 +405,13 @@ t.test('keys: URL policy settings', async (t) => {
   t.strictSame(ok(t, k('allowPorts: [443, 8443]')).keys.allowPorts, [443, 8443])
 })
 
-t.test('dpop: keys accepted, enabling refused', async (t) => {
-  oneProblem(t, BASE + 'dpop:\n  enabled: true\n', `${FILE}:5:12: dpop.enabled:`, /DPoP tokens are not supported by this version yet/)
+t.test('dpop: keys read, pinned issuers checked, none or HS256 never an algorithm', async (t) => {
+  const c = ok(t, BASE + 'dpop:\n  enabled: true\n')
+  t.strictSame(c.dpop, { enabled: true, audience: undefined, algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'], requireNonce: true, issuers: {} })
   ok(t, BASE + 'dpop: {enabled: false, audience: https://bob.example, issuers: {"https://as.example": {jwksUri: "https://as.example/jwks"}}}\n')
+  oneProblem(t, BASE + 'dpop: {algorithms: [ES256, none]}\n', `${FILE}:4:28: dpop.algorithms[1]:`, /must be one of/)
+  oneProblem(t, BASE + 'dpop: {algorithms: [HS256]}\n', `${FILE}:4:21:`, /must be one of/)
+  oneProblem(t, BASE + 'dpop: {issuers: {"https://as.example": {jwksUri: "https://as.example/j", jwksFile: /k.json}}}\n', `${FILE}:`, /not both/)
   oneProblem(t, BASE + 'dpop: {issuers: {"http://as.example": {jwksUri: "https://as.example/jwks"}}}\n', `${FILE}:4:18: dpop.issuers["http://as.example"]:`, /https:/)
   oneProblem(t, BASE + 'dpop: {issuers: {"https://as.example": {}}}\n', `${FILE}:4:40: dpop.issuers["https://as.example"].jwksUri:`, /is required/)
 })
@@ -559,7 +565,6 @@ t.test('features not built yet are refused when switched on, never silently igno
   for (const [text, re] of [
     ['sessions: {cookie: {enabled: true}}\n', /sessions\.cookie\.enabled: session cookies are not supported/],
     ['sessions: {tickets: {enabled: true}}\n', /sessions\.tickets\.enabled: session tickets are not supported/],
-    ['dpop: {enabled: true}\n', /dpop\.enabled: DPoP tokens are not supported/],
   ] as const) {
     const r = parseConfig(base + text, '/etc/popgate/gateway.yaml')
     t.equal(r.config, undefined, text.trim())

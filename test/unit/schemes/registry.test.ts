@@ -98,3 +98,13 @@ t.test('oversize Authorization → proof_too_large, whatever the scheme; the mar
   }
   t.equal(select(registry, ['Authorization', sized('DomainPoP ', MAX + 65)], ['Authorization', 'x']), 'multiple_credentials 400', 'a repeat is reported first')
 })
+
+t.test('alsoAuthSchemes: another auth-scheme routed to a scheme (DPoP owns Bearer to refuse it, RFC 9449 §7.2)', async (t) => {
+  const dpop = { ...scheme('dpop', 'DPoP', ['dpop']), alsoAuthSchemes: ['Bearer'] } as Scheme
+  const r = createSchemeRegistry([DOMAINPOP, dpop], { maxCredentialBytes: MAX })
+  t.equal(select(r, ['Authorization', 'Bearer tok']), 'dpop auth=Bearer tok fields=-', 'the scheme sees the Bearer value')
+  t.equal(select(r, ['Authorization', 'bearer tok'], ['DPoP', 'p']), 'dpop auth=bearer tok fields=dpop', 'case-insensitive, with its own field')
+  t.equal(select(r, ['Authorization', 'Bearer tok'], ['Authorization', 'DPoP tok']), 'multiple_credentials 400')
+  t.equal(select(registry, ['Authorization', 'Bearer tok']), 'none', 'without it, Bearer is nobody\'s')
+  t.throws(() => createSchemeRegistry([dpop, { ...scheme('b', 'Bearer') } as Scheme], { maxCredentialBytes: MAX }), /two schemes own Authorization: Bearer/)
+})

@@ -1,0 +1,133 @@
+// The DPoP scheme (PROTOCOL.md §3): `Authorization: DPoP <access token>` plus
+// `DPoP: <proof>` (RFC 9449), the token issued by an OAuth server on the
+// identity's domain and bound to the proof's key (RFC 7800 `cnf`).
+//   parse  — no I/O: the token's and the proof's static checks (token.ts,
+//            proof.ts); the identity is the host of the token's `iss`
+//   verify — after the gate's ACL step: the issuer's keys (issuers.ts, through
+//            the keys layer), the token's and the proof's signatures, then
+//            `jti` single use
+// Also owns `Authorization: Bearer`, only to refuse it (RFC 9449 §7.2): this
+// gateway takes no bearer tokens, and a DPoP-bound one presented as Bearer is
+// a downgrade. Challenge: `WWW-Authenticate: DPoP algs=…` plus `DPoP-Nonce`.
+
+import { GatewayError, InsufficientScopeError } from '../../errors.js'
+import { parseAuthorization, serializeChallenge } from '../../http/auth-header.js'
+import { verifySignature, keyFitsAlgorithm } from '../../proofs/signature.js'
+import type { KeySet } from '../../keys/index.js'
+import type { ReplayStore } from '../../replay/types.js'
+import type { NonceIssuer } from '../../secrets/nonce.js'
+import type { Config } from '../../config/types.js'
+import type { Claim, Principal, Scheme } from '../types.js'
+import { readAccessToken, type AccessToken, type IssuerPolicy } from './token.js'
+import { readDpopProof, DPOP_PROOF_ALGORITHMS, type DpopProof } from './proof.js'
+import type { IssuerKeys, PinnedKeys } from './issuers.js'
+
+export const DPOP_NONCE_HEADER = 'DPoP-Nonce'
+
+export interface DpopClaim extends Claim {
+  readonly token: AccessToken
+  readonly proof: DpopProof
+}
+
+export interface DpopDeps {
+  readonly publicOrigin: string
+  readonly dpop: Config['dpop']
+  /** Pinned issuers' keys: a set read from jwksFile at load, or a jwksUri. */
+  readonly pinned: ReadonlyMap<string, PinnedKeys>
+  readonly proof: Pick<Config['proof'], 'maxAgeMs' | 'clockSkewMs' | 'maxBytes'>
+  readonly allowPorts: readonly number[] | 'any'
+  readonly issuerKeys: IssuerKeys
+  readonly replay: ReplayStore
+  readonly replayTtlMs: number
+  readonly nonces: NonceIssuer
+  readonly now: () => number
+  readonly onReplay: () => void
+  /** RFC 9728 §5.1: the `resource_metadata` challenge parameter, when the gateway publishes it. */
+  readonly resourceMetadata?: string
+}
+
+/** Our failures in DPoP's words (RFC 9449 §7.1, §9): a key-layer failure is the token's, not a proof's. */
+const DPOP_WORDS: Readonly<Record<string, string>> = { use_nonce: 'use_dpop_nonce', invalid_proof: 'invalid_token' }
+
+export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
+  const audience = deps.dpop.audience ?? deps.publicOrigin
+  const defaults: IssuerPolicy = { audience, algorithms: deps.dpop.algorithms }
+  const policies = new Map<string, IssuerPolicy>(Object.entries(deps.dpop.issuers).map(([iss, p]) => [iss, { audience: p.audience ?? audience, algorithms: p.algorithms ?? deps.dpop.algorithms }]))
+  const policyFor = (issuer: string): IssuerPolicy => policies.get(issuer) ?? defaults
+  const algs = [...DPOP_PROOF_ALGORITHMS].join(' ')
+
+  return {
+    name: 'dpop',
+    authScheme: 'DPoP',
+    alsoAuthSchemes: ['Bearer'],
+    carriesScopes: true,
+    fields: ['dpop'],
+
+    parse(credentials, ctx) {
+      const parsed = parseAuthorization(credentials.authorization ?? '')
+      if (!parsed) throw new GatewayError('dpop_credentials_invalid', 'Authorization must be "DPoP <access token>"')
+      const bearer = parsed.scheme.toLowerCase() === 'bearer'
+      const token = readAccessToken(parsed.credentials, {
+        nowMs: ctx.nowMs, clockSkewMs: deps.proof.clockSkewMs, maxBytes: deps.proof.maxBytes, allowPorts: deps.allowPorts, policyFor,
+      })
+      // RFC 9449 §7.2: a bound token presented as Bearer is refused (a token without cnf was refused above).
+      if (bearer) throw new GatewayError('token_bearer_refused', 'a DPoP-bound token must be presented with the DPoP scheme')
+      const proofValue = credentials.fields?.get('dpop')
+      if (proofValue === undefined) throw new GatewayError('dpop_credentials_invalid', 'a DPoP proof header is required with a DPoP token')
+      const proof = readDpopProof(proofValue, parsed.credentials, token.jkt, {
+        method: ctx.method, path: ctx.path, nowMs: ctx.nowMs, publicOrigin: deps.publicOrigin,
+        maxAgeMs: deps.proof.maxAgeMs, clockSkewMs: deps.proof.clockSkewMs, maxBytes: deps.proof.maxBytes,
+        requireNonce: deps.dpop.requireNonce, nonces: deps.nonces,
+      })
+      return { identity: token.identity, token, proof }
+    },
+
+    async verify({ token, proof }): Promise<Principal> {
+      // The proof first: it needs no I/O, and a bad one must cost no fetch.
+      if (!(await verifySignature(proof.alg, proof.key, proof.signingInput, proof.signature))) {
+        throw new GatewayError('dpop_proof_signature_invalid', 'DPoP proof signature does not verify')
+      }
+      const key = await deps.issuerKeys.keyFor(token, deps.pinned.get(token.issuer))
+      if (!keyFitsAlgorithm(key.keyObject, token.alg)) throw new GatewayError('token_signature_invalid', 'the issuer key does not fit the token alg')
+      if (!(await verifySignature(token.alg, key.keyObject, token.signingInput, token.signature))) {
+        throw new GatewayError('token_signature_invalid', 'the access token signature does not verify')
+      }
+      // RFC 9449 §11.1: jti single use, per identity and key; the prefix keeps DPoP apart from DomainPoP ("dp\n").
+      if (!(await deps.replay.firstUse(`dpop\n${token.identity}\n${proof.thumbprint}\n${proof.jti}`, deps.replayTtlMs))) {
+        deps.onReplay()
+        throw new GatewayError('dpop_proof_replayed', 'this DPoP proof was already used')
+      }
+      return {
+        identity: token.identity,
+        method: 'dpop',
+        thumbprint: token.jkt,
+        confirmation: { jkt: token.jkt },
+        channelBound: false,
+        token: { sub: token.sub, clientId: token.clientId, scopes: token.scopes },
+        // RFC 9449 §8.2: a new nonce may come on any response; send one before the client's expires.
+        responseHeaders: proof.nonceRefresh ? [DPOP_NONCE_HEADER, deps.nonces.issue(deps.now())] : undefined,
+      }
+    },
+
+    challenge(error) {
+      const nonce = deps.nonces.issue(deps.now())
+      const params: Record<string, string> = { algs }
+      if (deps.resourceMetadata !== undefined) params.resource_metadata = deps.resourceMetadata
+      if (error?.authError) {
+        params.error = DPOP_WORDS[error.authError] ?? error.authError
+        params.error_description = error.detail
+        if (error instanceof InsufficientScopeError) params.scope = error.scope
+      }
+      return { field: serializeChallenge('DPoP', params), headers: [DPOP_NONCE_HEADER, nonce] }
+    },
+  }
+}
+
+/** A pinned issuer's keys as the scheme takes them. */
+export function pinnedKeys(issuers: Config['dpop']['issuers'], sets: ReadonlyMap<string, KeySet>): Map<string, PinnedKeys> {
+  const out = new Map<string, PinnedKeys>()
+  for (const [iss, p] of Object.entries(issuers)) {
+    out.set(iss, p.jwksUri !== undefined ? { jwksUri: new URL(p.jwksUri) } : { jwks: sets.get(iss) })
+  }
+  return out
+}

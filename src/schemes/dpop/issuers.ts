@@ -1,0 +1,122 @@
+// Where an issuer's token-signing keys come from (PROTOCOL.md §3):
+//   pinned with a JWK Set on disk      → that set, read at load;
+//   pinned with jwksUri                → that URL, on any host the operator chose;
+//   not pinned                         → RFC 8414 metadata at the issuer's host
+//     (/.well-known/oauth-authorization-server, path inserted, §3.1), else
+//     /.well-known/openid-configuration (OIDC Discovery §4); its `issuer` must
+//     equal `iss` exactly (RFC 8414 §3.3) and its `jwks_uri` must be https on
+//     the issuer's own host.
+// Every fetch goes through the keys layer (document caches, quotas, the safe
+// fetcher); the owner every entry is accounted to is the identity, the
+// issuer's host. Called only from verify, so only for identities the ACL allows.
+// Throws GatewayError: issuer_metadata_invalid, key_fetch_*, key_not_found.
+
+import { GatewayError, isGatewayError } from '../../errors.js'
+import type { Identity } from '../../identity/domain.js'
+import {
+  createDocumentCache, createJwksReader, selectJwks, JSON_PROFILE,
+  type DocumentCache, type FetchOne, type JwksKey, type JwksReader, type KeySet, type KeysConfig, type RefusalReason,
+} from '../../keys/index.js'
+import type { AccessToken } from './token.js'
+
+export interface IssuerMetadata {
+  readonly issuer: string
+  readonly jwksUri: string
+}
+
+export interface PinnedKeys {
+  readonly jwksUri?: URL
+  readonly jwks?: KeySet
+}
+
+export interface IssuerKeysDeps {
+  readonly fetch: FetchOne
+  readonly now?: () => number
+  readonly onFetch?: (url: string, outcome: string, ms: number) => void
+  readonly beforeFetch?: (owner: string) => void
+  readonly onRefused?: (reason: RefusalReason, owner: string) => void
+}
+
+export interface IssuerKeys {
+  /** The key that signed `token`, by its issuer; `pinned` when the operator named the issuer. */
+  keyFor(token: AccessToken, pinned: PinnedKeys | undefined): Promise<JwksKey>
+  close(): Promise<void>
+}
+
+const invalid = (why: string): GatewayError => new GatewayError('issuer_metadata_invalid', why)
+
+/** RFC 8414 §3.1: the well-known segment goes between the host and the issuer's path. */
+export function metadataUrls(issuer: URL): readonly [URL, URL] {
+  const path = issuer.pathname === '/' ? '' : issuer.pathname.replace(/\/$/, '')
+  return [
+    new URL(`${issuer.origin}/.well-known/oauth-authorization-server${path}`),
+    new URL(`${issuer.origin}${path}/.well-known/openid-configuration`),
+  ]
+}
+
+/** The two members we use; the rest of the document is not kept. */
+export function parseMetadata(body: Uint8Array | string): IssuerMetadata {
+  let doc: unknown
+  try {
+    doc = JSON.parse(typeof body === 'string' ? body : Buffer.from(body).toString('utf8'))
+  } catch {
+    throw invalid('issuer metadata is not JSON')
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw invalid('issuer metadata is not a JSON object')
+  const { issuer, jwks_uri: jwksUri } = doc as Record<string, unknown>
+  if (typeof issuer !== 'string' || issuer.length > 2048) throw invalid('issuer metadata has no issuer')
+  if (typeof jwksUri !== 'string' || jwksUri.length > 2048) throw invalid('issuer metadata has no jwks_uri')
+  return Object.freeze({ issuer, jwksUri })
+}
+
+export function createIssuerKeys(cfg: KeysConfig, deps: IssuerKeysDeps): IssuerKeys {
+  const common = { limits: cfg, fetch: deps.fetch, now: deps.now, onFetch: deps.onFetch, beforeFetch: deps.beforeFetch, onRefused: deps.onRefused }
+  const metadata: DocumentCache<IssuerMetadata> = createDocumentCache<IssuerMetadata>({
+    ...common,
+    profile: JSON_PROFILE,
+    parse: async (doc) => parseMetadata(doc.body),
+    sizeOf: (m) => 64 + m.issuer.length + m.jwksUri.length,
+  })
+  const jwks: JwksReader = createJwksReader(cfg, { fetch: deps.fetch, now: deps.now, onFetch: deps.onFetch, beforeFetch: deps.beforeFetch, onRefused: deps.onRefused })
+
+  async function discover(token: AccessToken): Promise<URL> {
+    const [rfc8414, oidc] = metadataUrls(token.issuerUrl)
+    let meta: IssuerMetadata
+    try {
+      meta = (await metadata.get({ url: rfc8414, owner: token.identity })).value
+    } catch (err) {
+      // Only "not there" falls back; a timeout or a bad document is the answer.
+      if (!isGatewayError(err) || err.code !== 'key_fetch_status') throw err
+      meta = (await metadata.get({ url: oidc, owner: token.identity })).value
+    }
+    // RFC 8414 §3.3: the document must be the issuer's own, byte for byte.
+    if (meta.issuer !== token.issuer) throw invalid('issuer metadata names another issuer')
+    let url: URL
+    try {
+      url = new URL(meta.jwksUri)
+    } catch {
+      throw invalid('issuer metadata jwks_uri is not a URL')
+    }
+    // Not pinned: the keys must live where the issuer lives (an issuer's host cannot vouch for another's keys).
+    if (url.protocol !== 'https:' || url.host !== token.issuerUrl.host || url.username !== '' || url.password !== '') {
+      throw invalid('issuer metadata jwks_uri is not https on the issuer\'s host')
+    }
+    return url
+  }
+
+  return {
+    async keyFor(token, pinned) {
+      const selector = { alg: token.alg, kid: token.kid }
+      if (pinned?.jwks) {
+        const found = selectJwks(pinned.jwks, selector)
+        if (found.length !== 1) throw new GatewayError('key_not_found', found.length === 0 ? 'the pinned key set has no key for this kid and alg' : 'several pinned keys fit; the token must name a kid')
+        return found[0]!
+      }
+      const url = pinned?.jwksUri ?? (await discover(token))
+      return jwks.getKey(url, token.identity as Identity, selector)
+    },
+    async close() {
+      await Promise.all([metadata.close(), jwks.close()])
+    },
+  }
+}

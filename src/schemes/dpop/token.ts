@@ -1,0 +1,161 @@
+// A DPoP-bound access token (PROTOCOL.md §3; RFC 9068, RFC 7800, RFC 9449 §6):
+// every check that needs no key. Pure but for `nowMs`. Reads the compact JWT
+// and the issuer policy; returns what verify needs; throws GatewayError
+// (token_* codes, 401 invalid_token; proof_too_large).
+//
+// The token's signature is checked in verify, with the issuer's keys, after
+// the ACL has said yes to the issuer's host. Everything here only decides
+// whether that is worth doing, and what identity to ask the ACL about.
+
+import { GatewayError, isGatewayError } from '../../errors.js'
+import { identityProblem, type Identity } from '../../identity/domain.js'
+import { splitCompactJws } from '../../proofs/jws.js'
+import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '../../proofs/signature.js'
+import { readPublicJwk } from './jwk.js'
+
+/** RFC 9068 §2.1 `at+jwt` (and its long form); plain `JWT` for issuers that predate it. */
+const TOKEN_TYPS: ReadonlySet<unknown> = new Set(['at+jwt', 'application/at+jwt', 'JWT'])
+/** Members a JWS header must not carry here: we do not understand `crit`, and a JWE is not a signed token. */
+const FORBIDDEN_HEADER = ['crit', 'enc', 'zip'] as const
+const THUMBPRINT = /^[A-Za-z0-9_-]{43}$/
+/** Values forwarded in identity headers: printable ASCII, bounded (a header cannot carry CR/LF). */
+const HEADER_SAFE = /^[\x20-\x7e]{1,512}$/
+/** RFC 6749 §3.3 scope-token. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,256}$/
+const PATH_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/
+const MAX_ISSUER_CHARS = 2048
+
+/** What the operator configured for one issuer, or the defaults for an issuer named only by its token. */
+export interface IssuerPolicy {
+  readonly audience: string
+  readonly algorithms: readonly string[]
+}
+
+export interface AccessToken {
+  readonly identity: Identity
+  /** `iss` as written: compared byte for byte with the metadata's `issuer` (RFC 8414 §3.3). */
+  readonly issuer: string
+  readonly issuerUrl: URL
+  readonly alg: SignatureAlgorithm
+  readonly kid: string | undefined
+  /** `cnf.jkt`, or the thumbprint of `cnf.jwk`. */
+  readonly jkt: string
+  readonly sub: string | undefined
+  readonly clientId: string | undefined
+  readonly scopes: readonly string[]
+  readonly signingInput: string
+  readonly signature: Buffer
+}
+
+export interface TokenContext {
+  readonly nowMs: number
+  readonly clockSkewMs: number
+  readonly maxBytes: number
+  readonly allowPorts: readonly number[] | 'any'
+  readonly policyFor: (issuer: string) => IssuerPolicy
+}
+
+const bad = (why: string): GatewayError => new GatewayError('token_invalid', why)
+
+export function readAccessToken(token: string, ctx: TokenContext): AccessToken {
+  let jws
+  try {
+    jws = splitCompactJws(token, ctx.maxBytes)
+  } catch (err) {
+    throw isGatewayError(err) && err.code === 'malformed_proof' ? bad('the access token is not a compact JWS') : err
+  }
+  const { header, payload } = jws
+  // RFC 8725 §3.11-3.12: a DPoP proof or a DomainPoP proof is never a token here.
+  if (!TOKEN_TYPS.has(header.typ)) throw bad('token typ must be at+jwt or JWT')
+  for (const m of FORBIDDEN_HEADER) if (Object.hasOwn(header, m)) throw bad(`token header member ${m} is not allowed`)
+
+  const issuer = payload.iss
+  if (typeof issuer !== 'string') throw bad('token iss is required')
+  const issuerUrl = readIssuerUrl(issuer, ctx.allowPorts)
+  const identity = issuerUrl.hostname as Identity
+  const policy = ctx.policyFor(issuer)
+
+  // RFC 8725 §3.1: the issuer's allowlist, exact case; never none or a MAC.
+  const alg = header.alg
+  if (typeof alg !== 'string' || !policy.algorithms.includes(alg) || !SIGNATURE_ALGORITHMS.has(alg)) {
+    throw new GatewayError('token_alg_unsupported', `token alg must be one of ${policy.algorithms.join(' ')}`)
+  }
+  const kid = header.kid
+  if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0 || kid.length > 256)) throw bad('token kid must be a short string')
+
+  const exp = payload.exp
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) throw bad('token exp is required')
+  if (exp * 1000 + ctx.clockSkewMs <= ctx.nowMs) throw new GatewayError('token_expired', 'the access token has expired')
+  const nbf = payload.nbf
+  if (nbf !== undefined) {
+    if (typeof nbf !== 'number' || !Number.isFinite(nbf)) throw bad('token nbf must be a number')
+    if (nbf * 1000 - ctx.clockSkewMs > ctx.nowMs) throw new GatewayError('token_expired', 'the access token is not valid yet')
+  }
+  // RFC 8725 §3.9, RFC 9068 §4: aud must name this gateway.
+  const aud = payload.aud
+  const audOk = typeof aud === 'string' ? aud === policy.audience : Array.isArray(aud) && aud.includes(policy.audience)
+  if (!audOk) throw new GatewayError('token_audience_mismatch', 'token aud does not name this gateway')
+
+  const jkt = readConfirmation(payload.cnf)
+  return {
+    identity, issuer, issuerUrl, alg: alg as SignatureAlgorithm, kid: kid as string | undefined, jkt,
+    sub: optionalHeaderSafe(payload.sub, 'sub'),
+    clientId: optionalHeaderSafe(payload.client_id, 'client_id'),
+    scopes: readScopes(payload.scope),
+    signingInput: jws.signingInput,
+    signature: jws.signature,
+  }
+}
+
+/**
+ * `iss` must be an https URL in canonical form whose host is a valid identity
+ * (PROTOCOL.md §3): no userinfo, query, fragment, percent-encoding or dot
+ * segments, so that one issuer has one spelling.
+ */
+export function readIssuerUrl(issuer: string, allowPorts: readonly number[] | 'any'): URL {
+  if (issuer.length > MAX_ISSUER_CHARS || !/^https:\/\/[^/?#@\\]+(\/[^?#]*)?$/.test(issuer)) throw bad('token iss must be an https URL without query or fragment')
+  let url: URL
+  try {
+    url = new URL(issuer)
+  } catch {
+    throw bad('token iss is not a URL')
+  }
+  const why = identityProblem(url.hostname)
+  if (why) throw bad(`token iss host ${why}`)
+  if (!PATH_CHARS.test(url.pathname) || url.pathname.split('/').some((s) => s === '.' || s === '..')) throw bad('token iss path is not canonical')
+  const canonical = url.pathname === '/' ? [url.origin, url.origin + '/'] : [url.origin + url.pathname]
+  if (!canonical.includes(issuer)) throw bad('token iss is not in canonical form')
+  if (url.port !== '' && allowPorts !== 'any' && !allowPorts.includes(Number(url.port))) throw bad(`token iss port ${url.port} is not allowed`)
+  return url
+}
+
+/** RFC 7800 §3.1: exactly one of `jkt` (RFC 9449 §6.1) or `jwk` (RFC 7800 §3.2); anything else is not a DPoP binding. */
+function readConfirmation(cnf: unknown): string {
+  if (cnf === undefined) throw new GatewayError('token_unbound', 'the token has no cnf: a bearer token is not accepted')
+  if (cnf === null || typeof cnf !== 'object' || Array.isArray(cnf)) throw bad('token cnf must be an object')
+  const members = Object.keys(cnf)
+  if (members.length !== 1 || (members[0] !== 'jkt' && members[0] !== 'jwk')) throw bad('token cnf must hold exactly one of jkt or jwk')
+  const c = cnf as Record<string, unknown>
+  if (members[0] === 'jkt') {
+    if (typeof c.jkt !== 'string' || !THUMBPRINT.test(c.jkt)) throw bad('token cnf.jkt must be a SHA-256 JWK thumbprint')
+    return c.jkt
+  }
+  const key = readPublicJwk(c.jwk)
+  if (typeof key === 'string') throw bad(`token cnf.${key}`)
+  return key.thumbprint
+}
+
+function optionalHeaderSafe(v: unknown, name: string): string | undefined {
+  if (v === undefined) return undefined
+  if (typeof v !== 'string' || !HEADER_SAFE.test(v)) throw bad(`token ${name} must be printable ASCII of at most 512 characters`)
+  return v
+}
+
+/** RFC 6749 §3.3 / RFC 9068 §2.2.3: `scope` is space-separated scope-tokens. */
+function readScopes(v: unknown): readonly string[] {
+  if (v === undefined) return []
+  if (typeof v !== 'string' || v.length > 4096) throw bad('token scope must be a string')
+  const out = v.split(' ').filter((s) => s !== '')
+  if (out.length > 64 || !out.every((s) => SCOPE_TOKEN.test(s))) throw bad('token scope is not a list of scope tokens')
+  return out
+}
