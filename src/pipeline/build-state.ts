@@ -27,6 +27,7 @@ import { createDomainPopScheme } from '../schemes/domainpop/index.js'
 import type { Scheme } from '../schemes/types.js'
 import { NO_OWN_ROUTES, type OwnRoute, type OwnRoutes } from './own-routes.js'
 import { createAssertionSigner, JWKS_PATH, type AssertionSigner } from '../proxy/assertion.js'
+import { createDecisionSample } from './decision-sample.js'
 
 export interface BuildDeps {
   readonly env: Readonly<Record<string, string | undefined>>
@@ -113,6 +114,7 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
     assertion,
     ownRoutes: ownRoutes(deps.ownRoutes, assertion),
     abuse,
+    decisions: prev?.decisions ?? createDecisionSample(),
     log: deps.log,
     metrics: deps.metrics,
     now,

@@ -16,6 +16,7 @@ import type { OwnRoutes } from './own-routes.js'
 import type { Logger } from '../log.js'
 import type { Metrics } from '../metrics.js'
 import type { AbuseLimits } from '../limits/abuse.js'
+import type { DecisionSample } from './decision-sample.js'
 
 export interface GatewayState {
   readonly config: Config
@@ -33,6 +34,8 @@ export interface GatewayState {
   /** The enabled credential schemes (schemes/registry.ts). */
   readonly schemes: SchemeRegistry
   readonly abuse: AbuseLimits
+  /** Recent ACL decisions, replayed against the new ACL on reload; kept across reloads. */
+  readonly decisions: DecisionSample
   readonly log: Logger
   readonly metrics: Metrics
   readonly now: () => number
