@@ -13,7 +13,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client'
 import type { KeyCacheStats } from './keys/index.js'
 
 const COUNTERS = {
-  popgate_requests_total: { help: 'Requests answered, by decision (public|allow|deny|challenge|error) and code', labels: ['decision', 'code'] },
+  popgate_requests_total: { help: 'Requests answered, by decision (public|allow|deny|would_deny|challenge|error) and code', labels: ['decision', 'code'] },
   popgate_key_fetches_total: { help: 'Key document fetches, by outcome code', labels: ['outcome'] },
   popgate_key_fetches_refused_total: { help: 'Key fetches the key cache refused before they started, by reason (urls_per_owner|in_flight_per_owner|in_flight)', labels: ['reason'] },
   popgate_key_reimports_total: { help: 'Cached keys imported again after leaving the hot set (keys.hotKeys too small when this climbs with traffic)', labels: [] },
@@ -21,6 +21,7 @@ const COUNTERS = {
   popgate_upstream_errors_total: { help: 'Upstream failures, by code', labels: ['code'] },
   popgate_replays_total: { help: 'Proofs refused as replays', labels: [] },
   popgate_replay_store_errors_total: { help: 'Replay store outages begun (each logged once), by reason (unreachable|timeout|error); proofs get 503 until it answers', labels: ['reason'] },
+  popgate_shadow_denials_total: { help: 'Requests a report-mode ACL rule would have refused and forwarded anyway, by rule id and reason (an ACL deny reason or a credential error code)', labels: ['rule', 'reason'] },
   popgate_rate_limited_total: { help: 'Requests refused by an abuse limit, by scope (client|identity|new_domain|header_count)', labels: ['scope'] },
 } as const satisfies Record<string, { help: string; labels: readonly string[] }>
 

@@ -19,6 +19,7 @@ import type { HostPort } from './config/types.js'
 import { GatewayError } from './errors.js'
 import { rawProblem } from './http/respond.js'
 import { InFlight, type DrainResult } from './http/in-flight.js'
+import { diffDecisions, ruleChanges } from './acl/index.js'
 
 export interface Gateway {
   readonly holder: StateHolder
@@ -124,7 +125,9 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
       }
       holder.current = next
       deps.metrics.inc('popgate_config_reloads_total', { result: 'ok' })
-      next.log.info({ reason }, 'config reloaded')
+      // What the ACL change does: rules by id, and the recent decisions replayed (docs/acl.md, "What a reload changes").
+      const acl = { ...ruleChanges(prev.acl, next.acl), ...diffDecisions(next.decisions.snapshot(), prev.acl, next.acl) }
+      next.log.info({ reason, acl }, 'config reloaded')
       void releaseUnused(prev, next)
       watcher?.refresh()
       return []

@@ -8,7 +8,7 @@ import type { Pos } from '../config/yaml-source.js'
 import type { DomainPattern } from '../identity/domain.js'
 import { pathPatternProblem } from './path-pattern.js'
 import { RuleTrie } from './trie.js'
-import { DEFAULT_VERBS, type Acl, type Rule } from './types.js'
+import { DEFAULT_VERBS, type Acl, type Rule, type RuleMode } from './types.js'
 
 export interface RuleSpec {
   readonly id?: string
@@ -19,6 +19,8 @@ export interface RuleSpec {
   readonly channelBinding?: 'required' | 'optional'
   readonly sessions?: boolean
   readonly scopes?: readonly string[]
+  /** Default: the ACL's `mode`. */
+  readonly mode?: RuleMode
   readonly pos?: Pos
 }
 
@@ -27,6 +29,8 @@ export interface AclSpec {
   /** verb → methods; DEFAULT_VERBS when absent. */
   readonly verbs?: ReadonlyMap<string, readonly string[]>
   readonly rules: readonly RuleSpec[]
+  /** What rules without their own `mode` get; default `enforce`. */
+  readonly mode?: RuleMode
 }
 
 export const defaultRuleId = (index: number): string => `rule-${index + 1}`
@@ -46,6 +50,7 @@ export function compileAcl(spec: AclSpec): Acl {
     const grants = r.grants ?? new Map<string, readonly DomainPattern[]>()
     for (const verb of grants.keys()) if (!verbs.has(verb)) throw new TypeError(`rules[${index}] grants undeclared verb ${verb}`)
     if (r.public && grants.size > 0) throw new TypeError(`rules[${index}] is public and grants verbs`)
+    if (r.public && r.mode === 'report') throw new TypeError(`rules[${index}] is public and in report mode`)
     return Object.freeze({
       index,
       id: r.id ?? defaultRuleId(index),
@@ -56,11 +61,13 @@ export function compileAcl(spec: AclSpec): Acl {
       channelBinding: r.channelBinding ?? 'optional',
       sessions: r.sessions ?? true,
       scopes: Object.freeze([...(r.scopes ?? [])]),
+      // A public rule refuses only methods no verb names, which stay refused everywhere.
+      mode: r.public ? 'enforce' : r.mode ?? spec.mode ?? 'enforce',
       pos: r.pos ?? { line: 0, col: 0 },
     })
   })
   Object.freeze(rules)
-  return Object.freeze({ file: spec.file, rules, verbs, verbOf, matcher: new RuleTrie(rules) })
+  return Object.freeze({ file: spec.file, rules, mode: spec.mode ?? 'enforce', verbs, verbOf, matcher: new RuleTrie(rules) })
 }
 
 /** The rule that decides a request: the first, in file order, whose path pattern and `methods` filter match. */

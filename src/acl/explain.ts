@@ -44,6 +44,8 @@ export function formatExplanation(e: Explanation): string {
     lines.push(`  passed over ${describeRule(rule, e.file)}: ${reason}`)
   }
   lines.push(verdict(e))
+  const d = e.decision
+  if (!d.allow && d.rule?.mode === 'report') lines.push(`  ${d.rule.id} is in report mode: the gateway forwards this request anyway (without identity headers) and logs it as would_deny (${d.reason})`)
   return lines.join('\n')
 }
 

@@ -23,6 +23,8 @@ export function lint(acl: Acl): LintFinding[] {
     const shadows = shadowingRules(acl, rule)
     if (shadows) add(rule, 'shadowed', `never decides: ${shadows.map(ref).join(' and ')} ${shadows.length > 1 ? 'match' : 'matches'} every request it could match`)
 
+    if (rule.mode === 'report') add(rule, 'report_mode', REPORT_MODE_NOTE)
+
     const never = neverAllows(acl, rule)
     if (never) add(rule, 'unreachable', never)
     else for (const m of rule.methods ?? []) {
@@ -31,6 +33,11 @@ export function lint(acl: Acl): LintFinding[] {
   }
   return findings
 }
+
+export const REPORT_MODE_NOTE = 'report mode: requests it would refuse are forwarded (logged as would_deny, counted in popgate_shadow_denials_total); set mode: enforce once the log is clean'
+
+/** Findings that are notes, not mistakes: printed, but they do not fail `acl lint`. */
+export const isNote = (f: LintFinding): boolean => f.kind === 'report_mode'
 
 /** `file:line:col: rules[i] (id): message`, like a parse problem. */
 export function formatFinding(f: LintFinding, file: string): string {

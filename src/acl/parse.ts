@@ -13,9 +13,10 @@ import { DEFAULT_VERBS, RULE_FIELDS, type Acl } from './types.js'
 
 export interface AclResult { readonly acl: Acl | undefined; readonly problems: readonly Problem[] }
 
-const TOP_KEYS = ['version', 'verbs', 'rules'] as const
+const TOP_KEYS = ['version', 'mode', 'verbs', 'rules'] as const
+const MODES = ['enforce', 'report'] as const
 /** Rule fields that only mean something once a caller has authenticated. */
-const AUTH_ONLY_FIELDS = ['channelBinding', 'sessions', 'scopes'] as const
+const AUTH_ONLY_FIELDS = ['channelBinding', 'sessions', 'scopes', 'mode'] as const
 
 export function parseAcl(text: string, file: string): AclResult {
   const { root, problems } = readYaml(text, file)
@@ -27,10 +28,11 @@ export function parseAcl(text: string, file: string): AclResult {
   const ctx: Context = { file: { problems, baseDir: dirname(file) }, overrides: new Map() }
   const top = new Section(ctx, root, '', TOP_KEYS)
   top.required('version', scalar(version), 1)
+  const mode = top.get('mode', scalar(oneOf(MODES)), 'enforce')
   const verbs = top.get('verbs', readVerbs, DEFAULT_VERBS)
   const rules = top.required('rules', readRules(verbs), [])
   if (!problems.ok) return { acl: undefined, problems: problems.list }
-  return { acl: compileAcl({ file, verbs, rules }), problems: [] }
+  return { acl: compileAcl({ file, verbs, rules, mode }), problems: [] }
 }
 
 // ---------------------------------------------------------------- verbs
@@ -112,6 +114,7 @@ function readRule(ctx: Context, node: YNode, path: string, index: number, verbs:
     channelBinding: s.get('channelBinding', scalar(oneOf(['required', 'optional'] as const)), 'optional'),
     sessions: s.get('sessions', scalar(bool), true),
     scopes: s.get('scopes', listOf(scalar(scope), { unique: true }), []),
+    mode: s.get('mode', scalar(oneOf(MODES)), undefined),
     pos: node.pos,
   }
   return { spec, section: s, explicitId: id !== undefined }

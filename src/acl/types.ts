@@ -8,7 +8,14 @@ import type { DomainPattern, Identity } from '../identity/domain.js'
 import type { RuleTrie } from './trie.js'
 
 /** Keys a rule may carry besides one key per declared verb. */
-export const RULE_FIELDS = ['id', 'path', 'methods', 'public', 'channelBinding', 'sessions', 'scopes'] as const
+export const RULE_FIELDS = ['id', 'path', 'methods', 'public', 'channelBinding', 'sessions', 'scopes', 'mode'] as const
+
+/**
+ * `enforce` refuses what the rule denies; `report` forwards it anyway (without
+ * identity headers unless the caller authenticated) and logs it as
+ * `would_deny` (docs/acl.md, "Report mode").
+ */
+export type RuleMode = 'enforce' | 'report'
 
 /** The verbs an ACL gets when it declares none (PROTOCOL.md has no say; the issue does). */
 export const DEFAULT_VERBS: ReadonlyMap<string, readonly string[]> = new Map([
@@ -35,6 +42,8 @@ export interface Rule {
   readonly sessions: boolean
   /** PROTOCOL.md §3: scopes a DPoP token must hold for this rule. */
   readonly scopes: readonly string[]
+  /** `report`: a denial is logged and counted, and the request forwarded. Public rules are always `enforce`. */
+  readonly mode: RuleMode
   /** Where the rule starts in the ACL file. */
   readonly pos: Pos
 }
@@ -43,6 +52,8 @@ export interface Acl {
   /** The file name problems and findings print (as given to the loader). */
   readonly file: string
   readonly rules: readonly Rule[]
+  /** The top-level `mode`: what a rule without its own `mode` gets. */
+  readonly mode: RuleMode
   /** verb → its methods, in declaration order. */
   readonly verbs: ReadonlyMap<string, readonly string[]>
   /** METHOD → verb. A method belongs to at most one verb. */
@@ -90,6 +101,8 @@ export type LintKind =
   | 'duplicate_id'
   /** A `methods` entry maps to no verb: requests with it are always denied. */
   | 'unmapped_method'
+  /** The rule is in report mode: what it denies is forwarded (a note: it does not fail lint). */
+  | 'report_mode'
 
 export interface LintFinding {
   readonly ruleId: string

@@ -14,6 +14,8 @@ import { loadConfigFile } from '../config/load.js'
 import { loadState, releaseUnused } from '../pipeline/build-state.js'
 import { formatProblem, type Problem } from '../config/yaml-source.js'
 import type { Config } from '../config/types.js'
+import { formatFinding } from '../acl/index.js'
+import { REPORT_MODE_NOTE } from '../acl/lint.js'
 import { UsageError, CliError, EXIT } from './usage.js'
 
 const DEFAULT_CONFIG = 'config/gateway.yaml'
@@ -105,6 +107,10 @@ export async function runCheck(argv: string[]): Promise<number> {
   const tls = tlsProblems(state.config)
   if (tls.length > 0) return report(tls)
   process.stdout.write(`${file}: ok\n`)
+  // Report mode is a rollout stage, not a place to stay: say so for every rule in it (readiness is unaffected).
+  for (const rule of state.acl.rules) {
+    if (rule.mode === 'report') process.stdout.write(`warning: ${formatFinding({ ruleId: rule.id, index: rule.index, pos: rule.pos, kind: 'report_mode', message: REPORT_MODE_NOTE }, state.acl.file)}\n`)
+  }
   if (state.secrets.generated) process.stdout.write(`note: ${THROWAWAY_SECRETS}\n`)
   return EXIT.ok
 }

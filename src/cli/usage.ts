@@ -36,6 +36,8 @@ export const USAGE = `popgate — DomainPoP authentication gateway
   popgate check [--config FILE]                     run serve's validation without listening; exit 0 or 78
   popgate acl explain --acl FILE [--as DOMAIN] METHOD PATH
   popgate acl lint --acl FILE
+  popgate acl test --acl FILE [--format table|tap] CASES
+  popgate acl diff OLD_ACL NEW_ACL [--sample ACCESS_LOG.jsonl]
   popgate secrets generate [--out FILE [--force]] [--env]
   popgate keygen --identity DOMAIN --out DIR [--alg ES256|ES384|Ed25519|PS256] [--keyhost URL]
   popgate keyhost --identity DOMAIN [--listen HOST:PORT] [--store DIR|memory] [--token-file F] [--cert F --key F] [--public-origin URL]
@@ -69,10 +71,19 @@ ${CONFIG_HELP}
 `,
   acl: `popgate acl explain --acl FILE [--as DOMAIN] METHOD PATH
 popgate acl lint --acl FILE
+popgate acl test --acl FILE [--format table|tap] CASES
+popgate acl diff OLD_ACL NEW_ACL [--sample ACCESS_LOG.jsonl]
 
 explain: which rule decides METHOD PATH for DOMAIN (anonymous without --as),
 and which earlier rules were passed over; exit 0 allow, 1 deny.
-lint: shadowed rules and rules that can never match; exit 0 clean, 1 findings.
+lint: shadowed rules and rules that can never match; exit 0 clean, 1 findings
+(rules in report mode are listed as notes and do not fail lint).
+test: checks each case of CASES (identity, method, path, expected outcome)
+against the ACL; prints a table, or TAP 13 with --format tap; exit 0 all pass,
+1 any fails (each failing case named).
+diff: rules added, removed and changed (by id); with --sample, the access
+lines' requests replayed against both ACLs: how many would flip, and the
+first few; exit 0 none flip, 1 some do.
 `,
   secrets: `popgate secrets generate [--out FILE [--force]] [--env]
 

@@ -31,6 +31,7 @@ import { createSafeFetcher } from '../keys/index.js'
 import type { Scheme } from '../schemes/types.js'
 import { NO_OWN_ROUTES, type OwnRoute, type OwnRoutes } from './own-routes.js'
 import { createAssertionSigner, JWKS_PATH, type AssertionSigner } from '../proxy/assertion.js'
+import { createDecisionSample } from './decision-sample.js'
 
 export interface BuildDeps {
   readonly env: Readonly<Record<string, string | undefined>>
@@ -136,6 +137,7 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
     ownRoutes: ownRoutes(config.dpop.enabled ? new Map([...(deps.ownRoutes ?? []), protectedResourceRoute(config)]) : deps.ownRoutes, assertion),
     issuerKeys,
     abuse,
+    decisions: prev?.decisions ?? createDecisionSample(),
     log: deps.log,
     metrics: deps.metrics,
     now,

@@ -14,8 +14,13 @@ export interface Exchange {
   identity: string | undefined
   /** The identity a credential claimed before it was verified (logged as `claimed` when no identity was proven). */
   claimed: string | undefined
-  /** `challenge`: no credentials, answered with a 401 challenge (step one of every flow, not an error). */
-  decision: 'public' | 'allow' | 'deny' | 'challenge' | 'error' | undefined
+  /**
+   * `challenge`: no credentials, answered with a 401 challenge (step one of every flow, not an error).
+   * `would_deny`: a report-mode rule would have refused it; forwarded anyway (`reason` says why).
+   */
+  decision: 'public' | 'allow' | 'deny' | 'would_deny' | 'challenge' | 'error' | undefined
+  /** For `would_deny`: the ACL's deny reason or the credential's error code. */
+  reason: string | undefined
   code: string | undefined
   upstreamStatus: number | undefined
   /** The credential scheme the request used, once the gate has chosen one. */
@@ -25,7 +30,7 @@ export interface Exchange {
 }
 
 export function createExchange(req: IncomingMessage): Exchange {
-  return { startNs: process.hrtime.bigint(), method: req.method ?? '', path: undefined, ruleId: undefined, identity: undefined, claimed: undefined, decision: undefined, code: undefined, upstreamStatus: undefined, scheme: undefined, forwardStartNs: undefined }
+  return { startNs: process.hrtime.bigint(), method: req.method ?? '', path: undefined, ruleId: undefined, identity: undefined, claimed: undefined, decision: undefined, reason: undefined, code: undefined, upstreamStatus: undefined, scheme: undefined, forwardStartNs: undefined }
 }
 
 /** Counts the exchange and writes its access line (unless log.access is off). */
@@ -45,7 +50,7 @@ export function logExchange(state: GatewayState, ex: Exchange, status: number, a
 const q = JSON.stringify
 
 /** One label object per decision, shared: no allocation per observation. */
-const LABELS: Readonly<Record<string, { readonly decision: string }>> = Object.fromEntries(['public', 'allow', 'deny', 'error'].map((d) => [d, Object.freeze({ decision: d })]))
+const LABELS: Readonly<Record<string, { readonly decision: string }>> = Object.fromEntries(['public', 'allow', 'deny', 'would_deny', 'error'].map((d) => [d, Object.freeze({ decision: d })]))
 
 /**
  * The access line's JSON members, in a fixed order; absent values are left
@@ -56,6 +61,7 @@ export function accessMembers(ex: Exchange, status: number, decision: string, du
   let s = '"msg":"access","method":' + q(ex.method)
   if (ex.path !== undefined) s += ',"path":' + q(ex.path)
   s += ',"status":' + status + ',"decision":' + q(decision)
+  if (ex.reason !== undefined) s += ',"reason":' + q(ex.reason)
   if (ex.code !== undefined) s += ',"code":' + q(ex.code)
   if (ex.ruleId !== undefined) s += ',"rule":' + q(ex.ruleId)
   if (ex.identity !== undefined) s += ',"identity":' + q(ex.identity)

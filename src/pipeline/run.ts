@@ -11,7 +11,9 @@
 //   4. admission           — the ACL rule; public rules skip authentication
 //   5. authenticate        — the gate every scheme goes through: limits →
 //                            parse → ACL authorize *before* any I/O → verify
-//                            → the rule's policy (pipeline/authenticate.ts)
+//                            → the rule's policy (pipeline/authenticate.ts);
+//                            a report-mode rule forwards what it would refuse,
+//                            without an identity (pipeline/report-mode.ts)
 //   6. forward             — identity headers stripped, then set (with the
 //                            signed assertion when configured); streamed
 //
@@ -25,7 +27,7 @@ import { readRequestFacts } from '../http/request-facts.js'
 import { toGatewayError } from '../http/respond.js'
 import { GatewayError } from '../errors.js'
 import { admit, ForbiddenError } from './admission.js'
-import { authenticate } from './authenticate.js'
+import { authenticateOrReport, reportDenial } from './report-mode.js'
 import { ownRoute, type OwnRoute } from './own-routes.js'
 import { createExchange, type Exchange } from './exchange.js'
 import type { Principal } from '../schemes/types.js'
@@ -48,6 +50,7 @@ export interface Responder {
 export async function drive(holder: StateHolder, req: IncomingMessage, out: Responder): Promise<void> {
   const state = holder.current // 1
   const ex = createExchange(req)
+  let admitted = false // the ACL was asked: the decision goes to the reload sample
   try {
     out.precheck(req)
     if (req.rawHeaders.length > 2 * state.config.limits.maxHeaderCount) { // 2
@@ -64,15 +67,20 @@ export async function drive(holder: StateHolder, req: IncomingMessage, out: Resp
       out.answer(own, method)
       return
     }
-    const { rule, public: isPublic } = admit(state, method, target.path) // 4
+    admitted = true
+    const { rule, public: isPublic, wouldDeny } = admit(state, method, target.path) // 4
     ex.ruleId = rule?.id
     let principal: Principal | undefined
     if (isPublic) {
       ex.decision = 'public'
+    } else if (wouldDeny) {
+      reportDenial(state, ex, rule!, wouldDeny)
     } else {
-      principal = await authenticate(state, req, facts, method, target.path, rule, ex) // 5
-      ex.identity = principal.identity
-      ex.decision = 'allow'
+      principal = await authenticateOrReport(state, req, facts, method, target.path, rule, ex) // 5
+      if (principal) {
+        ex.identity = principal.identity
+        ex.decision = 'allow'
+      }
     }
     const assertion = principal && state.assertion?.sign(principal, method, target.path, rule?.id, state.now()) // 6
     ex.forwardStartNs = process.hrtime.bigint()
@@ -85,6 +93,7 @@ export async function drive(holder: StateHolder, req: IncomingMessage, out: Resp
     if (gerr.code === 'upstream_unavailable' || gerr.code === 'upstream_timeout') state.metrics.inc('popgate_upstream_errors_total', { code: gerr.code })
     out.refuse(state, gerr, ex.scheme)
   } finally {
+    if (admitted) state.decisions.record(ex.identity ?? ex.claimed, ex.method, ex.path!)
     out.log(state, ex)
   }
 }

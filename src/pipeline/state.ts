@@ -17,6 +17,7 @@ import type { Logger } from '../log.js'
 import type { Metrics } from '../metrics.js'
 import type { AbuseLimits } from '../limits/abuse.js'
 import type { IssuerKeys } from '../schemes/dpop/issuers.js'
+import type { DecisionSample } from './decision-sample.js'
 
 export interface GatewayState {
   readonly config: Config
@@ -36,6 +37,8 @@ export interface GatewayState {
   readonly abuse: AbuseLimits
   /** DPoP issuers' metadata and key sets; undefined unless dpop.enabled (schemes/dpop/issuers.ts). */
   readonly issuerKeys?: IssuerKeys | undefined
+  /** Recent ACL decisions, replayed against the new ACL on reload; kept across reloads. */
+  readonly decisions: DecisionSample
   readonly log: Logger
   readonly metrics: Metrics
   readonly now: () => number

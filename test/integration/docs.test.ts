@@ -15,7 +15,7 @@
 //
 // A command is a line (a trailing `\` continues it); blank lines and `#`
 // lines are skipped; no heredocs. Each document gets a fresh folder holding
-// copies of config/ and acl.example.yaml, links to dist/ and node_modules/,
+// copies of config/, acl.example.yaml and its cases file, links to dist/ and node_modules/,
 // and `popgate` on PATH (this build). Commands of one document share one
 // `sh`, so a variable set in one block (KEY_URL=...) is seen by the next.
 // Nothing leaves 127.0.0.1: the ports the docs use (8080, 8443, 9090, 3000)
@@ -72,6 +72,7 @@ async function workspace(ports: Map<string, string>): Promise<{ dir: string; env
     if (f.endsWith('.yaml')) await writeFile(join(dir, 'config', f), swap(await readFile(join(dir, 'config', f), 'utf8')))
   }
   await copyFile(join(ROOT, 'acl.example.yaml'), join(dir, 'acl.example.yaml'))
+  await copyFile(join(ROOT, 'acl.example.cases.yaml'), join(dir, 'acl.example.cases.yaml'))
   await copyFile(join(ROOT, 'package.json'), join(dir, 'package.json'))
   await symlink(join(ROOT, 'dist'), join(dir, 'dist'))
   await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'))
