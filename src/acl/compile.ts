@@ -19,6 +19,7 @@ export interface RuleSpec {
   readonly channelBinding?: 'required' | 'optional'
   readonly sessions?: boolean
   readonly scopes?: readonly string[]
+  readonly bodyOnGet?: boolean
   readonly pos?: Pos
 }
 
@@ -56,6 +57,7 @@ export function compileAcl(spec: AclSpec): Acl {
       channelBinding: r.channelBinding ?? 'optional',
       sessions: r.sessions ?? true,
       scopes: Object.freeze([...(r.scopes ?? [])]),
+      bodyOnGet: r.bodyOnGet ?? false,
       pos: r.pos ?? { line: 0, col: 0 },
     })
   })

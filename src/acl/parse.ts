@@ -112,6 +112,7 @@ function readRule(ctx: Context, node: YNode, path: string, index: number, verbs:
     channelBinding: s.get('channelBinding', scalar(oneOf(['required', 'optional'] as const)), 'optional'),
     sessions: s.get('sessions', scalar(bool), true),
     scopes: s.get('scopes', listOf(scalar(scope), { unique: true }), []),
+    bodyOnGet: s.get('bodyOnGet', scalar(bool), false),
     pos: node.pos,
   }
   return { spec, section: s, explicitId: id !== undefined }

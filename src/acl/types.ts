@@ -8,7 +8,7 @@ import type { DomainPattern, Identity } from '../identity/domain.js'
 import type { RuleTrie } from './trie.js'
 
 /** Keys a rule may carry besides one key per declared verb. */
-export const RULE_FIELDS = ['id', 'path', 'methods', 'public', 'channelBinding', 'sessions', 'scopes'] as const
+export const RULE_FIELDS = ['id', 'path', 'methods', 'public', 'channelBinding', 'sessions', 'scopes', 'bodyOnGet'] as const
 
 /** The verbs an ACL gets when it declares none (PROTOCOL.md has no say; the issue does). */
 export const DEFAULT_VERBS: ReadonlyMap<string, readonly string[]> = new Map([
@@ -35,6 +35,8 @@ export interface Rule {
   readonly sessions: boolean
   /** PROTOCOL.md §3: scopes a DPoP token must hold for this rule. */
   readonly scopes: readonly string[]
+  /** A body on GET, HEAD or OPTIONS is forwarded (default false: 400 body_not_allowed; issue 11 finding 3). */
+  readonly bodyOnGet: boolean
   /** Where the rule starts in the ACL file. */
   readonly pos: Pos
 }
