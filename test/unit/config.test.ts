@@ -56,6 +56,7 @@ t.test('defaults: only the three required keys', async (t) => {
     listen: { host: '127.0.0.1', port: 8080 },
     tls: undefined,
     publicOrigin: 'https://bob.example',
+    upstreamHost: 'client',
     aclFile: '/srv/popgate/acl.yaml',
     admin: undefined,
     secretsFile: undefined,
@@ -69,7 +70,7 @@ t.test('defaults: only the three required keys', async (t) => {
     },
     dpop: { enabled: false, audience: undefined, issuers: {} },
     sessions: { tickets: { enabled: false, ttlMs: 3_600_000 }, cookie: { enabled: false, name: '__Host-popgate', ttlMs: 3_600_000 } },
-    identityHeaders: { prefix: 'X-PoP-', assertion: false, forwardAuthorization: false },
+    identityHeaders: { prefix: 'X-PoP-', assertion: false, forwardAuthorization: false, strip: [] },
     cors: { origins: [] },
     log: { level: 'info', access: true },
     trustedProxies: [],
@@ -106,7 +107,8 @@ t.test('a full config: every key read, every value normalized', async (t) => {
     cacheMaxEntries: 500, hotKeys: 100, maxInFlightPerDomain: 2, maxInFlight: 16,
   })
   t.strictSame(c.sessions, { tickets: { enabled: false, ttlMs: 1_800_000 }, cookie: { enabled: false, name: '__Host-gate', ttlMs: 7_200_000 } })
-  t.strictSame(c.identityHeaders, { prefix: 'X-Auth-', assertion: false, forwardAuthorization: true })
+  t.strictSame(c.identityHeaders, { prefix: 'X-Auth-', assertion: false, forwardAuthorization: true, strip: ['X-Legacy-User', 'X-Corp-Sso-*'] })
+  t.equal(c.upstreamHost, 'upstream')
   t.strictSame(c.cors, { origins: ['https://app.example', 'http://localhost:5173'] })
   t.strictSame(c.log, { level: 'debug', access: false })
   t.strictSame(c.trustedProxies, ['10.0.0.0/8', '192.168.1.1', 'fd00::/8'])

@@ -6,6 +6,7 @@
 
 import type { Config } from '../types.js'
 import { Section, bool, cookieName, duration, headerPrefix, httpUrl, listOf, mapOf, origin, scalar, str, type Reader } from '../readers.js'
+import { stripEntry } from './upstream-host.js'
 
 const NOT_YET = 'are not supported by this version yet'
 
@@ -49,13 +50,14 @@ export function readSessions(root: Section): Config['sessions'] {
 }
 
 export function readIdentityHeaders(root: Section): Config['identityHeaders'] {
-  const ih = root.sub('identityHeaders', ['prefix', 'assertion', 'forwardAuthorization'])
+  const ih = root.sub('identityHeaders', ['prefix', 'assertion', 'forwardAuthorization', 'strip'])
   const assertion = ih.get('assertion', scalar(bool), false)
   if (assertion) ih.report('assertion', `signed identity assertions ${NOT_YET}`)
   return {
     prefix: ih.get('prefix', scalar(headerPrefix), 'X-PoP-'),
     assertion,
     forwardAuthorization: ih.get('forwardAuthorization', scalar(bool), false),
+    strip: ih.get('strip', listOf(scalar(stripEntry), { unique: true }), []),
   }
 }
 
