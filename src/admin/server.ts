@@ -1,6 +1,7 @@
 // Admin listener (keep it off the public interface): /healthz (the process
 // answers), /readyz (state loaded and the replay store answers), /metrics
-// (Prometheus text).
+// (Prometheus text). It has no authentication, so nothing here changes state:
+// only GET and HEAD are answered, anything else is 405 (docs/security.md G19).
 
 import http from 'node:http'
 import type { StateHolder } from '../pipeline/state.js'
@@ -11,6 +12,10 @@ export function createAdminServer(holder: StateHolder): http.Server {
     const send = (status: number, type: string, body: string) => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) })
       res.end(body)
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD')
+      return send(405, 'text/plain', 'method not allowed\n')
     }
     if (path === '/healthz') return send(200, 'text/plain', 'ok\n')
     if (path === '/metrics') return send(200, 'text/plain; version=0.0.4', holder.current.metrics.render())

@@ -7,6 +7,7 @@ import { loadConfigFile, CONFIG_EXIT_CODE } from '../config/load.js'
 import { loadAclFile } from '../acl/index.js'
 import { loadSecrets } from '../secrets/load.js'
 import { formatProblem } from '../config/yaml-source.js'
+import { configWarnings } from '../config/warnings.js'
 
 export async function runServe(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' } } })
@@ -53,6 +54,7 @@ export async function runCheck(argv: string[]): Promise<number> {
     all.push(...acl.problems, ...secrets.problems)
   }
   if (all.length > 0) return report(all)
+  for (const warning of configWarnings(config!)) process.stderr.write(`${file}: warning: ${warning}\n`)
   process.stdout.write(`${file}: ok\n`)
   return 0
 }
