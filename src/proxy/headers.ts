@@ -8,7 +8,7 @@ import type { BlockList } from 'node:net'
 import type { IncomingMessage } from 'node:http'
 import type { Config } from '../config/types.js'
 import { compileTrustedProxies, isTrustedPeer } from '../http/client-address.js'
-import { compileStripList, isStripped, type StripList } from './identity-strip.js'
+import { compileStripList, hasStrippedPrefix, type StripList } from './identity-strip.js'
 
 /** RFC 9110 §7.6.1 hop-by-hop fields, plus legacy ones proxies also drop. */
 export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate'])
@@ -29,7 +29,7 @@ export interface HeaderPlan {
   /** Lowercased prefix with `_` treated as `-`, e.g. `x-pop-`. */
   readonly prefixKey: string
   readonly names: { readonly identity: string; readonly method: string; readonly thumbprint: string; readonly channelBound: string }
-  /** Lowercased names never forwarded (credentials). */
+  /** Names never forwarded, lowercased with `_` as `-`: credentials, and the strip list's exact names (one Set lookup per header). */
   readonly drop: ReadonlySet<string>
   /** Identity headers of other systems and URL/method rewriting headers (proxy/identity-strip.ts). */
   readonly strip: StripList
@@ -48,12 +48,14 @@ export function compileHeaderPlan(cfg: Pick<Config, 'identityHeaders' | 'trusted
   const drop = new Set(['dpop', 'domainpop-proof', 'expect'])
   if (!cfg.identityHeaders.forwardAuthorization) drop.add('authorization')
   for (const f of credentialFields) drop.add(headerKey(f))
+  const strip = compileStripList(cfg.identityHeaders.strip)
+  for (const name of strip.names) drop.add(name)
   const host = cfg.upstreamHost
   return {
     prefixKey: headerKey(prefix),
     names: { identity: prefix + 'Identity', method: prefix + 'Auth-Method', thumbprint: prefix + 'Key-Thumbprint', channelBound: prefix + 'Channel-Bound' },
     drop,
-    strip: compileStripList(cfg.identityHeaders.strip),
+    strip,
     trusted: compileTrustedProxies(cfg.trustedProxies),
     publicHost: new URL(cfg.publicOrigin).host,
     upstreamHost: host === 'client' ? undefined : host === 'upstream' ? cfg.upstream.host : host.literal,
@@ -121,7 +123,7 @@ export function upstreamHeaders(req: IncomingMessage, plan: HeaderPlan, identity
     if (isHopByHop(key, listed)) continue
     if (plan.drop.has(key)) continue
     if (underIdentityPrefix(key, plan.prefixKey)) continue
-    if (isStripped(key, plan.strip)) continue
+    if (hasStrippedPrefix(key, plan.strip)) continue
     if (key === 'host' && plan.upstreamHost !== undefined) continue
     if (key === 'x-forwarded-for') { if (trustedPeer) xff = xff ? `${xff}, ${raw[i + 1]}` : raw[i + 1]; continue }
     if (key === 'x-forwarded-proto') { if (trustedPeer) xfp ??= raw[i + 1]; continue }
