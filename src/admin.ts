@@ -1,7 +1,8 @@
 // Admin listener (keep it off the public interface): /healthz (the process
 // answers), /readyz (state loaded, not draining, and the replay store
 // answers), /metrics (Prometheus text; gauges read from the current state
-// at scrape).
+// at scrape). It has no authentication, so nothing here changes state: only
+// GET and HEAD are answered, anything else is 405 (docs/security.md G19).
 
 import http from 'node:http'
 import type { StateHolder } from './pipeline/state.js'
@@ -12,6 +13,10 @@ export function createAdminServer(holder: StateHolder, draining: () => boolean =
     const send = (status: number, type: string, body: string) => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) })
       res.end(body)
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD')
+      return send(405, 'text/plain', 'method not allowed\n')
     }
     if (path === '/healthz') return send(200, 'text/plain', 'ok\n')
     if (path === '/metrics') {

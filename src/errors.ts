@@ -38,6 +38,7 @@ export const ERRORS = {
   headers_too_large: spec(431, 'Request Header Fields Too Large'),
   request_timeout: spec(408, 'Request Timeout'),
   path_rejected: spec(400, 'Bad Request'),
+  body_not_allowed: spec(400, 'Bad Request'),
   malformed_proof: spec(400, 'Bad Request', 'invalid_request'),
   multiple_credentials: spec(400, 'Bad Request', 'invalid_request'),
   proof_too_large: spec(400, 'Bad Request', 'invalid_request'),

@@ -16,6 +16,7 @@ import { createAdminServer } from './admin.js'
 import { watchConfig, type ConfigWatcher } from './config/watch.js'
 import { formatProblem, type Problem } from './config/yaml-source.js'
 import type { HostPort } from './config/types.js'
+import { configWarnings } from './config/warnings.js'
 import { GatewayError } from './errors.js'
 import { rawProblem } from './http/respond.js'
 import { InFlight, type DrainResult } from './http/in-flight.js'
@@ -100,6 +101,7 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
     httpsAddr = await listen(secure, cfg.tls.listen)
   }
 
+  for (const warning of configWarnings(cfg)) built.state.log.warn(warning)
   const admin = cfg.admin ? createAdminServer(holder, () => inFlight.isDraining) : undefined
   const adminAddr = admin && cfg.admin ? await listen(admin, cfg.admin.listen) : undefined
 

@@ -21,6 +21,7 @@ export interface RuleSpec {
   readonly scopes?: readonly string[]
   /** Default: the ACL's `mode`. */
   readonly mode?: RuleMode
+  readonly bodyOnGet?: boolean
   readonly pos?: Pos
 }
 
@@ -63,6 +64,7 @@ export function compileAcl(spec: AclSpec): Acl {
       scopes: Object.freeze([...(r.scopes ?? [])]),
       // A public rule refuses only methods no verb names, which stay refused everywhere.
       mode: r.public ? 'enforce' : r.mode ?? spec.mode ?? 'enforce',
+      bodyOnGet: r.bodyOnGet ?? false,
       pos: r.pos ?? { line: 0, col: 0 },
     })
   })

@@ -115,6 +115,7 @@ function readRule(ctx: Context, node: YNode, path: string, index: number, verbs:
     sessions: s.get('sessions', scalar(bool), true),
     scopes: s.get('scopes', listOf(scalar(scope), { unique: true }), []),
     mode: s.get('mode', scalar(oneOf(MODES)), undefined),
+    bodyOnGet: s.get('bodyOnGet', scalar(bool), false),
     pos: node.pos,
   }
   return { spec, section: s, explicitId: id !== undefined }

@@ -8,7 +8,7 @@ import type { DomainPattern, Identity } from '../identity/domain.js'
 import type { RuleTrie } from './trie.js'
 
 /** Keys a rule may carry besides one key per declared verb. */
-export const RULE_FIELDS = ['id', 'path', 'methods', 'public', 'channelBinding', 'sessions', 'scopes', 'mode'] as const
+export const RULE_FIELDS = ['id', 'path', 'methods', 'public', 'channelBinding', 'sessions', 'scopes', 'mode', 'bodyOnGet'] as const
 
 /**
  * `enforce` refuses what the rule denies; `report` forwards it anyway (without
@@ -44,6 +44,8 @@ export interface Rule {
   readonly scopes: readonly string[]
   /** `report`: a denial is logged and counted, and the request forwarded. Public rules are always `enforce`. */
   readonly mode: RuleMode
+  /** A body on GET, HEAD or OPTIONS is forwarded (default false: 400 body_not_allowed; issue 11 finding 3). */
+  readonly bodyOnGet: boolean
   /** Where the rule starts in the ACL file. */
   readonly pos: Pos
 }

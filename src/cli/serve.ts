@@ -58,6 +58,7 @@ function listenFailure(err: NodeJS.ErrnoException & { address?: string; port?: n
   if (err.code === 'EADDRNOTAVAIL') return new CliError(`cannot listen on ${at}: no such address on this machine; fix listen`, EXIT.cannotListen)
   return undefined
 }
+import { configWarnings } from '../config/warnings.js'
 
 export async function runServe(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' } } })
@@ -106,6 +107,7 @@ export async function runCheck(argv: string[]): Promise<number> {
   await releaseUnused(state, undefined)
   const tls = tlsProblems(state.config)
   if (tls.length > 0) return report(tls)
+  for (const warning of configWarnings(state.config)) process.stderr.write(`${file}: warning: ${warning}\n`)
   process.stdout.write(`${file}: ok\n`)
   // Report mode is a rollout stage, not a place to stay: say so for every rule in it (readiness is unaffected).
   for (const rule of state.acl.rules) {

@@ -12,6 +12,7 @@ import { dirname, resolve as resolvePath } from 'node:path'
 import type { Config } from './types.js'
 import { Problems, readYaml, type Problem } from './yaml-source.js'
 import { Section, describe, filePath, origin, scalar, upstreamUrl, type Context, type Override, type Source } from './readers.js'
+import { upstreamHost } from './sections/upstream-host.js'
 import { readListeners } from './sections/listeners.js'
 import { readReplay, readSecretsFile } from './sections/replay.js'
 import { readNonce, readProof } from './sections/proof.js'
@@ -40,7 +41,7 @@ export const ENV_OVERRIDES = Object.freeze({
 // One reader per section (src/config/sections/); the order of calls is the
 // order problems are found in, and they are sorted by position afterwards.
 
-const TOP_KEYS = ['listen', 'tls', 'publicOrigin', 'upstream', 'acl', 'admin', 'secrets', 'replay', 'nonce', 'proof', 'keys', 'dpop',
+const TOP_KEYS = ['listen', 'tls', 'publicOrigin', 'upstream', 'upstreamHost', 'acl', 'admin', 'secrets', 'replay', 'nonce', 'proof', 'keys', 'dpop',
   'sessions', 'identityHeaders', 'shutdown', 'cors', 'log', 'trustedProxies', 'timeouts', 'limits'] as const
 
 function build(root: Section, configFile: string): Config {
@@ -51,6 +52,7 @@ function build(root: Section, configFile: string): Config {
     tls,
     publicOrigin: root.required('publicOrigin', scalar(origin), 'http://invalid.invalid'),
     upstream: root.required('upstream', scalar(upstreamUrl), new URL('http://invalid.invalid')),
+    upstreamHost: root.get('upstreamHost', scalar(upstreamHost), 'client'),
     aclFile: root.required('acl', scalar(filePath), ''),
     admin,
     secretsFile: readSecretsFile(root),

@@ -22,6 +22,12 @@ export interface Config {
   readonly publicOrigin: string
   /** http(s) origin of the protected backend; a path prefix is allowed and prepended. */
   readonly upstream: URL
+  /**
+   * The Host the upstream gets (like nginx `proxy_set_header Host`): `client`
+   * = the client's, once validated (http/host.ts); `upstream` = the upstream
+   * URL's host[:port]; or a fixed host[:port].
+   */
+  readonly upstreamHost: 'client' | 'upstream' | { readonly literal: string }
   readonly aclFile: string
   readonly admin: { readonly listen: HostPort } | undefined
   readonly secretsFile: string | undefined
@@ -104,6 +110,8 @@ export interface Config {
     readonly assertionAudience: string | undefined
     /** Forward the client's Authorization header upstream (default false). */
     readonly forwardAuthorization: boolean
+    /** Header names (a trailing `*` makes a prefix) stripped besides the built-in list (proxy/identity-strip.ts). */
+    readonly strip: readonly string[]
   }
   readonly shutdown: {
     /** How long in-flight requests and WebSockets get after SIGTERM/SIGINT; 0 cuts them at once. */

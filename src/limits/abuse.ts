@@ -1,6 +1,8 @@
 // Abuse limits around authentication (issue "Adversarial suite"):
 //   - failed authentications per client address per minute → 429 before any proof work
-//   - failed authentications per claimed identity per minute → 429 before the key fetch
+//   - failed authentications per (claimed identity, client address) per minute → 429
+//     before the key fetch. Per pair, not per identity: anyone can name alice,
+//     so an identity-wide count would let a stranger lock her out.
 //   - distinct identity domains whose keys are fetched per minute, in all → key_fetch_busy
 // A bare challenge (no credentials) is not a failure: it is step one of every flow.
 
@@ -37,6 +39,9 @@ export function createAbuseLimits(limits: Config['limits'], onLimited: (scope: '
     },
   }
 }
+
+/** The identity window's key. An address holds no space, so distinct pairs never share a key. */
+export const identityClientKey = (identity: string, client: string): string => identity + ' ' + client
 
 export const isAuthFailure = (e: GatewayError): boolean =>
   (e.status === 400 || e.status === 401) && e.code !== 'credentials_missing' && e.code !== 'path_rejected'

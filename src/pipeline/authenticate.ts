@@ -5,7 +5,9 @@
 //   2. select a scheme       — none → 401 (every enabled scheme's challenge);
 //                              credentials of two schemes → 400
 //   3. parse                 — the scheme's own checks, no I/O; yields the identity
-//   4. identity abuse limit  — 429 before any fetch for that identity
+//   4. identity abuse limit  — 429 before any fetch for that identity, counted
+//                              per (identity, client address): a stranger's
+//                              failures never lock the identity out elsewhere
 //   5. authorize             — the ACL says yes to this identity *before* any
 //                              I/O, so a stranger cannot make the gateway fetch
 //   6. verify                — keys, signature, replay: the scheme's I/O
@@ -18,7 +20,7 @@
 
 import type { IncomingMessage } from 'node:http'
 import { GatewayError, InsufficientScopeError, isGatewayError } from '../errors.js'
-import { isAuthFailure, rateLimited } from '../limits/abuse.js'
+import { identityClientKey, isAuthFailure, rateLimited } from '../limits/abuse.js'
 import { authorize, type Rule } from '../acl/index.js'
 import { clientAddress } from '../http/client-address.js'
 import { channelFacts } from '../http/channel.js'
@@ -49,15 +51,18 @@ export async function authenticate(state: GatewayState, req: IncomingMessage, fa
     const ctx: RequestContext = { method, path, nowMs: state.now(), channel: channelFacts(req.socket) }
     const claim = selected.scheme.parse(selected.credentials, ctx) // 3
     note.claimed = claim.identity
-    return await authenticateClaim(state, selected.scheme, claim, ctx, rule)
+    return await authenticateClaim(state, selected.scheme, claim, ctx, rule, client)
   } catch (err) {
     if (isGatewayError(err) && isAuthFailure(err)) state.abuse.clients.hit(client, state.now())
     throw err
   }
 }
 
-async function authenticateClaim(state: GatewayState, scheme: Scheme, claim: Claim, ctx: RequestContext, rule: Rule | undefined): Promise<Principal> {
-  const wait = state.abuse.identities.retryAfterSec(claim.identity, state.now()) // 4
+async function authenticateClaim(state: GatewayState, scheme: Scheme, claim: Claim, ctx: RequestContext, rule: Rule | undefined, client: string): Promise<Principal> {
+  // Keyed on the pair, not the identity alone: 300 bad proofs naming alice
+  // from elsewhere must not 429 Alice's own valid proof (docs/security.md G2).
+  const pair = identityClientKey(claim.identity, client)
+  const wait = state.abuse.identities.retryAfterSec(pair, state.now()) // 4
   if (wait > 0) {
     state.metrics.inc('popgate_rate_limited_total', { scope: 'identity' })
     throw rateLimited(wait, 'for this identity')
@@ -70,7 +75,7 @@ async function authenticateClaim(state: GatewayState, scheme: Scheme, claim: Cla
     if (decision.rule.scopes.length > 0) requireScopes(decision.rule.scopes, principal.token?.scopes)
     return principal
   } catch (err) {
-    if (isGatewayError(err) && isAuthFailure(err)) state.abuse.identities.hit(claim.identity, state.now())
+    if (isGatewayError(err) && isAuthFailure(err)) state.abuse.identities.hit(pair, state.now())
     throw err
   }
 }

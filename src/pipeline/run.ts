@@ -5,10 +5,12 @@
 // (PROTOCOL.md §2.3, §7):
 //
 //   1. capture the state   — a reload mid-request changes nothing for it
-//   2. read the head once  — header count, the one Host, credential fields
+//   2. read the head once  — header count, the one Host (a valid host[:port]
+//                            or 400), body or not, credential fields
 //   3. parse the target    — once; the ACL and the upstream see the same path
 //      the gateway's own documents (pipeline/own-routes.ts) are answered here
-//   4. admission           — the ACL rule; public rules skip authentication
+//   4. admission           — the ACL rule; public rules skip authentication;
+//                            a body on GET/HEAD/OPTIONS is refused unless the rule allows it
 //   5. authenticate        — the gate every scheme goes through: limits →
 //                            parse → ACL authorize *before* any I/O → verify
 //                            → the rule's policy (pipeline/authenticate.ts);
@@ -26,7 +28,7 @@ import { parseTarget, type Target } from '../http/target.js'
 import { readRequestFacts } from '../http/request-facts.js'
 import { toGatewayError } from '../http/respond.js'
 import { GatewayError } from '../errors.js'
-import { admit, ForbiddenError } from './admission.js'
+import { admit, ForbiddenError, refuseUnexpectedBody } from './admission.js'
 import { authenticateOrReport, reportDenial } from './report-mode.js'
 import { ownRoute, type OwnRoute } from './own-routes.js'
 import { createExchange, type Exchange } from './exchange.js'
@@ -70,6 +72,7 @@ export async function drive(holder: StateHolder, req: IncomingMessage, out: Resp
     admitted = true
     const { rule, public: isPublic, wouldDeny } = admit(state, method, target.path) // 4
     ex.ruleId = rule?.id
+    refuseUnexpectedBody(method, rule, facts.hasBody)
     let principal: Principal | undefined
     if (isPublic) {
       ex.decision = 'public'

@@ -8,6 +8,7 @@ import type { BlockList } from 'node:net'
 import type { IncomingMessage } from 'node:http'
 import type { Config } from '../config/types.js'
 import { compileTrustedProxies, isTrustedPeer } from '../http/client-address.js'
+import { compileStripList, hasStrippedPrefix, type StripList } from './identity-strip.js'
 
 /** RFC 9110 §7.6.1 hop-by-hop fields, plus legacy ones proxies also drop. */
 export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate'])
@@ -33,29 +34,37 @@ export interface HeaderPlan {
     readonly identity: string; readonly method: string; readonly thumbprint: string; readonly channelBound: string; readonly assertion: string
     readonly subject: string; readonly clientId: string; readonly scope: string
   }
-  /** Lowercased names never forwarded (credentials). */
+  /** Names never forwarded, lowercased with `_` as `-`: credentials, and the strip list's exact names (one Set lookup per header). */
   readonly drop: ReadonlySet<string>
+  /** Identity headers of other systems and URL/method rewriting headers (proxy/identity-strip.ts). */
+  readonly strip: StripList
   readonly trusted: BlockList | undefined
   /** Host (with port) of publicOrigin: X-Forwarded-Host for untrusted peers. */
   readonly publicHost: string
+  /** The Host sent upstream (`upstreamHost`); undefined: the client's, already validated (http/host.ts). */
+  readonly upstreamHost: string | undefined
 }
 
 /** `credentialFields`: lowercased fields the enabled schemes own; credentials, so never forwarded. */
-export function compileHeaderPlan(cfg: Pick<Config, 'identityHeaders' | 'trustedProxies' | 'publicOrigin'>, credentialFields: Iterable<string> = []): HeaderPlan {
+export function compileHeaderPlan(cfg: Pick<Config, 'identityHeaders' | 'trustedProxies' | 'publicOrigin' | 'upstream' | 'upstreamHost'>, credentialFields: Iterable<string> = []): HeaderPlan {
   const prefix = cfg.identityHeaders.prefix
   // `expect`: Node answers 100-continue itself; undici refuses to send it.
-  // URL and method overrides would let the upstream act on something other
-  // than what the ACL decided on: never forwarded.
-  const drop = new Set(['dpop', 'domainpop-proof', 'expect', 'x-original-url', 'x-rewrite-url', 'x-http-method-override', 'x-http-method', 'x-method-override'])
+  // (URL and method overrides are in the strip list, proxy/identity-strip.ts.)
+  const drop = new Set(['dpop', 'domainpop-proof', 'expect'])
   if (!cfg.identityHeaders.forwardAuthorization) drop.add('authorization')
-  for (const f of credentialFields) drop.add(f)
+  for (const f of credentialFields) drop.add(headerKey(f))
+  const strip = compileStripList(cfg.identityHeaders.strip)
+  for (const name of strip.names) drop.add(name)
+  const host = cfg.upstreamHost
   return {
     prefixKey: headerKey(prefix),
     names: { identity: prefix + 'Identity', method: prefix + 'Auth-Method', thumbprint: prefix + 'Key-Thumbprint', channelBound: prefix + 'Channel-Bound', assertion: prefix + 'Assertion',
       subject: prefix + 'Subject', clientId: prefix + 'Client-Id', scope: prefix + 'Scope' },
     drop,
+    strip,
     trusted: compileTrustedProxies(cfg.trustedProxies),
     publicHost: new URL(cfg.publicOrigin).host,
+    upstreamHost: host === 'client' ? undefined : host === 'upstream' ? cfg.upstream.host : host.literal,
   }
 }
 
@@ -99,9 +108,13 @@ export const headerKey = (name: string): string => name.toLowerCase().replaceAll
 /**
  * Builds the flat [name, value, …] list sent upstream. Drops hop-by-hop
  * fields (and those named in Connection), every header under the identity
- * prefix, credentials, and untrusted X-Forwarded-*; then appends
- * X-Forwarded-For/Proto/Host and, when authenticated, the identity headers
- * (and the signed assertion, proxy/assertion.ts, when one is given).
+ * prefix, credentials, other systems' identity headers (the strip list), and
+ * untrusted X-Forwarded-*; then appends Host when `upstreamHost` replaces
+ * the client's, X-Forwarded-For/Proto/Host and, when authenticated, the
+ * identity headers (and the signed assertion, proxy/assertion.ts, when one
+ * is given). Names are matched case-insensitively with `_` read as `-`
+ * (CGI-style upstreams see `X_Forwarded_Host` as `X-Forwarded-Host`); the
+ * common name without `_` costs no copy.
  */
 export function upstreamHeaders(req: IncomingMessage, plan: HeaderPlan, identity: IdentityHeaders | undefined, opts: { upgrade?: boolean; assertion?: string } = {}): string[] {
   const raw = req.rawHeaders
@@ -113,15 +126,19 @@ export function upstreamHeaders(req: IncomingMessage, plan: HeaderPlan, identity
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!
     const lower = name.toLowerCase()
-    if (isHopByHop(lower, listed)) continue
-    if (plan.drop.has(lower)) continue
-    if (underIdentityPrefix(lower, plan.prefixKey)) continue
-    if (lower === 'x-forwarded-for') { if (trustedPeer) xff = xff ? `${xff}, ${raw[i + 1]}` : raw[i + 1]; continue }
-    if (lower === 'x-forwarded-proto') { if (trustedPeer) xfp ??= raw[i + 1]; continue }
-    if (lower === 'x-forwarded-host') { if (trustedPeer) xfh ??= raw[i + 1]; continue }
-    if (!trustedPeer && FORWARDING_HEADERS.has(lower)) continue
+    const key = lower.indexOf('_') === -1 ? lower : lower.replaceAll('_', '-')
+    if (isHopByHop(key, listed)) continue
+    if (plan.drop.has(key)) continue
+    if (underIdentityPrefix(key, plan.prefixKey)) continue
+    if (hasStrippedPrefix(key, plan.strip)) continue
+    if (key === 'host' && plan.upstreamHost !== undefined) continue
+    if (key === 'x-forwarded-for') { if (trustedPeer) xff = xff ? `${xff}, ${raw[i + 1]}` : raw[i + 1]; continue }
+    if (key === 'x-forwarded-proto') { if (trustedPeer) xfp ??= raw[i + 1]; continue }
+    if (key === 'x-forwarded-host') { if (trustedPeer) xfh ??= raw[i + 1]; continue }
+    if (!trustedPeer && FORWARDING_HEADERS.has(key)) continue
     out.push(name, raw[i + 1]!)
   }
+  if (plan.upstreamHost !== undefined) out.push('Host', plan.upstreamHost)
   if (opts.upgrade) out.push('Connection', 'Upgrade', 'Upgrade', req.headers.upgrade ?? 'websocket')
   const peer = req.socket.remoteAddress ?? ''
   out.push('X-Forwarded-For', xff ? `${xff}, ${peer}` : peer)

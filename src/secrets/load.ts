@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { readYaml, Problems, joinPath, type Problem, type YNode } from '../config/yaml-source.js'
+import { closestKey } from '../config/readers.js'
 import type { NamedSecret, Secrets } from './types.js'
 import { generateAssertionKey, readAssertionKeys, type AssertionKey } from './assertion-keys.js'
 
@@ -20,6 +21,13 @@ type Kind = typeof KINDS[number]
 const ENV_OF: Record<Kind, string> = { nonce: 'POPGATE_NONCE_SECRETS', tickets: 'POPGATE_TICKET_SECRETS', cookies: 'POPGATE_COOKIE_SECRETS' }
 const MIN_SECRET_BYTES = 32
 const KID = /^[A-Za-z0-9_-]{1,16}$/
+/** Messages about this file never print its keys or values (issue 11 finding 6). */
+const HIDDEN = 'its name is not shown: this file holds secrets'
+/** A known key the stray one was probably meant to be, else the list: only known names are printed. */
+const hint = (key: string, known: readonly string[]): string => {
+  const guess = closestKey(key, known)
+  return guess ? `did you mean "${guess}"?` : `expected one of ${known.join(', ')}`
+}
 
 export function generateDevSecrets(): Secrets {
   const one = (): NamedSecret[] => [{ id: 'dev', key: randomBytes(32) }]
@@ -48,7 +56,8 @@ export function parseSecrets(text: string, file: string): { secrets?: Secrets; p
   let assertion: AssertionKey[] = []
   for (const e of root.entries) {
     if (e.key === 'assertion') { assertion = readAssertionKeys(e.value, e.key, problems); continue }
-    if (!(KINDS as readonly string[]).includes(e.key)) { problems.at(e.keyPos, e.key, `unknown key; expected one of ${[...KINDS, 'assertion'].join(', ')}`); continue }
+    // The key is not printed: in this file a stray key is often a pasted secret.
+    if (!(KINDS as readonly string[]).includes(e.key)) { problems.at(e.keyPos, '', `unknown key (${HIDDEN}); ${hint(e.key, [...KINDS, 'assertion'])}`); continue }
     readList(e.value, e.key, out[e.key as Kind], problems)
   }
   if (!problems.ok) return { problems: problems.list }
@@ -63,7 +72,7 @@ function readList(node: YNode, path: string, into: NamedSecret[], problems: Prob
     const p = joinPath(path, i)
     if (item.kind !== 'map') { problems.at(item.pos, p, 'must be { id, secret }'); return }
     const get = (k: string) => item.entries.find((e) => e.key === k)?.value
-    for (const e of item.entries) if (e.key !== 'id' && e.key !== 'secret') problems.at(e.keyPos, joinPath(p, e.key), 'unknown key')
+    for (const e of item.entries) if (e.key !== 'id' && e.key !== 'secret') problems.at(e.keyPos, p, `unknown key (${HIDDEN}); ${hint(e.key, ['id', 'secret'])}`)
     const id = get('id'), secret = get('secret')
     const r = checkSecret(id?.kind === 'scalar' ? id.value : undefined, secret?.kind === 'scalar' ? secret.value : undefined)
     if (typeof r === 'string') problems.at(item.pos, p, r)

@@ -56,6 +56,7 @@ t.test('defaults: only the three required keys', async (t) => {
     listen: { host: '127.0.0.1', port: 8080 },
     tls: undefined,
     publicOrigin: 'https://bob.example',
+    upstreamHost: 'client',
     aclFile: '/srv/popgate/acl.yaml',
     admin: undefined,
     secretsFile: undefined,
@@ -70,7 +71,7 @@ t.test('defaults: only the three required keys', async (t) => {
     },
     dpop: { enabled: false, audience: undefined, algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'], requireNonce: true, issuers: {} },
     sessions: { tickets: { enabled: false, ttlMs: 3_600_000 }, cookie: { enabled: false, name: '__Host-popgate', ttlMs: 3_600_000 } },
-    identityHeaders: { prefix: 'X-PoP-', assertion: false, assertionAudience: undefined, forwardAuthorization: false },
+    identityHeaders: { prefix: 'X-PoP-', assertion: false, assertionAudience: undefined, forwardAuthorization: false, strip: [] },
     shutdown: { drainTimeoutMs: 20_000 },
     cors: { origins: [] },
     log: { level: 'info', access: true, format: 'json' },
@@ -110,8 +111,9 @@ t.test('a full config: every key read, every value normalized', async (t) => {
   })
   t.strictSame(JSON.parse(JSON.stringify(c.dpop)), { enabled: true, audience: 'https://bob.example', algorithms: ['ES256', 'RS256'], requireNonce: false, issuers: { 'https://as.alice.example': { jwksUri: 'https://as.alice.example/jwks.json', audience: 'api://reports', algorithms: ['PS256'] } } })
   t.strictSame(c.sessions, { tickets: { enabled: false, ttlMs: 1_800_000 }, cookie: { enabled: false, name: '__Host-gate', ttlMs: 7_200_000 } })
-  t.strictSame(c.identityHeaders, { prefix: 'X-Auth-', assertion: true, assertionAudience: 'https://reports.internal', forwardAuthorization: true })
+  t.strictSame(c.identityHeaders, { prefix: 'X-Auth-', assertion: true, assertionAudience: 'https://reports.internal', forwardAuthorization: true, strip: ['X-Legacy-User', 'X-Corp-Sso-*'] })
   t.strictSame(c.shutdown, { drainTimeoutMs: 45_000 })
+  t.equal(c.upstreamHost, 'upstream')
   t.strictSame(c.cors, { origins: ['https://app.example', 'http://localhost:5173'] })
   t.strictSame(c.log, { level: 'debug', access: false, format: 'pretty' })
   t.strictSame(c.trustedProxies, ['10.0.0.0/8', '192.168.1.1', 'fd00::/8'])

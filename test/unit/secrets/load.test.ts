@@ -60,9 +60,9 @@ t.test('bad files: every problem with file:line', async (t) => {
   t.match(text2, /secrets\.yaml:2:\d+: nonce\[0\]: secret must decode to at least 32 bytes/)
   t.match(text2, /secrets\.yaml:3:\d+: nonce\[1\]: id must be/)
   t.match(text2, /secrets\.yaml:4:\d+: nonce\[2\]: secret must be base64url/)
-  t.match(text2, /secrets\.yaml:5:\d+: nonce\[3\]\.extra: unknown key/)
+  t.match(text2, /secrets\.yaml:5:\d+: nonce\[3\]: unknown key \(its name is not shown: this file holds secrets\); expected one of id, secret/)
   t.match(text2, /secrets\.yaml:7:\d+: nonce\[5\]: duplicate id n5/)
-  t.match(text2, /secrets\.yaml:9:\d+: cookie: unknown key/)
+  t.match(text2, /secrets\.yaml:9:\d+: \(root\): unknown key \(its name is not shown: this file holds secrets\); did you mean "cookies"\?/)
   t.equal(parseSecrets(text, FILE).secrets, undefined, 'no secrets when anything is wrong')
 })
 

@@ -1,0 +1,23 @@
+// Things a valid config may do that an operator should hear about: `check`
+// prints them (and still exits 0), `serve` logs each once at start
+// (server.ts). Pure.
+
+import { isIP } from 'node:net'
+import type { Config } from './types.js'
+
+/** Loopback: localhost, 127.0.0.0/8, ::1 (and 127.x mapped into IPv6). */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true
+  if (isIP(host) === 4) return host.startsWith('127.')
+  return host.toLowerCase().startsWith('::ffff:127.') && isIP(host) === 6
+}
+
+export function configWarnings(config: Config): string[] {
+  const warnings: string[] = []
+  const admin = config.admin?.listen
+  if (admin && !isLoopbackHost(admin.host)) {
+    const at = admin.host.includes(':') ? `[${admin.host}]:${admin.port}` : `${admin.host}:${admin.port}`
+    warnings.push(`admin.listen: ${at} is not a loopback address; /metrics, /healthz and /readyz have no authentication (they change no state, but /metrics shows traffic shape and error codes): bind to 127.0.0.1 or a private interface`)
+  }
+  return warnings
+}

@@ -1,0 +1,25 @@
+// configWarnings (src/config/warnings.ts): an admin listener off loopback is
+// worth a warning; on loopback it is not.
+
+import t from 'tap'
+import { parseConfig } from '../../../src/config/load.js'
+import { configWarnings, isLoopbackHost } from '../../../src/config/warnings.js'
+
+const warnings = (admin: string | undefined) => configWarnings(parseConfig(
+  `publicOrigin: https://gw.test\nupstream: http://127.0.0.1:3000\nacl: ./acl.yaml\n${admin ? `admin:\n  listen: ${admin}\n` : ''}`, 'gw.yaml').config!)
+
+t.test('admin.listen off loopback is warned about', async (t) => {
+  t.same(warnings(undefined), [])
+  for (const quiet of ['127.0.0.1:9090', '127.1.2.3:9090', 'localhost:9090', '"[::1]:9090"']) t.same(warnings(quiet), [], quiet)
+  for (const loud of ['0.0.0.0:9090', '10.0.0.5:9090', '"[::]:9090"', 'admin.internal:9090']) {
+    const w = warnings(loud)
+    t.equal(w.length, 1, loud)
+    t.match(w[0], /^admin\.listen: .* is not a loopback address; .*no authentication/)
+  }
+  t.match(warnings('"[::]:9090"')[0], /^admin\.listen: \[::\]:9090 /)
+})
+
+t.test('isLoopbackHost', async (t) => {
+  for (const h of ['localhost', '127.0.0.1', '127.255.255.254', '::1', '::ffff:127.0.0.1']) t.ok(isLoopbackHost(h), h)
+  for (const h of ['0.0.0.0', '::', '128.0.0.1', '::ffff:10.0.0.1', 'localhost.example', '1.127.0.0']) t.notOk(isLoopbackHost(h), h)
+})
