@@ -62,6 +62,7 @@ export async function startAuthorizationServer(opts: { host: string; resource: s
     enabledJWA: { dPoPSigningAlgValues: ['ES256', 'EdDSA'] },
     jwks: { keys: [rsa, ec] },
     cookies: { keys: [randomBytes(16).toString('hex')] },
+    ttl: { ClientCredentials: 300 },
   })
   handler = provider.callback()
   return {
@@ -102,9 +103,9 @@ export interface PeerClient {
 
 /**
  * An oauth4webapi client of `issuer` (discovered over HTTPS) with a fresh
- * ES256 DPoP key; requests to `gatewayOrigin` go to `gatewayUrl` instead.
+ * ES256 DPoP key (or `keys`); requests to `gatewayOrigin` go to `gatewayUrl` instead.
  */
-export async function startPeerClient(opts: { issuer: string; hosts: readonly string[]; resource: string; gatewayOrigin: string; gatewayUrl: string; scope?: string }): Promise<PeerClient> {
+export async function startPeerClient(opts: { issuer: string; hosts: readonly string[]; resource: string; gatewayOrigin: string; gatewayUrl: string; scope?: string; keys?: CryptoKeyPair }): Promise<PeerClient> {
   const agent = new Agent({ connect: { ca: tlsFixtures.caPem, lookup: loopbackLookup(opts.hosts) } })
   const sent: SentRequest[] = []
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -126,7 +127,7 @@ export async function startPeerClient(opts: { issuer: string; hosts: readonly st
   const issuerUrl = new URL(opts.issuer)
   const as = await oauth.processDiscoveryResponse(issuerUrl, await oauth.discoveryRequest(issuerUrl, { ...fetchOpts, algorithm: 'oidc' }))
   const client: oauth.Client = { client_id: CLIENT_ID }
-  const keys = await oauth.generateKeyPair('ES256')
+  const keys = opts.keys ?? await oauth.generateKeyPair('ES256')
   const dpop = oauth.DPoP(client, keys)
   const grant = () => oauth.clientCredentialsGrantRequest(as, client, oauth.ClientSecretBasic(CLIENT_SECRET),
     new URLSearchParams({ resource: opts.resource, scope: opts.scope ?? 'api:read' }), { ...fetchOpts, DPoP: dpop })
