@@ -1,6 +1,8 @@
-// `popgate fetch`: a curl-like client that signs DomainPoP proofs.
+// `popgate fetch`: a curl-like client that signs DomainPoP proofs, or presents
+// a DPoP-bound access token with DPoP proofs (--dpop-token, PROTOCOL.md §3).
 import { parseArgs } from 'node:util'
 import { createDomainPopFetch } from '../client/fetch.js'
+import { createDpopFetch } from '../client/dpop.js'
 import { loadClientKey, type ClientKey } from '../client/keys.js'
 import { readInput, fetchWith, unreachable } from './net.js'
 import { UsageError, CliError, EXIT } from './usage.js'
@@ -12,17 +14,31 @@ async function privateKey(file: string): Promise<ClientKey> {
   }
 }
 
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
+
+/** `--dpop-token TOKEN`, or `@FILE` to keep the token out of the process list. */
+async function accessToken(value: string): Promise<string> {
+  const token = value.startsWith('@') ? (await readInput(value.slice(1), '--dpop-token')).toString('utf8').trim() : value
+  if (!COMPACT_JWS.test(token)) throw new UsageError(`--dpop-token${value.startsWith('@') ? ` ${value}` : ''}: not a JWT access token (three base64url parts)`)
+  return token
+}
+
 export async function runFetch(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: {
     identity: { type: 'string' }, key: { type: 'string' }, 'key-url': { type: 'string' }, audience: { type: 'string' },
     request: { type: 'string', short: 'X' }, header: { type: 'string', short: 'H', multiple: true }, data: { type: 'string', short: 'd' },
     include: { type: 'boolean', short: 'i' }, session: { type: 'string', default: 'none' }, cacert: { type: 'string' },
+    'dpop-token': { type: 'string' },
   } })
   const url = positionals[0]
   if (!url) throw new UsageError('fetch needs a URL')
   if (positionals.length > 1) throw new UsageError(`one URL at a time; unexpected "${positionals[1]}"`)
   if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new UsageError(`${url}: not an http or https URL`)
-  if (!values.identity || !values.key || !values['key-url']) throw new UsageError('fetch needs --identity, --key and --key-url')
+  const dpopToken = values['dpop-token']
+  if (dpopToken !== undefined) {
+    if (values.identity !== undefined || values['key-url'] !== undefined) throw new UsageError('--dpop-token replaces --identity and --key-url (the identity is the token\'s issuer)')
+    if (!values.key) throw new UsageError('--dpop-token needs --key, the private JWK the token is bound to')
+  } else if (!values.identity || !values.key || !values['key-url']) throw new UsageError('fetch needs --identity, --key and --key-url (or --dpop-token and --key)')
   if (values.session !== 'none') throw new UsageError('--session ticket is not available in this version')
   const headers = new Headers()
   for (const h of values.header ?? []) {
@@ -30,10 +46,13 @@ export async function runFetch(argv: string[]): Promise<number> {
     if (i <= 0) throw new UsageError(`-H ${h}: expected "Name: value"`)
     try { headers.append(h.slice(0, i).trim(), h.slice(i + 1).trim()) } catch { throw new UsageError(`-H ${h}: not a valid header`) }
   }
-  const key = await privateKey(values.key)
-  const doFetch = createDomainPopFetch({
-    identity: values.identity, keyUrl: values['key-url'], privateKey: key, audience: values.audience, fetch: await fetchWith(values.cacert),
-  })
+  const token = dpopToken === undefined ? undefined : await accessToken(dpopToken)
+  const key = await privateKey(values.key!)
+  const doFetch = token !== undefined
+    ? createDpopFetch({ accessToken: token, privateKey: key, audience: values.audience, fetch: await fetchWith(values.cacert) })
+    : createDomainPopFetch({
+      identity: values.identity!, keyUrl: values['key-url']!, privateKey: key, audience: values.audience, fetch: await fetchWith(values.cacert),
+    })
   const method = values.request ?? (values.data !== undefined ? 'POST' : 'GET')
   let res: Response
   let body: Buffer

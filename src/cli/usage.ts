@@ -43,6 +43,7 @@ export const USAGE = `popgate — DomainPoP authentication gateway
   popgate keyhost --identity DOMAIN [--listen HOST:PORT] [--store DIR|memory] [--token-file F] [--cert F --key F] [--public-origin URL]
   popgate keyhost publish --url URL --token-file F --jwk FILE [--cacert FILE]
   popgate fetch URL --identity DOMAIN --key FILE --key-url URL [-X M] [-H H] [-d BODY] [-i] [--audience URL] [--cacert FILE]
+  popgate fetch URL --dpop-token TOKEN|@FILE --key FILE [same options]
   popgate demo [--port N]                           every party on loopback, for a first look
   popgate --version
 
@@ -114,8 +115,13 @@ The reference key host of an identity domain (docs/keyhost.md).
 publish: POSTs a public JWK to the key host at URL; prints the key URL.
 `,
   fetch: `popgate fetch URL --identity DOMAIN --key FILE --key-url URL [options]
+popgate fetch URL --dpop-token TOKEN|@FILE --key FILE [options]
 
-A curl-like client that answers DomainPoP challenges with signed proofs.
+A curl-like client that answers DomainPoP challenges with signed proofs, or
+(--dpop-token) presents a DPoP-bound access token from the identity domain's
+authorization server with a DPoP proof per request, signed with --key (the
+private JWK the token's cnf.jkt names), answering use_dpop_nonce once.
+  --dpop-token T        the access token, or @FILE to read it from a file
   -X, --request M       method (default GET, or POST with -d)
   -H, --header "N: V"   a request header (repeatable)
   -d, --data BODY       a request body

@@ -3,3 +3,4 @@ export { createDomainPopFetch, nonceFromResponse, domainPopChallenge, type Domai
 export { signDomainPopProof, type ProofInput } from './proof.js'
 export { generateClientKey, loadClientKey, saveClientKey, clientKeyFrom, publicJwkOf, type ClientKey, type ClientAlgorithm } from './keys.js'
 export { parseChallenges, type Challenge } from '../http/auth-header.js'
+export { createDpopFetch, signDpopProof, type DpopFetch, type DpopFetchOptions, type DpopProofInput } from './dpop.js'
