@@ -8,7 +8,7 @@
 import { createHash, randomBytes, type KeyObject } from 'node:crypto'
 import { parseChallenges } from '../http/auth-header.js'
 import { signRaw } from './proof.js'
-import { loadClientKey, clientKeyFrom, type ClientKey, type ClientAlgorithm } from './keys.js'
+import { lazyClientKey, replayableBody, type ClientKey, type ClientAlgorithm } from './keys.js'
 
 export interface DpopProofInput {
   readonly method: string
@@ -63,16 +63,10 @@ function dpopError(res: Response): string | undefined {
   }
 }
 
-const replayable = (body: RequestInit['body']): boolean =>
-  body == null || typeof body === 'string' || body instanceof URLSearchParams || body instanceof ArrayBuffer || ArrayBuffer.isView(body) || body instanceof Blob
-
 export function createDpopFetch(opts: DpopFetchOptions): DpopFetch {
   const baseFetch = opts.fetch ?? globalThis.fetch
   const nonces = new Map<string, string>() // origin → last DPoP-Nonce
-  let keyPromise: Promise<ClientKey> | undefined
-  const key = () => (keyPromise ??= typeof opts.privateKey === 'string'
-    ? loadClientKey(opts.privateKey)
-    : 'kid' in opts.privateKey ? Promise.resolve(opts.privateKey) : clientKeyFrom(opts.privateKey, opts.alg))
+  const key = lazyClientKey(opts.privateKey, opts.alg)
 
   return async function dpopFetch(input, init = {}) {
     const url = new URL(String(input))
@@ -90,7 +84,7 @@ export function createDpopFetch(opts: DpopFetchOptions): DpopFetch {
     }
     const first = await attempt()
     // RFC 9449 §9: retry once with the nonce the server just gave.
-    if (first.status !== 401 || !replayable(init.body) || dpopError(first) !== 'use_dpop_nonce' || !first.headers.get('dpop-nonce')) return first
+    if (first.status !== 401 || !replayableBody(init.body) || dpopError(first) !== 'use_dpop_nonce' || !first.headers.get('dpop-nonce')) return first
     await first.body?.cancel()
     return attempt()
   }

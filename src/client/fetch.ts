@@ -4,7 +4,7 @@
 
 import { parseChallenges } from '../http/auth-header.js'
 import { signDomainPopProof } from './proof.js'
-import { loadClientKey, clientKeyFrom, type ClientKey, type ClientAlgorithm } from './keys.js'
+import { lazyClientKey, replayableBody, type ClientKey, type ClientAlgorithm } from './keys.js'
 import type { KeyObject } from 'node:crypto'
 
 export interface DomainPopFetchOptions {
@@ -39,16 +39,10 @@ export function domainPopChallenge(res: Response) {
   }
 }
 
-const replayable = (body: RequestInit['body']): boolean =>
-  body == null || typeof body === 'string' || body instanceof URLSearchParams || body instanceof ArrayBuffer || ArrayBuffer.isView(body) || body instanceof Blob
-
 export function createDomainPopFetch(opts: DomainPopFetchOptions): DomainPopFetch {
   const baseFetch = opts.fetch ?? globalThis.fetch
   const nonces = new Map<string, string>() // origin → last nonce
-  let keyPromise: Promise<ClientKey> | undefined
-  const key = () => (keyPromise ??= typeof opts.privateKey === 'string'
-    ? loadClientKey(opts.privateKey)
-    : 'kid' in opts.privateKey ? Promise.resolve(opts.privateKey) : clientKeyFrom(opts.privateKey, opts.alg))
+  const key = lazyClientKey(opts.privateKey, opts.alg)
 
   return async function domainPopFetch(input, init = {}) {
     const url = new URL(String(input))
@@ -65,7 +59,7 @@ export function createDomainPopFetch(opts: DomainPopFetchOptions): DomainPopFetc
       return res
     }
     const first = await attempt()
-    if (first.status !== 401 || !replayable(init.body)) return first
+    if (first.status !== 401 || !replayableBody(init.body)) return first
     const challenge = domainPopChallenge(first)
     // Retry once: when we sent no proof yet (bare challenge), or the gateway says use_nonce.
     if (!challenge || (challenge.params.error !== undefined && challenge.params.error !== 'use_nonce')) return first

@@ -61,3 +61,15 @@ export async function loadClientKey(file: string): Promise<ClientKey> {
   if (!jwk.d) throw new Error(`${file}: not a private JWK (no "d")`)
   return clientKeyFrom(createPrivateKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' }), jwk.alg)
 }
+
+/** The key a client signs with, loaded (from a file, a KeyObject or a ClientKey) on first use and kept. */
+export function lazyClientKey(privateKey: KeyObject | ClientKey | string, alg?: ClientAlgorithm): () => Promise<ClientKey> {
+  let loaded: Promise<ClientKey> | undefined
+  return () => (loaded ??= typeof privateKey === 'string'
+    ? loadClientKey(privateKey)
+    : 'kid' in privateKey ? Promise.resolve(privateKey) : clientKeyFrom(privateKey, alg))
+}
+
+/** Whether a request body can be sent a second time (a retry after a nonce challenge): not a stream. */
+export const replayableBody = (body: RequestInit['body']): boolean =>
+  body == null || typeof body === 'string' || body instanceof URLSearchParams || body instanceof ArrayBuffer || ArrayBuffer.isView(body) || body instanceof Blob
