@@ -1,8 +1,8 @@
 // Where a request goes, top to bottom. Plain requests and WebSocket upgrades
 // take this one path; they differ only in how the answer is written (a
-// Responder: http.ts forwards on undici, websocket.ts hands the socket to
-// http-proxy-3). Each step is one stage module; the order is the contract
-// (PROTOCOL.md §2.3, §7):
+// Responder, pipeline/responders.ts: HttpResponder forwards on undici,
+// UpgradeResponder hands the socket to http-proxy-3). Each step is one stage
+// module; the order is the contract (docs/protocol.md §2, §7):
 //
 //   1. capture the state   — a reload mid-request changes nothing for it
 //   2. read the head once  — header count, the one Host (a valid host[:port]
