@@ -37,7 +37,10 @@ serveChild(async ([target, issuer, jwksFile, audience]) => {
     if (typeof dpop === 'string') headers.set('dpop', dpop)
     const request = new Request(audience + req.url!, { method: req.method, headers })
     oauth.validateJwtAccessToken(as, request, audience!, options).then(
-      () => proxy.web(req, res),
+      // The client may have gone while the token was being checked (wrk closes its
+      // connections at the end of a round); proxying then would pipe the upstream's
+      // answer into a closed socket and never free the agent's socket.
+      () => { if (!res.destroyed && !req.socket.destroyed) proxy.web(req, res) },
       (err: unknown) => {
         res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'DPoP error="invalid_token"' })
         res.end(String((err as Error).message ?? err))
