@@ -9,7 +9,8 @@ import { pathToFileURL } from 'node:url'
 import type { BenchCase, CaseContext, Target } from './lib/types.js'
 import type { ClientAlgorithm } from '../src/client/keys.js'
 import { writeGatewayConfig, fetchNonce, IDENTITY, PUBLIC_ORIGIN, PUBLIC_PATH, PROOF_PATH } from './lib/gateway-setup.js'
-import { pregenerateProofs } from './lib/proofs.js'
+import { pregenerateProofs, pregenerateDpopProofs } from './lib/proofs.js'
+import { makeDpopFixture } from './lib/dpop-setup.js'
 import { nginxBinary, startNginx } from './servers/nginx.js'
 import { redisBinary, startRedis } from './servers/redis.js'
 import type { MetricsMode } from './lib/metrics-modes.js'
@@ -35,13 +36,14 @@ interface GatewayOptions {
   readonly replayUrl?: string
   readonly metrics?: MetricsMode
   readonly assertion?: boolean
+  readonly dpop?: { readonly issuer: string; readonly jwksFile: string; readonly requireNonce: boolean }
   /** Another build's bench/servers/gateway.js (BENCH_BASELINE): it takes the config file alone. */
   readonly script?: string
 }
 
 /** The gateway child (this build's, or `script`'s), optionally under --cpu-prof (BENCH_PROFILE=1). */
 async function startGateway(ctx: CaseContext, id: string, accessLog: boolean, opts: GatewayOptions = {}) {
-  const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, accessLog, replayUrl: opts.replayUrl, assertion: opts.assertion })
+  const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, accessLog, replayUrl: opts.replayUrl, assertion: opts.assertion, dpop: opts.dpop })
   const execArgv = ctx.profile ? ['--cpu-prof', '--cpu-prof-dir', ctx.resultsDir, '--cpu-prof-name', `gateway-${id}.cpuprofile`] : []
   const args = opts.script ? [config] : [config, opts.logMode ?? '', opts.metrics ?? '']
   const gw = await ctx.startServer(opts.script ?? 'gateway.js', args, { execArgv })
@@ -77,6 +79,37 @@ const gatewayProof = (id: string, name: string, alg: ClientAlgorithm, opts: { re
   },
 })
 
+/**
+ * DPoP (RFC 9449): one access token for the whole run (`Authorization: DPoP
+ * <token>`, the same on every request) and a fresh proof per request (unique
+ * jti, `ath` of the token) in the `DPoP` header, signed before each round.
+ * The issuer is the static stand-in of bench/lib/dpop-setup.ts. The gateway
+ * requires a nonce (the default, `dpop.requireNonce`): each batch takes a
+ * fresh one from its 401 challenge, as the DomainPoP cases do, and checks
+ * jti single use (memory store) and the 10-rule ACL; the oauth4webapi
+ * resource server checks the token and proof only.
+ */
+const dpopCase = (id: string, name: string, server: 'gateway' | 'oauth4webapi'): BenchCase => ({
+  id, name,
+  async setup(ctx): Promise<Target> {
+    const as = await makeDpopFixture(join(ctx.tmpDir, id, 'as'), PUBLIC_ORIGIN)
+    const fixed = { Authorization: `DPoP ${as.token}` }
+    const input = { method: 'GET', htu: PUBLIC_ORIGIN + PROOF_PATH, accessToken: as.token }
+    if (server === 'oauth4webapi') {
+      const rs = await ctx.startServer('oauth4webapi-rs.js', [ctx.upstreamOrigin, as.issuer, as.jwksFile, PUBLIC_ORIGIN])
+      return {
+        url: `http://127.0.0.1:${rs.port}${PROOF_PATH}`, pids: [rs.pid], teardown: rs.stop,
+        perRequest: { header: 'DPoP', fixed, generate: (n) => pregenerateDpopProofs(as.client, input, n) },
+      }
+    }
+    const gw = await startGateway(ctx, id, true, { dpop: { issuer: as.issuer, jwksFile: as.jwksFile, requireNonce: true } })
+    return {
+      url: gw.origin + PROOF_PATH, pids: [gw.pid], teardown: gw.stop,
+      perRequest: { header: 'DPoP', fixed, generate: async (n) => pregenerateDpopProofs(as.client, { ...input, nonce: await fetchNonce(gw.origin, 'dpop-nonce') }, n) },
+    }
+  },
+})
+
 export const CASES: readonly BenchCase[] = [
   {
     id: 'upstream', name: 'upstream directly',
@@ -108,9 +141,13 @@ export const CASES: readonly BenchCase[] = [
   gatewayPublic('gateway-public-no-metrics', 'gateway, public route, per-request metrics off', true, { metrics: 'none' }),
   // The signed upstream assertion's cost (BENCH_CASES=http-proxy-3,gateway-es256,gateway-es256-assertion): docs/benchmarks.md, "Upstream assertion".
   gatewayProof('gateway-es256-assertion', 'gateway, DomainPoP proof per request, ES256, signed upstream assertion', 'ES256', { assertion: true }),
+  // The DPoP path against what a user would otherwise hand-roll (BENCH_CASES=http-proxy-3,gateway-dpop,oauth4webapi-dpop):
+  // docs/benchmarks.md, "DPoP path against a hand-rolled oauth4webapi resource server".
+  dpopCase('gateway-dpop', 'gateway, DPoP token + proof per request, ES256, nonce, replay, ACL', 'gateway'),
+  dpopCase('oauth4webapi-dpop', 'oauth4webapi validateJwtAccessToken + http-proxy-3, DPoP, ES256', 'oauth4webapi'),
   ...(BASELINE ? [
     gatewayPublic('baseline-public', 'BENCH_BASELINE gateway, public route', true, { script: BASELINE }),
     gatewayProof('baseline-es256', 'BENCH_BASELINE gateway, DomainPoP proof per request, ES256', 'ES256', { script: BASELINE }),
   ] : []),
-  // Next: session cookie, session ticket, DPoP-bound token, oauth4webapi client.
+  // Next: session cookie, session ticket.
 ]

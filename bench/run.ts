@@ -91,8 +91,8 @@ async function writeLines(file: string, values: readonly string[]): Promise<void
 }
 
 /** One request before any load: the case must answer 200, or its numbers would measure an error path. */
-async function sanityCheck(url: string, header?: [string, string]): Promise<void> {
-  const res = await fetch(url, { headers: header ? { [header[0]]: header[1] } : {} })
+async function sanityCheck(url: string, header?: [string, string], fixed?: Readonly<Record<string, string>>): Promise<void> {
+  const res = await fetch(url, { headers: { ...fixed, ...(header ? { [header[0]]: header[1] } : {}) } })
   const body = await res.text()
   if (res.status !== 200) throw new Error(`sanity request got ${res.status}: ${body.slice(0, 300)}`)
 }
@@ -110,7 +110,7 @@ async function headerFile(live: Live, tmpDir: string, seconds: number, label: st
   g.seconds += secs
   const file = join(tmpDir, `${live.c.id}-${label}.txt`)
   await writeLines(file, values)
-  return { header: pr.header, file, count: values.length }
+  return { header: pr.header, file, count: values.length, fixed: pr.fixed }
 }
 
 async function setUp(live: Live, ctx: CaseContext, load: LoadGenerator): Promise<void> {
@@ -119,7 +119,7 @@ async function setUp(live: Live, ctx: CaseContext, load: LoadGenerator): Promise
   const pr = live.target.perRequest
   if (pr) {
     const [first] = await pr.generate(1)
-    await sanityCheck(live.target.url, [pr.header, first!]) // also warms the gateway's key cache
+    await sanityCheck(live.target.url, [pr.header, first!], pr.fixed) // also warms the gateway's key cache
   } else {
     await sanityCheck(live.target.url)
   }

@@ -51,7 +51,11 @@ export async function startKeyHost(): Promise<KeyHost> {
  * HTTPS from a host whose certificate `caFile` verifies. The replay store is
  * the memory one unless `replayUrl` names a Redis.
  */
-export async function writeGatewayConfig(dir: string, opts: { upstreamOrigin: string; accessLog: boolean; caFile?: string; replayUrl?: string; assertion?: boolean }): Promise<string> {
+export async function writeGatewayConfig(dir: string, opts: {
+  upstreamOrigin: string; accessLog: boolean; caFile?: string; replayUrl?: string; assertion?: boolean
+  /** dpop.enabled with one pinned issuer whose keys are a JWK Set file (bench/lib/dpop-setup.ts). */
+  dpop?: { issuer: string; jwksFile: string; requireNonce: boolean }
+}): Promise<string> {
   await mkdir(dir, { recursive: true })
   await writeFile(join(dir, 'acl.yaml'), aclYaml(10))
   if (opts.assertion) {
@@ -75,6 +79,8 @@ export async function writeGatewayConfig(dir: string, opts: { upstreamOrigin: st
     '  resolve:',
     `    ${IDENTITY}: 127.0.0.1`,
     ...(opts.replayUrl === undefined ? [] : ['replay:', '  store: redis', `  url: ${opts.replayUrl}`]),
+    ...(opts.dpop === undefined ? [] : ['dpop:', '  enabled: true', `  requireNonce: ${opts.dpop.requireNonce}`, '  issuers:',
+      `    ${JSON.stringify(opts.dpop.issuer)}:`, `      jwksFile: ${JSON.stringify(opts.dpop.jwksFile)}`]),
     ...(opts.assertion ? ['secrets:', '  file: ./secrets.yaml', 'identityHeaders:', '  assertion: true'] : []),
     '',
   ].join('\n'))
@@ -82,10 +88,10 @@ export async function writeGatewayConfig(dir: string, opts: { upstreamOrigin: st
 }
 
 /** PROTOCOL.md §1: a request without credentials to a protected path gets a 401 carrying a nonce. */
-export async function fetchNonce(gatewayOrigin: string): Promise<string> {
+export async function fetchNonce(gatewayOrigin: string, header: 'domainpop-nonce' | 'dpop-nonce' = 'domainpop-nonce'): Promise<string> {
   const res = await fetch(gatewayOrigin + PROOF_PATH)
   await res.arrayBuffer()
-  const nonce = res.headers.get('domainpop-nonce')
+  const nonce = res.headers.get(header)
   if (res.status !== 401 || !nonce) throw new Error(`expected a 401 challenge with a nonce from the gateway, got ${res.status}`)
   return nonce
 }

@@ -1,22 +1,23 @@
-// Worker thread body: signs `count` DomainPoP proofs with the client code
-// (src/client/proof.ts), each with its own jti, and returns them as
-// Authorization header values.
+// Worker thread body: signs `count` proofs with the client code, each with
+// its own jti: DomainPoP proofs (src/client/proof.ts) as Authorization header
+// values, or DPoP proofs (src/client/dpop.ts) as DPoP header values.
 
 import { parentPort, workerData } from 'node:worker_threads'
 import { signDomainPopProof, type ProofInput } from '../../src/client/proof.js'
+import { signDpopProof, type DpopProofInput } from '../../src/client/dpop.js'
 import type { ClientKey } from '../../src/client/keys.js'
 
-export interface ProofJob {
+export type ProofJob = {
   readonly key: ClientKey
-  readonly input: ProofInput
   readonly count: number
   /** Makes jtis unique across workers and batches. */
   readonly jtiPrefix: string
-}
+} & ({ readonly kind?: 'domainpop'; readonly input: ProofInput } | { readonly kind: 'dpop'; readonly input: DpopProofInput })
 
 const job = workerData as ProofJob
 const out: string[] = new Array(job.count)
 for (let i = 0; i < job.count; i++) {
-  out[i] = 'DomainPoP ' + signDomainPopProof(job.key, { ...job.input, jti: `${job.jtiPrefix}${i.toString(36)}` })
+  const jti = `${job.jtiPrefix}${i.toString(36)}`
+  out[i] = job.kind === 'dpop' ? signDpopProof(job.key, { ...job.input, jti }) : 'DomainPoP ' + signDomainPopProof(job.key, { ...job.input, jti })
 }
 parentPort!.postMessage(out)

@@ -9,16 +9,25 @@ import { availableParallelism } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import type { ClientKey } from '../../src/client/keys.js'
 import type { ProofInput } from '../../src/client/proof.js'
+import type { DpopProofInput } from '../../src/client/dpop.js'
 import type { ProofJob } from './proof-worker.js'
 
 export const PROOF_THREADS = Math.max(1, availableParallelism())
 const WORKER = new URL('./proof-worker.js', import.meta.url)
 
-export async function pregenerateProofs(key: ClientKey, input: ProofInput, count: number): Promise<string[]> {
+/** DomainPoP proofs, as `Authorization` values. */
+export const pregenerateProofs = (key: ClientKey, input: ProofInput, count: number): Promise<string[]> =>
+  pregenerate(key, { input }, count)
+
+/** DPoP proofs (with `ath` when `input.accessToken` is set), as `DPoP` header values. */
+export const pregenerateDpopProofs = (key: ClientKey, input: DpopProofInput, count: number): Promise<string[]> =>
+  pregenerate(key, { kind: 'dpop', input }, count)
+
+async function pregenerate(key: ClientKey, what: { kind?: undefined; input: ProofInput } | { kind: 'dpop'; input: DpopProofInput }, count: number): Promise<string[]> {
   const batch = randomBytes(6).toString('base64url')
   const per = Math.ceil(count / PROOF_THREADS)
   const jobs = Array.from({ length: PROOF_THREADS }, (_, w) => {
-    const job: ProofJob = { key, input, count: Math.max(0, Math.min(per, count - w * per)), jtiPrefix: `${batch}.${w}.` }
+    const job: ProofJob = { key, ...what, count: Math.max(0, Math.min(per, count - w * per)), jtiPrefix: `${batch}.${w}.` }
     return new Promise<string[]>((resolve, reject) => {
       const worker = new Worker(WORKER, { workerData: job })
       worker.once('message', resolve)

@@ -76,6 +76,7 @@ export function targets(r: Report): Target[] {
     { what: 'ticket path ÷ bare undici', goal: '≥ 1.00', measured: '—', verdict: 'not measured' },
     ratio('gateway-es256', 'http-proxy-3', 0.7, 'ES256 proof per request ÷ bare http-proxy-3'),
     ratio('gateway-ed25519', 'http-proxy-3', 0.55, 'Ed25519 proof per request ÷ bare http-proxy-3'),
+    ratio('gateway-dpop', 'oauth4webapi-dpop', 1.0, 'DPoP path (nonce, replay, ACL) ÷ oauth4webapi validateJwtAccessToken + http-proxy-3'),
     ratio('gateway-es256-redis', 'gateway-es256', 0.9, 'ES256 proof per request, Redis replay store ÷ memory store'),
     aclTarget('ACL decision, 10,000 rules vs 10, same 12 requests', r.acl?.ratio),
     aclTarget('ACL decision, 10,000 rules vs 10, 4,096 distinct requests', r.acl?.ratioDistinct),

@@ -32,6 +32,8 @@ export interface Target {
 
 export interface PerRequestHeader {
   readonly header: string
+  /** Sent unchanged with every request beside `header` (e.g. DPoP's `Authorization: DPoP <token>`, with the proof in `header`). */
+  readonly fixed?: Readonly<Record<string, string>>
   /** Returns `count` fresh header values, each to be used once; called before every round (proofs age). */
   generate(count: number): Promise<string[]>
 }
@@ -62,7 +64,7 @@ export interface LoadOptions {
   readonly connections: number
   readonly durationSec: number
   /** File with one header value per line, used once each, in order. */
-  readonly headerFile?: { readonly header: string; readonly file: string; readonly count: number }
+  readonly headerFile?: { readonly header: string; readonly file: string; readonly count: number; readonly fixed?: Readonly<Record<string, string>> }
 }
 
 export interface LoadResult {

@@ -12,13 +12,14 @@ process.once('message', async (opts: LoadOptions) => {
     if (opts.headerFile) {
       const values = readFileSync(opts.headerFile.file, 'utf8').split('\n').filter(Boolean)
       const header = opts.headerFile.header
+      const fixed = opts.headerFile.fixed ?? {}
       let next = 0
       requests = [{
         method: 'GET',
         setupRequest: (req) => {
           // Out of values: reuse from the top; the gateway refuses these as replays (counted as non-2xx).
           if (next === values.length) next = 0
-          return { ...req, headers: { ...req.headers, [header]: values[next++]! } }
+          return { ...req, headers: { ...req.headers, ...fixed, [header]: values[next++]! } }
         },
       }]
     }

@@ -28,7 +28,7 @@ request = function()
     f:seek("set", 0)
     v = f:read("*l")
   end
-  return wrk.format(nil, nil, { [${luaString(headerFile.header)}] = v }) -- wrk.format adds Host
+  return wrk.format(nil, nil, { ${Object.entries(headerFile.fixed ?? {}).map(([k, v]) => `[${luaString(k)}] = ${luaString(v)}, `).join('')}[${luaString(headerFile.header)}] = v }) -- wrk.format adds Host
 end
 ` : ''
   return `${perRequest}
