@@ -22,6 +22,7 @@ export interface RuleSpec {
   /** Default: the ACL's `mode`. */
   readonly mode?: RuleMode
   readonly bodyOnGet?: boolean
+  readonly forwardToken?: boolean
   readonly pos?: Pos
 }
 
@@ -65,6 +66,7 @@ export function compileAcl(spec: AclSpec): Acl {
       // A public rule refuses only methods no verb names, which stay refused everywhere.
       mode: r.public ? 'enforce' : r.mode ?? spec.mode ?? 'enforce',
       bodyOnGet: r.bodyOnGet ?? false,
+      forwardToken: r.forwardToken ?? false,
       pos: r.pos ?? { line: 0, col: 0 },
     })
   })

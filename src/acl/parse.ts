@@ -116,6 +116,7 @@ function readRule(ctx: Context, node: YNode, path: string, index: number, verbs:
     scopes: s.get('scopes', listOf(scalar(scope), { unique: true }), []),
     mode: s.get('mode', scalar(oneOf(MODES)), undefined),
     bodyOnGet: s.get('bodyOnGet', scalar(bool), false),
+    forwardToken: s.get('forwardToken', scalar(bool), false),
     pos: node.pos,
   }
   return { spec, section: s, explicitId: id !== undefined }

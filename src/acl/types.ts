@@ -8,7 +8,7 @@ import type { DomainPattern, Identity } from '../identity/domain.js'
 import type { RuleTrie } from './trie.js'
 
 /** Keys a rule may carry besides one key per declared verb. */
-export const RULE_FIELDS = ['id', 'path', 'methods', 'public', 'channelBinding', 'sessions', 'scopes', 'mode', 'bodyOnGet'] as const
+export const RULE_FIELDS = ['id', 'path', 'methods', 'public', 'channelBinding', 'sessions', 'scopes', 'mode', 'bodyOnGet', 'forwardToken'] as const
 
 /**
  * `enforce` refuses what the rule denies; `report` forwards it anyway (without
@@ -46,6 +46,8 @@ export interface Rule {
   readonly mode: RuleMode
   /** A body on GET, HEAD or OPTIONS is forwarded (default false: 400 body_not_allowed; issue 11 finding 3). */
   readonly bodyOnGet: boolean
+  /** Forward the client's `Authorization` and `DPoP` to the upstream when a token scheme (DPoP) authenticated it, for an upstream that reads the token itself (default false: removed). */
+  readonly forwardToken: boolean
   /** Where the rule starts in the ACL file. */
   readonly pos: Pos
 }

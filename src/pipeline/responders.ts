@@ -25,8 +25,8 @@ export class HttpResponder implements Responder {
 
   precheck(): void {}
 
-  async forward(state: GatewayState, target: Target, principal: Principal | undefined, assertion: string | undefined): Promise<number | undefined> {
-    const headers = upstreamHeaders(this.req, state.headers, principal, { assertion })
+  async forward(state: GatewayState, target: Target, principal: Principal | undefined, assertion: string | undefined, keepToken: boolean): Promise<number | undefined> {
+    const headers = upstreamHeaders(this.req, state.headers, principal, { assertion, keepToken })
     const result = await forward(this.req, this.res, state.upstream, target.forward, headers, principal?.responseHeaders)
     return result.upstreamStatus
   }
@@ -57,8 +57,8 @@ export class UpgradeResponder implements Responder {
     if (req.method !== 'GET' || req.headers.upgrade?.toLowerCase() !== 'websocket') throw new GatewayError('bad_request', 'only WebSocket upgrades are proxied')
   }
 
-  async forward(state: GatewayState, target: Target, principal: Principal | undefined, assertion: string | undefined): Promise<number> {
-    const headers = upstreamHeaders(this.req, state.headers, principal, { upgrade: true, assertion })
+  async forward(state: GatewayState, target: Target, principal: Principal | undefined, assertion: string | undefined, keepToken: boolean): Promise<number> {
+    const headers = upstreamHeaders(this.req, state.headers, principal, { upgrade: true, assertion, keepToken })
     // The refusal is written from inside http-proxy-3's error callback, before it closes the socket.
     const onFailure = (err: Error) => this.refuse(state, upstreamError(err), undefined)
     try {

@@ -40,7 +40,7 @@ export interface Responder {
   /** Refuses what this responder cannot carry (a non-WebSocket upgrade) before any other check. */
   precheck(req: IncomingMessage): void
   /** Sends the request upstream, with the signed assertion when there is one; resolves with the upstream's status. */
-  forward(state: GatewayState, target: Target, principal: Principal | undefined, assertion: string | undefined): Promise<number | undefined>
+  forward(state: GatewayState, target: Target, principal: Principal | undefined, assertion: string | undefined, keepToken: boolean): Promise<number | undefined>
   /** Answers with one of the gateway's own documents. */
   answer(route: OwnRoute, method: string): void
   /** Writes a refusal; `scheme` names the scheme whose credentials failed, when one did. */
@@ -87,7 +87,9 @@ export async function drive(holder: StateHolder, req: IncomingMessage, out: Resp
     }
     const assertion = principal && state.assertion?.sign(principal, method, target.path, rule?.id, state.now()) // 6
     ex.forwardStartNs = process.hrtime.bigint()
-    ex.upstreamStatus = await out.forward(state, target, principal, assertion)
+    // A token scheme's credentials reach the upstream only when the rule asks (an upstream that reads the token itself).
+    const keepToken = principal?.token !== undefined && rule?.forwardToken === true
+    ex.upstreamStatus = await out.forward(state, target, principal, assertion, keepToken)
   } catch (err) {
     const gerr = toGatewayError(err)
     ex.code = gerr.code

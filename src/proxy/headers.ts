@@ -116,7 +116,10 @@ export const headerKey = (name: string): string => name.toLowerCase().replaceAll
  * (CGI-style upstreams see `X_Forwarded_Host` as `X-Forwarded-Host`); the
  * common name without `_` costs no copy.
  */
-export function upstreamHeaders(req: IncomingMessage, plan: HeaderPlan, identity: IdentityHeaders | undefined, opts: { upgrade?: boolean; assertion?: string } = {}): string[] {
+/** A token scheme's credential fields, forwarded when the rule says `forwardToken` (the upstream reads the token itself). */
+const TOKEN_FIELDS: ReadonlySet<string> = new Set(['authorization', 'dpop'])
+
+export function upstreamHeaders(req: IncomingMessage, plan: HeaderPlan, identity: IdentityHeaders | undefined, opts: { upgrade?: boolean; assertion?: string; keepToken?: boolean } = {}): string[] {
   const raw = req.rawHeaders
   const trustedPeer = isTrustedPeer(plan.trusted, req.socket.remoteAddress)
   const listed = connectionTokens(req.headers.connection)
@@ -128,7 +131,7 @@ export function upstreamHeaders(req: IncomingMessage, plan: HeaderPlan, identity
     const lower = name.toLowerCase()
     const key = lower.indexOf('_') === -1 ? lower : lower.replaceAll('_', '-')
     if (isHopByHop(key, listed)) continue
-    if (plan.drop.has(key)) continue
+    if (plan.drop.has(key) && !(opts.keepToken === true && TOKEN_FIELDS.has(key))) continue
     if (underIdentityPrefix(key, plan.prefixKey)) continue
     if (hasStrippedPrefix(key, plan.strip)) continue
     if (key === 'host' && plan.upstreamHost !== undefined) continue

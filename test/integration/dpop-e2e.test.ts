@@ -14,6 +14,10 @@ const ACL = DEFAULT_ACL + `  - id: scoped
     path: /scoped
     read: [alice.test]
     scopes: [api:write]
+  - id: passthrough
+    path: /pass
+    read: [alice.test]
+    forwardToken: true
 `
 
 /** The DPoP challenge among the response's WWW-Authenticate fields. */
@@ -114,4 +118,19 @@ t.test('a rule with scopes: 403 insufficient_scope naming the scope; RFC 9728 me
   const meta = await rawRequest(gw.url, { path: '/.well-known/oauth-protected-resource' })
   t.equal(meta.status, 200)
   t.match(JSON.parse(meta.body), { resource: ORIGIN, dpop_bound_access_tokens_required: true, dpop_signing_alg_values_supported: ['ES256', 'ES384', 'EdDSA', 'Ed25519', 'PS256', 'RS256'] })
+})
+
+t.test('a rule with forwardToken passes Authorization and DPoP on to the upstream; others never do', async (t) => {
+  const { up, token, proof, get } = await setup(t)
+  const tok = token()
+  const nonce = (await get('/pass', [])).headers['dpop-nonce'] as string
+  const ok = await get('/pass', [['Authorization', `DPoP ${tok}`], ['DPoP', proof(tok, '/pass', nonce)]])
+  t.equal(ok.status, 200, ok.body)
+  const h = up.seen.at(-1)!.headers
+  t.equal(h.authorization, `DPoP ${tok}`, 'the token, for an upstream that reads it itself')
+  t.ok(h.dpop, 'the proof too')
+  t.equal(h['x-pop-identity'], 'alice.test', 'beside the identity headers')
+  const other = await get('/foo', [['Authorization', `DPoP ${tok}`], ['DPoP', proof(tok, '/foo', nonce)]])
+  t.equal(other.status, 200, other.body)
+  t.equal(up.seen.at(-1)!.headers.authorization, undefined, 'a rule without forwardToken removes it')
 })
