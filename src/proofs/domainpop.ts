@@ -11,12 +11,12 @@ import type { NonceIssuer } from '../secrets/nonce.js'
 import { checkKeyUrl } from '../keys/url-policy.js'
 import { parseTarget } from '../http/target.js'
 import { splitCompactJws } from './jws.js'
+import { MAX_JTI_CHARS, iatInWindow, isJti } from './claims.js'
 
 export const DOMAINPOP_TYP = 'domainpop+jwt'
 /** RFC 8725 §3.10 / PROTOCOL.md §2.2: header members that would let the proof pick its own key. */
 const FORBIDDEN_HEADER_MEMBERS = ['jwk', 'x5c', 'x5u', 'x5t', 'x5t#S256', 'crit', 'zip', 'enc', 'b64'] as const
 const THUMBPRINT = /^[A-Za-z0-9_-]{43}$/
-const MAX_JTI_CHARS = 128
 
 export interface DomainPopProof {
   readonly identity: Identity
@@ -76,13 +76,11 @@ export function readDomainPopProof(token: string, ctx: ProofContext, deps: Proof
   if (!htuMatches(payload.htu, deps.publicOrigin, ctx.path)) throw new GatewayError('proof_htu_mismatch', 'htu does not match the request URI')
   const iat = payload.iat
   if (typeof iat !== 'number' || !Number.isFinite(iat)) throw new GatewayError('proof_claims_invalid', 'iat must be a number')
-  const iatMs = iat * 1000
-  const { maxAgeMs, clockSkewMs } = deps.proof
-  if (iatMs > ctx.nowMs + clockSkewMs || iatMs < ctx.nowMs - maxAgeMs - clockSkewMs) {
+  if (!iatInWindow(iat, ctx.nowMs, deps.proof.maxAgeMs, deps.proof.clockSkewMs)) {
     throw new GatewayError('proof_iat_invalid', 'iat is outside the acceptance window')
   }
   const jti = payload.jti
-  if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_CHARS) throw new GatewayError('proof_claims_invalid', `jti must be a string of 1-${MAX_JTI_CHARS} characters`)
+  if (!isJti(jti)) throw new GatewayError('proof_claims_invalid', `jti must be a string of 1-${MAX_JTI_CHARS} characters`)
 
   // Step 4: nonce (PROTOCOL.md §1).
   if (payload.nonce === undefined) throw new GatewayError('nonce_missing', 'a nonce from this gateway is required')

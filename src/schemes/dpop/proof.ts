@@ -9,6 +9,7 @@ import { createHash, type KeyObject } from 'node:crypto'
 import { GatewayError, isGatewayError } from '../../errors.js'
 import { splitCompactJws } from '../../proofs/jws.js'
 import { htuMatches } from '../../proofs/domainpop.js'
+import { MAX_JTI_CHARS, iatInWindow, isJti } from '../../proofs/claims.js'
 import { keyFitsAlgorithm, type SignatureAlgorithm } from '../../proofs/signature.js'
 import type { NonceIssuer } from '../../secrets/nonce.js'
 import { readPublicJwk } from './jwk.js'
@@ -17,7 +18,6 @@ export const DPOP_TYP = 'dpop+jwt'
 /** §4.3 (5): asymmetric algorithms only; `EdDSA` and `Ed25519` are the same thing under two names. */
 export const DPOP_PROOF_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'Ed25519', 'PS256', 'RS256'] as const
 const PROOF_ALGS: ReadonlySet<unknown> = new Set(DPOP_PROOF_ALGORITHMS)
-const MAX_JTI_CHARS = 128
 
 export interface DpopProof {
   readonly alg: SignatureAlgorithm
@@ -68,13 +68,12 @@ export function readDpopProof(value: string, accessToken: string, jkt: string, c
 
   // §4.3 (3), (8), (9), (11).
   const jti = payload.jti
-  if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_CHARS) throw bad(`DPoP proof jti must be a string of 1-${MAX_JTI_CHARS} characters`)
+  if (!isJti(jti)) throw bad(`DPoP proof jti must be a string of 1-${MAX_JTI_CHARS} characters`)
   if (payload.htm !== c.method) throw bad('DPoP proof htm does not match the request method')
   if (!htuMatches(payload.htu, c.publicOrigin, c.path)) throw bad('DPoP proof htu does not match the request URI')
   const iat = payload.iat
   if (typeof iat !== 'number' || !Number.isFinite(iat)) throw bad('DPoP proof iat must be a number')
-  const iatMs = iat * 1000
-  if (iatMs > c.nowMs + c.clockSkewMs || iatMs < c.nowMs - c.maxAgeMs - c.clockSkewMs) throw bad('DPoP proof iat is outside the acceptance window')
+  if (!iatInWindow(iat, c.nowMs, c.maxAgeMs, c.clockSkewMs)) throw bad('DPoP proof iat is outside the acceptance window')
 
   // §4.3 (12): this proof is for this token, made with the key the token is bound to.
   if (payload.ath !== createHash('sha256').update(accessToken).digest('base64url')) {
