@@ -26,6 +26,11 @@ export const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as 
 const EC_CURVES = new Map([['P-256', 'P-256'], ['P-384', 'P-384']])
 const OKP_CURVES = new Map([['Ed25519', 'Ed25519']])
 const KNOWN_ALGS = new Map(['ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512'].map((a) => [a, a]))
+const isEdDsa = (alg: string): boolean => alg === 'EdDSA' || alg === 'Ed25519'
+
+/** Whether a key document's `alg` for a key (RFC 7517 §4.4) admits a signature made with `alg`: the same name, `EdDSA` and `Ed25519` being one algorithm. */
+export const sameAlg = (keyAlg: string, alg: string): boolean => keyAlg === alg || (isEdDsa(keyAlg) && isEdDsa(alg))
+
 const RSA_MIN_BITS = 2048
 const RSA_MAX_BITS = 8192
 

@@ -34,7 +34,7 @@ export {
   createDocumentCache, type DocumentCache, type DocumentCacheOptions, type DocumentCacheLimits, type DocumentCacheStats,
   type DocumentRequest, type CachedDocument, type RefusalReason,
 } from './document-cache.js'
-export { parseKeyDocument, importPublicKey, MAX_KEYS_PER_DOCUMENT } from './document.js'
+export { parseKeyDocument, importPublicKey, sameAlg, PRIVATE_MEMBERS, MAX_KEYS_PER_DOCUMENT } from './document.js'
 export { createKeyCache, type KeyCache, type KeyCacheDeps, type KeyCacheStats } from './cache.js'
 export { createJwksReader, parseJwks, selectJwks, type JwksReader, type JwksReaderDeps, type JwksKey, type KeySet, type KeySelector } from './jwks.js'
 export type {

@@ -28,7 +28,7 @@
 
 import type { KeyObject } from 'node:crypto'
 import { GatewayError } from '../errors.js'
-import { importPublicKey, readEntries, refusePrivateMembers } from './document.js'
+import { importPublicKey, readEntries, refusePrivateMembers, sameAlg } from './document.js'
 import { createDocumentCache, stringBytes, type CachedDocument, type DocumentCache, type DocumentCacheStats, type RefusalReason } from './document-cache.js'
 import { createSafeFetcher } from './fetcher.js'
 import { JWK_SET_PROFILE } from './response-policy.js'
@@ -96,8 +96,6 @@ const FAMILY: Readonly<Record<string, { readonly kty: StoredKey['kty']; readonly
   PS256: { kty: 'RSA' }, PS384: { kty: 'RSA' }, PS512: { kty: 'RSA' },
   RS256: { kty: 'RSA' }, RS384: { kty: 'RSA' }, RS512: { kty: 'RSA' },
 }
-
-const sameAlg = (a: string, b: string): boolean => a === b || ((a === 'EdDSA' || a === 'Ed25519') && (b === 'EdDSA' || b === 'Ed25519'))
 
 /**
  * The keys of `set` that `selector` may mean, in set order. Pure. An alg

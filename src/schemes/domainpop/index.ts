@@ -11,7 +11,7 @@ import { parseAuthorization, serializeChallenge } from '../../http/auth-header.j
 import { readDomainPopProof, type DomainPopProof, type ProofDeps } from '../../proofs/domainpop.js'
 import { verifySignature, keyFitsAlgorithm } from '../../proofs/signature.js'
 import { checkChannelBinding } from '../../proofs/channel-binding.js'
-import type { KeyCache } from '../../keys/index.js'
+import { sameAlg, type KeyCache } from '../../keys/index.js'
 import type { ReplayStore } from '../../replay/types.js'
 import type { NonceIssuer } from '../../secrets/nonce.js'
 import type { Principal, Scheme } from '../types.js'
@@ -48,7 +48,7 @@ export function createDomainPopScheme(deps: DomainPopDeps): Scheme<DomainPopProo
 
       // Step 7: signature, with the key's type checked against alg (RFC 8725 §3.1).
       // RFC 7517 §4.4: a key document that names an alg for the key binds it to that alg.
-      if (key.alg !== undefined && key.alg !== proof.alg && !(isEdDsa(key.alg) && isEdDsa(proof.alg))) {
+      if (key.alg !== undefined && !sameAlg(key.alg, proof.alg)) {
         throw new GatewayError('proof_signature_invalid', 'alg differs from the key document')
       }
       if (!keyFitsAlgorithm(key.keyObject, proof.alg)) throw new GatewayError('proof_signature_invalid', 'the key does not fit alg')
@@ -94,5 +94,3 @@ export function domainPopToken(authorization: string | undefined): string {
   if (!parsed) throw new GatewayError('malformed_proof', 'Authorization must be "DomainPoP <compact JWS>"')
   return parsed.credentials
 }
-
-const isEdDsa = (alg: string) => alg === 'EdDSA' || alg === 'Ed25519'

@@ -4,8 +4,8 @@
 // a private member anywhere refuses the key (RFC 9449 §4.3 (7)).
 
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto'
+import { PRIVATE_MEMBERS } from '../../keys/index.js'
 
-const PRIVATE = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const
 const B64URL = /^[A-Za-z0-9_-]{1,1400}$/
 const CURVES: Readonly<Record<string, readonly string[]>> = { EC: ['P-256', 'P-384'], OKP: ['Ed25519'] }
 
@@ -19,7 +19,7 @@ export interface PublicJwk {
 export function readPublicJwk(jwk: unknown): PublicJwk | string {
   if (jwk === null || typeof jwk !== 'object' || Array.isArray(jwk)) return 'jwk must be a JSON object'
   const m = jwk as Record<string, unknown>
-  for (const p of PRIVATE) if (Object.hasOwn(m, p)) return 'jwk must not contain private key members'
+  for (const p of PRIVATE_MEMBERS) if (Object.hasOwn(m, p)) return 'jwk must not contain private key members'
   const str = (name: string): string | undefined => (typeof m[name] === 'string' && B64URL.test(m[name] as string) ? (m[name] as string) : undefined)
   // RFC 7638 §3.2: the required members in lexicographic order, nothing else.
   let canonical: Record<string, string>
