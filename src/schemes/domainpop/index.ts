@@ -12,8 +12,8 @@ import { readDomainPopProof, type DomainPopProof, type ProofDeps } from '../../p
 import { verifySignature, keyFitsAlgorithm } from '../../proofs/signature.js'
 import { checkChannelBinding } from '../../proofs/channel-binding.js'
 import { sameAlg, type KeyCache } from '../../keys/index.js'
-import type { ReplayStore } from '../../replay/types.js'
 import type { NonceIssuer } from '../../secrets/nonce.js'
+import type { SchemeReplay } from '../module.js'
 import type { Principal, Scheme } from '../types.js'
 
 export const DOMAINPOP_NONCE_HEADER = 'DomainPoP-Nonce'
@@ -21,12 +21,10 @@ export const DOMAINPOP_NONCE_HEADER = 'DomainPoP-Nonce'
 export interface DomainPopDeps {
   readonly proof: ProofDeps
   readonly keys: KeyCache
-  readonly replay: ReplayStore
-  /** The whole iat acceptance window (PROTOCOL.md §2.3 step 8). */
-  readonly replayTtlMs: number
+  /** Namespaced `dp`, kept for the whole iat acceptance window (PROTOCOL.md §2.3 step 8). */
+  readonly replay: SchemeReplay
   readonly nonces: NonceIssuer
   readonly now: () => number
-  readonly onReplay: () => void
 }
 
 export function createDomainPopScheme(deps: DomainPopDeps): Scheme<DomainPopProof> {
@@ -57,8 +55,7 @@ export function createDomainPopScheme(deps: DomainPopDeps): Scheme<DomainPopProo
       }
 
       // Step 8: jti single use, keyed by identity (RFC 9449 §11.1).
-      if (!(await deps.replay.firstUse(`dp\n${proof.identity}\n${proof.jti}`, deps.replayTtlMs))) {
-        deps.onReplay()
+      if (!(await deps.replay.firstUse(`${proof.identity}\n${proof.jti}`))) {
         throw new GatewayError('proof_replayed', 'this proof was already used')
       }
       // Step 9: a `cb` that is present must match (§5); the rule's
