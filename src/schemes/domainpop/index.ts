@@ -1,6 +1,6 @@
 // The DomainPoP scheme (PROTOCOL.md §2): a proof signed with a key the
 // identity's own domain hosts.
-//   parse  — steps 1–4 (shape, header, static claims, nonce), no I/O: proofs/domainpop.ts
+//   parse  — steps 1–4 (shape, header, static claims, nonce), no I/O: proof.ts
 //   verify — steps 6–9 (key, signature, replay, channel binding); step 5,
 //            authorization, has run in the gate before this is called
 // Challenge: `WWW-Authenticate: DomainPoP realm=… nonce=… algs=…` plus the
@@ -8,7 +8,7 @@
 
 import { GatewayError } from '../../errors.js'
 import { parseAuthorization, serializeChallenge } from '../../http/auth-header.js'
-import { readDomainPopProof, type DomainPopProof, type ProofDeps } from '../../proofs/domainpop.js'
+import { readDomainPopProof, type DomainPopProof, type ProofDeps } from './proof.js'
 import { verifySignature, keyFitsAlgorithm } from '../../proofs/signature.js'
 import { checkChannelBinding } from '../../proofs/channel-binding.js'
 import { sameAlg, type KeyCache } from '../../keys/index.js'
@@ -30,13 +30,14 @@ export interface DomainPopDeps {
 export function createDomainPopScheme(deps: DomainPopDeps): Scheme<DomainPopProof> {
   const realm = deps.proof.publicOrigin
   const algs = deps.proof.proof.algorithms.join(' ')
+  const proofDeps: ProofDeps = { ...deps.proof, keyUrls: new Map() }
   return {
     name: 'domainpop',
     authScheme: 'DomainPoP',
     fields: [],
 
-    parse(credentials, ctx) {
-      return readDomainPopProof(domainPopToken(credentials.authorization), ctx, deps.proof)
+    parse(credentials, req) {
+      return readDomainPopProof(domainPopToken(credentials.authorization), req, proofDeps)
     },
 
     async verify(proof, ctx): Promise<Principal> {
