@@ -16,7 +16,7 @@
 // 3. Readers — one per kind of document, each a parse and a selection rule.
 //      url-policy      checkKeyUrl: may this jku be fetched for this identity?
 //      document        a DomainPoP key document → keys with kid = RFC 7638 thumbprint;
-//                      importPublicKey: which JWKs are usable, shared by all readers
+//                      importPublicKey: the one importer of verification keys (documents, JWKS, DPoP proof and cnf keys)
 //      hot-keys        bounded set of imported keys beside the DomainPoP cache
 //      cache           createKeyCache: the DomainPoP key cache (jku host = identity = owner)
 //      jwks            createJwksReader: an issuer's JWK Set, keys by the issuer's
@@ -34,7 +34,7 @@ export {
   createDocumentCache, type DocumentCache, type DocumentCacheOptions, type DocumentCacheLimits, type DocumentCacheStats,
   type DocumentRequest, type CachedDocument, type RefusalReason,
 } from './document-cache.js'
-export { parseKeyDocument, importPublicKey, sameAlg, PRIVATE_MEMBERS, MAX_KEYS_PER_DOCUMENT } from './document.js'
+export { parseKeyDocument, importPublicKey, sameAlg, PRIVATE_MEMBERS, MAX_KEYS_PER_DOCUMENT, type PublicMembers } from './document.js'
 export { createKeyCache, type KeyCache, type KeyCacheDeps, type KeyCacheStats } from './cache.js'
 export { createJwksReader, parseJwks, selectJwks, type JwksReader, type JwksReaderDeps, type JwksKey, type KeySet, type KeySelector } from './jwks.js'
 export type {

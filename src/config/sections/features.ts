@@ -7,6 +7,7 @@
 import type { Config } from '../types.js'
 import { Section, bool, cookieName, duration, filePath, headerPrefix, httpUrl, listOf, mapOf, oneOf, origin, refine, scalar, str, type Reader } from '../readers.js'
 import { stripEntry } from './upstream-host.js'
+import { canonicalIssuer, readIssuer } from '../../identity/issuer.js'
 
 const NOT_YET = 'are not supported by this version yet'
 
@@ -28,7 +29,11 @@ type PinnedIssuer = Config['dpop']['issuers'][string]
 const issuers: Reader<Record<string, PinnedIssuer>> = mapOf(
   (k) => {
     const u = httpUrl(k, 'https://as.alice.example')
-    return typeof u === 'string' ? u : u.protocol !== 'https:' ? 'must be an https: URL (PROTOCOL.md §3)' : { value: k as string }
+    if (typeof u === 'string') return u
+    if (u.protocol !== 'https:') return 'must be an https: URL (PROTOCOL.md §3)'
+    // The form tokens' iss must have (identity/issuer.ts), so a pinned issuer can match one.
+    const issuer = readIssuer(k as string)
+    return typeof issuer === 'string' ? `is not an issuer a token can name: ${issuer}` : { value: k as string }
   },
   (node, path, source) => {
     const s = new Section({ file: source, overrides: new Map() }, node, path, ['jwksUri', 'jwksFile', 'audience', 'algorithms'])
@@ -52,8 +57,22 @@ export function readDpop(root: Section): Config['dpop'] {
     audience: d.get('audience', scalar(audience), undefined),
     algorithms: d.get('algorithms', tokenAlgorithms, DEFAULT_TOKEN_ALGORITHMS as Config['dpop']['algorithms']),
     requireNonce: d.get('requireNonce', scalar(bool), true),
-    issuers: d.get('issuers', issuers, {}),
+    issuers: pinnedOnce(d, d.get('issuers', issuers, {})),
   }
+}
+
+/** `https://alice.test` and `https://alice.test/` are one issuer (identity/issuer.ts): pinned once. */
+function pinnedOnce(d: Section, pinned: Config['dpop']['issuers']): Config['dpop']['issuers'] {
+  const seen = new Map<string, string>()
+  for (const iss of Object.keys(pinned)) {
+    const url = readIssuer(iss)
+    if (typeof url === 'string') continue
+    const canonical = canonicalIssuer(url)
+    const first = seen.get(canonical)
+    if (first !== undefined) d.report('issuers', `${iss} and ${first} are the same issuer; pin it once`)
+    seen.set(canonical, iss)
+  }
+  return pinned
 }
 
 export function readSessions(root: Section): Config['sessions'] {
