@@ -45,7 +45,7 @@ const scheme: Scheme<DpopClaim> = createDpopScheme({
   pinned: new Map(),
   proof: { maxAgeMs: 60_000, clockSkewMs: 5_000, maxBytes: 16_384 },
   allowPorts: 'any',
-  issuerKeys: { keyFor: async () => set.keys[0]!, close: async () => {} },
+  issuerKeys: { keyFor: async () => set.keys[0]!, markProven: () => {}, close: async () => {} },
   replay: createMemoryReplayStore({ maxEntries: 100_000 }),
   replayTtlMs: 71_000,
   nonces,

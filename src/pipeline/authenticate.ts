@@ -48,7 +48,7 @@ export async function authenticate(state: GatewayState, req: IncomingMessage, fa
     const selected = state.schemes.select(facts) // 2
     if (!selected) throw new GatewayError('credentials_missing', 'credentials are required')
     note.scheme = selected.scheme.name
-    const ctx: RequestContext = { method, path, nowMs: state.now(), channel: channelFacts(req.socket) }
+    const ctx: RequestContext = { method, path, nowMs: state.now(), channel: channelFacts(req.socket), client }
     const claim = selected.scheme.parse(selected.credentials, ctx) // 3
     note.claimed = claim.identity
     return await authenticateClaim(state, selected.scheme, claim, ctx, rule, client)

@@ -83,9 +83,9 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
     beforeFetch: (identity) => abuse.newDomains.admit(identity, now()),
     // Each refusal is a 401 that counts as a failed authentication, so these
     // lines are bounded per identity by failedAuthPerIdentityPerMinute.
-    onRefused: (reason, identity) => {
+    onRefused: (reason, identity, client) => {
       deps.metrics.inc('popgate_key_fetches_refused_total', { reason })
-      deps.log.warn({ identity, reason }, 'key fetch refused by the key cache')
+      deps.log.warn({ identity, client, reason }, 'key fetch refused by the key cache')
     },
   })
   const replay = prev && same(prev.config.replay, config.replay) ? prev.replay : createReplayStore(config, deps)
@@ -164,12 +164,12 @@ function createIssuerKeysFor(config: Config, deps: BuildDeps, abuse: GatewayStat
       deps.metrics.observe('popgate_key_fetch_duration_seconds', { outcome }, ms / 1e3)
     },
     beforeFetch: (identity) => abuse.newDomains.admit(identity, now()),
-    onRefused: (reason, identity) => {
+    onRefused: (reason, identity, client) => {
       deps.metrics.inc('popgate_key_fetches_refused_total', { reason })
-      deps.log.warn({ identity, reason }, 'issuer key fetch refused by the key cache')
+      deps.log.warn({ identity, client, reason }, 'issuer key fetch refused by the key cache')
     },
   })
-  return { keyFor: keys.keyFor, close: async () => { await keys.close(); await fetcher.close() } }
+  return { keyFor: keys.keyFor, markProven: keys.markProven, close: async () => { await keys.close(); await fetcher.close() } }
 }
 
 /**

@@ -30,6 +30,8 @@ export interface RequestContext {
   readonly path: string
   readonly nowMs: number
   readonly channel: ChannelFacts
+  /** The client address (http/client-address.ts): what a key fetch the request causes is charged to, with the identity. */
+  readonly client?: string
 }
 
 /** What `parse` yields: at least the identity the credential claims. */

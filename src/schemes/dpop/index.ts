@@ -86,16 +86,18 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
       return { identity: token.identity, token, proof }
     },
 
-    async verify({ token, proof }): Promise<Principal> {
+    async verify({ token, proof }, ctx): Promise<Principal> {
       // The proof first: it needs no I/O, and a bad one must cost no fetch.
       if (!(await verifySignature(proof.alg, proof.key, proof.signingInput, proof.signature))) {
         throw new GatewayError('dpop_proof_signature_invalid', 'DPoP proof signature does not verify')
       }
-      const key = await deps.issuerKeys.keyFor(token, token.pinned ? deps.pinned.get(token.issuer) : undefined)
+      const pinned = token.pinned ? deps.pinned.get(token.issuer) : undefined
+      const key = await deps.issuerKeys.keyFor(token, pinned, ctx.client)
       if (!keyFitsAlgorithm(key.keyObject, token.alg)) throw new GatewayError('token_signature_invalid', 'the issuer key does not fit the token alg')
       if (!(await verifySignature(token.alg, key.keyObject, token.signingInput, token.signature))) {
         throw new GatewayError('token_signature_invalid', 'the access token signature does not verify')
       }
+      deps.issuerKeys.markProven(token, pinned)
       // RFC 9449 §11.1: jti single use, per identity and key; the prefix keeps DPoP apart from DomainPoP ("dp\n").
       if (!(await deps.replay.firstUse(`dpop\n${token.identity}\n${proof.thumbprint}\n${proof.jti}`, deps.replayTtlMs))) {
         deps.onReplay()

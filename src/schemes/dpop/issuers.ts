@@ -37,12 +37,14 @@ export interface IssuerKeysDeps {
   readonly now?: () => number
   readonly onFetch?: (url: string, outcome: string, ms: number) => void
   readonly beforeFetch?: (owner: string) => void
-  readonly onRefused?: (reason: RefusalReason, owner: string) => void
+  readonly onRefused?: (reason: RefusalReason, owner: string, client: string) => void
 }
 
 export interface IssuerKeys {
-  /** The key that signed `token`, by its issuer; `pinned` when the operator named the issuer. */
-  keyFor(token: AccessToken, pinned: PinnedKeys | undefined): Promise<JwksKey>
+  /** The key that signed `token`, by its issuer; `pinned` when the operator named the issuer; `client` the address that asked (quotas). */
+  keyFor(token: AccessToken, pinned: PinnedKeys | undefined, client?: string): Promise<JwksKey>
+  /** The key keyFor gave verified `token`: the metadata and key set it came from keep their slots (document-cache.ts markProven). */
+  markProven(token: AccessToken, pinned: PinnedKeys | undefined): void
   close(): Promise<void>
 }
 
@@ -76,15 +78,15 @@ export function createIssuerKeys(cfg: KeysConfig, deps: IssuerKeysDeps): IssuerK
   })
   const jwks: JwksReader = createJwksReader(cfg, { fetch: deps.fetch, now: deps.now, onFetch: deps.onFetch, beforeFetch: deps.beforeFetch, onRefused: deps.onRefused })
 
-  async function discover(token: AccessToken): Promise<URL> {
+  async function discover(token: AccessToken, client: string | undefined): Promise<URL> {
     const [rfc8414, oidc] = metadataUrls(token.issuerUrl)
     let meta: IssuerMetadata
     try {
-      meta = (await metadata.get({ url: rfc8414, owner: token.identity })).value
+      meta = (await metadata.get({ url: rfc8414, owner: token.identity, client })).value
     } catch (err) {
       // Only "not there" falls back; a timeout or a bad document is the answer.
       if (!isGatewayError(err) || err.code !== 'key_fetch_status') throw err
-      meta = (await metadata.get({ url: oidc, owner: token.identity })).value
+      meta = (await metadata.get({ url: oidc, owner: token.identity, client })).value
     }
     // RFC 8414 §3.3: the document must be the issuer's own (in the one canonical form).
     if (!isSameIssuer(meta.issuer, token.issuer)) throw invalid('issuer metadata names another issuer')
@@ -102,15 +104,25 @@ export function createIssuerKeys(cfg: KeysConfig, deps: IssuerKeysDeps): IssuerK
   }
 
   return {
-    async keyFor(token, pinned) {
+    async keyFor(token, pinned, client) {
       const selector = { alg: token.alg, kid: token.kid }
       if (pinned?.jwks) {
         const found = selectJwks(pinned.jwks, selector)
         if (found.length !== 1) throw new GatewayError('key_not_found', found.length === 0 ? 'the pinned key set has no key for this kid and alg' : 'several pinned keys fit; the token must name a kid')
         return found[0]!
       }
-      const url = pinned?.jwksUri ?? (await discover(token))
-      return jwks.getKey(url, token.identity as Identity, selector)
+      const url = pinned?.jwksUri ?? (await discover(token, client))
+      return jwks.getKey(url, token.identity as Identity, selector, client)
+    },
+    markProven(token, pinned) {
+      if (pinned?.jwks) return
+      if (pinned?.jwksUri) return jwks.markProven(pinned.jwksUri)
+      for (const url of metadataUrls(token.issuerUrl)) {
+        if (!metadata.markProven(url.href)) continue
+        const meta = metadata.peek(url.href)
+        if (meta !== undefined) jwks.markProven(new URL(meta.value.jwksUri))
+        return
+      }
     },
     async close() {
       await Promise.all([metadata.close(), jwks.close()])

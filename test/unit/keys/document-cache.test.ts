@@ -124,19 +124,27 @@ t.test('failures count against the quota too, and free their slot when they expi
   t.equal(h.seen.length, 3)
 })
 
-t.test("an owner over its byte quota loses its own oldest entries, never anyone else's", async (t) => {
+t.test("an owner over its byte quota: a new document is refused, never a fresh one evicted for it, nor anyone else's (issue 19)", async (t) => {
   // Room for two of a.test's 1,000-byte documents, not three.
   const big = (n: number) => `/${n}${'x'.repeat(999)}`
   const perOwner = 2 * charge('a.test', big(1)) + 10
   const h = harness(t, { maxUrlsPerIdentity: 100, maxBytesPerIdentity: perOwner })
   t.equal(await outcome(h.docs.get(req('b.test', '/b'))), 'ok:/b')
-  for (let i = 1; i <= 5; i++) await h.docs.get(req('a.test', big(i)))
-  t.equal(h.docs.held('a.test'), 2)
-  t.ok(h.docs.peek(`https://a.test${big(5)}`) && h.docs.peek(`https://a.test${big(4)}`), 'its two newest are kept')
-  t.equal(h.docs.peek(`https://a.test${big(1)}`), undefined, 'its oldest went')
+  for (let i = 1; i <= 2; i++) t.equal(await outcome(h.docs.get(req('a.test', big(i)))), `ok:${big(i)}`)
+  t.equal(await outcome(h.docs.get(req('a.test', big(3)))), 'key_fetch_quota', 'a third does not fit: it is the one refused')
+  t.equal(h.docs.held('a.test'), 3, 'the two documents, and the refusal cached as a failure (charged to the client that named it)')
+  t.ok(h.docs.peek(`https://a.test${big(1)}`) && h.docs.peek(`https://a.test${big(2)}`), 'the two fresh ones are kept')
+  const fetched = h.seen.length
+  t.equal(await outcome(h.docs.get(req('a.test', big(3)))), 'key_fetch_quota', 'refused again, before any fetch')
+  t.equal(h.seen.length, fetched)
   t.equal(h.docs.peek('https://b.test/b')?.value, '/b', 'b.test kept its entry, though it is the least recently used')
-  t.match(h.docs.stats(), { ownerEvictions: 3, evictions: 0 })
-  t.ok(h.docs.stats().bytes <= perOwner + charge('b.test', '/b'))
+  // A key of big(1) verified a proof; then both documents expire (max-age=600).
+  t.ok(h.docs.markProven(`https://a.test${big(1)}`))
+  h.advance(600_000)
+  t.equal(await outcome(h.docs.get(req('a.test', big(3)))), `ok:${big(3)}`, 'expired documents make room ...')
+  t.equal(h.docs.held('a.test'), 2, '... but only the one no proof vouched for went (and the expired failure)')
+  t.equal(await outcome(h.docs.get(req('a.test', big(1)))), `ok:${big(1)}`, 'the proven one refetches without a quota check, though the owner is full')
+  t.match(h.docs.stats(), { evictions: 0 })
 })
 
 t.test('a document larger than one owner may hold is refused and the refusal cached', async (t) => {
