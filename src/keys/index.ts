@@ -11,8 +11,11 @@
 //    held, accounted to the owner who vouches for it.
 //      ttl             Cache-Control / Expires → TTL clamped to [min, max]
 //      document-cache  single flight, negative caching, refresh with cooldown,
-//                      in-flight caps per owner and in all, per-owner URL and
-//                      byte quotas, an LRU bounded by entries and bytes
+//                      in-flight caps per (owner, client) and in all, per-owner
+//                      document quotas, per-(owner, client) failure quotas,
+//                      proven documents kept, an LRU bounded by entries and bytes
+//      owners          the owner and payer accounts and their entry lists
+//      slot-table      key → entry in recency order, with its byte total
 // 3. Readers — one per kind of document, each a parse and a selection rule.
 //      url-policy      checkKeyUrl: may this jku be fetched for this identity?
 //      document        a DomainPoP key document → keys with kid = RFC 7638 thumbprint;
