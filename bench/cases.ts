@@ -135,9 +135,8 @@ export const CASES: readonly BenchCase[] = [
   gatewayProof('gateway-es256', 'gateway, DomainPoP proof per request, ES256', 'ES256'),
   gatewayProof('gateway-ed25519', 'gateway, DomainPoP proof per request, Ed25519', 'Ed25519'),
   gatewayProof('gateway-es256-redis', 'gateway, DomainPoP proof per request, ES256, Redis replay store', 'ES256', { replay: 'redis' }),
-  // A/B of the metrics registry (run with BENCH_CASES=undici,gateway-public,gateway-public-prom-metrics,gateway-public-no-metrics):
+  // A/B of the metrics (run with BENCH_CASES=undici,gateway-public,gateway-public-no-metrics):
   // docs/benchmarks.md, "Metrics".
-  gatewayPublic('gateway-public-prom-metrics', 'gateway, public route, per-request metrics through prom-client', true, { metrics: 'prom' }),
   gatewayPublic('gateway-public-no-metrics', 'gateway, public route, per-request metrics off', true, { metrics: 'none' }),
   // The signed upstream assertion's cost (BENCH_CASES=http-proxy-3,gateway-es256,gateway-es256-assertion): docs/benchmarks.md, "Upstream assertion".
   gatewayProof('gateway-es256-assertion', 'gateway, DomainPoP proof per request, ES256, signed upstream assertion', 'ES256', { assertion: true }),

@@ -117,6 +117,7 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
       }
       if (!result.state) {
         deps.metrics.inc('popgate_config_reloads_total', { result: 'invalid' })
+        deps.metrics.activity.reload({ at: Date.now(), reason, result: 'invalid', problems: result.problems.map(formatProblem) })
         for (const p of result.problems) prev.log.error({ reason, problem: formatProblem(p) }, 'reload refused; still serving the previous config')
         return result.problems
       }
@@ -130,6 +131,7 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
       // What the ACL change does: rules by id, and the recent decisions replayed (docs/acl.md, "What a reload changes").
       const acl = { ...ruleChanges(prev.acl, next.acl), ...diffDecisions(next.decisions.snapshot(), prev.acl, next.acl) }
       next.log.info({ reason, acl }, 'config reloaded')
+      deps.metrics.activity.reload({ at: Date.now(), reason, result: 'ok', acl })
       void releaseUnused(prev, next)
       watcher?.refresh()
       return []

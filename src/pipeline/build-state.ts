@@ -161,6 +161,7 @@ function createIssuerKeysFor(config: Config, deps: BuildDeps, abuse: GatewayStat
     now,
     onFetch: (_url, outcome, ms) => {
       deps.metrics.inc('popgate_key_fetches_total', { outcome })
+      deps.metrics.inc('popgate_issuer_fetches_total', { outcome })
       deps.metrics.observe('popgate_key_fetch_duration_seconds', { outcome }, ms / 1e3)
     },
     beforeFetch: (identity) => abuse.newDomains.admit(identity, now()),

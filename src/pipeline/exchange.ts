@@ -37,20 +37,13 @@ export function createExchange(req: IncomingMessage): Exchange {
 export function logExchange(state: GatewayState, ex: Exchange, status: number, aborted: boolean): void {
   const decision = ex.decision ?? 'error'
   const endNs = process.hrtime.bigint()
-  const metrics = state.metrics
-  metrics.inc('popgate_requests_total', { decision, code: ex.code ?? 'ok' })
-  const labels = LABELS[decision] ?? { decision }
-  metrics.observe('popgate_request_duration_seconds', labels, Number(endNs - ex.startNs) / 1e9)
-  if (ex.forwardStartNs !== undefined) metrics.observe('popgate_upstream_duration_seconds', labels, Number(endNs - ex.forwardStartNs) / 1e9)
+  state.metrics.recordExchange(ex, status, Number(endNs - ex.startNs) / 1e9, ex.forwardStartNs === undefined ? undefined : Number(endNs - ex.forwardStartNs) / 1e9)
   if (!state.config.log.access) return
   const durationMs = Math.round(Number(endNs - ex.startNs) / 1e3) / 1e3
   writeInfoFields(state.log, accessMembers(ex, status, decision, durationMs, aborted))
 }
 
 const q = JSON.stringify
-
-/** One label object per decision, shared: no allocation per observation. */
-const LABELS: Readonly<Record<string, { readonly decision: string }>> = Object.fromEntries(['public', 'allow', 'deny', 'would_deny', 'error'].map((d) => [d, Object.freeze({ decision: d })]))
 
 /**
  * The access line's JSON members, in a fixed order; absent values are left
