@@ -76,6 +76,8 @@ export interface Metrics {
   inc<N extends CounterName>(name: N, ...labels: CounterLabels<N> extends undefined ? [] : [CounterLabels<N>]): void
   /** A counter series' value, read through the registry (0 for a series never counted). */
   value<N extends CounterName>(name: N, ...labels: CounterLabels<N> extends undefined ? [] : [CounterLabels<N>]): Promise<number>
+  /** Adds `amount` to a counter series. */
+  add<N extends CounterName>(name: N, amount: number, ...labels: CounterLabels<N> extends undefined ? [] : [CounterLabels<N>]): void
   /** Records one observation, in seconds. */
   observe<N extends HistogramName>(name: N, labels: CounterLabels<N>, seconds: number): void
   /** Observations recorded so far in one histogram series, read through the registry. */
@@ -127,6 +129,11 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics 
       const c = counters.get(name)!
       if (labels === undefined) c.inc()
       else c.inc(labels as Record<string, string>)
+    },
+    add(name, amount, ...[labels]) {
+      const c = counters.get(name)!
+      if (labels === undefined) c.inc(amount)
+      else c.inc(labels as Record<string, string>, amount)
     },
     value(name, ...[labels]) {
       return seriesValue(counters.get(name)!, labels as Readonly<Record<string, string>> | undefined)

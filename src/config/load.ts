@@ -20,6 +20,7 @@ import { readKeys } from './sections/keys.js'
 import { readCors, readDpop, readIdentityHeaders, readSessions } from './sections/features.js'
 import { readLimits, readLog, readTimeouts, readTrustedProxies } from './sections/runtime.js'
 import { readShutdown } from './sections/shutdown.js'
+import { otelOverrides, readTracing } from './sections/tracing.js'
 
 export interface ConfigResult { readonly config: Config | undefined; readonly problems: readonly Problem[] }
 
@@ -42,7 +43,7 @@ export const ENV_OVERRIDES = Object.freeze({
 // order problems are found in, and they are sorted by position afterwards.
 
 const TOP_KEYS = ['listen', 'tls', 'publicOrigin', 'upstream', 'upstreamHost', 'acl', 'admin', 'secrets', 'replay', 'nonce', 'proof', 'keys', 'dpop',
-  'sessions', 'identityHeaders', 'shutdown', 'cors', 'log', 'trustedProxies', 'timeouts', 'limits'] as const
+  'sessions', 'identityHeaders', 'shutdown', 'cors', 'log', 'trustedProxies', 'timeouts', 'limits', 'tracing'] as const
 
 function build(root: Section, configFile: string): Config {
   const { listen, tls, admin } = readListeners(root)
@@ -69,6 +70,7 @@ function build(root: Section, configFile: string): Config {
     trustedProxies: readTrustedProxies(root),
     timeouts: readTimeouts(root),
     limits: readLimits(root),
+    tracing: readTracing(root),
   }
 }
 
@@ -94,6 +96,13 @@ export function parseConfig(text: string, file: string, env: Readonly<Record<str
     if (value === '') source.problems.at({ line: 1, col: 1 }, path, 'is set but empty; unset it to use the config file\'s value')
     else overrides.set(path, { node: { kind: 'scalar', pos: { line: 1, col: 1 }, value }, source })
   }
+  // The standard OpenTelemetry variables, as overrides of the tracing section (config/sections/tracing.ts).
+  const otel = otelOverrides(env)
+  for (const [name, path, value] of otel.values) {
+    const source: Source = { problems: new Problems(`$${name}`), baseDir: process.cwd() }
+    envProblems.push(source.problems)
+    overrides.set(path, { node: { kind: 'scalar', pos: { line: 1, col: 1 }, value }, source })
+  }
   const ctx: Context = { file: fileSource, overrides }
 
   let config: Config | undefined
@@ -102,6 +111,7 @@ export function parseConfig(text: string, file: string, env: Readonly<Record<str
   } else {
     const configFile = /^<.*>$/.test(file) ? file : resolvePath(file)
     config = build(new Section(ctx, root, '', TOP_KEYS, { line: 1, col: 1 }), configFile)
+    if (otel.disabled) config = { ...config, tracing: undefined }
   }
   const all = [...sortByPosition(problems.list), ...envProblems.flatMap((p) => p.list)]
   return all.length === 0 && config !== undefined ? { config: deepFreeze(config), problems: [] } : { config: undefined, problems: all }

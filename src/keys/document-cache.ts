@@ -30,6 +30,7 @@
 import { performance } from 'node:perf_hooks'
 import { GatewayError, isGatewayError } from '../errors.js'
 import { checkResponseHead } from './response-policy.js'
+import { childSpan } from '../tracing/context.js'
 import { cacheTtlMs } from './ttl.js'
 import type { FetchedDocument, FetchOne, FetchRequest, KeysConfig, MediaProfile } from './types.js'
 
@@ -230,7 +231,8 @@ export function createDocumentCache<T>(opts: DocumentCacheOptions<T>): DocumentC
     if (previous !== undefined) counters.refetches++
     owner.fetching++
     if (isNew) owner.fetchingNew++
-    const p = fetchAndStore(key, request, owner, isNew, previous)
+    // A child span of the request that started the fetch (a no-op call while tracing is off; src/tracing/).
+    const p = childSpan('popgate.key_fetch', { 'url.full': request.url.href, 'popgate.key_owner': owner.name }, () => fetchAndStore(key, request, owner, isNew, previous))
     inFlight.set(key, p)
     return p
   }

@@ -32,6 +32,7 @@ import type { Scheme } from '../schemes/types.js'
 import { NO_OWN_ROUTES, type OwnRoute, type OwnRoutes } from './own-routes.js'
 import { createAssertionSigner, JWKS_PATH, type AssertionSigner } from '../proxy/assertion.js'
 import { createDecisionSample } from './decision-sample.js'
+import { createTracing } from '../tracing/index.js'
 
 export interface BuildDeps {
   readonly env: Readonly<Record<string, string | undefined>>
@@ -94,6 +95,8 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
   const replayTtlMs = config.proof.maxAgeMs + 2 * config.proof.clockSkewMs + 1_000
   const upstreamKey = (c: Config) => [c.upstream.href, c.timeouts, c.limits]
   const upstream = prev && same(upstreamKey(prev.config), upstreamKey(config)) ? prev.upstream : createUpstream(config)
+  const tracing = !config.tracing ? undefined : prev?.tracing && same(prev.config.tracing, config.tracing) ? prev.tracing
+    : createTracing(config.tracing, { log: deps.log, dropped: (n) => deps.metrics.add('popgate_spans_dropped_total', n) })
 
   const schemes = createSchemeRegistry([
     createDomainPopScheme({
@@ -140,6 +143,7 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
     decisions: prev?.decisions ?? createDecisionSample(),
     log: deps.log,
     metrics: deps.metrics,
+    tracing,
     now,
   }
   return { state, problems: [] }
@@ -192,5 +196,6 @@ export async function releaseUnused(prev: GatewayState, next: GatewayState | und
   if (prev.keys !== next?.keys) tasks.push(prev.keys.close())
   if (prev.issuerKeys !== undefined && prev.issuerKeys !== next?.issuerKeys) tasks.push(prev.issuerKeys.close())
   if (prev.replay !== next?.replay) tasks.push(prev.replay.close())
+  if (prev.tracing !== undefined && prev.tracing !== next?.tracing) tasks.push(prev.tracing.close())
   await Promise.allSettled(tasks)
 }

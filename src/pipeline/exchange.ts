@@ -5,6 +5,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { GatewayState } from './state.js'
 import { writeInfoFields } from '../log.js'
+import type { RequestTrace } from '../tracing/index.js'
 
 export interface Exchange {
   readonly startNs: bigint
@@ -27,10 +28,12 @@ export interface Exchange {
   scheme: string | undefined
   /** When the forwarding step began (hrtime), if it did: the upstream latency histogram. */
   forwardStartNs: bigint | undefined
+  /** The request's server span, when tracing is on (src/tracing/). */
+  trace: RequestTrace | undefined
 }
 
 export function createExchange(req: IncomingMessage): Exchange {
-  return { startNs: process.hrtime.bigint(), method: req.method ?? '', path: undefined, ruleId: undefined, identity: undefined, claimed: undefined, decision: undefined, reason: undefined, code: undefined, upstreamStatus: undefined, scheme: undefined, forwardStartNs: undefined }
+  return { startNs: process.hrtime.bigint(), method: req.method ?? '', path: undefined, ruleId: undefined, identity: undefined, claimed: undefined, decision: undefined, reason: undefined, code: undefined, upstreamStatus: undefined, scheme: undefined, forwardStartNs: undefined, trace: undefined }
 }
 
 /** Counts the exchange and writes its access line (unless log.access is off). */
@@ -38,6 +41,7 @@ export function logExchange(state: GatewayState, ex: Exchange, status: number, a
   const decision = ex.decision ?? 'error'
   const endNs = process.hrtime.bigint()
   state.metrics.recordExchange(ex, status, Number(endNs - ex.startNs) / 1e9, ex.forwardStartNs === undefined ? undefined : Number(endNs - ex.forwardStartNs) / 1e9)
+  if (ex.trace !== undefined) ex.trace.end(ex, status)
   if (!state.config.log.access) return
   const durationMs = Math.round(Number(endNs - ex.startNs) / 1e3) / 1e3
   writeInfoFields(state.log, accessMembers(ex, status, decision, durationMs, aborted))
@@ -62,5 +66,6 @@ export function accessMembers(ex: Exchange, status: number, decision: string, du
   s += ',"durationMs":' + durationMs
   if (ex.upstreamStatus !== undefined) s += ',"upstreamStatus":' + ex.upstreamStatus
   if (aborted) s += ',"aborted":true'
+  if (ex.trace !== undefined) s += ',"trace_id":"' + ex.trace.traceId + '"' // 32 hex digits: nothing to escape
   return s
 }

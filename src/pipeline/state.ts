@@ -18,6 +18,7 @@ import type { Metrics } from '../metrics.js'
 import type { AbuseLimits } from '../limits/abuse.js'
 import type { IssuerKeys } from '../schemes/dpop/issuers.js'
 import type { DecisionSample } from './decision-sample.js'
+import type { Tracing } from '../tracing/index.js'
 
 export interface GatewayState {
   readonly config: Config
@@ -41,6 +42,8 @@ export interface GatewayState {
   readonly decisions: DecisionSample
   readonly log: Logger
   readonly metrics: Metrics
+  /** OpenTelemetry tracing (src/tracing/); undefined unless `tracing` is configured: then requests pay one check. */
+  readonly tracing: Tracing | undefined
   readonly now: () => number
 }
 
