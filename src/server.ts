@@ -16,7 +16,7 @@ import { createAdminServer } from './admin.js'
 import { watchConfig, type ConfigWatcher } from './config/watch.js'
 import { formatProblem, type Problem } from './config/yaml-source.js'
 import type { HostPort } from './config/types.js'
-import { configWarnings } from './config/warnings.js'
+import { configWarnings, isLoopbackHost } from './config/warnings.js'
 import { GatewayError } from './errors.js'
 import { rawProblem } from './http/respond.js'
 import { InFlight, type DrainResult } from './http/in-flight.js'
@@ -102,7 +102,7 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
   }
 
   for (const warning of configWarnings(cfg)) built.state.log.warn(warning)
-  const admin = cfg.admin ? createAdminServer(holder, () => inFlight.isDraining) : undefined
+  const admin = cfg.admin ? createAdminServer(holder, () => inFlight.isDraining, { loopback: isLoopbackHost(cfg.admin.listen.host) }) : undefined
   const adminAddr = admin && cfg.admin ? await listen(admin, cfg.admin.listen) : undefined
 
   let reloading = Promise.resolve<readonly Problem[]>([])

@@ -101,6 +101,17 @@ export interface DocumentCacheStats {
   readonly inFlight: number
 }
 
+/** One cached entry as the admin page shows it (admin/page.ts): never the document itself. */
+export interface CacheEntryView {
+  readonly url: string
+  /** The identity or issuer that vouches for it. */
+  readonly owner: string
+  readonly fetchedAtMs: number
+  readonly expiresAtMs: number
+  /** A remembered failure: its code. */
+  readonly failed: string | undefined
+}
+
 export interface DocumentCache<T> {
   /** The fresh entry for `key`, without I/O; undefined on a miss; throws a cached failure. */
   peek(key: string): CachedDocument<T> | undefined
@@ -110,6 +121,8 @@ export interface DocumentCache<T> {
   refresh(request: DocumentRequest, current: CachedDocument<T>): Promise<CachedDocument<T>>
   /** Entries held by `owner`. */
   held(owner: string): number
+  /** Up to `limit` entries, most recently used first (the admin page). */
+  list(limit: number): CacheEntryView[]
   readonly size: number
   stats(): DocumentCacheStats
   close(): Promise<void>
@@ -378,6 +391,15 @@ export function createDocumentCache<T>(opts: DocumentCacheOptions<T>): DocumentC
     get,
     refresh,
     held: (owner) => owners.get(owner)?.entries ?? 0,
+    list(limit) {
+      const all = [...slots.values()]
+      const out: CacheEntryView[] = []
+      for (let i = all.length - 1; i >= 0 && out.length < limit; i--) {
+        const s = all[i]!
+        out.push({ url: s.key, owner: s.owner.name, fetchedAtMs: s.fetchedAtMs, expiresAtMs: s.expiresAtMs, failed: s.error?.code })
+      }
+      return out
+    },
     get size() { return slots.size },
     stats: () => ({ entries: slots.size, bytes, owners: owners.size, ...counters, inFlight: inFlight.size }),
     async close() {

@@ -174,7 +174,7 @@ function createIssuerKeysFor(config: Config, deps: BuildDeps, abuse: GatewayStat
       deps.log.warn({ identity, reason }, 'issuer key fetch refused by the key cache')
     },
   })
-  return { keyFor: keys.keyFor, close: async () => { await keys.close(); await fetcher.close() } }
+  return { keyFor: keys.keyFor, list: keys.list, close: async () => { await keys.close(); await fetcher.close() } }
 }
 
 /**

@@ -15,7 +15,7 @@ import { GatewayError, isGatewayError } from '../../errors.js'
 import type { Identity } from '../../identity/domain.js'
 import {
   createDocumentCache, createJwksReader, selectJwks, JSON_PROFILE,
-  type DocumentCache, type FetchOne, type JwksKey, type JwksReader, type KeySet, type KeysConfig, type RefusalReason,
+  type CacheEntryView, type DocumentCache, type FetchOne, type JwksKey, type JwksReader, type KeySet, type KeysConfig, type RefusalReason,
 } from '../../keys/index.js'
 import type { AccessToken } from './token.js'
 
@@ -40,6 +40,8 @@ export interface IssuerKeysDeps {
 export interface IssuerKeys {
   /** The key that signed `token`, by its issuer; `pinned` when the operator named the issuer. */
   keyFor(token: AccessToken, pinned: PinnedKeys | undefined): Promise<JwksKey>
+  /** Up to `limit` cached metadata documents and key sets, most recently used first (the admin page). */
+  list?(limit: number): CacheEntryView[]
   close(): Promise<void>
 }
 
@@ -115,6 +117,7 @@ export function createIssuerKeys(cfg: KeysConfig, deps: IssuerKeysDeps): IssuerK
       const url = pinned?.jwksUri ?? (await discover(token))
       return jwks.getKey(url, token.identity as Identity, selector)
     },
+    list: (limit) => [...metadata.list(limit), ...jwks.list(limit)].slice(0, limit),
     async close() {
       await Promise.all([metadata.close(), jwks.close()])
     },
