@@ -159,3 +159,16 @@ t.test('tracing off: no trace_id, the client\'s traceparent passes through untou
   t.equal(up.seen.at(-1)!.headers.traceparent, CLIENT_TP)
   t.notOk('trace_id' in gw.log.lines.find((l) => l.msg === 'access')!)
 })
+
+t.test('sampleRatio 0: nothing exported, but the trace id still reaches the access line and the upstream (not sampled)', async (t) => {
+  const rx = await startReceiver()
+  const up = await startUpstream()
+  const gw = await startTestGateway({ upstream: up.url, extraConfig: `tracing:\n  otlp:\n    endpoint: ${rx.url}\n  sampleRatio: 0\n` })
+  t.teardown(async () => { await gw.close(); await up.close(); await rx.close() })
+  t.equal((await rawRequest(gw.url, { path: '/public/x' })).status, 200)
+  await gw.gw.holder.current.tracing!.flush()
+  t.equal(rx.spans.length, 0, 'no span exported')
+  const id = gw.log.lines.find((l) => l.msg === 'access')!.trace_id as string
+  t.match(id, /^[0-9a-f]{32}$/)
+  t.match(up.seen.at(-1)!.headers.traceparent, new RegExp(`^00-${id}-[0-9a-f]{16}-00$`), 'sampled flag off')
+})
