@@ -28,8 +28,13 @@ export class HttpResponder implements Responder {
 
   async forward(state: GatewayState, target: Target, principal: Principal | undefined, assertion: string | undefined, keepToken: boolean): Promise<number | undefined> {
     const headers = upstreamHeaders(this.req, state.headers, principal, { assertion, keepToken })
-    const send = async () => (await forward(this.req, this.res, state.upstream, target.forward, headers, principal?.responseHeaders)).upstreamStatus
-    return state.tracing === undefined ? send() : tracedUpstream(headers, state.upstream.origin, target.forward, send)
+    // Tracing off: no closure, no span (src/tracing/).
+    if (state.tracing !== undefined) return tracedUpstream(headers, state.upstream.origin, target.forward, () => this.send(state, target, principal, headers))
+    return this.send(state, target, principal, headers)
+  }
+
+  private async send(state: GatewayState, target: Target, principal: Principal | undefined, headers: string[]): Promise<number | undefined> {
+    return (await forward(this.req, this.res, state.upstream, target.forward, headers, principal?.responseHeaders)).upstreamStatus
   }
 
   answer(route: OwnRoute, method: string): void {
