@@ -37,24 +37,27 @@ interface GatewayOptions {
   readonly metrics?: MetricsMode
   readonly assertion?: boolean
   readonly dpop?: { readonly issuer: string; readonly jwksFile: string; readonly requireNonce: boolean }
+  /** Tracing on at ratio 1.0, exporting to this OTLP/HTTP URL (bench/servers/otlp-sink.ts). */
+  readonly tracing?: string
   /** Another build's bench/servers/gateway.js (BENCH_BASELINE): it takes the config file alone. */
   readonly script?: string
 }
 
 /** The gateway child (this build's, or `script`'s), optionally under --cpu-prof (BENCH_PROFILE=1). */
 async function startGateway(ctx: CaseContext, id: string, accessLog: boolean, opts: GatewayOptions = {}) {
-  const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, accessLog, replayUrl: opts.replayUrl, assertion: opts.assertion, dpop: opts.dpop })
+  const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, accessLog, replayUrl: opts.replayUrl, assertion: opts.assertion, dpop: opts.dpop, tracing: opts.tracing })
   const execArgv = ctx.profile ? ['--cpu-prof', '--cpu-prof-dir', ctx.resultsDir, '--cpu-prof-name', `gateway-${id}.cpuprofile`] : []
   const args = opts.script ? [config] : [config, opts.logMode ?? '', opts.metrics ?? '']
   const gw = await ctx.startServer(opts.script ?? 'gateway.js', args, { execArgv })
   return { ...gw, origin: `http://127.0.0.1:${gw.port}` }
 }
 
-const gatewayPublic = (id: string, name: string, accessLog: boolean, opts: GatewayOptions = {}): BenchCase => ({
+const gatewayPublic = (id: string, name: string, accessLog: boolean, opts: GatewayOptions & { traced?: boolean } = {}): BenchCase => ({
   id, name, optIn: opts.logMode !== undefined || opts.metrics !== undefined,
   async setup(ctx) {
-    const gw = await startGateway(ctx, id, accessLog, opts)
-    return { url: gw.origin + PUBLIC_PATH, pids: [gw.pid], teardown: gw.stop }
+    const sink = opts.traced ? await ctx.startServer('otlp-sink.js', []) : undefined
+    const gw = await startGateway(ctx, id, accessLog, { ...opts, tracing: sink && `http://127.0.0.1:${sink.port}/v1/traces` })
+    return { url: gw.origin + PUBLIC_PATH, pids: [gw.pid], teardown: async () => { await gw.stop(); await sink?.stop() } }
   },
 })
 
@@ -63,17 +66,18 @@ const gatewayPublic = (id: string, name: string, accessLog: boolean, opts: Gatew
  * each round; the key is cached after the first. Each batch takes a fresh
  * nonce, so a long run never outlives nonce.ttl.
  */
-const gatewayProof = (id: string, name: string, alg: ClientAlgorithm, opts: { replay?: 'memory' | 'redis'; assertion?: boolean; script?: string } = {}): BenchCase => ({
+const gatewayProof = (id: string, name: string, alg: ClientAlgorithm, opts: { replay?: 'memory' | 'redis'; assertion?: boolean; script?: string; traced?: boolean } = {}): BenchCase => ({
   id, name, optIn: opts.assertion === true,
   skip: () => opts.replay === 'redis' && !redisBinary() ? 'no redis-server binary on PATH' : undefined,
   async setup(ctx): Promise<Target> {
     // The Redis store: its own redis-server on loopback (its CPU is not in the proxy columns).
     const redis = opts.replay === 'redis' ? await startRedis(redisBinary()!) : undefined
-    const gw = await startGateway(ctx, id, true, { replayUrl: redis?.url, assertion: opts.assertion, script: opts.script })
+    const sink = opts.traced ? await ctx.startServer('otlp-sink.js', []) : undefined
+    const gw = await startGateway(ctx, id, true, { replayUrl: redis?.url, assertion: opts.assertion, script: opts.script, tracing: sink && `http://127.0.0.1:${sink.port}/v1/traces` })
     const { key, keyUrl } = await ctx.keyHost.publish(alg)
     const input = { identity: IDENTITY, keyUrl, audience: PUBLIC_ORIGIN, method: 'GET', path: PROOF_PATH }
     return {
-      url: gw.origin + PROOF_PATH, pids: [gw.pid], teardown: async () => { await gw.stop(); await redis?.stop() },
+      url: gw.origin + PROOF_PATH, pids: [gw.pid], teardown: async () => { await gw.stop(); await redis?.stop(); await sink?.stop() },
       perRequest: { header: 'Authorization', generate: async (n) => pregenerateProofs(key, { ...input, nonce: await fetchNonce(gw.origin) }, n) },
     }
   },
@@ -135,10 +139,12 @@ export const CASES: readonly BenchCase[] = [
   gatewayProof('gateway-es256', 'gateway, DomainPoP proof per request, ES256', 'ES256'),
   gatewayProof('gateway-ed25519', 'gateway, DomainPoP proof per request, Ed25519', 'Ed25519'),
   gatewayProof('gateway-es256-redis', 'gateway, DomainPoP proof per request, ES256, Redis replay store', 'ES256', { replay: 'redis' }),
-  // A/B of the metrics registry (run with BENCH_CASES=undici,gateway-public,gateway-public-prom-metrics,gateway-public-no-metrics):
+  // A/B of the metrics (run with BENCH_CASES=undici,gateway-public,gateway-public-no-metrics):
   // docs/benchmarks.md, "Metrics".
-  gatewayPublic('gateway-public-prom-metrics', 'gateway, public route, per-request metrics through prom-client', true, { metrics: 'prom' }),
   gatewayPublic('gateway-public-no-metrics', 'gateway, public route, per-request metrics off', true, { metrics: 'none' }),
+  // Tracing at ratio 1.0 to a loopback OTLP sink, against the same routes with tracing off (the default): docs/benchmarks.md, "Tracing".
+  gatewayPublic('gateway-public-traced', 'gateway, public route, tracing on (ratio 1.0)', true, { traced: true }),
+  gatewayProof('gateway-es256-traced', 'gateway, DomainPoP proof per request, ES256, tracing on (ratio 1.0)', 'ES256', { traced: true }),
   // The signed upstream assertion's cost (BENCH_CASES=http-proxy-3,gateway-es256,gateway-es256-assertion): docs/benchmarks.md, "Upstream assertion".
   gatewayProof('gateway-es256-assertion', 'gateway, DomainPoP proof per request, ES256, signed upstream assertion', 'ES256', { assertion: true }),
   // The DPoP path against what a user would otherwise hand-roll (BENCH_CASES=http-proxy-3,gateway-dpop,oauth4webapi-dpop):

@@ -1,18 +1,45 @@
 // Admin listener (keep it off the public interface): /healthz (the process
 // answers), /readyz (state loaded, not draining, and the replay store
 // answers), /metrics (Prometheus text; gauges read from the current state
-// at scrape). It has no authentication, so nothing here changes state: only
+// at scrape), and the live page at / (admin/page.ts) with its style and
+// script. It has no authentication, so nothing here changes state: only
 // GET and HEAD are answered, anything else is 405 (docs/security.md G19).
+//
+// Bound to loopback (the default), the page answers only requests whose
+// Host is a loopback name: a web page the operator visits cannot point a
+// name of its own at 127.0.0.1 (DNS rebinding) and read identities and
+// refusals from it (docs/security.md G19).
 
 import http from 'node:http'
+import { isIP } from 'node:net'
 import type { StateHolder } from './assembly/state.js'
+import { renderMain, renderPage } from './admin/page.js'
+import { readView } from './admin/view.js'
+import { PAGE_CSP, PAGE_SCRIPT, PAGE_STYLE } from './admin/assets.js'
 
-export function createAdminServer(holder: StateHolder, draining: () => boolean = () => false): http.Server {
+export interface AdminOptions {
+  /** The listener is bound to a loopback address: the page refuses non-loopback Host names. */
+  readonly loopback?: boolean
+}
+
+const PAGE_HEADERS = { 'content-security-policy': PAGE_CSP, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' }
+
+/** `localhost`, 127.0.0.0/8 or ::1, with or without a port. */
+export function isLoopbackHostHeader(host: string | undefined): boolean {
+  if (host === undefined) return false
+  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d*$/, '')
+  if (name.toLowerCase() === 'localhost') return true
+  if (isIP(name) === 4) return name.startsWith('127.')
+  return name === '::1'
+}
+
+export function createAdminServer(holder: StateHolder, draining: () => boolean = () => false, opts: AdminOptions = {}): http.Server {
+  const startedAtMs = Date.now()
   return http.createServer((req, res) => {
-    const path = (req.url ?? '').split('?')[0]
-    const send = (status: number, type: string, body: string) => {
-      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) })
-      res.end(body)
+    const [path, query] = (req.url ?? '').split('?') as [string, string | undefined]
+    const send = (status: number, type: string, body: string, extra: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body), ...extra })
+      res.end(req.method === 'HEAD' ? undefined : body)
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD')
@@ -34,6 +61,19 @@ export function createAdminServer(holder: StateHolder, draining: () => boolean =
       holder.current.replay.healthy().then(
         (ok) => send(ok ? 200 : 503, 'text/plain', ok ? 'ready\n' : 'replay store unavailable\n'),
         () => send(503, 'text/plain', 'replay store unavailable\n'),
+      )
+      return
+    }
+    // Browsers ask for it; an empty answer keeps their consoles clean.
+    if (path === '/favicon.ico') return send(204, 'image/x-icon', '')
+    if (path === '/' || path === '/admin.js' || path === '/admin.css') {
+      if (opts.loopback && !isLoopbackHostHeader(req.headers.host)) return send(403, 'text/plain', 'the admin page answers loopback names only (Host: localhost or 127.0.0.1)\n')
+      if (path === '/admin.js') return send(200, 'text/javascript; charset=utf-8', PAGE_SCRIPT, PAGE_HEADERS)
+      if (path === '/admin.css') return send(200, 'text/css; charset=utf-8', PAGE_STYLE, PAGE_HEADERS)
+      const st = holder.current
+      readView(st, draining(), startedAtMs).then(
+        (view) => send(200, 'text/html; charset=utf-8', query === 'part=main' ? renderMain(view) : renderPage(view), PAGE_HEADERS),
+        (err: unknown) => { st.log.error({ err }, 'admin page failed'); send(500, 'text/plain', 'admin page unavailable\n') },
       )
       return
     }

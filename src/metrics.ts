@@ -3,18 +3,27 @@
 // plus prom-client's process and Node defaults. Incremented only at decision
 // points, labelled by stable reason codes. docs/operations.md lists them all.
 //
-// The per-request series are hand-written: through prom-client one public
-// request's inc + two observes cost 1.3 µs of CPU (a label-hash string and a
-// closure per call), here 0.12 µs, against 64-110 µs for the whole request
-// (docs/benchmarks.md, "Metrics"). prom-client supplies the process and Node
-// defaults (CPU, memory, event-loop lag, GC), which cost nothing per request.
+// Everything is on prom-client. The hand-written series this replaced saved
+// about 1 µs of CPU per public request; on the public route that was inside
+// the bench's noise (docs/benchmarks.md, "Metrics"), and prom-client is the
+// well-kept library. Label objects on the hot path are shared, frozen
+// constants where the values are few (exchange.ts LABELS).
+//
+// The admin page's recent view (admin/activity.ts: rates, latency, top
+// identities, recent refusals and reloads) is fed from the same exchange
+// record, so the page and /metrics always agree on what was counted.
 
-import { Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { KeyCacheStats } from './keys/index.js'
+import { createActivity, type Activity, type ExchangeFacts } from './admin/activity.js'
 
 const COUNTERS = {
   popgate_requests_total: { help: 'Requests answered, by decision (public|allow|deny|would_deny|challenge|error) and code', labels: ['decision', 'code'] },
-  popgate_key_fetches_total: { help: 'Key document fetches, by outcome code', labels: ['outcome'] },
+  popgate_scheme_requests_total: { help: 'Requests that presented credentials, by scheme (domainpop|dpop|…) and decision', labels: ['scheme', 'decision'] },
+  popgate_rule_requests_total: { help: 'Requests an ACL rule matched, by rule id and decision (rule="" when none matched)', labels: ['rule', 'decision'] },
+  popgate_refusals_total: { help: 'Requests refused with an error (decision deny|error; a bare 401 challenge is not counted), by code and HTTP status', labels: ['code', 'status'] },
+  popgate_key_fetches_total: { help: 'Key document fetches (DomainPoP key documents and DPoP issuer metadata and JWKS), by outcome code', labels: ['outcome'] },
+  popgate_issuer_fetches_total: { help: 'Of the key fetches, those for DPoP issuers (metadata and JWKS), by outcome code', labels: ['outcome'] },
   popgate_key_fetches_refused_total: { help: 'Key fetches the key cache refused before they started, by reason (urls_per_owner|in_flight_per_owner|in_flight)', labels: ['reason'] },
   popgate_key_reimports_total: { help: 'Cached keys imported again after leaving the hot set (keys.hotKeys too small when this climbs with traffic)', labels: [] },
   popgate_config_reloads_total: { help: 'Config/ACL reload attempts, by result (ok|invalid)', labels: ['result'] },
@@ -23,6 +32,9 @@ const COUNTERS = {
   popgate_replay_store_errors_total: { help: 'Replay store outages begun (each logged once), by reason (unreachable|timeout|error); proofs get 503 until it answers', labels: ['reason'] },
   popgate_shadow_denials_total: { help: 'Requests a report-mode ACL rule would have refused and forwarded anyway, by rule id and reason (an ACL deny reason or a credential error code)', labels: ['rule', 'reason'] },
   popgate_rate_limited_total: { help: 'Requests refused by an abuse limit, by scope (client|identity|new_domain|header_count)', labels: ['scope'] },
+  popgate_sessions_minted_total: { help: 'Session tickets or cookies issued, by scheme', labels: ['scheme'] },
+  popgate_sessions_refused_total: { help: 'Session tickets or cookies refused, by scheme and code', labels: ['scheme', 'code'] },
+  popgate_spans_dropped_total: { help: 'Trace spans the OTLP exporter could not deliver (collector down, slow or refusing), dropped; requests are unaffected', labels: [] },
 } as const satisfies Record<string, { help: string; labels: readonly string[] }>
 
 /** Seconds. Upper bounds; +Inf is implied. */
@@ -58,98 +70,97 @@ export type CounterLabels<N extends keyof Declared> = [LabelsOf<N>] extends [nev
 /** Every metric name this file declares (prom-client's defaults aside): docs and tests check against it. */
 export const METRIC_NAMES: readonly string[] = [...Object.keys(COUNTERS), ...Object.keys(HISTOGRAMS), ...Object.keys(GAUGES)]
 
+export type { ExchangeFacts }
+
 export interface Metrics {
   inc<N extends CounterName>(name: N, ...labels: CounterLabels<N> extends undefined ? [] : [CounterLabels<N>]): void
-  value<N extends CounterName>(name: N, ...labels: CounterLabels<N> extends undefined ? [] : [CounterLabels<N>]): number
+  /** A counter series' value, read through the registry (0 for a series never counted). */
+  value<N extends CounterName>(name: N, ...labels: CounterLabels<N> extends undefined ? [] : [CounterLabels<N>]): Promise<number>
+  /** Adds `amount` to a counter series. */
+  add<N extends CounterName>(name: N, amount: number, ...labels: CounterLabels<N> extends undefined ? [] : [CounterLabels<N>]): void
   /** Records one observation, in seconds. */
   observe<N extends HistogramName>(name: N, labels: CounterLabels<N>, seconds: number): void
-  /** Observations recorded so far in one histogram series. */
-  count<N extends HistogramName>(name: N, labels: CounterLabels<N>): number
+  /** Observations recorded so far in one histogram series, read through the registry. */
+  count<N extends HistogramName>(name: N, labels: CounterLabels<N>): Promise<number>
+  /** Counts one finished exchange in every per-request series and the admin page's recent view. */
+  recordExchange(ex: ExchangeFacts, status: number, seconds: number, upstreamSeconds: number | undefined): void
+  /** The recent view the admin page draws (admin/activity.ts). */
+  readonly activity: Activity
+  /** The prom-client registry of the declared counters and histograms (tests read it). */
+  readonly registry: Registry
   /** Prometheus text: counters, histograms, gauges read from `sources`, then the process and Node defaults. */
   render(sources?: ScrapeSources): Promise<string>
 }
 
-/** One labelled series: the label values in declared order; a count, or a histogram's buckets (not cumulative) and sum. */
-interface Series { readonly values: readonly string[]; count: number; readonly buckets: number[] | undefined; sum: number }
-/** Label value → next level; the last level holds the series. Walking it builds no string per increment. */
-type Level = Map<string, Level | Series>
-type Family = { readonly labels: readonly string[]; readonly bounds: readonly number[] | undefined; readonly root: Level | Series }
+/** Status label values for the usual refusals, so most refusals build no string. */
+const STATUS_TEXT: readonly string[] = Array.from({ length: 600 }, (_, i) => String(i))
 
-const escape = (v: string): string => v.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : '\\' + c)) // Prometheus text format
-const newSeries = (values: readonly string[], bounds: readonly number[] | undefined): Series => ({ values, count: 0, buckets: bounds ? new Array<number>(bounds.length + 1).fill(0) : undefined, sum: 0 })
+/** One label object per decision, shared: no allocation per observation. */
+const DECISION_LABELS: Readonly<Record<string, { readonly decision: string }>> = Object.fromEntries(['public', 'allow', 'deny', 'would_deny', 'challenge', 'error'].map((d) => [d, Object.freeze({ decision: d })]))
 
 export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics {
-  const families = new Map<string, Family>()
-  const declare = (name: string, labels: readonly string[], bounds: readonly number[] | undefined) =>
-    families.set(name, { labels, bounds, root: labels.length === 0 ? newSeries([], bounds) : new Map() })
-  for (const [name, c] of Object.entries(COUNTERS)) declare(name, c.labels, undefined)
-  for (const [name, h] of Object.entries(HISTOGRAMS)) declare(name, h.labels, h.buckets)
+  const registry = new Registry()
+  const counters = new Map<string, Counter>()
+  const histograms = new Map<string, Histogram>()
+  for (const [name, c] of Object.entries(COUNTERS)) counters.set(name, new Counter({ name, help: c.help, labelNames: c.labels, registers: [registry] }))
+  for (const [name, h] of Object.entries(HISTOGRAMS)) histograms.set(name, new Histogram({ name, help: h.help, labelNames: h.labels, buckets: [...h.buckets], registers: [registry] }))
+
+  // Scrape-time gauges on their own registry: set from the scrape's sources, rendered only when there are some.
+  const gauges = new Registry()
+  const gaugeList = Object.entries(GAUGES).map(([name, g]) => ({ read: g.read, gauge: new Gauge({ name, help: g.help, registers: [gauges] }) }))
   const defaults = new Registry()
   if (opts.processMetrics !== false) collectDefaultMetrics({ register: defaults })
+  const activity = createActivity()
 
-  /** The series for `labels`, created on first use when `create`. */
-  function series(name: string, labels: Readonly<Record<string, string>> | undefined, create: boolean): Series | undefined {
-    const fam = families.get(name)!
-    const names = fam.labels
-    let node = fam.root
-    for (let i = 0; i < names.length; i++) {
-      const level = node as Level
-      const v = String(labels?.[names[i]!])
-      let next = level.get(v)
-      if (next === undefined) {
-        if (!create) return undefined
-        next = i === names.length - 1 ? newSeries(names.map((n) => String(labels?.[n])), fam.bounds) : new Map()
-        level.set(v, next)
-      }
-      node = next
-    }
-    return node as Series
+  /** The value of the series whose labels are exactly `labels` (a histogram's: of its `sample` line), 0 when never counted. */
+  const seriesValue = async (metric: Counter | Histogram, labels: Readonly<Record<string, string>> | undefined, sample?: string): Promise<number> => {
+    const want = labels ?? {}
+    const keys = Object.keys(want)
+    const { values } = await metric.get()
+    const hit = values.find((v) => (sample === undefined || (v as { metricName?: string }).metricName === sample)
+      && keys.length === Object.keys(v.labels).length && keys.every((k) => String(v.labels[k]) === want[k]))
+    return hit?.value ?? 0
   }
 
-  function* all(node: Level | Series): Generator<Series> {
-    if (!(node instanceof Map)) return yield node
-    for (const child of node.values()) yield* all(child)
-  }
-
-  const labelText = (names: readonly string[], values: readonly string[], extra = ''): string => {
-    const parts = names.map((l, i) => `${l}="${escape(values[i]!)}"`)
-    if (extra) parts.push(extra)
-    return parts.length === 0 ? '' : `{${parts.join(',')}}`
-  }
-
-  return {
-    inc(name, ...[labels]) { series(name, labels, true)!.count++ },
-    value(name, ...[labels]) { return series(name, labels, false)?.count ?? 0 },
+  const metrics: Metrics = {
+    registry,
+    activity,
+    inc(name, ...[labels]) {
+      const c = counters.get(name)!
+      if (labels === undefined) c.inc()
+      else c.inc(labels as Record<string, string>)
+    },
+    add(name, amount, ...[labels]) {
+      const c = counters.get(name)!
+      if (labels === undefined) c.inc(amount)
+      else c.inc(labels as Record<string, string>, amount)
+    },
+    value(name, ...[labels]) {
+      return seriesValue(counters.get(name)!, labels as Readonly<Record<string, string>> | undefined)
+    },
     observe(name, labels, seconds) {
-      const s = series(name, labels as Readonly<Record<string, string>> | undefined, true)!
-      const bounds = HISTOGRAMS[name].buckets
-      let i = 0
-      while (i < bounds.length && seconds > bounds[i]!) i++
-      s.buckets![i]!++
-      s.count++
-      s.sum += seconds
+      histograms.get(name)!.observe(labels as Record<string, string>, seconds)
     },
-    count(name, labels) { return series(name, labels as Readonly<Record<string, string>> | undefined, false)?.count ?? 0 },
-    async render(sources) {
-      const lines: string[] = []
-      for (const [name, { help, labels }] of Object.entries(COUNTERS)) {
-        lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`)
-        for (const s of all(families.get(name)!.root)) lines.push(`${name}${labelText(labels, s.values)} ${s.count}`)
-      }
-      for (const [name, { help, labels, buckets }] of Object.entries(HISTOGRAMS)) {
-        lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} histogram`)
-        for (const s of all(families.get(name)!.root)) {
-          let cumulative = 0
-          buckets.forEach((le, i) => { cumulative += s.buckets![i]!; lines.push(`${name}_bucket${labelText(labels, s.values, `le="${le}"`)} ${cumulative}`) })
-          lines.push(`${name}_bucket${labelText(labels, s.values, 'le="+Inf"')} ${s.count}`)
-          lines.push(`${name}_sum${labelText(labels, s.values)} ${s.sum}`, `${name}_count${labelText(labels, s.values)} ${s.count}`)
-        }
-      }
-      if (sources) {
-        for (const [name, { help, read }] of Object.entries(GAUGES)) lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${read(sources)}`)
-        for (const { name, help, value } of sources.gauges ?? []) lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`)
-      }
-      return lines.join('\n') + '\n' + await defaults.metrics()
+    count(name, labels) {
+      return seriesValue(histograms.get(name)!, labels as Readonly<Record<string, string>>, `${name}_count`)
+    },
+    recordExchange(ex, status, seconds, upstreamSeconds) {
+      const decision = ex.decision ?? 'error'
+      counters.get('popgate_requests_total')!.inc({ decision, code: ex.code ?? 'ok' })
+      const labels = DECISION_LABELS[decision] ?? { decision }
+      histograms.get('popgate_request_duration_seconds')!.observe(labels, seconds)
+      if (upstreamSeconds !== undefined) histograms.get('popgate_upstream_duration_seconds')!.observe(labels, upstreamSeconds)
+      if (ex.scheme !== undefined) counters.get('popgate_scheme_requests_total')!.inc({ scheme: ex.scheme, decision })
+      if (ex.ruleId !== undefined || decision === 'deny') counters.get('popgate_rule_requests_total')!.inc({ rule: ex.ruleId ?? '', decision })
+      if ((decision === 'deny' || decision === 'error') && ex.code !== undefined) counters.get('popgate_refusals_total')!.inc({ code: ex.code, status: STATUS_TEXT[status] ?? String(status) })
+      activity.record(ex, decision, status, seconds)
+    },
+    async render(scrape) {
+      if (scrape) for (const { read, gauge } of gaugeList) gauge.set(read(scrape))
+      // The scheme modules' own gauges (schemes/module.ts), read at scrape time like the core ones.
+      const moduleGauges = (scrape?.gauges ?? []).map(({ name, help, value }) => `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${name} ${value}\n`).join('')
+      return await registry.metrics() + (scrape ? await gauges.metrics() + moduleGauges : '') + await defaults.metrics()
     },
   }
+  return metrics
 }

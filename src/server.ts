@@ -16,7 +16,7 @@ import { createAdminServer } from './admin.js'
 import { watchConfig, type ConfigWatcher } from './config/watch.js'
 import { formatProblem, type Problem } from './config/yaml-source.js'
 import type { HostPort } from './config/types.js'
-import { configWarnings } from './config/warnings.js'
+import { configWarnings, isLoopbackHost } from './config/warnings.js'
 import { GatewayError } from './errors.js'
 import { rawProblem } from './http/respond.js'
 import { InFlight, type DrainResult } from './http/in-flight.js'
@@ -102,7 +102,7 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
   }
 
   for (const warning of configWarnings(cfg)) built.state.log.warn(warning)
-  const admin = cfg.admin ? createAdminServer(holder, () => inFlight.isDraining) : undefined
+  const admin = cfg.admin ? createAdminServer(holder, () => inFlight.isDraining, { loopback: isLoopbackHost(cfg.admin.listen.host) }) : undefined
   const adminAddr = admin && cfg.admin ? await listen(admin, cfg.admin.listen) : undefined
 
   let reloading = Promise.resolve<readonly Problem[]>([])
@@ -117,6 +117,7 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
       }
       if (!result.state) {
         deps.metrics.inc('popgate_config_reloads_total', { result: 'invalid' })
+        deps.metrics.activity.reload({ at: Date.now(), reason, result: 'invalid', problems: result.problems.map(formatProblem) })
         for (const p of result.problems) prev.log.error({ reason, problem: formatProblem(p) }, 'reload refused; still serving the previous config')
         return result.problems
       }
@@ -130,6 +131,7 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
       // What the ACL change does: rules by id, and the recent decisions replayed (docs/acl.md, "What a reload changes").
       const acl = { ...ruleChanges(prev.acl, next.acl), ...diffDecisions(next.decisions.snapshot(), prev.acl, next.acl) }
       next.log.info({ reason, acl }, 'config reloaded')
+      deps.metrics.activity.reload({ at: Date.now(), reason, result: 'ok', acl })
       void releaseUnused(prev, next)
       watcher?.refresh()
       return []

@@ -55,6 +55,8 @@ export async function writeGatewayConfig(dir: string, opts: {
   upstreamOrigin: string; accessLog: boolean; caFile?: string; replayUrl?: string; assertion?: boolean
   /** dpop.enabled with one pinned issuer whose keys are a JWK Set file (bench/lib/dpop-setup.ts). */
   dpop?: { issuer: string; jwksFile: string; requireNonce: boolean }
+  /** OTLP/HTTP traces URL: tracing on, every request sampled (sampleRatio 1). */
+  tracing?: string
 }): Promise<string> {
   await mkdir(dir, { recursive: true })
   await writeFile(join(dir, 'acl.yaml'), aclYaml(10))
@@ -82,6 +84,7 @@ export async function writeGatewayConfig(dir: string, opts: {
     ...(opts.dpop === undefined ? [] : ['dpop:', '  enabled: true', `  requireNonce: ${opts.dpop.requireNonce}`, '  issuers:',
       `    ${JSON.stringify(opts.dpop.issuer)}:`, `      jwksFile: ${JSON.stringify(opts.dpop.jwksFile)}`]),
     ...(opts.assertion ? ['secrets:', '  file: ./secrets.yaml', 'identityHeaders:', '  assertion: true'] : []),
+    ...(opts.tracing === undefined ? [] : ['tracing:', '  otlp:', `    endpoint: ${opts.tracing}`, '  sampleRatio: 1']),
     '',
   ].join('\n'))
   return configFile

@@ -116,6 +116,12 @@ export function toMarkdown(r: Report): string {
   if (before.length > 0) {
     out.push('Before and after (BENCH_BASELINE), median over rounds of this build ÷ the baseline build in the same round: ' + before.map(([now, base, x]) => `${now} ÷ ${base} = ${f2(x!)}`).join('; ') + '.', '')
   }
+  const traced = [['gateway-public-traced', 'gateway-public'], ['gateway-es256-traced', 'gateway-es256']]
+    .map(([on, off]) => [on!, off!, pairedRatio(r.cases, on!, off!)] as const)
+    .filter(([, , x]) => x !== undefined)
+  if (traced.length > 0) {
+    out.push('Tracing on (ratio 1.0, OTLP/HTTP to a loopback sink) ÷ off, median over rounds in the same run: ' + traced.map(([on, off, x]) => `${on} ÷ ${off} = ${f2(x!)}`).join('; ') + '.', '')
+  }
   out.push('req/s, p50, p99: median of the rounds; spread: slowest–fastest round. Ratios: median over rounds of (row ÷ baseline in the same round). "proxy" = the process under test (the upstream itself in the first row; nginx master + worker); CPU is user + system over the timed rounds ÷ requests. "failed" = status ≥ 400 + socket errors; must be 0.', '')
   out.push('## Targets (issue "Performance")', '', '| target | goal | measured | |', '|---|---|---|---|')
   for (const t of targets(r)) out.push(`| ${t.what} | ${t.goal} | ${t.measured} | ${t.verdict} |`)

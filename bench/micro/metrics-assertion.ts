@@ -1,10 +1,9 @@
 // Per-request costs of two additions, measured alone (docs/benchmarks.md,
 // "Metrics" and "Upstream assertion"); the load cases measure them in the
-// gateway (BENCH_CASES=…-prom-metrics,…-no-metrics and gateway-es256-assertion).
+// gateway (BENCH_CASES=gateway-public,gateway-public-no-metrics and gateway-es256-assertion).
 //
-//   metrics   — one public request's metric calls (a counter inc and two
-//               histogram observations): the hand-written registry, prom-client,
-//               and nothing
+//   metrics   — one request's recordExchange (the prom-client series and the
+//               admin page's recent view), and nothing
 //   assertion — one X-PoP-Assertion: proxy/assertion.ts (node:crypto sign,
 //               precomputed header) against jose's SignJWT
 //
@@ -45,14 +44,11 @@ async function cpuUsPerOpAsync(n: number, fn: () => Promise<unknown>): Promise<n
 
 export function metricsMicro(): Record<MetricsMode, number> {
   const out = {} as Record<MetricsMode, number>
-  const decisions = [{ decision: 'public' }, { decision: 'allow' }] as const
-  for (const mode of ['hand', 'prom', 'none'] as const) {
+  const exchanges = (['public', 'allow'] as const).map((decision) => ({ method: 'GET', path: '/p', decision, code: undefined, ruleId: 'r', identity: decision === 'allow' ? 'alice.test' : undefined, claimed: undefined, scheme: decision === 'allow' ? 'domainpop' : undefined }))
+  for (const mode of ['on', 'none'] as const) {
     const m = benchMetrics(mode)
     out[mode] = cpuUsPerOp(500_000, (i) => {
-      const d = decisions[i & 1]!
-      m.inc('popgate_requests_total', { decision: d.decision, code: 'ok' })
-      m.observe('popgate_request_duration_seconds', d, 0.002 + (i % 5) * 0.001)
-      m.observe('popgate_upstream_duration_seconds', d, 0.001 + (i % 5) * 0.001)
+      m.recordExchange(exchanges[i & 1]!, 200, 0.002 + (i % 5) * 0.001, 0.001 + (i % 5) * 0.001)
     })
   }
   return out
@@ -76,8 +72,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const a = await assertionMicro()
   const f = (v: number) => v.toFixed(3)
   process.stdout.write([
-    'metrics, one public request\'s calls (inc + 2 observes), CPU µs:',
-    `  hand-written ${f(m.hand)}   prom-client ${f(m.prom)}   none ${f(m.none)}`,
+    'metrics, one request\'s recordExchange (prom-client series + the admin page\'s recent view), CPU µs:',
+    `  on ${f(m.on)}   none ${f(m.none)}`,
     'assertion, one signed JWT, CPU µs:',
     `  node:crypto (proxy/assertion.ts) ${f(a.nodeCrypto)}   jose SignJWT ${f(a.joseSignJwt)}`,
     '',

@@ -9,8 +9,8 @@
 // default: one synchronous write per line), unbatched (one asynchronous write
 // per line), or discard (lines built, never written), to tell the cost of
 // writing from the cost of building the line. A third argument picks the
-// metrics registry on the hot path (bench/lib/metrics-modes.ts): hand (the
-// default), prom or none.
+// metrics on the hot path (bench/lib/metrics-modes.ts): on (the default) or
+// none.
 
 import { pino } from 'pino'
 import { startGateway } from '../../src/server.js'
@@ -27,6 +27,6 @@ serveChild(async ([configFile, logMode, metricsMode]) => {
         : mode === 'async' ? createDestination('/dev/null', { sync: false })
           : createDestination('/dev/null')
   const log = createLogger('info', dest)
-  const gw = await startGateway(configFile!, { env: {}, log, metrics: benchMetrics((metricsMode || 'hand') as MetricsMode), watch: false })
+  const gw = await startGateway(configFile!, { env: {}, log, metrics: benchMetrics((metricsMode || 'on') as MetricsMode), watch: false })
   return { port: gw.http.port, close: () => gw.close() }
 })

@@ -32,6 +32,7 @@ import { namespacedReplay } from '../schemes/replay.js'
 import { NO_OWN_ROUTES, type OwnRoute, type OwnRoutes } from '../http/own-routes.js'
 import { createAssertionSigner, JWKS_PATH, type AssertionSigner } from '../proxy/assertion.js'
 import { createDecisionSample } from '../acl/decision-sample.js'
+import { createTracing } from '../tracing/index.js'
 
 export interface BuildDeps {
   readonly env: Readonly<Record<string, string | undefined>>
@@ -84,6 +85,8 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
   const replay = prev && same(prev.config.replay, config.replay) ? prev.replay : createReplayStore(config, deps)
   const upstreamKey = (c: Config) => [c.upstream.href, c.timeouts, c.limits]
   const upstream = prev && same(upstreamKey(prev.config), upstreamKey(config)) ? prev.upstream : createUpstream(config)
+  const tracing = !config.tracing ? undefined : prev?.tracing && same(prev.config.tracing, config.tracing) ? prev.tracing
+    : createTracing(config.tracing, { log: deps.log, dropped: (n) => deps.metrics.add('popgate_spans_dropped_total', n) })
 
   // Each module gets the shared collaborators; a replay namespace belongs to the first module that asks.
   const namespaces = new Map<string, string>()
@@ -153,6 +156,7 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
     decisions: prev?.decisions ?? createDecisionSample(),
     log: deps.log,
     metrics: deps.metrics,
+    tracing,
     now,
   }
   return { state, problems: [] }
@@ -168,6 +172,7 @@ function fetchHooks(deps: BuildDeps, abuse: GatewayState['abuse'], now: () => nu
     onFetch: (_url, outcome, ms) => {
       deps.metrics.inc('popgate_key_fetches_total', { outcome })
       deps.metrics.observe('popgate_key_fetch_duration_seconds', { outcome }, ms / 1e3)
+      if (what.startsWith('issuer')) deps.metrics.inc('popgate_issuer_fetches_total', { outcome })
     },
     beforeFetch: (owner) => abuse.newDomains.admit(owner, now()),
     // Each refusal is a 401 that counts as a failed authentication, so these

@@ -19,6 +19,7 @@ import type { AbuseLimits } from '../limits/abuse.js'
 import type { Grant } from '../schemes/types.js'
 import type { ModuleBuilt } from './build-state.js'
 import type { DecisionSample } from '../acl/decision-sample.js'
+import type { Tracing } from '../tracing/index.js'
 
 export interface GatewayState {
   readonly config: Config
@@ -47,6 +48,8 @@ export interface GatewayState {
   readonly decisions: DecisionSample
   readonly log: Logger
   readonly metrics: Metrics
+  /** OpenTelemetry tracing (src/tracing/); undefined unless `tracing` is configured: then requests pay one check. */
+  readonly tracing: Tracing | undefined
   readonly now: () => number
 }
 

@@ -22,6 +22,7 @@ import { readLimits, readLog, readTimeouts, readTrustedProxies } from './section
 import { readShutdown } from './sections/shutdown.js'
 import { SCHEME_MODULES } from '../schemes/index.js'
 import type { SchemeModule } from '../schemes/module.js'
+import { otelOverrides, readTracing } from './sections/tracing.js'
 
 export interface ConfigResult { readonly config: Config | undefined; readonly problems: readonly Problem[] }
 
@@ -45,7 +46,7 @@ export const ENV_OVERRIDES = Object.freeze({
 // order problems are found in, and they are sorted by position afterwards.
 
 const TOP_KEYS = ['listen', 'tls', 'publicOrigin', 'upstream', 'upstreamHost', 'acl', 'admin', 'secrets', 'replay', 'nonce', 'proof', 'keys',
-  'identityHeaders', 'shutdown', 'cors', 'log', 'trustedProxies', 'timeouts', 'limits'] as const
+  'identityHeaders', 'shutdown', 'cors', 'log', 'trustedProxies', 'timeouts', 'limits', 'tracing'] as const
 
 /** The top-level keys the core and the modules own; a module may not take a core key or another module's. */
 export function topKeys(modules: readonly SchemeModule[]): readonly string[] {
@@ -88,6 +89,7 @@ function readCore(root: Section, configFile: string): Config {
     trustedProxies: readTrustedProxies(root),
     timeouts: readTimeouts(root),
     limits: readLimits(root),
+    tracing: readTracing(root),
   }
 }
 
@@ -114,6 +116,13 @@ export function parseConfig(text: string, file: string, env: Readonly<Record<str
     if (value === '') source.problems.at({ line: 1, col: 1 }, path, 'is set but empty; unset it to use the config file\'s value')
     else overrides.set(path, { node: { kind: 'scalar', pos: { line: 1, col: 1 }, value }, source })
   }
+  // The standard OpenTelemetry variables, as overrides of the tracing section (config/sections/tracing.ts).
+  const otel = otelOverrides(env)
+  for (const [name, path, value] of otel.values) {
+    const source: Source = { problems: new Problems(`$${name}`), baseDir: process.cwd() }
+    envProblems.push(source.problems)
+    overrides.set(path, { node: { kind: 'scalar', pos: { line: 1, col: 1 }, value }, source })
+  }
   const ctx: Context = { file: fileSource, overrides }
 
   let config: Config | undefined
@@ -122,6 +131,7 @@ export function parseConfig(text: string, file: string, env: Readonly<Record<str
   } else {
     const configFile = /^<.*>$/.test(file) ? file : resolvePath(file)
     config = build(new Section(ctx, root, '', topKeys(modules), { line: 1, col: 1 }), configFile, modules)
+    if (otel.disabled) config = { ...config, tracing: undefined }
   }
   const all = [...sortByPosition(problems.list), ...envProblems.flatMap((p) => p.list)]
   return all.length === 0 && config !== undefined ? { config: deepFreeze(config), problems: [] } : { config: undefined, problems: all }

@@ -109,6 +109,8 @@ export interface Config {
     readonly clientRequestMs: number
     readonly keepAliveMs: number
   }
+  /** OpenTelemetry traces over OTLP/HTTP (src/tracing/); undefined: off, and the request path pays one check. */
+  readonly tracing: TracingConfig | undefined
   readonly limits: {
     readonly maxHeaderBytes: number
     /** Request header fields (name/value pairs) before 431. */
@@ -121,4 +123,16 @@ export interface Config {
     /** Distinct identity domains whose keys may be fetched per minute, in all. */
     readonly newKeyDomainsPerMinute: number
   }
+}
+
+export interface TracingConfig {
+  /** The OTLP/HTTP traces URL (JSON encoding), e.g. http://collector:4318/v1/traces. */
+  readonly endpoint: URL
+  /** Sent with every export (an API key); never logged. */
+  readonly headers: Readonly<Record<string, string>>
+  /** How long one export may take before its spans are dropped (and counted). */
+  readonly timeoutMs: number
+  /** Share of new traces recorded, 0..1; a trusted hop's sampled flag is followed. */
+  readonly sampleRatio: number
+  readonly serviceName: string
 }

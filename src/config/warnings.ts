@@ -17,7 +17,7 @@ export function configWarnings(config: Config): string[] {
   const admin = config.admin?.listen
   if (admin && !isLoopbackHost(admin.host)) {
     const at = admin.host.includes(':') ? `[${admin.host}]:${admin.port}` : `${admin.host}:${admin.port}`
-    warnings.push(`admin.listen: ${at} is not a loopback address; /metrics, /healthz and /readyz have no authentication (they change no state, but /metrics shows traffic shape and error codes): bind to 127.0.0.1 or a private interface`)
+    warnings.push(`admin.listen: ${at} is not a loopback address; the admin page, /metrics, /healthz and /readyz have no authentication (they change no state, but the page shows identities, paths and refusals, and /metrics traffic shape and error codes): bind to 127.0.0.1 or a private interface`)
   }
   return warnings
 }

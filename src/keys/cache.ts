@@ -20,7 +20,7 @@
 import { GatewayError } from '../errors.js'
 import type { Identity } from '../identity/domain.js'
 import { parseKeyDocument } from './document.js'
-import { createDocumentCache, quietly, stringBytes, type DocumentCache, type DocumentCacheStats, type RefusalReason } from './document-cache.js'
+import { createDocumentCache, quietly, stringBytes, type CacheEntryView, type DocumentCache, type DocumentCacheStats, type RefusalReason } from './document-cache.js'
 import { createSafeFetcher } from './fetcher.js'
 import { HotKeys } from './hot-keys.js'
 import { JWK_SET_PROFILE } from './response-policy.js'
@@ -43,6 +43,8 @@ export interface KeyCache {
   markProven(url: URL): void
   readonly size: number
   stats(): KeyCacheStats
+  /** Up to `limit` cached key documents, most recently used first (the admin page). */
+  list(limit: number): CacheEntryView[]
   close(): Promise<void>
 }
 
@@ -132,6 +134,7 @@ export function createKeyCache(cfg: KeysConfig, deps: KeyCacheDeps = {}): KeyCac
     getKey,
     markProven: (url) => { docs.markProven(url.href) },
     get size() { return docs.size },
+    list: (limit) => docs.list(limit),
     stats: () => {
       const { refetches, ...s } = docs.stats()
       return { ...s, kidRefetches: refetches, hotKeys: hot.size, keyImports: hot.imports }

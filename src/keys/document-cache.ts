@@ -44,6 +44,7 @@
 import { performance } from 'node:perf_hooks'
 import { GatewayError, isGatewayError } from '../errors.js'
 import { checkResponseHead } from './response-policy.js'
+import { childSpan } from '../tracing/context.js'
 import { cacheTtlMs } from './ttl.js'
 import type { FetchedDocument, FetchOne, FetchRequest, KeysConfig, MediaProfile } from './types.js'
 import { Accounts, Slot, type Owner, type Payer } from './owners.js'
@@ -118,6 +119,17 @@ export interface DocumentCacheStats {
   readonly inFlight: number
 }
 
+/** One cached entry as the admin page shows it (admin/page.ts): never the document itself. */
+export interface CacheEntryView {
+  readonly url: string
+  /** The identity or issuer that vouches for it. */
+  readonly owner: string
+  readonly fetchedAtMs: number
+  readonly expiresAtMs: number
+  /** A remembered failure: its code. */
+  readonly failed: string | undefined
+}
+
 export interface DocumentCache<T> {
   /** The fresh entry for `key`, without I/O; undefined on a miss; throws a cached failure. */
   peek(key: string): CachedDocument<T> | undefined
@@ -129,6 +141,8 @@ export interface DocumentCache<T> {
   markProven(key: string): boolean
   /** Entries held by `owner` (documents and failures). */
   held(owner: string): number
+  /** Up to `limit` entries, most recently used first (the admin page). */
+  list(limit: number): CacheEntryView[]
   readonly size: number
   stats(): DocumentCacheStats
   close(): Promise<void>
@@ -234,7 +248,8 @@ export function createDocumentCache<T>(opts: DocumentCacheOptions<T>): DocumentC
     owner.fetching++
     payer.fetching++
     if (known === undefined) payer.fetchingNew++
-    const p = fetchAndStore(key, request, owner, payer, previous ?? known)
+    // A child span of the request that started the fetch (a no-op call while tracing is off; src/tracing/).
+    const p = childSpan('popgate.key_fetch', { 'url.full': request.url.href, 'popgate.key_owner': owner.name }, () => fetchAndStore(key, request, owner, payer, previous ?? known))
     inFlight.set(key, p)
     return p
   }
@@ -401,6 +416,15 @@ export function createDocumentCache<T>(opts: DocumentCacheOptions<T>): DocumentC
       return true
     },
     held: (owner) => accounts.owners.get(owner)?.entries ?? 0,
+    list(limit) {
+      const all = [...table.values()]
+      const out: CacheEntryView[] = []
+      for (let i = all.length - 1; i >= 0 && out.length < limit; i--) {
+        const s = all[i]!
+        out.push({ url: s.key, owner: s.owner.name, fetchedAtMs: s.fetchedAtMs, expiresAtMs: s.expiresAtMs, failed: s.error?.code })
+      }
+      return out
+    },
     get size() { return table.size },
     stats: () => ({ entries: table.size, bytes: table.bytes, owners: accounts.owners.size, ...counters, inFlight: inFlight.size }),
     async close() {

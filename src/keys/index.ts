@@ -34,7 +34,7 @@ export { addressBlockReason, isBlockedAddress } from './address-policy.js'
 export { createSafeFetcher, createKeyFetcher, type SafeFetcher, type KeyFetcher, type KeyFetcherSeams } from './fetcher.js'
 export { checkResponseHead, JWK_SET_PROFILE, JSON_PROFILE } from './response-policy.js'
 export {
-  createDocumentCache, type DocumentCache, type DocumentCacheOptions, type DocumentCacheLimits, type DocumentCacheStats,
+  createDocumentCache, type DocumentCache, type DocumentCacheOptions, type DocumentCacheLimits, type DocumentCacheStats, type CacheEntryView,
   type DocumentRequest, type CachedDocument, type RefusalReason,
 } from './document-cache.js'
 export { parseKeyDocument, importPublicKey, sameAlg, PRIVATE_MEMBERS, MAX_KEYS_PER_DOCUMENT, type PublicMembers } from './document.js'

@@ -29,7 +29,7 @@
 import type { KeyObject } from 'node:crypto'
 import { GatewayError } from '../errors.js'
 import { importPublicKey, readEntries, refusePrivateMembers, sameAlg } from './document.js'
-import { createDocumentCache, stringBytes, type CachedDocument, type DocumentCache, type DocumentCacheStats, type RefusalReason } from './document-cache.js'
+import { createDocumentCache, stringBytes, type CacheEntryView, type CachedDocument, type DocumentCache, type DocumentCacheStats, type RefusalReason } from './document-cache.js'
 import { createSafeFetcher } from './fetcher.js'
 import { JWK_SET_PROFILE } from './response-policy.js'
 import type { FetchOne, KeysConfig, StoredKey } from './types.js'
@@ -135,6 +135,8 @@ export interface JwksReader {
   markProven(jwksUri: URL): void
   readonly size: number
   stats(): DocumentCacheStats
+  /** Up to `limit` cached key sets, most recently used first (the admin page). */
+  list(limit: number): CacheEntryView[]
   close(): Promise<void>
 }
 
@@ -172,6 +174,7 @@ export function createJwksReader(cfg: KeysConfig, deps: JwksReaderDeps = {}): Jw
     markProven: (jwksUri) => { sets.markProven(jwksUri.href) },
     get size() { return sets.size },
     stats: () => sets.stats(),
+    list: (limit) => sets.list(limit),
     async close() {
       await sets.close()
       await ownFetcher?.close()

@@ -36,6 +36,9 @@ export class SlotTable<S extends Charged> {
     return true
   }
 
+  /** Every entry, least recently used first. */
+  values(): IterableIterator<S> { return this.#map.values() }
+
   /** The least recently used entry. */
   oldest(): S | undefined { return this.#map.values().next().value }
 

@@ -5,6 +5,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { GatewayState } from '../assembly/state.js'
 import { writeInfoFields } from '../log.js'
+import type { RequestTrace } from '../tracing/index.js'
 
 export interface Exchange {
   readonly startNs: bigint
@@ -27,30 +28,26 @@ export interface Exchange {
   scheme: string | undefined
   /** When the forwarding step began (hrtime), if it did: the upstream latency histogram. */
   forwardStartNs: bigint | undefined
+  /** The request's server span, when tracing is on (src/tracing/). */
+  trace: RequestTrace | undefined
 }
 
 export function createExchange(req: IncomingMessage): Exchange {
-  return { startNs: process.hrtime.bigint(), method: req.method ?? '', path: undefined, ruleId: undefined, identity: undefined, claimed: undefined, decision: undefined, reason: undefined, code: undefined, upstreamStatus: undefined, scheme: undefined, forwardStartNs: undefined }
+  return { startNs: process.hrtime.bigint(), method: req.method ?? '', path: undefined, ruleId: undefined, identity: undefined, claimed: undefined, decision: undefined, reason: undefined, code: undefined, upstreamStatus: undefined, scheme: undefined, forwardStartNs: undefined, trace: undefined }
 }
 
 /** Counts the exchange and writes its access line (unless log.access is off). */
 export function logExchange(state: GatewayState, ex: Exchange, status: number, aborted: boolean): void {
   const decision = ex.decision ?? 'error'
   const endNs = process.hrtime.bigint()
-  const metrics = state.metrics
-  metrics.inc('popgate_requests_total', { decision, code: ex.code ?? 'ok' })
-  const labels = LABELS[decision] ?? { decision }
-  metrics.observe('popgate_request_duration_seconds', labels, Number(endNs - ex.startNs) / 1e9)
-  if (ex.forwardStartNs !== undefined) metrics.observe('popgate_upstream_duration_seconds', labels, Number(endNs - ex.forwardStartNs) / 1e9)
+  state.metrics.recordExchange(ex, status, Number(endNs - ex.startNs) / 1e9, ex.forwardStartNs === undefined ? undefined : Number(endNs - ex.forwardStartNs) / 1e9)
+  if (ex.trace !== undefined) ex.trace.end(ex, status)
   if (!state.config.log.access) return
   const durationMs = Math.round(Number(endNs - ex.startNs) / 1e3) / 1e3
   writeInfoFields(state.log, accessMembers(ex, status, decision, durationMs, aborted))
 }
 
 const q = JSON.stringify
-
-/** One label object per decision, shared: no allocation per observation. */
-const LABELS: Readonly<Record<string, { readonly decision: string }>> = Object.fromEntries(['public', 'allow', 'deny', 'would_deny', 'error'].map((d) => [d, Object.freeze({ decision: d })]))
 
 /**
  * The access line's JSON members, in a fixed order; absent values are left
@@ -69,5 +66,6 @@ export function accessMembers(ex: Exchange, status: number, decision: string, du
   s += ',"durationMs":' + durationMs
   if (ex.upstreamStatus !== undefined) s += ',"upstreamStatus":' + ex.upstreamStatus
   if (aborted) s += ',"aborted":true'
+  if (ex.trace !== undefined) s += ',"trace_id":"' + ex.trace.traceId + '"' // 32 hex digits: nothing to escape
   return s
 }

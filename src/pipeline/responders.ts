@@ -19,6 +19,7 @@ import { logExchange, type Exchange } from './exchange.js'
 import type { ForwardPlan, Responder } from './run.js'
 import type { OwnRoute } from '../http/own-routes.js'
 import type { GatewayState } from '../assembly/state.js'
+import { tracedUpstream } from '../tracing/upstream.js'
 
 export class HttpResponder implements Responder {
   constructor(private readonly req: IncomingMessage, private readonly res: ServerResponse) {}
@@ -27,8 +28,13 @@ export class HttpResponder implements Responder {
 
   async forward(state: GatewayState, target: Target, principal: Principal | undefined, plan: ForwardPlan): Promise<number | undefined> {
     const headers = upstreamHeaders(this.req, state.headers, principal, { assertion: plan.assertion, keepToken: plan.keepToken })
-    const result = await forward(this.req, this.res, state.upstream, target.forward, headers, principal?.responseHeaders, plan.body)
-    return result.upstreamStatus
+    // Tracing off: no closure, no span (src/tracing/).
+    if (state.tracing !== undefined) return tracedUpstream(headers, state.upstream.origin, target.forward, () => this.send(state, target, principal, headers, plan))
+    return this.send(state, target, principal, headers, plan)
+  }
+
+  private async send(state: GatewayState, target: Target, principal: Principal | undefined, headers: string[], plan: ForwardPlan): Promise<number | undefined> {
+    return (await forward(this.req, this.res, state.upstream, target.forward, headers, principal?.responseHeaders, plan.body)).upstreamStatus
   }
 
   answer(route: OwnRoute, method: string): void {
@@ -61,12 +67,14 @@ export class UpgradeResponder implements Responder {
     const headers = upstreamHeaders(this.req, state.headers, principal, { upgrade: true, assertion: plan.assertion, keepToken: plan.keepToken })
     // The refusal is written from inside http-proxy-3's error callback, before it closes the socket.
     const onFailure = (err: Error) => this.refuse(state, upstreamError(err), undefined)
-    try {
-      this.status = await this.ws.proxy(this.req, this.socket, this.head, state.config.upstream, headers, target.forward, onFailure)
-    } catch (err) {
-      throw upstreamError(err as Error)
+    const send = async () => {
+      try {
+        return this.status = await this.ws.proxy(this.req, this.socket, this.head, state.config.upstream, headers, target.forward, onFailure)
+      } catch (err) {
+        throw upstreamError(err as Error)
+      }
     }
-    return this.status
+    return state.tracing === undefined ? send() : tracedUpstream(headers, state.upstream.origin, target.forward, send)
   }
 
   answer(): void {

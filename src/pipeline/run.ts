@@ -60,9 +60,16 @@ export interface ForwardPlan {
   readonly body: Uint8Array | 'stream' | undefined
 }
 
-export async function drive(holder: StateHolder, req: IncomingMessage, out: Responder): Promise<void> {
+export function drive(holder: StateHolder, req: IncomingMessage, out: Responder): Promise<void> {
   const state = holder.current // 1
   const ex = createExchange(req)
+  // Tracing off: this one check, no span objects (src/tracing/). On: the exchange runs under its server span.
+  if (state.tracing === undefined) return exchange(state, req, out, ex)
+  const trace = ex.trace = state.tracing.start(req, state.headers.trusted)
+  return trace.run(() => exchange(state, req, out, ex))
+}
+
+async function exchange(state: GatewayState, req: IncomingMessage, out: Responder, ex: Exchange): Promise<void> {
   let admitted = false // the ACL was asked: the decision goes to the reload sample
   try {
     out.precheck(req)

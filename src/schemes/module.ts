@@ -9,7 +9,7 @@ import type { Section } from '../config/readers.js'
 import type { Config } from '../config/types.js'
 import type { Problem } from '../config/yaml-source.js'
 import type { OwnRoute } from '../http/own-routes.js'
-import type { FetchOne, KeyCache, RefusalReason } from '../keys/index.js'
+import type { CacheEntryView, FetchOne, KeyCache, RefusalReason } from '../keys/index.js'
 import type { Logger } from '../log.js'
 import type { Metrics } from '../metrics.js'
 import type { NonceIssuer } from '../secrets/nonce.js'
@@ -52,6 +52,8 @@ export interface Built {
   readonly routes?: ReadonlyMap<string, OwnRoute>
   /** Its gauges for /metrics, read at scrape time; names start `popgate_`. */
   gauges?(): readonly Gauge[]
+  /** Up to `limit` entries of its document caches (issuer metadata, key sets), most recently used first: the admin page's cache table. */
+  cacheEntries?(limit: number): readonly CacheEntryView[]
   /**
    * What it opened and must close (caches, fetchers). On reload, a resource
    * the next state's Built lists again (the same object) is kept; the others

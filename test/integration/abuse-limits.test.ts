@@ -101,7 +101,7 @@ t.test('too many header fields → 431, not a silently truncated header list', a
   t.equal(hidden.status, 431)
   t.equal((await rawRequest(gw.url, { path: '/public/x', headers: many.slice(0, 10) })).status, 200)
   t.equal(up.seen.length, 1)
-  t.equal(gw.metrics.value('popgate_rate_limited_total', { scope: 'header_count' }), 2)
+  t.equal(await gw.metrics.value('popgate_rate_limited_total', { scope: 'header_count' }), 2)
 })
 
 t.test('slowloris: a client that never finishes its headers is cut off after timeouts.clientHeaders', async (t) => {

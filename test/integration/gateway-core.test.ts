@@ -141,7 +141,7 @@ t.test('upstream refused → 502; upstream too slow → 504; both problem+json',
   const res = await rawRequest(dead.url, { path: '/public/x' })
   t.equal(res.status, 502)
   t.equal(JSON.parse(res.body).code, 'upstream_unavailable')
-  t.equal(dead.metrics.value('popgate_upstream_errors_total', { code: 'upstream_unavailable' }), 1)
+  t.equal(await dead.metrics.value('popgate_upstream_errors_total', { code: 'upstream_unavailable' }), 1)
 })
 
 t.test('a 100 MB upload streams through with flat memory', async (t) => {

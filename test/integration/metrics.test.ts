@@ -76,11 +76,16 @@ t.test('every metric after a mixed run: public, allowed, denied, refused, key fe
   t.equal(at('popgate_config_reloads_total{result="invalid"}'), 1)
   t.equal(at('popgate_requests_total{decision="deny",code="forbidden"}'), 1)
   t.ok(at('process_resident_memory_bytes') > 0)
+  t.equal(at('popgate_scheme_requests_total{scheme="domainpop",decision="allow"}'), 2, 'requests by scheme')
+  t.equal(at('popgate_scheme_requests_total{scheme="domainpop",decision="deny"}'), 1)
+  t.equal(at('popgate_refusals_total{code="forbidden",status="403"}'), 1, 'refusals by code and status')
+  t.ok([...s.keys()].some((k) => /^popgate_rule_requests_total\{rule="[^"]+",decision="allow"\}$/.test(k)), 'requests by rule and decision')
+  t.notOk([...s.keys()].some((k) => k.startsWith('popgate_refusals_total{code="credentials_missing"')), 'a bare challenge is not a refusal')
 
   // Histogram shape: buckets cumulative, +Inf equal to the count.
-  const series = 'popgate_request_duration_seconds_bucket{decision="public",le='
-  const buckets = [...s].filter(([k]) => k.startsWith(series)).map(([, v]) => v)
+  const bucketOf = /^popgate_request_duration_seconds_bucket\{le="([^"]+)",decision="public"\}$/
+  const buckets = [...s].filter(([k]) => bucketOf.test(k)).map(([, v]) => v)
   t.ok(buckets.length > 5)
   t.ok(buckets.every((v, i) => i === 0 || v >= buckets[i - 1]!), 'cumulative')
-  t.equal(at(series + '"+Inf"}'), at('popgate_request_duration_seconds_count{decision="public"}'))
+  t.equal(at('popgate_request_duration_seconds_bucket{le="+Inf",decision="public"}'), at('popgate_request_duration_seconds_count{decision="public"}'))
 })

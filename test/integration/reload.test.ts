@@ -18,7 +18,7 @@ t.test('a valid ACL change takes effect (file watch)', async (t) => {
   t.equal((await rawRequest(gw.url, { path: '/foo' })).status, 401)
   await writeFile(gw.aclFile, OPEN_FOO)
   await waitFor(async () => (await rawRequest(gw.url, { path: '/foo' })).status === 200)
-  t.equal(gw.metrics.value('popgate_config_reloads_total', { result: 'ok' }) >= 1, true)
+  t.equal(await gw.metrics.value('popgate_config_reloads_total', { result: 'ok' }) >= 1, true)
 })
 
 t.test('an invalid change is refused; the old state keeps serving; the log says file:line', async (t) => {
@@ -32,7 +32,7 @@ t.test('an invalid change is refused; the old state keeps serving; the log says 
   t.ok(gw.log.lines.some((l) => typeof l.problem === 'string' && (l.problem as string).startsWith(`${gw.aclFile}:4:`)), 'logged with file:line')
   t.equal((await rawRequest(gw.url, { path: '/public/x' })).status, 200, 'still serving the old ACL')
   t.equal((await rawRequest(gw.url, { path: '/foo' })).status, 401)
-  t.equal(gw.metrics.value('popgate_config_reloads_total', { result: 'invalid' }), 1)
+  t.equal(await gw.metrics.value('popgate_config_reloads_total', { result: 'invalid' }), 1)
 
   // A broken gateway.yaml is refused the same way.
   const original = await readFile(gw.configFile, 'utf8')

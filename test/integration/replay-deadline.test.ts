@@ -39,6 +39,6 @@ t.test('a store that never answers → 503 within replay.timeout, /readyz 503, l
 
   const ready = await rawRequest(`http://127.0.0.1:${gw.gw.admin!.port}`, { path: '/readyz' })
   t.equal(ready.status, 503, '/readyz: not ready while the store does not answer')
-  t.equal(gw.metrics.value('popgate_replay_store_errors_total', { reason: 'timeout' }), 1, 'one outage counted')
+  t.equal(await gw.metrics.value('popgate_replay_store_errors_total', { reason: 'timeout' }), 1, 'one outage counted')
   t.equal(gw.log.lines.filter((l) => /replay store unavailable/.test(String(l.msg))).length, 1, 'one log line, not one per request')
 })

@@ -1,4 +1,4 @@
-// Counters (metrics.ts): each labelled series counts on its own, the
+// Counters (metrics.ts, on prom-client; read back through its registry): each labelled series counts on its own, the
 // Prometheus text names every counter with HELP and TYPE, and no label value
 // can break out of its quotes or add a line.
 
@@ -12,12 +12,12 @@ t.test('series count separately, by every label', async (t) => {
   m.inc('popgate_requests_total', { decision: 'deny', code: 'forbidden' })
   m.inc('popgate_requests_total', { decision: 'allow', code: 'forbidden' })
   m.inc('popgate_replays_total')
-  t.equal(m.value('popgate_requests_total', { decision: 'allow', code: 'ok' }), 2)
-  t.equal(m.value('popgate_requests_total', { decision: 'deny', code: 'forbidden' }), 1)
-  t.equal(m.value('popgate_requests_total', { decision: 'allow', code: 'forbidden' }), 1)
-  t.equal(m.value('popgate_requests_total', { decision: 'deny', code: 'ok' }), 0, 'a series never counted is 0')
-  t.equal(m.value('popgate_replays_total'), 1)
-  t.equal(m.value('popgate_upstream_errors_total', { code: 'upstream_timeout' }), 0)
+  t.equal(await m.value('popgate_requests_total', { decision: 'allow', code: 'ok' }), 2)
+  t.equal(await m.value('popgate_requests_total', { decision: 'deny', code: 'forbidden' }), 1)
+  t.equal(await m.value('popgate_requests_total', { decision: 'allow', code: 'forbidden' }), 1)
+  t.equal(await m.value('popgate_requests_total', { decision: 'deny', code: 'ok' }), 0, 'a series never counted is 0')
+  t.equal(await m.value('popgate_replays_total'), 1)
+  t.equal(await m.value('popgate_upstream_errors_total', { code: 'upstream_timeout' }), 0)
 })
 
 t.test('the text format: HELP and TYPE for every counter, one line per series', async (t) => {
@@ -47,21 +47,22 @@ t.test('a hostile label value stays inside its quotes', async (t) => {
   t.same(fetchLines, ['popgate_key_fetches_total{outcome="x\\"} 999\\npopgate_replays_total 12345\\n\\\\"} 1'])
   t.ok(lines.includes('popgate_replays_total 0'), 'no injected sample')
   t.equal(lines.filter((l) => l.startsWith('popgate_replays_total ')).length, 1)
-  t.equal(m.value('popgate_key_fetches_total', { outcome: hostile }), 1)
+  t.equal(await m.value('popgate_key_fetches_total', { outcome: hostile }), 1)
 })
 
 t.test('histograms: an observation lands in the first bucket whose bound it does not exceed; sum and count', async (t) => {
   const m = createMetrics({ processMetrics: false })
   for (const s of [0.001, 0.0011, 0.5, 99]) m.observe('popgate_request_duration_seconds', { decision: 'allow' }, s)
-  t.equal(m.count('popgate_request_duration_seconds', { decision: 'allow' }), 4)
-  t.equal(m.count('popgate_request_duration_seconds', { decision: 'deny' }), 0)
+  t.equal(await m.count('popgate_request_duration_seconds', { decision: 'allow' }), 4)
+  t.equal(await m.count('popgate_request_duration_seconds', { decision: 'deny' }), 0)
   const lines = (await m.render()).split('\n')
-  const bucket = (le: string) => lines.find((l) => l.startsWith(`popgate_request_duration_seconds_bucket{decision="allow",le="${le}"} `))
-  t.equal(bucket('0.001'), 'popgate_request_duration_seconds_bucket{decision="allow",le="0.001"} 1', 'le is inclusive')
-  t.equal(bucket('0.0025'), 'popgate_request_duration_seconds_bucket{decision="allow",le="0.0025"} 2')
-  t.equal(bucket('0.5'), 'popgate_request_duration_seconds_bucket{decision="allow",le="0.5"} 3', 'cumulative')
-  t.equal(bucket('10'), 'popgate_request_duration_seconds_bucket{decision="allow",le="10"} 3')
-  t.equal(bucket('+Inf'), 'popgate_request_duration_seconds_bucket{decision="allow",le="+Inf"} 4', 'beyond the last bound: only +Inf')
+  // prom-client writes `le` first; the order of labels means nothing to Prometheus.
+  const bucket = (le: string) => lines.find((l) => l.startsWith(`popgate_request_duration_seconds_bucket{le="${le}",decision="allow"} `))
+  t.equal(bucket('0.001'), 'popgate_request_duration_seconds_bucket{le="0.001",decision="allow"} 1', 'le is inclusive')
+  t.equal(bucket('0.0025'), 'popgate_request_duration_seconds_bucket{le="0.0025",decision="allow"} 2')
+  t.equal(bucket('0.5'), 'popgate_request_duration_seconds_bucket{le="0.5",decision="allow"} 3', 'cumulative')
+  t.equal(bucket('10'), 'popgate_request_duration_seconds_bucket{le="10",decision="allow"} 3')
+  t.equal(bucket('+Inf'), 'popgate_request_duration_seconds_bucket{le="+Inf",decision="allow"} 4', 'beyond the last bound: only +Inf')
   t.ok(lines.includes('popgate_request_duration_seconds_count{decision="allow"} 4'))
   const sum = Number(lines.find((l) => l.startsWith('popgate_request_duration_seconds_sum{decision="allow"} '))!.split(' ')[1])
   t.ok(Math.abs(sum - 99.5021) < 1e-9, `sum ${sum}`)

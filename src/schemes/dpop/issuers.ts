@@ -17,7 +17,7 @@ import { GatewayError, isGatewayError } from '../../errors.js'
 import type { Identity } from '../../identity/domain.js'
 import {
   createDocumentCache, createJwksReader, selectJwks, JSON_PROFILE,
-  type DocumentCache, type FetchOne, type JwksKey, type JwksReader, type KeySet, type KeysConfig, type RefusalReason,
+  type CacheEntryView, type DocumentCache, type FetchOne, type JwksKey, type JwksReader, type KeySet, type KeysConfig, type RefusalReason,
 } from '../../keys/index.js'
 import type { AccessToken } from './token.js'
 import { discoveryUrls, isSameIssuer } from '../../identity/issuer.js'
@@ -45,6 +45,8 @@ export interface IssuerKeys {
   keyFor(token: AccessToken, pinned: PinnedKeys | undefined, client?: string): Promise<JwksKey>
   /** The key keyFor gave verified `token`: the metadata and key set it came from keep their slots (document-cache.ts markProven). */
   markProven(token: AccessToken, pinned: PinnedKeys | undefined): void
+  /** Up to `limit` cached metadata documents and key sets, most recently used first (the admin page). */
+  list?(limit: number): CacheEntryView[]
   close(): Promise<void>
 }
 
@@ -124,6 +126,7 @@ export function createIssuerKeys(cfg: KeysConfig, deps: IssuerKeysDeps): IssuerK
         return
       }
     },
+    list: (limit) => [...metadata.list(limit), ...jwks.list(limit)].slice(0, limit),
     async close() {
       await Promise.all([metadata.close(), jwks.close()])
     },

@@ -43,6 +43,7 @@ export const dpopModule: SchemeModule<DpopConfig> = {
       routes: new Map([protectedResourceRoute(cfg, shared.publicOrigin)]),
       resources: [issuerKeys],
       issuerKeys,
+      cacheEntries: (limit) => issuerKeys.list?.(limit) ?? [],
     }
     return built
   },

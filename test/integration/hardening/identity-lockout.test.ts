@@ -44,7 +44,7 @@ t.test('300 bad proofs claiming alice.test from three addresses do not lock Alic
   t.same(Object.fromEntries(codes), { proof_signature_invalid: 300 }, 'each bad proof failed on its own, none was rate limited yet')
   const res = await send('198.51.100.7', false)
   t.equal(res.status, 200, "Alice's valid proof from her own address passes")
-  t.equal(gw.metrics.value('popgate_rate_limited_total', { scope: 'identity' }), 0)
+  t.equal(await gw.metrics.value('popgate_rate_limited_total', { scope: 'identity' }), 0)
 })
 
 t.test('one address hammering one identity still gets 429, before any key work', async (t) => {
@@ -55,5 +55,5 @@ t.test('one address hammering one identity still gets 429, before any key work',
   t.equal(JSON.parse(limited.body).code, 'rate_limited')
   t.equal((await send('203.0.113.1', false)).status, 429, 'even a valid proof from that address waits out the window')
   t.equal((await send('198.51.100.7', false)).status, 200, 'Alice, from her own address, passes')
-  t.equal(gw.metrics.value('popgate_rate_limited_total', { scope: 'identity' }), 2)
+  t.equal(await gw.metrics.value('popgate_rate_limited_total', { scope: 'identity' }), 2)
 })

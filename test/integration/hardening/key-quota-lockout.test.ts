@@ -107,5 +107,5 @@ t.test('a stranger from three addresses cannot lock alice.test out through the k
   const refusals = gw.log.lines.filter((l) => l.msg === 'key fetch refused by the key cache')
   t.ok(refusals.length > 0)
   t.ok(refusals.every((l) => STRANGERS.includes(l.client as string) && l.identity === 'alice.test'), 'every refusal names the stranger\'s address that spent the quota')
-  t.equal(gw.metrics.value('popgate_rate_limited_total', { scope: 'identity' }), 0)
+  t.equal(await gw.metrics.value('popgate_rate_limited_total', { scope: 'identity' }), 0)
 })

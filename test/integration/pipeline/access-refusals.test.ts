@@ -26,7 +26,7 @@ t.test('403 for a stranger: rule and claimed identity logged, never as an identi
   t.match(challenge, { path: '/foo', status: 401, decision: 'challenge', code: 'credentials_missing', rule: 'foo' })
   t.match(denied, { path: '/foo', status: 403, decision: 'deny', code: 'forbidden', rule: 'foo', claimed: 'mallory.test' })
   t.notOk('identity' in denied!, 'an unverified claim is never logged as an identity')
-  t.equal(gw.metrics.value('popgate_requests_total', { decision: 'challenge', code: 'credentials_missing' }), 1)
+  t.equal(await gw.metrics.value('popgate_requests_total', { decision: 'challenge', code: 'credentials_missing' }), 1)
 })
 
 t.test('a method no rule grants: the detail says so', async (t) => {

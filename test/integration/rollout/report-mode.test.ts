@@ -60,21 +60,21 @@ t.test('report mode forwards what it would deny, without identity headers, and c
   t.equal(anon.status, 200, 'forwarded, not challenged')
   t.equal(up.seen.at(-1)!.url, '/legacy/a')
   t.same(identityHeaders(up.seen.at(-1)!.headers), [], 'no identity headers upstream, the client-sent one stripped')
-  t.equal(shadow('unauthenticated'), 1)
+  t.equal(await shadow('unauthenticated'), 1)
   t.match(access('/legacy/a')[0], { decision: 'would_deny', reason: 'unauthenticated', rule: 'legacy', status: 200 })
   t.notOk('identity' in access('/legacy/a')[0]!)
 
   // A method the rule grants no one.
   const post = await rawRequest(gw.url, { method: 'POST', path: '/legacy/b', body: 'x' })
   t.equal(post.status, 200)
-  t.equal(shadow('method_not_granted'), 1)
+  t.equal(await shadow('method_not_granted'), 1)
 
   // bob proves who he is, but the rule does not list him: forwarded without his identity, and nothing fetched for him.
   const bobRes = await rawRequest(gw.url, { path: '/legacy/c', headers: [['Authorization', `DomainPoP ${await proof(bob, 'bob.test', '/legacy/c')}`]] })
   t.equal(bobRes.status, 200)
   t.same(identityHeaders(up.seen.at(-1)!.headers), [])
   t.notOk(up.seen.at(-1)!.headers.authorization, 'the credential is not forwarded')
-  t.equal(shadow('identity_not_listed'), 1)
+  t.equal(await shadow('identity_not_listed'), 1)
   t.match(access('/legacy/c')[0], { decision: 'would_deny', reason: 'identity_not_listed', claimed: 'bob.test' })
   t.notOk('identity' in access('/legacy/c')[0]!, 'a claim the ACL refused is never logged as an identity')
   t.equal(kh.requests.length, 0, 'authorize before any fetch, in report mode too')
@@ -84,7 +84,7 @@ t.test('report mode forwards what it would deny, without identity headers, and c
   t.equal(ok.status, 200)
   t.equal(up.seen.at(-1)!.headers['x-pop-identity'], 'alice.test')
   t.match(access('/legacy/d')[0], { decision: 'allow', identity: 'alice.test' })
-  t.equal(gw.metrics.value('popgate_requests_total', { decision: 'would_deny', code: 'ok' }), 3)
+  t.equal(await gw.metrics.value('popgate_requests_total', { decision: 'would_deny', code: 'ok' }), 3)
 
   // Readiness is not affected by report mode.
   t.equal((await fetch(`http://127.0.0.1:${gw.gw.admin!.port}/readyz`)).status, 200)
@@ -96,7 +96,7 @@ t.test('a forged proof on a report-only rule is verified, fails, and is forwarde
   const res = await rawRequest(gw.url, { path: '/legacy/f', headers: [['Authorization', `DomainPoP ${await forged('/legacy/f')}`]] })
   t.equal(res.status, 200, 'forwarded: report mode')
   t.same(identityHeaders(up.seen.at(-1)!.headers), [], 'never reported upstream as alice')
-  t.equal(shadow('proof_signature_invalid'), 1, 'counted under the verification failure')
+  t.equal(await shadow('proof_signature_invalid'), 1, 'counted under the verification failure')
   const line = access('/legacy/f')[0]!
   t.match(line, { decision: 'would_deny', reason: 'proof_signature_invalid', claimed: 'alice.test' })
   t.notOk('identity' in line, 'the access line never names the forged identity as proven')
@@ -115,7 +115,7 @@ t.test('switching the rule to enforce by hot reload refuses the same requests', 
   t.equal((await rawRequest(gw.url, { path: '/legacy/c', headers: [['Authorization', `DomainPoP ${await proof(bob, 'bob.test', '/legacy/c')}`]] })).status, 403, 'identity not listed')
   t.equal((await rawRequest(gw.url, { path: '/legacy/f', headers: [['Authorization', `DomainPoP ${await forged('/legacy/f')}`]] })).status, 401, 'forged proof')
   t.equal(up.seen.length, seen, 'nothing forwarded')
-  t.equal(shadow('unauthenticated'), 1, 'no new shadow denials')
+  t.equal(await shadow('unauthenticated'), 1, 'no new shadow denials')
 })
 
 t.test('never waived: malformed requests, no rule, public rules; the top-level mode is the default', async (t) => {

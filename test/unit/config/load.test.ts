@@ -85,6 +85,7 @@ t.test('defaults: only the three required keys', async (t) => {
       clientHeadersMs: 20_000, clientRequestMs: 300_000, keepAliveMs: 5_000,
     },
     limits: { maxHeaderBytes: 16_384, maxHeaderCount: 100, upstreamConnections: 64, failedAuthPerClientPerMinute: 120, failedAuthPerIdentityPerMinute: 300, newKeyDomainsPerMinute: 300 },
+    tracing: undefined,
   }
   const { upstream, ...rest } = c
   t.strictSame({ ...rest, keys: { ...rest.keys, resolve: { ...rest.keys.resolve } } }, expected)
@@ -121,6 +122,7 @@ t.test('a full config: every key read, every value normalized', async (t) => {
   t.strictSame(c.cors, { origins: [] })
   t.strictSame(c.log, { level: 'debug', access: false, format: 'pretty' })
   t.strictSame(c.trustedProxies, ['10.0.0.0/8', '192.168.1.1', 'fd00::/8'])
+  t.strictSame({ ...c.tracing!, endpoint: c.tracing!.endpoint.href, headers: { ...c.tracing!.headers } }, { endpoint: 'http://otel-collector:4318/v1/traces', headers: { 'x-api-key': 'k' }, timeoutMs: 3000, sampleRatio: 0.2, serviceName: 'popgate-edge' })
   t.strictSame(c.timeouts, {
     upstreamConnectMs: 2_000, upstreamHeadersMs: 10_000, upstreamBodyMs: 3_600_000,
     clientHeadersMs: 10_000, clientRequestMs: 600_000, keepAliveMs: 65_000,

@@ -17,7 +17,7 @@ import { createDestination, createLogger, writeInfoFields, LOG_BATCH_BYTES, LOG_
 
 const exchange = (over: Partial<Exchange> = {}): Exchange => ({
   startNs: 0n, method: 'GET', path: '/public/hello', ruleId: 'public', identity: undefined,
-  decision: 'public', reason: undefined, code: undefined, upstreamStatus: 200, scheme: undefined, claimed: undefined, forwardStartNs: undefined, ...over,
+  decision: 'public', reason: undefined, code: undefined, upstreamStatus: 200, scheme: undefined, claimed: undefined, forwardStartNs: undefined, trace: undefined, ...over,
 })
 
 const collect = () => {

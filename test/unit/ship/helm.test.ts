@@ -31,7 +31,7 @@ const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
 }
 // CRDs: kubernetes-models carries no schema for them; their shape is left to the cluster.
-const NOT_VALIDATED = new Set(['monitoring.coreos.com/v1/ServiceMonitor'])
+const NOT_VALIDATED = new Set(['monitoring.coreos.com/v1/ServiceMonitor', 'monitoring.coreos.com/v1/PrometheusRule'])
 
 /** Schema problems of one rendered object; empty when valid. */
 function schemaProblems(obj: Obj): string[] {
