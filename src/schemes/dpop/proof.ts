@@ -5,7 +5,7 @@
 // (401 use_dpop_nonce), dpop_credentials_invalid (400 invalid_request).
 // For DoS reasons the cheap checks come first (§4.3, last paragraph).
 
-import { createHash, type KeyObject } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
 import { GatewayError, isGatewayError } from '../../errors.js'
 import { splitCompactJws } from '../../proofs/jws.js'
 import { htuMatches } from '../../proofs/domainpop.js'
@@ -44,8 +44,8 @@ export interface ProofCheck {
 
 const bad = (why: string): GatewayError => new GatewayError('dpop_proof_invalid', why)
 
-/** `accessToken` as sent (for `ath`); `jkt` the key the token is bound to. */
-export function readDpopProof(value: string, accessToken: string, jkt: string, c: ProofCheck): DpopProof {
+/** `ath`: base64url SHA-256 of the access token as sent (token-cache.ts `tokenHash`); `jkt` the key the token is bound to. */
+export function readDpopProof(value: string, ath: string, jkt: string, c: ProofCheck): DpopProof {
   // §4.3 (1)-(2): one proof. A comma means a client (or Node) joined two.
   if (value.includes(',')) throw new GatewayError('dpop_credentials_invalid', 'more than one DPoP proof')
   let jws
@@ -76,7 +76,7 @@ export function readDpopProof(value: string, accessToken: string, jkt: string, c
   if (!iatInWindow(iat, c.nowMs, c.maxAgeMs, c.clockSkewMs)) throw bad('DPoP proof iat is outside the acceptance window')
 
   // §4.3 (12): this proof is for this token, made with the key the token is bound to.
-  if (payload.ath !== createHash('sha256').update(accessToken).digest('base64url')) {
+  if (payload.ath !== ath) {
     throw new GatewayError('dpop_proof_mismatch', 'DPoP proof ath is not the hash of this access token')
   }
   if (key.thumbprint !== jkt) throw new GatewayError('dpop_proof_mismatch', 'DPoP proof key is not the key the token is bound to')
