@@ -89,7 +89,7 @@ const gatewayProof = (id: string, name: string, alg: ClientAlgorithm, opts: { re
  * jti single use (memory store) and the 10-rule ACL; the oauth4webapi
  * resource server checks the token and proof only.
  */
-const dpopCase = (id: string, name: string, server: 'gateway' | 'oauth4webapi'): BenchCase => ({
+const dpopCase = (id: string, name: string, server: 'gateway' | 'oauth4webapi', script?: string): BenchCase => ({
   id, name,
   async setup(ctx): Promise<Target> {
     const as = await makeDpopFixture(join(ctx.tmpDir, id, 'as'), PUBLIC_ORIGIN)
@@ -102,7 +102,7 @@ const dpopCase = (id: string, name: string, server: 'gateway' | 'oauth4webapi'):
         perRequest: { header: 'DPoP', fixed, generate: (n) => pregenerateDpopProofs(as.client, input, n) },
       }
     }
-    const gw = await startGateway(ctx, id, true, { dpop: { issuer: as.issuer, jwksFile: as.jwksFile, requireNonce: true } })
+    const gw = await startGateway(ctx, id, true, { dpop: { issuer: as.issuer, jwksFile: as.jwksFile, requireNonce: true }, script })
     return {
       url: gw.origin + PROOF_PATH, pids: [gw.pid], teardown: gw.stop,
       perRequest: { header: 'DPoP', fixed, generate: async (n) => pregenerateDpopProofs(as.client, { ...input, nonce: await fetchNonce(gw.origin, 'dpop-nonce') }, n) },
@@ -148,6 +148,8 @@ export const CASES: readonly BenchCase[] = [
   ...(BASELINE ? [
     gatewayPublic('baseline-public', 'BENCH_BASELINE gateway, public route', true, { script: BASELINE }),
     gatewayProof('baseline-es256', 'BENCH_BASELINE gateway, DomainPoP proof per request, ES256', 'ES256', { script: BASELINE }),
+    gatewayProof('baseline-es256-redis', 'BENCH_BASELINE gateway, DomainPoP proof per request, ES256, Redis replay store', 'ES256', { replay: 'redis', script: BASELINE }),
+    dpopCase('baseline-dpop', 'BENCH_BASELINE gateway, DPoP token + proof per request', 'gateway', BASELINE),
   ] : []),
   // Next: session cookie, session ticket.
 ]

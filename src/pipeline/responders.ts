@@ -15,7 +15,8 @@ import { forward, upstreamError } from '../proxy/forward.js'
 import { upstreamHeaders } from '../proxy/headers.js'
 import type { WsProxy } from '../proxy/websocket.js'
 import type { Principal } from '../schemes/types.js'
-import { logExchange, type Exchange } from './exchange.js'
+import { logExchange, noteConnection, noteUpstreamFailure, requestIdOf, type Exchange } from './exchange.js'
+import { cutByDrain } from '../http/in-flight.js'
 import type { Responder } from './run.js'
 import type { OwnRoute } from './own-routes.js'
 import type { GatewayState } from './state.js'
@@ -26,23 +27,31 @@ export class HttpResponder implements Responder {
   precheck(): void {}
 
   async forward(state: GatewayState, target: Target, principal: Principal | undefined, assertion: string | undefined, keepToken: boolean): Promise<number | undefined> {
-    const headers = upstreamHeaders(this.req, state.headers, principal, { assertion, keepToken })
-    const result = await forward(this.req, this.res, state.upstream, target.forward, headers, principal?.responseHeaders)
+    const requestId = requestIdOf(this.req)
+    const headers = upstreamHeaders(this.req, state.headers, principal, { assertion, keepToken, requestId })
+    const extra = principal?.responseHeaders ? [...principal.responseHeaders, 'X-Request-Id', requestId] : ['X-Request-Id', requestId]
+    const result = await forward(this.req, this.res, state.upstream, target.forward, headers, extra)
+    if (result.failure) noteUpstreamFailure(state, { method: this.req.method ?? '', path: target.path, requestId }, result.failure)
     return result.upstreamStatus
   }
 
   answer(route: OwnRoute, method: string): void {
-    this.res.writeHead(200, { 'content-type': route.contentType, 'cache-control': route.cacheControl, 'content-length': Buffer.byteLength(route.body) })
+    this.res.writeHead(200, { 'content-type': route.contentType, 'cache-control': route.cacheControl, 'content-length': Buffer.byteLength(route.body), 'x-request-id': requestIdOf(this.req) })
     this.res.end(method === 'HEAD' ? undefined : route.body)
   }
 
   refuse(state: GatewayState, err: GatewayError, scheme: string | undefined): void {
+    if (!this.res.headersSent) this.res.setHeader('X-Request-Id', requestIdOf(this.req))
     sendProblem(this.res, err, state.schemes.schemes, scheme)
   }
 
   log(state: GatewayState, ex: Exchange): void {
-    logExchange(state, ex, this.res.statusCode, !this.res.writableEnded)
+    noteConnection(ex, this.req, state)
+    ex.cutByDrain = cutByDrain(this.res)
+    // Nothing sent (the client left, or the drain cut it, before the head): no status to report.
+    logExchange(state, ex, this.res.headersSent ? this.res.statusCode : 0, !this.res.writableEnded)
   }
+
 }
 
 export class UpgradeResponder implements Responder {
