@@ -39,12 +39,14 @@ interface GatewayOptions {
   readonly dpop?: { readonly issuer: string; readonly jwksFile: string; readonly requireNonce: boolean }
   /** Another build's bench/servers/gateway.js (BENCH_BASELINE): it takes the config file alone. */
   readonly script?: string
+  /** Extra node flags for the gateway child (the young-generation A/B). */
+  readonly execArgv?: readonly string[]
 }
 
 /** The gateway child (this build's, or `script`'s), optionally under --cpu-prof (BENCH_PROFILE=1). */
 async function startGateway(ctx: CaseContext, id: string, accessLog: boolean, opts: GatewayOptions = {}) {
   const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, accessLog, replayUrl: opts.replayUrl, assertion: opts.assertion, dpop: opts.dpop })
-  const execArgv = ctx.profile ? ['--cpu-prof', '--cpu-prof-dir', ctx.resultsDir, '--cpu-prof-name', `gateway-${id}.cpuprofile`] : []
+  const execArgv = [...(opts.execArgv ?? []), ...(ctx.profile ? ['--cpu-prof', '--cpu-prof-dir', ctx.resultsDir, '--cpu-prof-name', `gateway-${id}.cpuprofile`] : [])]
   const args = opts.script ? [config] : [config, opts.logMode ?? '', opts.metrics ?? '']
   const gw = await ctx.startServer(opts.script ?? 'gateway.js', args, { execArgv })
   return { ...gw, origin: `http://127.0.0.1:${gw.port}` }
@@ -63,13 +65,13 @@ const gatewayPublic = (id: string, name: string, accessLog: boolean, opts: Gatew
  * each round; the key is cached after the first. Each batch takes a fresh
  * nonce, so a long run never outlives nonce.ttl.
  */
-const gatewayProof = (id: string, name: string, alg: ClientAlgorithm, opts: { replay?: 'memory' | 'redis'; assertion?: boolean; script?: string } = {}): BenchCase => ({
-  id, name, optIn: opts.assertion === true,
+const gatewayProof = (id: string, name: string, alg: ClientAlgorithm, opts: { replay?: 'memory' | 'redis'; assertion?: boolean; script?: string; execArgv?: readonly string[] } = {}): BenchCase => ({
+  id, name, optIn: opts.assertion === true || opts.execArgv !== undefined,
   skip: () => opts.replay === 'redis' && !redisBinary() ? 'no redis-server binary on PATH' : undefined,
   async setup(ctx): Promise<Target> {
     // The Redis store: its own redis-server on loopback (its CPU is not in the proxy columns).
     const redis = opts.replay === 'redis' ? await startRedis(redisBinary()!) : undefined
-    const gw = await startGateway(ctx, id, true, { replayUrl: redis?.url, assertion: opts.assertion, script: opts.script })
+    const gw = await startGateway(ctx, id, true, { replayUrl: redis?.url, assertion: opts.assertion, script: opts.script, execArgv: opts.execArgv })
     const { key, keyUrl } = await ctx.keyHost.publish(alg)
     const input = { identity: IDENTITY, keyUrl, audience: PUBLIC_ORIGIN, method: 'GET', path: PROOF_PATH }
     return {
@@ -140,6 +142,8 @@ export const CASES: readonly BenchCase[] = [
   gatewayPublic('gateway-public-prom-metrics', 'gateway, public route, per-request metrics through prom-client', true, { metrics: 'prom' }),
   gatewayPublic('gateway-public-no-metrics', 'gateway, public route, per-request metrics off', true, { metrics: 'none' }),
   // The signed upstream assertion's cost (BENCH_CASES=http-proxy-3,gateway-es256,gateway-es256-assertion): docs/benchmarks.md, "Upstream assertion".
+  // Young generation capped (BENCH_CASES=…,gateway-es256-redis,gateway-es256-redis-semi8): docs/benchmarks.md, "Performance III".
+  gatewayProof('gateway-es256-redis-semi8', 'gateway, DomainPoP proof per request, ES256, Redis replay store, --max-semi-space-size=8', 'ES256', { replay: 'redis', execArgv: ['--max-semi-space-size=8'] }),
   gatewayProof('gateway-es256-assertion', 'gateway, DomainPoP proof per request, ES256, signed upstream assertion', 'ES256', { assertion: true }),
   // The DPoP path against what a user would otherwise hand-roll (BENCH_CASES=http-proxy-3,gateway-dpop,oauth4webapi-dpop):
   // docs/benchmarks.md, "DPoP path against a hand-rolled oauth4webapi resource server".
