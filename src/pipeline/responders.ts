@@ -91,6 +91,7 @@ export class UpgradeResponder implements Responder {
   }
 
   log(state: GatewayState, ex: Exchange): void {
+    noteConnection(ex, this.req, state)
     logExchange(state, ex, this.status, false)
   }
 }
