@@ -102,7 +102,8 @@ export function forward(req: IncomingMessage, res: ServerResponse, upstream: Ups
       if (err && !res.headersSent) reject(err)
       else if (err) {
         res.destroy(err)
-        resolve({ upstreamStatus: status, failure: err })
+        // Aborted because the client left: the upstream did not fail, nothing to report.
+        resolve(clientGone ? { upstreamStatus: status } : { upstreamStatus: status, failure: err })
       } else {
         resolve({ upstreamStatus: status })
       }
