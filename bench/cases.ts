@@ -41,12 +41,14 @@ interface GatewayOptions {
   readonly tracing?: string
   /** Another build's bench/servers/gateway.js (BENCH_BASELINE): it takes the config file alone. */
   readonly script?: string
+  /** Extra node flags for the gateway child (the young-generation A/B). */
+  readonly execArgv?: readonly string[]
 }
 
 /** The gateway child (this build's, or `script`'s), optionally under --cpu-prof (BENCH_PROFILE=1). */
 async function startGateway(ctx: CaseContext, id: string, accessLog: boolean, opts: GatewayOptions = {}) {
   const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, accessLog, replayUrl: opts.replayUrl, assertion: opts.assertion, dpop: opts.dpop, tracing: opts.tracing })
-  const execArgv = ctx.profile ? ['--cpu-prof', '--cpu-prof-dir', ctx.resultsDir, '--cpu-prof-name', `gateway-${id}.cpuprofile`] : []
+  const execArgv = [...(opts.execArgv ?? []), ...(ctx.profile ? ['--cpu-prof', '--cpu-prof-dir', ctx.resultsDir, '--cpu-prof-name', `gateway-${id}.cpuprofile`] : [])]
   const args = opts.script ? [config] : [config, opts.logMode ?? '', opts.metrics ?? '']
   const gw = await ctx.startServer(opts.script ?? 'gateway.js', args, { execArgv })
   return { ...gw, origin: `http://127.0.0.1:${gw.port}` }
@@ -66,14 +68,14 @@ const gatewayPublic = (id: string, name: string, accessLog: boolean, opts: Gatew
  * each round; the key is cached after the first. Each batch takes a fresh
  * nonce, so a long run never outlives nonce.ttl.
  */
-const gatewayProof = (id: string, name: string, alg: ClientAlgorithm, opts: { replay?: 'memory' | 'redis'; assertion?: boolean; script?: string; traced?: boolean } = {}): BenchCase => ({
-  id, name, optIn: opts.assertion === true,
+const gatewayProof = (id: string, name: string, alg: ClientAlgorithm, opts: { replay?: 'memory' | 'redis'; assertion?: boolean; script?: string; traced?: boolean; execArgv?: readonly string[] } = {}): BenchCase => ({
+  id, name, optIn: opts.assertion === true || opts.execArgv !== undefined,
   skip: () => opts.replay === 'redis' && !redisBinary() ? 'no redis-server binary on PATH' : undefined,
   async setup(ctx): Promise<Target> {
     // The Redis store: its own redis-server on loopback (its CPU is not in the proxy columns).
     const redis = opts.replay === 'redis' ? await startRedis(redisBinary()!) : undefined
     const sink = opts.traced ? await ctx.startServer('otlp-sink.js', []) : undefined
-    const gw = await startGateway(ctx, id, true, { replayUrl: redis?.url, assertion: opts.assertion, script: opts.script, tracing: sink && `http://127.0.0.1:${sink.port}/v1/traces` })
+    const gw = await startGateway(ctx, id, true, { replayUrl: redis?.url, assertion: opts.assertion, script: opts.script, tracing: sink && `http://127.0.0.1:${sink.port}/v1/traces`, execArgv: opts.execArgv })
     const { key, keyUrl } = await ctx.keyHost.publish(alg)
     const input = { identity: IDENTITY, keyUrl, audience: PUBLIC_ORIGIN, method: 'GET', path: PROOF_PATH }
     return {
@@ -93,7 +95,7 @@ const gatewayProof = (id: string, name: string, alg: ClientAlgorithm, opts: { re
  * jti single use (memory store) and the 10-rule ACL; the oauth4webapi
  * resource server checks the token and proof only.
  */
-const dpopCase = (id: string, name: string, server: 'gateway' | 'oauth4webapi'): BenchCase => ({
+const dpopCase = (id: string, name: string, server: 'gateway' | 'oauth4webapi', script?: string): BenchCase => ({
   id, name,
   async setup(ctx): Promise<Target> {
     const as = await makeDpopFixture(join(ctx.tmpDir, id, 'as'), PUBLIC_ORIGIN)
@@ -106,7 +108,7 @@ const dpopCase = (id: string, name: string, server: 'gateway' | 'oauth4webapi'):
         perRequest: { header: 'DPoP', fixed, generate: (n) => pregenerateDpopProofs(as.client, input, n) },
       }
     }
-    const gw = await startGateway(ctx, id, true, { dpop: { issuer: as.issuer, jwksFile: as.jwksFile, requireNonce: true } })
+    const gw = await startGateway(ctx, id, true, { dpop: { issuer: as.issuer, jwksFile: as.jwksFile, requireNonce: true }, script })
     return {
       url: gw.origin + PROOF_PATH, pids: [gw.pid], teardown: gw.stop,
       perRequest: { header: 'DPoP', fixed, generate: async (n) => pregenerateDpopProofs(as.client, { ...input, nonce: await fetchNonce(gw.origin, 'dpop-nonce') }, n) },
@@ -146,6 +148,8 @@ export const CASES: readonly BenchCase[] = [
   gatewayPublic('gateway-public-traced', 'gateway, public route, tracing on (ratio 1.0)', true, { traced: true }),
   gatewayProof('gateway-es256-traced', 'gateway, DomainPoP proof per request, ES256, tracing on (ratio 1.0)', 'ES256', { traced: true }),
   // The signed upstream assertion's cost (BENCH_CASES=http-proxy-3,gateway-es256,gateway-es256-assertion): docs/benchmarks.md, "Upstream assertion".
+  // Young generation capped (BENCH_CASES=…,gateway-es256-redis,gateway-es256-redis-semi8): docs/benchmarks.md, "Performance III".
+  gatewayProof('gateway-es256-redis-semi8', 'gateway, DomainPoP proof per request, ES256, Redis replay store, --max-semi-space-size=8', 'ES256', { replay: 'redis', execArgv: ['--max-semi-space-size=8'] }),
   gatewayProof('gateway-es256-assertion', 'gateway, DomainPoP proof per request, ES256, signed upstream assertion', 'ES256', { assertion: true }),
   // The DPoP path against what a user would otherwise hand-roll (BENCH_CASES=http-proxy-3,gateway-dpop,oauth4webapi-dpop):
   // docs/benchmarks.md, "DPoP path against a hand-rolled oauth4webapi resource server".
@@ -154,6 +158,8 @@ export const CASES: readonly BenchCase[] = [
   ...(BASELINE ? [
     gatewayPublic('baseline-public', 'BENCH_BASELINE gateway, public route', true, { script: BASELINE }),
     gatewayProof('baseline-es256', 'BENCH_BASELINE gateway, DomainPoP proof per request, ES256', 'ES256', { script: BASELINE }),
+    gatewayProof('baseline-es256-redis', 'BENCH_BASELINE gateway, DomainPoP proof per request, ES256, Redis replay store', 'ES256', { replay: 'redis', script: BASELINE }),
+    dpopCase('baseline-dpop', 'BENCH_BASELINE gateway, DPoP token + proof per request', 'gateway', BASELINE),
   ] : []),
   // Next: session cookie, session ticket.
 ]

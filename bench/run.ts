@@ -22,7 +22,11 @@
 // load, default 20000), BENCH_PROFILE=1 (gateway children under --cpu-prof,
 // written to bench/results/), BENCH_SCALE=0 (skip the scale cases: 100,000-domain
 // key cache memory, 1,000 first requests from a new domain, cold start;
-// bench/scale/, run once after the load rounds).
+// bench/scale/, run once after the load rounds), BENCH_LATENCY=0 (skip the
+// fixed-rate latency case: after the rounds, the bare undici forwarder, the
+// public route and the ES256 path each loaded at half the forwarder's median
+// saturation rate, BENCH_LATENCY_ROUNDS rounds of BENCH_LATENCY_SEC s,
+// interleaved; p50/p99/p99.9 and what the gateway adds over the forwarder).
 
 import { mkdtemp, mkdir, rm, writeFile, readdir, unlink } from 'node:fs/promises'
 import { createWriteStream, readFileSync } from 'node:fs'
@@ -36,6 +40,9 @@ import { meterProcesses } from './lib/proc-stats.js'
 import { startKeyHost } from './lib/gateway-setup.js'
 import { PROOF_THREADS } from './lib/proofs.js'
 import { chooseLoadGenerator, type LoadGenerator } from './load/index.js'
+import { runFixedRate } from './load/fixed-rate.js'
+import type { FixedRateResult } from './load/fixed-rate-child.js'
+import type { LatencyResults } from './lib/report.js'
 import { runAclMicro } from './micro/acl.js'
 import { runVerifyMicro } from './micro/verify.js'
 import { topSelfTime } from './profile-top.js'
@@ -61,6 +68,11 @@ const CONNECTIONS = 50
 const PROFILE = process.env.BENCH_PROFILE === '1'
 const MICRO = process.env.BENCH_MICRO !== '0'
 const SCALE = process.env.BENCH_SCALE !== '0'
+const LATENCY = process.env.BENCH_LATENCY !== '0'
+const LATENCY_SEC = Math.round(num('BENCH_LATENCY_SEC', 4, 1))
+const LATENCY_ROUNDS = Math.round(num('BENCH_LATENCY_ROUNDS', 3, 1))
+/** Cases the latency phase loads, the first being the reference. */
+const LATENCY_CASES = ['undici', 'gateway-public', 'gateway-es256', 'gateway-dpop']
 const ONLY = process.env.BENCH_CASES === undefined ? undefined : new Set(process.env.BENCH_CASES.split(',').map((s) => s.trim()).filter(Boolean))
 
 const HERE = dirname(fileURLToPath(import.meta.url)) // dist/bench
@@ -143,6 +155,50 @@ async function runRound(live: Live, ctx: CaseContext, load: LoadGenerator, round
   say(`round ${round + 1}/${ROUNDS} ${live.c.id}: ${Math.round(result.rps)} req/s, p99 ${result.p99Ms.toFixed(2)} ms, failed ${result.badStatus + result.socketErrors}`)
 }
 
+/**
+ * The fixed-rate latency case: half the bare undici forwarder's median
+ * saturation rate, the same rate for every case, rounds interleaved. p50,
+ * p99, p99.9 per case are medians over rounds; "added" is the case's minus
+ * the forwarder's in the same round, then the median.
+ */
+async function runLatency(lives: readonly Live[], ctx: CaseContext): Promise<LatencyResults | undefined> {
+  const ref = lives.find((l) => l.c.id === 'undici' && !l.error && l.rounds.length > 0)
+  if (!ref) return undefined
+  const rate = Math.round(median(ref.rounds.map((r) => r.rps)) / 2)
+  const subjects = LATENCY_CASES.map((id) => lives.find((l) => l.c.id === id && !l.error)).filter((l): l is Live => l !== undefined)
+  const rounds = new Map<string, FixedRateResult[]>(subjects.map((l) => [l.c.id, []]))
+  for (let round = 0; round < LATENCY_ROUNDS; round++) {
+    for (const live of round % 2 === 0 ? subjects : [...subjects].reverse()) {
+      const pr = live.target!.perRequest
+      let file: LoadOptions['headerFile']
+      if (pr) {
+        const values = await pr.generate(rate * LATENCY_SEC + 100)
+        const path = join(ctx.tmpDir, `${live.c.id}-latency${round}.txt`)
+        await writeLines(path, values)
+        file = { header: pr.header, file: path, count: values.length, fixed: pr.fixed }
+      }
+      const r = await runFixedRate({ url: live.target!.url, connections: CONNECTIONS, durationSec: LATENCY_SEC, headerFile: file, ratePerSec: rate })
+      if (file) await unlink(file.file)
+      rounds.get(live.c.id)!.push(r)
+      say(`latency ${round + 1}/${LATENCY_ROUNDS} ${live.c.id} at ${rate} req/s: p50 ${(r.p50Us / 1000).toFixed(2)} ms, p99 ${(r.p99Us / 1000).toFixed(2)} ms, p99.9 ${(r.p999Us / 1000).toFixed(2)} ms, failed ${r.failed}`)
+    }
+  }
+  const base = rounds.get('undici')!
+  return {
+    ratePerSec: rate, seconds: LATENCY_SEC, rounds: LATENCY_ROUNDS, connections: CONNECTIONS,
+    cases: subjects.map((l) => {
+      const rs = rounds.get(l.c.id)!
+      const added = (k: 'p50Us' | 'p99Us' | 'p999Us') => median(rs.map((r, i) => r[k] - base[i]![k]))
+      return {
+        id: l.c.id, name: l.c.name,
+        p50Us: median(rs.map((r) => r.p50Us)), p99Us: median(rs.map((r) => r.p99Us)), p999Us: median(rs.map((r) => r.p999Us)),
+        addedP50Us: added('p50Us'), addedP99Us: added('p99Us'), addedP999Us: added('p999Us'),
+        achievedPerSec: median(rs.map((r) => r.sent / r.durationSec)), failed: rs.reduce((n, r) => n + r.failed, 0),
+      }
+    }),
+  }
+}
+
 const addUsage = (a: ProcessUsage | undefined, b: ProcessUsage): ProcessUsage =>
   a ? { peakRssBytes: Math.max(a.peakRssBytes, b.peakRssBytes), cpuSec: a.cpuSec + b.cpuSec } : b
 
@@ -177,7 +233,7 @@ async function main(): Promise<void> {
   const started = Date.now()
   const info: RunInfo = {
     date: new Date().toISOString(),
-    command: ['BENCH_DURATION', 'BENCH_ROUNDS', 'BENCH_WARMUP', 'BENCH_CASES', 'BENCH_PROFILE', 'BENCH_LOAD', 'BENCH_MICRO', 'BENCH_SCALE', 'BENCH_PROOF_RATE', 'BENCH_GATEWAY_LOG', 'UV_THREADPOOL_SIZE']
+    command: ['BENCH_DURATION', 'BENCH_ROUNDS', 'BENCH_WARMUP', 'BENCH_CASES', 'BENCH_PROFILE', 'BENCH_LOAD', 'BENCH_MICRO', 'BENCH_SCALE', 'BENCH_LATENCY', 'BENCH_LATENCY_SEC', 'BENCH_LATENCY_ROUNDS', 'BENCH_PROOF_RATE', 'BENCH_GATEWAY_LOG', 'UV_THREADPOOL_SIZE']
       .filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]} `).join('') + 'npm run bench',
     node: process.version, cpus: availableParallelism(), cpuModel: cpuModel(), loadGenerator: load.name,
     durationSec: DURATION_SEC, rounds: ROUNDS, warmupSec: WARMUP_SEC, connections: CONNECTIONS, proofRatePerSec: PROOF_RATE, proofThreads: PROOF_THREADS,
@@ -210,6 +266,7 @@ async function main(): Promise<void> {
     say(`${live.c.id}: ERROR ${(err as Error).stack ?? String(err)}`)
   }
   let scale: ScaleResults | undefined
+  let latency: LatencyResults | undefined
   try {
     for (const live of lives) await setUp(live, ctx, load).catch((err: unknown) => fail(live, err))
     for (let round = 0; round < ROUNDS; round++) {
@@ -219,6 +276,7 @@ async function main(): Promise<void> {
         if (!live.error) await runRound(live, ctx, load, round).catch((err: unknown) => fail(live, err))
       }
     }
+    if (LATENCY) latency = await runLatency(lives, ctx)
     // After the rounds, with the load cases' processes still up but idle: the shared upstream is needed for cold start.
     if (SCALE) scale = await runScale(ctx, say)
   } finally {
@@ -239,7 +297,7 @@ async function main(): Promise<void> {
       profiles.push({ caseId, file: relative(REPO, file), ...topSelfTime(file, 5), js: topSelfTime(file, 5, { jsOnly: true }).top })
     }
   }
-  const report: Report = { info, cases, acl, verify, profiles }
+  const report: Report = { info, cases, acl, verify, profiles, latency }
   const md = toMarkdown(report) + (scale ? scaleMarkdown(scale) : '') + `\nKey host requests during the whole run: ${keyFetches} (one per proof case means the key cache held). Run took ${((Date.now() - started) / 1000).toFixed(0)} s.\n`
   await writeFile(join(RESULTS, 'latest.json'), JSON.stringify({ ...report, scale, keyHostRequests: keyFetches }, null, 2) + '\n')
   await writeFile(join(RESULTS, 'latest.md'), md)

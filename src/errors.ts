@@ -140,6 +140,14 @@ export class GatewayError extends Error {
   }
 }
 
+/**
+ * Refusals that are a step of a normal flow, not a failure: a request without
+ * credentials (the challenge) and a DPoP proof without the nonce this gateway
+ * requires (RFC 9449 §8: the nonce round trip, a client's first request).
+ * Logged and counted as decision `challenge`, like DomainPoP's first 401.
+ */
+export const CHALLENGE_CODES: ReadonlySet<string> = new Set<ErrorCode>(['credentials_missing', 'dpop_nonce_required'])
+
 export const isGatewayError = (e: unknown): e is GatewayError => e instanceof GatewayError
 
 /** 403 insufficient_scope for a rule's `scopes` (RFC 6750 §3.1); `scope` is the challenge's `scope` parameter (§3). */

@@ -33,6 +33,28 @@ export interface Report {
   readonly acl?: AclMicroResult
   readonly verify?: VerifyMicroResult
   readonly profiles?: readonly { readonly caseId: string; readonly file: string; readonly busyMs: number; readonly top: readonly SelfTime[]; readonly js: readonly SelfTime[] }[]
+  readonly latency?: LatencyResults
+}
+
+/** The fixed-rate latency case (bench/run.ts runLatency). */
+export interface LatencyResults {
+  readonly ratePerSec: number
+  readonly seconds: number
+  readonly rounds: number
+  readonly connections: number
+  readonly cases: readonly {
+    readonly id: string
+    readonly name: string
+    readonly p50Us: number
+    readonly p99Us: number
+    readonly p999Us: number
+    /** Median over rounds of (this case − the bare undici forwarder in the same round). */
+    readonly addedP50Us: number
+    readonly addedP99Us: number
+    readonly addedP999Us: number
+    readonly achievedPerSec: number
+    readonly failed: number
+  }[]
 }
 
 export interface Target { readonly what: string; readonly goal: string; readonly measured: string; readonly verdict: 'hit' | 'miss' | 'not measured' }
@@ -68,21 +90,26 @@ export function targets(r: Report): Target[] {
     const shown = x < goal && f2(x) === f2(goal) ? x.toFixed(4) : f2(x)
     return { what, goal: `≥ ${goal.toFixed(2)}`, measured: shown + (bad ? ` (${bad} failed requests!)` : ''), verdict: x >= goal && bad === 0 ? 'hit' : 'miss' }
   }
-  const gwPeaks = r.cases.filter((c) => c.id.startsWith('gateway') && c.server).map((c) => c.server!.peakRssBytes)
-  const peak = gwPeaks.length ? Math.max(...gwPeaks) : undefined
+  const gwPeaks = r.cases.filter((c) => c.id.startsWith('gateway') && c.server).map((c) => [c.id, c.server!.peakRssBytes] as const)
+  const peak = gwPeaks.length ? gwPeaks.reduce((a, b) => (b[1] > a[1] ? b : a)) : undefined
+  const pub = r.latency?.cases.find((c) => c.id === 'gateway-public')
   return [
-    ratio('gateway-public', 'undici', 1.0, 'public route ÷ bare undici'),
+    ratio('gateway-public', 'undici', 0.95, 'public route, access log on ÷ bare undici'),
     { what: 'cookie path ÷ bare undici', goal: '≥ 1.00', measured: '—', verdict: 'not measured' },
     { what: 'ticket path ÷ bare undici', goal: '≥ 1.00', measured: '—', verdict: 'not measured' },
-    ratio('gateway-es256', 'http-proxy-3', 0.7, 'ES256 proof per request ÷ bare http-proxy-3'),
+    ratio('gateway-es256', 'http-proxy-3', 0.8, 'ES256 proof per request ÷ bare http-proxy-3'),
     ratio('gateway-ed25519', 'http-proxy-3', 0.55, 'Ed25519 proof per request ÷ bare http-proxy-3'),
-    ratio('gateway-dpop', 'oauth4webapi-dpop', 1.0, 'DPoP path (nonce, replay, ACL) ÷ oauth4webapi validateJwtAccessToken + http-proxy-3'),
+    ratio('gateway-dpop', 'http-proxy-3', 0.6, 'DPoP token + proof per request ÷ bare http-proxy-3'),
+    ratio('gateway-dpop', 'oauth4webapi-dpop', 2.0, 'DPoP path (nonce, replay, ACL) ÷ oauth4webapi validateJwtAccessToken + http-proxy-3'),
     ratio('gateway-es256-redis', 'gateway-es256', 0.9, 'ES256 proof per request, Redis replay store ÷ memory store'),
     aclTarget('ACL decision, 10,000 rules vs 10, same 12 requests', r.acl?.ratio),
     aclTarget('ACL decision, 10,000 rules vs 10, 4,096 distinct requests', r.acl?.ratioDistinct),
     peak === undefined
-      ? { what: 'gateway peak RSS under load', goal: '≤ 150 MB', measured: '—', verdict: 'not measured' }
-      : { what: 'gateway peak RSS under load', goal: '≤ 150 MB', measured: `${mb(peak)} MB`, verdict: peak <= 150 * 1048576 ? 'hit' : 'miss' },
+      ? { what: 'gateway peak RSS under load, every case', goal: '≤ 150 MB', measured: '—', verdict: 'not measured' }
+      : { what: 'gateway peak RSS under load, every case', goal: '≤ 150 MB', measured: `${mb(peak[1])} MB (${peak[0]})`, verdict: peak[1] <= 150 * 1048576 ? 'hit' : 'miss' },
+    pub === undefined
+      ? { what: 'p99 added over bare undici at half its saturation rate, public route', goal: '≤ 2 ms', measured: '—', verdict: 'not measured' }
+      : { what: 'p99 added over bare undici at half its saturation rate, public route', goal: '≤ 2 ms', measured: `${(pub.addedP99Us / 1000).toFixed(2)} ms`, verdict: pub.addedP99Us <= 2000 && pub.failed === 0 ? 'hit' : 'miss' },
   ]
 }
 
@@ -110,7 +137,7 @@ export function toMarkdown(r: Report): string {
   out.push(`Command: \`${i.command}\`. Load: ${i.loadGenerator}, ${i.connections} connections, ${i.durationSec} s per case (${i.rounds} interleaved rounds of ${i.durationSec / i.rounds} s) after ${i.warmupSec} s warm-up.`)
   out.push(`Per-request proofs: pre-generated before each round (${f0(i.proofRatePerSec)} per second of load, unique jti each, signed in ${i.proofThreads} worker threads while nothing is under load), so signing is not in the load generator.`, '')
   out.push(caseTable(r.cases), '')
-  const before = [['gateway-public', 'baseline-public'], ['gateway-es256', 'baseline-es256']]
+  const before = [['gateway-public', 'baseline-public'], ['gateway-es256', 'baseline-es256'], ['gateway-dpop', 'baseline-dpop'], ['gateway-es256-redis', 'baseline-es256-redis']]
     .map(([now, base]) => [now!, base!, pairedRatio(r.cases, now!, base!)] as const)
     .filter(([, , x]) => x !== undefined)
   if (before.length > 0) {
@@ -123,10 +150,18 @@ export function toMarkdown(r: Report): string {
     out.push('Tracing on (ratio 1.0, OTLP/HTTP to a loopback sink) ÷ off, median over rounds in the same run: ' + traced.map(([on, off, x]) => `${on} ÷ ${off} = ${f2(x!)}`).join('; ') + '.', '')
   }
   out.push('req/s, p50, p99: median of the rounds; spread: slowest–fastest round. Ratios: median over rounds of (row ÷ baseline in the same round). "proxy" = the process under test (the upstream itself in the first row; nginx master + worker); CPU is user + system over the timed rounds ÷ requests. "failed" = status ≥ 400 + socket errors; must be 0.', '')
-  out.push('## Targets (issue "Performance")', '', '| target | goal | measured | |', '|---|---|---|---|')
+  out.push('## Targets (issue "Performance III")', '', '| target | goal | measured | |', '|---|---|---|---|')
   for (const t of targets(r)) out.push(`| ${t.what} | ${t.goal} | ${t.measured} | ${t.verdict} |`)
   const nh = pairedRatio(r.cases, 'nginx', 'http-proxy-3'), nu = pairedRatio(r.cases, 'nginx', 'undici')
   if (nh !== undefined && nu !== undefined) out.push('', `nginx for scale: ${f2(nh)} × http-proxy-3, ${f2(nu)} × undici.`)
+  if (r.latency) {
+    const l = r.latency
+    const ms = (us: number) => (us / 1000).toFixed(2)
+    out.push('', `## Latency at a fixed rate (${f0(l.ratePerSec)} req/s: half the bare undici forwarder's median saturation rate; ${l.rounds} interleaved rounds × ${l.seconds} s, ${l.connections} connections)`, '',
+      '| case | achieved req/s | p50 ms | p99 ms | p99.9 ms | added p50 ms | added p99 ms | added p99.9 ms | failed |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|')
+    for (const c of l.cases) out.push(`| ${c.name} | ${f0(c.achievedPerSec)} | ${ms(c.p50Us)} | ${ms(c.p99Us)} | ${ms(c.p999Us)} | ${ms(c.addedP50Us)} | ${ms(c.addedP99Us)} | ${ms(c.addedP999Us)} | ${c.failed} |`)
+    out.push('', 'Latency: from the request handed to the load generator\'s pool to the end of the response body (bench/load/fixed-rate-child.ts), medians over rounds; "added" = median over rounds of (case − bare undici in the same round).')
+  }
   if (r.acl) {
     out.push('', `## ACL decision cost (matchRule + authorize; best of ${r.acl.rounds} rounds × ${f0(r.acl.decisionsPerRound)} decisions)`, '', '| ACL | ns/decision (best) | ns/decision (median) |', '|---|---:|---:|')
     for (const row of r.acl.rows) out.push(`| ${row.label} | ${row.nsPerDecision.toFixed(1)} | ${row.medianNs.toFixed(1)} |`)

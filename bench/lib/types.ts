@@ -65,6 +65,8 @@ export interface LoadOptions {
   readonly durationSec: number
   /** File with one header value per line, used once each, in order. */
   readonly headerFile?: { readonly header: string; readonly file: string; readonly count: number; readonly fixed?: Readonly<Record<string, string>> }
+  /** Fixed rate (requests per second over all connections) instead of as fast as possible: autocannon only. */
+  readonly ratePerSec?: number
 }
 
 export interface LoadResult {
@@ -74,6 +76,8 @@ export interface LoadResult {
   readonly rps: number
   readonly p50Ms: number
   readonly p99Ms: number
+  /** autocannon only. */
+  readonly p999Ms?: number
   /** Responses with status ≥ 400 (wrk) / outside 2xx (autocannon). */
   readonly badStatus: number
   /** Connect/read/write errors and timeouts. */

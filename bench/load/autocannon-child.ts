@@ -23,7 +23,7 @@ process.once('message', async (opts: LoadOptions) => {
         },
       }]
     }
-    const r = await autocannon({ url: opts.url, connections: opts.connections, duration: opts.durationSec, requests })
+    const r = await autocannon({ url: opts.url, connections: opts.connections, duration: opts.durationSec, requests, ...(opts.ratePerSec ? { overallRate: opts.ratePerSec } : {}) })
     process.send!({ ok: true, result: r })
   } catch (err) {
     process.send!({ ok: false, error: String((err as Error).stack ?? err) })

@@ -13,8 +13,10 @@ declare module 'autocannon' {
     amount?: number
     pipelining?: number
     requests?: RequestSpec[]
+    /** Requests per second over all connections (a fixed rate). */
+    overallRate?: number
   }
-  export interface Histogram { p50: number; p99: number; average: number }
+  export interface Histogram { p50: number; p99: number; p99_9: number; average: number }
   export interface Result {
     duration: number
     requests: Histogram & { total: number; sent: number }

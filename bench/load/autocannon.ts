@@ -18,7 +18,7 @@ export function runAutocannon(opts: LoadOptions): Promise<LoadResult> {
       const r = m.result
       resolve({
         tool: 'autocannon', requests: r.requests.total, durationSec: r.duration, rps: r.requests.total / r.duration,
-        p50Ms: r.latency.p50, p99Ms: r.latency.p99, badStatus: r.non2xx, socketErrors: r.errors + r.timeouts,
+        p50Ms: r.latency.p50, p99Ms: r.latency.p99, p999Ms: r.latency.p99_9, badStatus: r.non2xx, socketErrors: r.errors + r.timeouts,
       })
     })
     child.send(opts)

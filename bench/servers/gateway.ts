@@ -11,12 +11,31 @@
 // writing from the cost of building the line. A third argument picks the
 // metrics on the hot path (bench/lib/metrics-modes.ts): on (the default) or
 // none.
+//
+// BENCH_HEAP=1: the process samples its memory every 50 ms (RSS, V8's heap
+// spaces, external and ArrayBuffer memory) and prints the peak of each to
+// stderr when it exits, to tell where peak RSS under load goes.
 
 import { pino } from 'pino'
 import { startGateway } from '../../src/server.js'
 import { createLogger, createDestination } from '../../src/log.js'
 import { benchMetrics, type MetricsMode } from '../lib/metrics-modes.js'
 import { serveChild } from '../lib/child-main.js'
+import { getHeapSpaceStatistics } from 'node:v8'
+
+if (process.env.BENCH_HEAP === '1') {
+  const peak: Record<string, number> = {}
+  const keep = (k: string, v: number) => { if (v > (peak[k] ?? 0)) peak[k] = v }
+  setInterval(() => {
+    const m = process.memoryUsage()
+    keep('rss', m.rss); keep('heapTotal', m.heapTotal); keep('heapUsed', m.heapUsed); keep('external', m.external); keep('arrayBuffers', m.arrayBuffers)
+    for (const s of getHeapSpaceStatistics()) keep(`space:${s.space_name}`, s.space_size)
+  }, 50).unref()
+  process.on('exit', () => {
+    const mb = Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v / 1048576 * 10) / 10]))
+    process.stderr.write(`[heap ${process.argv[2] ?? ''}] peak MB ${JSON.stringify(mb)}\n`)
+  })
+}
 
 serveChild(async ([configFile, logMode, metricsMode]) => {
   // Default: createLogger's own destination, pointed at /dev/null.

@@ -26,8 +26,8 @@ export function isTrustedPeer(trusted: BlockList | undefined, address: string | 
 }
 
 /** The client's address: the socket peer, or the address a trusted proxy appended to X-Forwarded-For. */
-export function clientAddress(req: IncomingMessage, trusted: BlockList | undefined): string {
-  const peer = req.socket.remoteAddress ?? 'unknown'
+export function clientAddress(req: IncomingMessage, trusted: BlockList | undefined, peerAddress: string | undefined = req.socket.remoteAddress): string {
+  const peer = peerAddress ?? 'unknown'
   if (!isTrustedPeer(trusted, peer)) return peer
   const xff = req.headers['x-forwarded-for']
   const last = (Array.isArray(xff) ? xff.join(',') : xff ?? '').split(',').pop()?.trim()

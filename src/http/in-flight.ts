@@ -17,6 +17,10 @@
 import type { Server, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 
+/** Responses the drain cut (still open when its timeout passed): their access line says so. */
+const cut = new WeakSet<ServerResponse>()
+export const cutByDrain = (res: ServerResponse): boolean => cut.has(res)
+
 export interface DrainResult {
   /** Requests and WebSockets still open when the timeout passed, and cut. */
   readonly cut: number
@@ -63,11 +67,12 @@ export class InFlight {
       const timer = setTimeout(() => { this.onEmpty = undefined; resolve(false) }, timeoutMs)
       this.onEmpty = () => { clearTimeout(timer); resolve(true) }
     })
-    const cut = finished ? 0 : this.size
+    const cutCount = finished ? 0 : this.size
+    for (const res of this.responses) if (!res.writableEnded) cut.add(res)
     for (const s of servers) s.closeAllConnections()
     for (const socket of this.sockets) socket.destroy()
     await Promise.all(closed)
-    return { cut }
+    return { cut: cutCount }
   }
 
   private settled(): void {

@@ -14,7 +14,7 @@
 //   it depends on the key, not on how the document happened to encode it.
 
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto'
-import { calculateJwkThumbprint, type JWK } from 'jose'
+import { jwkThumbprint } from './thumbprint.js'
 import { GatewayError } from '../errors.js'
 import type { ResolvedKey, StoredKey } from './types.js'
 
@@ -99,7 +99,7 @@ async function readKey(entry: Json): Promise<ResolvedKey | string> {
   const { members, keyObject } = imported
   // The thumbprint is taken over OpenSSL's own export of the key, so a
   // document cannot pick a kid with a non-canonical spelling of the members.
-  const kid = await calculateJwkThumbprint(keyObject.export({ format: 'jwk' }) as JWK, 'sha256')
+  const kid = jwkThumbprint(keyObject)
   return Object.freeze({ ...storedKey(kid, imported.alg, members), keyObject })
 }
 

@@ -15,7 +15,8 @@ import { forward, upstreamError } from '../proxy/forward.js'
 import { upstreamHeaders } from '../proxy/headers.js'
 import type { WsProxy } from '../proxy/websocket.js'
 import type { Principal } from '../schemes/types.js'
-import { logExchange, type Exchange } from './exchange.js'
+import { logExchange, noteConnection, noteUpstreamFailure, requestIdOf, type Exchange } from './exchange.js'
+import { cutByDrain } from '../http/in-flight.js'
 import type { ForwardPlan, Responder } from './run.js'
 import type { OwnRoute } from '../http/own-routes.js'
 import type { GatewayState } from '../assembly/state.js'
@@ -27,28 +28,37 @@ export class HttpResponder implements Responder {
   precheck(): void {}
 
   async forward(state: GatewayState, target: Target, principal: Principal | undefined, plan: ForwardPlan): Promise<number | undefined> {
-    const headers = upstreamHeaders(this.req, state.headers, principal, { assertion: plan.assertion, keepToken: plan.keepToken })
+    const requestId = requestIdOf(this.req)
+    const headers = upstreamHeaders(this.req, state.headers, principal, { assertion: plan.assertion, keepToken: plan.keepToken, requestId })
     // Tracing off: no closure, no span (src/tracing/).
-    if (state.tracing !== undefined) return tracedUpstream(headers, state.upstream.origin, target.forward, () => this.send(state, target, principal, headers, plan))
-    return this.send(state, target, principal, headers, plan)
+    if (state.tracing !== undefined) return tracedUpstream(headers, state.upstream.origin, target.forward, () => this.send(state, target, principal, headers, plan, requestId))
+    return this.send(state, target, principal, headers, plan, requestId)
   }
 
-  private async send(state: GatewayState, target: Target, principal: Principal | undefined, headers: string[], plan: ForwardPlan): Promise<number | undefined> {
-    return (await forward(this.req, this.res, state.upstream, target.forward, headers, principal?.responseHeaders, plan.body)).upstreamStatus
+  private async send(state: GatewayState, target: Target, principal: Principal | undefined, headers: string[], plan: ForwardPlan, requestId: string): Promise<number | undefined> {
+    const extra = principal?.responseHeaders ? [...principal.responseHeaders, 'X-Request-Id', requestId] : ['X-Request-Id', requestId]
+    const result = await forward(this.req, this.res, state.upstream, target.forward, headers, extra, plan.body)
+    if (result.failure) noteUpstreamFailure(state, { method: this.req.method ?? '', path: target.path, requestId }, result.failure)
+    return result.upstreamStatus
   }
 
   answer(route: OwnRoute, method: string): void {
-    this.res.writeHead(200, { 'content-type': route.contentType, 'cache-control': route.cacheControl, 'content-length': Buffer.byteLength(route.body) })
+    this.res.writeHead(200, { 'content-type': route.contentType, 'cache-control': route.cacheControl, 'content-length': Buffer.byteLength(route.body), 'x-request-id': requestIdOf(this.req) })
     this.res.end(method === 'HEAD' ? undefined : route.body)
   }
 
   refuse(state: GatewayState, err: GatewayError, scheme: string | undefined): void {
+    if (!this.res.headersSent) this.res.setHeader('X-Request-Id', requestIdOf(this.req))
     sendProblem(this.res, err, state.schemes.schemes, scheme)
   }
 
   log(state: GatewayState, ex: Exchange): void {
-    logExchange(state, ex, this.res.statusCode, !this.res.writableEnded)
+    noteConnection(ex, this.req, state)
+    ex.cutByDrain = cutByDrain(this.res)
+    // Nothing sent (the client left, or the drain cut it, before the head): no status to report.
+    logExchange(state, ex, this.res.headersSent ? this.res.statusCode : 0, !this.res.writableEnded)
   }
+
 }
 
 export class UpgradeResponder implements Responder {
@@ -90,6 +100,7 @@ export class UpgradeResponder implements Responder {
   }
 
   log(state: GatewayState, ex: Exchange): void {
+    noteConnection(ex, this.req, state)
     logExchange(state, ex, this.status, false)
   }
 }

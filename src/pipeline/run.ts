@@ -27,11 +27,11 @@ import type { IncomingMessage } from 'node:http'
 import { parseTarget, type Target } from '../http/target.js'
 import { readRequestFacts } from '../http/request-facts.js'
 import { toGatewayError } from '../http/respond.js'
-import { GatewayError } from '../errors.js'
+import { CHALLENGE_CODES, GatewayError } from '../errors.js'
 import { admit, ForbiddenError, refuseUnexpectedBody } from './admission.js'
 import { authenticateOrReport, reportDenial } from './report-mode.js'
 import { ownRoute, type OwnRoute } from '../http/own-routes.js'
-import { createExchange, type Exchange } from './exchange.js'
+import { createExchange, noteUpstreamFailure, type Exchange } from './exchange.js'
 import { GateView } from './request-view.js'
 import type { Principal } from '../schemes/types.js'
 import type { GatewayState, StateHolder } from '../assembly/state.js'
@@ -114,9 +114,9 @@ async function exchange(state: GatewayState, req: IncomingMessage, out: Responde
   } catch (err) {
     const gerr = toGatewayError(err)
     ex.code = gerr.code
-    ex.decision = err instanceof ForbiddenError ? 'deny' : gerr.code === 'credentials_missing' ? 'challenge' : 'error'
+    ex.decision = err instanceof ForbiddenError ? 'deny' : CHALLENGE_CODES.has(gerr.code) ? 'challenge' : 'error'
     if (gerr.code === 'internal_error') state.log.error({ err }, 'unexpected error')
-    if (gerr.code === 'upstream_unavailable' || gerr.code === 'upstream_timeout') state.metrics.inc('popgate_upstream_errors_total', { code: gerr.code })
+    if (gerr.code === 'upstream_unavailable' || gerr.code === 'upstream_timeout') noteUpstreamFailure(state, ex, gerr)
     out.refuse(state, gerr, ex.scheme)
   } finally {
     if (admitted) state.decisions.record(ex.identity ?? ex.claimed, ex.method, ex.path!)

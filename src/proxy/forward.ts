@@ -37,6 +37,22 @@ export function upstreamError(err: Error & { code?: string }): GatewayError {
   return new GatewayError('upstream_unavailable', 'the upstream could not be reached', { cause: err })
 }
 
+/**
+ * Why the upstream failed, for the warn line: `cause` the error code as
+ * Node or undici gave it (ECONNREFUSED, ECONNRESET, UND_ERR_SOCKET,
+ * UND_ERR_HEADERS_TIMEOUT, …), `kind` one of refused, reset, timeout, other.
+ */
+export function upstreamCause(err: unknown): { readonly cause: string; readonly kind: 'refused' | 'reset' | 'timeout' | 'other' } {
+  const e = err as { code?: unknown; cause?: { code?: unknown }; errors?: { code?: unknown }[] } | undefined
+  // A connect to several addresses fails as an AggregateError whose members carry the code.
+  const raw = e?.code ?? e?.cause?.code ?? e?.errors?.[0]?.code
+  const cause = typeof raw === 'string' ? raw : (err as Error | undefined)?.name ?? 'unknown'
+  const kind = cause === 'ECONNREFUSED' ? 'refused'
+    : cause === 'ECONNRESET' || cause === 'UND_ERR_SOCKET' || cause === 'EPIPE' ? 'reset'
+      : TIMEOUT_CODES.has(cause) || cause === 'ETIMEDOUT' ? 'timeout' : 'other'
+  return { cause, kind }
+}
+
 /** Copies the upstream response head onto `res`, minus hop-by-hop fields. */
 function writeHead(res: ServerResponse, status: number, headers: Record<string, string | string[] | undefined>, extra: readonly string[]): void {
   const connTokens = connectionTokens(headers.connection)
@@ -44,7 +60,8 @@ function writeHead(res: ServerResponse, status: number, headers: Record<string, 
   // setHeader bookkeeping (measured: ~6 % of the public route's time).
   const flat: string[] = []
   for (const name in headers) {
-    if (isHopByHop(name, connTokens)) continue
+    // The gateway's X-Request-Id goes back (in `extra`), not a second one from the upstream.
+    if (isHopByHop(name, connTokens) || name === 'x-request-id') continue
     const v = headers[name]
     if (v === undefined) continue
     if (typeof v === 'string') flat.push(name, v)
@@ -54,7 +71,11 @@ function writeHead(res: ServerResponse, status: number, headers: Record<string, 
   res.writeHead(status, flat)
 }
 
-export interface ForwardResult { readonly upstreamStatus: number | undefined }
+export interface ForwardResult {
+  readonly upstreamStatus: number | undefined
+  /** The upstream failed after the response had started (the client's connection was cut). */
+  readonly failure?: GatewayError
+}
 
 /**
  * Streams `req` to the upstream and the answer back to `res`. Resolves when
@@ -76,8 +97,11 @@ export function forward(req: IncomingMessage, res: ServerResponse, upstream: Ups
       res.off('close', onClientClose)
       // The request 'close' listener stays: undici may still be sending the body.
       if (err && !res.headersSent) reject(err)
-      else {
-        if (err) res.destroy(err)
+      else if (err) {
+        res.destroy(err)
+        // Aborted because the client left: the upstream did not fail, nothing to report.
+        resolve(clientGone ? { upstreamStatus: status } : { upstreamStatus: status, failure: err })
+      } else {
         resolve({ upstreamStatus: status })
       }
     }

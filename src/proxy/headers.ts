@@ -117,7 +117,7 @@ export const headerKey = (name: string): string => name.toLowerCase().replaceAll
 /** A token scheme's credential fields, forwarded when the rule says `forwardToken` (the upstream reads the token itself). */
 const TOKEN_FIELDS: ReadonlySet<string> = new Set(['authorization', 'dpop'])
 
-export function upstreamHeaders(req: IncomingMessage, plan: HeaderPlan, identity: IdentityHeaders | undefined, opts: { upgrade?: boolean; assertion?: string; keepToken?: boolean } = {}): string[] {
+export function upstreamHeaders(req: IncomingMessage, plan: HeaderPlan, identity: IdentityHeaders | undefined, opts: { upgrade?: boolean; assertion?: string; keepToken?: boolean; requestId?: string } = {}): string[] {
   const raw = req.rawHeaders
   const trustedPeer = isTrustedPeer(plan.trusted, req.socket.remoteAddress)
   const listed = connectionTokens(req.headers.connection)
@@ -137,8 +137,10 @@ export function upstreamHeaders(req: IncomingMessage, plan: HeaderPlan, identity
     if (key === 'x-forwarded-proto') { if (trustedPeer) xfp ??= raw[i + 1]; continue }
     if (key === 'x-forwarded-host') { if (trustedPeer) xfh ??= raw[i + 1]; continue }
     if (!trustedPeer && UNTRUSTED_FORWARDING.has(key)) continue
+    if (key === 'x-request-id' && opts.requestId !== undefined) continue // ours replaces it (the same value when it was valid)
     out.push(name, raw[i + 1]!)
   }
+  if (opts.requestId !== undefined) out.push('X-Request-Id', opts.requestId)
   if (plan.upstreamHost !== undefined) out.push('Host', plan.upstreamHost)
   if (opts.upgrade) out.push('Connection', 'Upgrade', 'Upgrade', req.headers.upgrade ?? 'websocket')
   const peer = req.socket.remoteAddress ?? ''

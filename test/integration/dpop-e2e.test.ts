@@ -51,7 +51,7 @@ async function setup(t: { teardown(fn: () => unknown): void }) {
 
 
 t.test('nonce, then 200 with the identity headers; the replayed proof is refused', async (t) => {
-  const { up, as, token, proof, get } = await setup(t)
+  const { gw, up, as, token, proof, get } = await setup(t)
   const tok = token()
   const first = await get('/foo', [['Authorization', `DPoP ${tok}`], ['DPoP', proof(tok, '/foo')]])
   t.equal(first.status, 401)
@@ -77,6 +77,12 @@ t.test('nonce, then 200 with the identity headers; the replayed proof is refused
   t.equal(replay.status, 401)
   t.match(replay.body, /"code":"dpop_proof_replayed"/)
   t.match(dpopChallenge(replay), /error="invalid_dpop_proof"/)
+
+  // The nonce round trip is a challenge, like DomainPoP's first 401 (issue 28); the replay is an error.
+  const lines = gw.log.lines.filter((l) => l.msg === 'access')
+  t.match(lines.map((l) => [l.decision, l.code ?? 'ok']), [['challenge', 'dpop_nonce_required'], ['allow', 'ok'], ['error', 'dpop_proof_replayed']])
+  t.equal(gw.metrics.value('popgate_requests_total', { decision: 'challenge', code: 'dpop_nonce_required' }), 1)
+  t.equal(gw.metrics.value('popgate_requests_total', { decision: 'error', code: 'dpop_nonce_required' }), 0)
 })
 
 t.test('an issuer on a domain the ACL does not name: 403, no metadata fetched', async (t) => {

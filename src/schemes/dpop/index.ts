@@ -7,6 +7,9 @@
 //   verify — after the gate's ACL step: the issuer's keys (issuers.ts, through
 //            the keys layer), the token's and the proof's signatures, then
 //            `jti` single use
+// A token already verified is taken from the token cache (token-cache.ts):
+// its parse and signature check are skipped while its issuer's key is the
+// same; the proof, its `jti` and the ACL are checked on every request.
 // Also owns `Authorization: Bearer`, only to refuse it (RFC 9449 §7.2): this
 // gateway takes no bearer tokens, and a DPoP-bound one presented as Bearer is
 // a downgrade. Challenge: `WWW-Authenticate: DPoP algs=…` plus `DPoP-Nonce`.
@@ -24,12 +27,17 @@ import { readAccessToken, type AccessToken, type IssuerPolicy } from './token.js
 import { canonicalIssuer, compileIssuerRule, readIssuer } from '../../identity/issuer.js'
 import { readDpopProof, DPOP_PROOF_ALGORITHMS, type DpopProof } from './proof.js'
 import type { IssuerKeys, PinnedKeys } from './issuers.js'
+import { createTokenCache, tokenHash, type CachedToken, type TokenCache } from './token-cache.js'
 
 export const DPOP_NONCE_HEADER = 'DPoP-Nonce'
 
 export interface DpopClaim extends Claim {
   readonly token: AccessToken
   readonly proof: DpopProof
+  /** base64url SHA-256 of the token: the token cache's key, and the proof's `ath`. */
+  readonly tokenHash: string
+  /** The cache's entry when this token was verified before. */
+  readonly cached?: CachedToken | undefined
 }
 
 export interface DpopDeps {
@@ -46,6 +54,10 @@ export interface DpopDeps {
   readonly now: () => number
   /** RFC 9728 §5.1: the `resource_metadata` challenge parameter, when the gateway publishes it. */
   readonly resourceMetadata?: string
+  /** Verified tokens; default a cache of this scheme's own (TOKEN_CACHE_DEFAULTS). */
+  readonly tokenCache?: TokenCache
+  /** The signature check (a test counts the token's). Default proofs/signature.ts. */
+  readonly verifySignature?: typeof verifySignature
 }
 
 /** Our failures in DPoP's words (RFC 9449 §7.1, §9): a key-layer failure is the token's, not a proof's. */
@@ -59,6 +71,8 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
   const policyFor = (issuer: string): IssuerPolicy => policies.get(issuer) ?? defaults
   const issuers = compileIssuerRule(Object.keys(deps.dpop.issuers))
   const algs = [...DPOP_PROOF_ALGORITHMS].join(' ')
+  const tokens = deps.tokenCache ?? createTokenCache()
+  const verifySig = deps.verifySignature ?? verifySignature
 
   return {
     name: 'dpop',
@@ -73,31 +87,40 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
       const parsed = parseAuthorization(credentials.authorization ?? '')
       if (!parsed) throw new GatewayError('dpop_credentials_invalid', 'Authorization must be "DPoP <access token>"')
       const bearer = parsed.scheme.toLowerCase() === 'bearer'
-      const token = readAccessToken(parsed.credentials, {
+      const hash = tokenHash(parsed.credentials)
+      // A hit stands for every check readAccessToken made: the same bytes, this scheme's policy, and exp still ahead.
+      const cached = tokens.get(hash, ctx.nowMs)
+      const token = cached?.token ?? readAccessToken(parsed.credentials, {
         nowMs: ctx.nowMs, clockSkewMs: deps.proof.clockSkewMs, maxBytes: deps.proof.maxBytes, allowPorts: deps.allowPorts, issuers, policyFor,
       })
       // RFC 9449 §7.2: a bound token presented as Bearer is refused (a token without cnf was refused above).
       if (bearer) throw new GatewayError('token_bearer_refused', 'a DPoP-bound token must be presented with the DPoP scheme')
       const proofValue = credentials.fields?.get('dpop')
       if (proofValue === undefined) throw new GatewayError('dpop_credentials_invalid', 'a DPoP proof header is required with a DPoP token')
-      const proof = readDpopProof(proofValue, parsed.credentials, token.jkt, {
+      const proof = readDpopProof(proofValue, hash, token.jkt, {
         method: ctx.method, path: ctx.path, nowMs: ctx.nowMs, publicOrigin: deps.publicOrigin,
         maxAgeMs: deps.proof.maxAgeMs, clockSkewMs: deps.proof.clockSkewMs, maxBytes: deps.proof.maxBytes,
         requireNonce: deps.dpop.requireNonce, nonces: deps.nonces,
       })
-      return { identity: token.identity, token, proof }
+      return { identity: token.identity, token, proof, tokenHash: hash, cached }
     },
 
-    async verify({ token, proof }, ctx): Promise<Principal> {
+    async verify({ token, proof, tokenHash: hash, cached }, ctx): Promise<Principal> {
       // The proof first: it needs no I/O, and a bad one must cost no fetch.
-      if (!(await verifySignature(proof.alg, proof.key, proof.signingInput, proof.signature))) {
+      if (!(await verifySig(proof.alg, proof.key, proof.signingInput, proof.signature))) {
         throw new GatewayError('dpop_proof_signature_invalid', 'DPoP proof signature does not verify')
       }
       const pinned = token.pinned ? deps.pinned.get(token.issuer) : undefined
+      // Asked on every request, cached or not: a key gone from the issuer's set refuses the token here.
       const key = await deps.issuerKeys.keyFor(token, pinned, ctx.client)
-      if (!keyFitsAlgorithm(key.keyObject, token.alg)) throw new GatewayError('token_signature_invalid', 'the issuer key does not fit the token alg')
-      if (!(await verifySignature(token.alg, key.keyObject, token.signingInput, token.signature))) {
-        throw new GatewayError('token_signature_invalid', 'the access token signature does not verify')
+      if (cached?.key !== key) {
+        // Not verified with this key yet (a new token, or the issuer's set changed since): the full check.
+        if (cached) tokens.delete(hash)
+        if (!keyFitsAlgorithm(key.keyObject, token.alg)) throw new GatewayError('token_signature_invalid', 'the issuer key does not fit the token alg')
+        if (!(await verifySig(token.alg, key.keyObject, token.signingInput, token.signature))) {
+          throw new GatewayError('token_signature_invalid', 'the access token signature does not verify')
+        }
+        tokens.set(hash, token, key, deps.now())
       }
       deps.issuerKeys.markProven(token, pinned)
       // RFC 9449 §11.1: jti single use, per identity and key; the namespace keeps DPoP apart from other schemes.

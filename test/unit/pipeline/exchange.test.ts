@@ -17,7 +17,8 @@ import { createDestination, createLogger, writeInfoFields, LOG_BATCH_BYTES, LOG_
 
 const exchange = (over: Partial<Exchange> = {}): Exchange => ({
   startNs: 0n, method: 'GET', path: '/public/hello', ruleId: 'public', identity: undefined,
-  decision: 'public', reason: undefined, code: undefined, upstreamStatus: 200, scheme: undefined, claimed: undefined, forwardStartNs: undefined, trace: undefined, ...over,
+  decision: 'public', reason: undefined, code: undefined, upstreamStatus: 200, scheme: undefined, claimed: undefined, forwardStartNs: undefined, trace: undefined,
+  requestId: 'r-1', userAgent: undefined, socket: null, peer: undefined, client: undefined, bytesIn: undefined, bytesOut: undefined, cutByDrain: false, ...over,
 })
 
 const collect = () => {
@@ -33,7 +34,7 @@ t.test('every field survives any string value as valid JSON, and absent fields a
     (method, path, ruleId, identity, code, upstreamStatus, aborted) => {
       const ex = exchange({ method, path, ruleId, identity, code, upstreamStatus })
       const parsed = JSON.parse('{' + accessMembers(ex, 401, 'deny', 1.234, aborted) + '}') as Record<string, unknown>
-      const want: Record<string, unknown> = { msg: 'access', method, status: 401, decision: 'deny', durationMs: 1.234 }
+      const want: Record<string, unknown> = { msg: 'access', method, status: 401, decision: 'deny', durationMs: 1.234, requestId: 'r-1' }
       if (path !== undefined) want.path = path
       if (code !== undefined) want.code = code
       if (ruleId !== undefined) want.rule = ruleId
@@ -138,4 +139,15 @@ t.test('log.format pretty: one readable line per JSON line, values that need it 
   const out: string[] = []
   createLogger('info', createPrettyDestination((s) => out.push(s))).warn({ reason: 'SIGHUP' }, 'config reloaded')
   t.match(out[0], /^\d\d:\d\d:\d\d\.\d{3} WARN  config reloaded reason=SIGHUP\n$/)
+})
+
+t.test('the newer fields: any user agent or request id stays one JSON string, after the older fields', async (t) => {
+  fc.assert(fc.property(fc.string({ unit: 'binary' }), fc.option(fc.string({ unit: 'binary' }), { nil: undefined }), fc.nat(), fc.nat(), (requestId, userAgent, bytesIn, bytesOut) => {
+    const members = accessMembers(exchange({ requestId, userAgent, client: '192.0.2.1', bytesIn, bytesOut }), 200, 'public', 0.5, false)
+    const parsed = JSON.parse('{' + members + '}') as Record<string, unknown>
+    t.same(parsed, { msg: 'access', method: 'GET', path: '/public/hello', status: 200, decision: 'public', rule: 'public', durationMs: 0.5, upstreamStatus: 200, requestId, client: '192.0.2.1', ...(userAgent === undefined ? {} : { userAgent }), bytesIn, bytesOut })
+    const keys = Object.keys(parsed)
+    t.ok(keys.indexOf('requestId') > keys.indexOf('upstreamStatus'))
+    return true
+  }), { numRuns: 300 })
 })

@@ -268,7 +268,7 @@ t.test('upstream dies mid-body after the head: the client connection is cut, no 
   const o = await front.next()
   t.ok('resolved' in o, 'forward resolves: there is nothing left to answer')
   t.equal(o.heads.length, 1, 'one head only')
-  t.same('resolved' in o && o.resolved, { upstreamStatus: 200 })
+  t.match('resolved' in o && o.resolved, { upstreamStatus: 200, failure: { code: 'upstream_unavailable' } }, 'the failure is reported, for the warn line')
 })
 
 t.test('the client goes away → the upstream exchange is aborted', async (t) => {
@@ -307,7 +307,7 @@ t.test('the client goes away → the upstream exchange is aborted', async (t) =>
     req.end()
     await upstreamClosed.promise
     const o = await front.next()
-    t.same('resolved' in o && o.resolved, { upstreamStatus: 200 })
+    t.strictSame('resolved' in o && o.resolved, { upstreamStatus: 200 }, 'the client left: no upstream failure to report')
   })
 
   await t.test('in the middle of the upload', async (t) => {
