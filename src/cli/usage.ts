@@ -33,7 +33,7 @@ const EXIT_CODES = `Exit codes:
 export const USAGE = `popgate — DomainPoP authentication gateway
 
   popgate serve [--config FILE]                     the gateway (FILE defaults to $POPGATE_CONFIG)
-  popgate check [--config FILE]                     run serve's validation without listening; exit 0 or 78
+  popgate check [--config FILE] [--connect]         run serve's validation without listening; exit 0 or 78
   popgate acl explain --acl FILE [--as DOMAIN] METHOD PATH
   popgate acl lint --acl FILE
   popgate acl test --acl FILE [--format table|tap] CASES

@@ -96,6 +96,8 @@ export interface Config {
       readonly audience: string | undefined
       readonly algorithms: readonly TokenAlgorithm[] | undefined
     }>>
+    /** Issuers advertised in the RFC 9728 document besides the pinned ones (discovered, not pinned). */
+    readonly authorizationServers?: readonly string[]
   }
   readonly sessions: {
     readonly tickets: { readonly enabled: boolean; readonly ttlMs: number }

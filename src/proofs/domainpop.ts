@@ -1,8 +1,9 @@
 // DomainPoP proof checks that need no I/O: PROTOCOL.md §2.3 steps 1–4.
 // Reads a compact JWS, returns the claims the later stages need, or throws a
 // GatewayError with the §6 code. Pure but for the injected clock and nonce
-// issuer. Steps 5–8 (authorize, key, signature, replay) live in
-// src/pipeline/domainpop.ts so that authorization visibly precedes any fetch.
+// issuer. Step 5 (authorize) runs in the gate, src/pipeline/authenticate.ts,
+// and steps 6–9 (key, signature, replay, channel binding) in
+// src/schemes/domainpop/index.ts, so that authorization visibly precedes any fetch.
 
 import { GatewayError } from '../errors.js'
 import { identityProblem, type Identity } from '../identity/domain.js'

@@ -22,6 +22,12 @@ const httpsUrl = (example: string) => scalar((v) => {
   return typeof u === 'string' ? u : u.protocol !== 'https:' ? 'must be an https: URL' : { value: u.href }
 })
 
+/** An issuer identifier as written: compared byte for byte with a token's `iss` (RFC 8414 §2). */
+const issuerId = scalar((v) => {
+  const u = httpUrl(v, 'https://as.alice.example')
+  return typeof u === 'string' ? u : u.protocol !== 'https:' ? 'must be an https: URL' : { value: v as string }
+})
+
 type PinnedIssuer = Config['dpop']['issuers'][string]
 
 /** `dpop.issuers`: issuer URL → where its keys are, and its own audience and algorithms. */
@@ -46,13 +52,14 @@ const issuers: Reader<Record<string, PinnedIssuer>> = mapOf(
 )
 
 export function readDpop(root: Section): Config['dpop'] {
-  const d = root.sub('dpop', ['enabled', 'audience', 'issuers', 'algorithms', 'requireNonce'])
+  const d = root.sub('dpop', ['enabled', 'audience', 'issuers', 'algorithms', 'requireNonce', 'authorizationServers'])
   return {
     enabled: d.get('enabled', scalar(bool), false),
     audience: d.get('audience', scalar(audience), undefined),
     algorithms: d.get('algorithms', tokenAlgorithms, DEFAULT_TOKEN_ALGORITHMS as Config['dpop']['algorithms']),
     requireNonce: d.get('requireNonce', scalar(bool), true),
     issuers: d.get('issuers', issuers, {}),
+    authorizationServers: d.get('authorizationServers', listOf(issuerId, { unique: true }), []),
   }
 }
 

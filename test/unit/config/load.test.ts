@@ -69,7 +69,7 @@ t.test('defaults: only the three required keys', async (t) => {
       negativeTtlMs: 10_000, refetchCooldownMs: 30_000, cacheMaxEntries: 10_000, hotKeys: 1_024, maxInFlightPerDomain: 4, maxInFlight: 64,
       cacheMaxBytes: 33_554_432, maxUrlsPerIdentity: 8, maxBytesPerIdentity: 262_144,
     },
-    dpop: { enabled: false, audience: undefined, algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'], requireNonce: true, issuers: {} },
+    dpop: { enabled: false, audience: undefined, algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'], requireNonce: true, issuers: {}, authorizationServers: [] },
     sessions: { tickets: { enabled: false, ttlMs: 3_600_000 }, cookie: { enabled: false, name: '__Host-popgate', ttlMs: 3_600_000 } },
     identityHeaders: { prefix: 'X-PoP-', assertion: false, assertionAudience: undefined, forwardAuthorization: false, strip: [] },
     shutdown: { drainTimeoutMs: 20_000 },
@@ -109,7 +109,7 @@ t.test('a full config: every key read, every value normalized', async (t) => {
     cacheMaxEntries: 500, hotKeys: 100, maxInFlightPerDomain: 2, maxInFlight: 16,
     cacheMaxBytes: 16_777_216, maxUrlsPerIdentity: 3, maxBytesPerIdentity: 131_072,
   })
-  t.strictSame(JSON.parse(JSON.stringify(c.dpop)), { enabled: true, audience: 'https://bob.example', algorithms: ['ES256', 'RS256'], requireNonce: false, issuers: { 'https://as.alice.example': { jwksUri: 'https://as.alice.example/jwks.json', audience: 'api://reports', algorithms: ['PS256'] } } })
+  t.strictSame(JSON.parse(JSON.stringify(c.dpop)), { enabled: true, audience: 'https://bob.example', algorithms: ['ES256', 'RS256'], requireNonce: false, issuers: { 'https://as.alice.example': { jwksUri: 'https://as.alice.example/jwks.json', audience: 'api://reports', algorithms: ['PS256'] } }, authorizationServers: ['https://as.carol.example'] })
   t.strictSame(c.sessions, { tickets: { enabled: false, ttlMs: 1_800_000 }, cookie: { enabled: false, name: '__Host-gate', ttlMs: 7_200_000 } })
   t.strictSame(c.identityHeaders, { prefix: 'X-Auth-', assertion: true, assertionAudience: 'https://reports.internal', forwardAuthorization: true, strip: ['X-Legacy-User', 'X-Corp-Sso-*'] })
   t.strictSame(c.shutdown, { drainTimeoutMs: 45_000 })
@@ -409,13 +409,16 @@ t.test('keys: URL policy settings', async (t) => {
 
 t.test('dpop: keys read, pinned issuers checked, none or HS256 never an algorithm', async (t) => {
   const c = ok(t, BASE + 'dpop:\n  enabled: true\n')
-  t.strictSame(c.dpop, { enabled: true, audience: undefined, algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'], requireNonce: true, issuers: {} })
+  t.strictSame(c.dpop, { enabled: true, audience: undefined, algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'], requireNonce: true, issuers: {}, authorizationServers: [] })
   ok(t, BASE + 'dpop: {enabled: false, audience: https://bob.example, issuers: {"https://as.example": {jwksUri: "https://as.example/jwks"}}}\n')
   oneProblem(t, BASE + 'dpop: {algorithms: [ES256, none]}\n', `${FILE}:4:28: dpop.algorithms[1]:`, /must be one of/)
   oneProblem(t, BASE + 'dpop: {algorithms: [HS256]}\n', `${FILE}:4:21:`, /must be one of/)
   oneProblem(t, BASE + 'dpop: {issuers: {"https://as.example": {jwksUri: "https://as.example/j", jwksFile: /k.json}}}\n', `${FILE}:`, /not both/)
   oneProblem(t, BASE + 'dpop: {issuers: {"http://as.example": {jwksUri: "https://as.example/jwks"}}}\n', `${FILE}:4:18: dpop.issuers["http://as.example"]:`, /https:/)
   oneProblem(t, BASE + 'dpop: {issuers: {"https://as.example": {}}}\n', `${FILE}:4:40: dpop.issuers["https://as.example"].jwksUri:`, /is required/)
+  t.strictSame(ok(t, BASE + 'dpop: {authorizationServers: ["https://as.alice.example"]}\n').dpop.authorizationServers, ['https://as.alice.example'], 'kept as written: no trailing slash added')
+  oneProblem(t, BASE + 'dpop: {authorizationServers: ["http://as.alice.example"]}\n', `${FILE}:4:31: dpop.authorizationServers[0]:`, /https:/)
+  oneProblem(t, BASE + 'dpop: {authorizationServers: [https://a.example, https://a.example]}\n', `${FILE}:`, /./)
 })
 
 t.test('identity headers, cookie name, CORS origins, log level, trusted proxies', async (t) => {
