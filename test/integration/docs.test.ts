@@ -66,7 +66,7 @@ export function runnableBlocks(markdown: string): Block[] {
 const DOC_PORTS = ['8080', '8443', '9090', '3000']
 
 /** What the package ships for the docs to use; the list when the checkout is not a git one. */
-const SHIPPED = ['config/gateway.yaml', 'config/local.yaml', 'examples/dpop-as.mjs', 'acl.example.yaml', 'acl.example.cases.yaml', 'package.json']
+const SHIPPED = ['config/gateway.yaml', 'config/local.yaml', 'config/dpop.yaml', 'examples/dpop-as.mjs', 'examples/dpop-token.mjs', 'acl.example.yaml', 'acl.example.cases.yaml', 'package.json']
 
 /**
  * The example files as the repository has them: `git ls-files`, so that what
@@ -203,7 +203,7 @@ t.test('the workspace copies what git tracks, not what a user made in the checko
 })
 
 t.test('the docs keep the commands an operator needs runnable', async (t) => {
-  for (const needed of [/popgate check --config/, /popgate acl explain /, /popgate acl lint /, /popgate keygen /, /popgate keyhost publish /, /popgate fetch /, /popgate secrets generate/, /popgate keyhost --identity/, /popgate serve --config/]) {
+  for (const needed of [/popgate check --config/, /popgate acl explain /, /popgate acl lint /, /popgate keygen /, /popgate keyhost publish /, /popgate fetch /, /popgate secrets generate/, /popgate keyhost --identity/, /popgate serve --config/, /popgate fetch .*--dpop-token/, /examples\/dpop-token\.mjs/]) {
     t.ok(ran.some((c) => needed.test(c)), `a runnable, passing command matches ${needed}`)
   }
 })
