@@ -59,6 +59,21 @@ function listenFailure(err: NodeJS.ErrnoException & { address?: string; port?: n
   return undefined
 }
 import { configWarnings } from '../config/warnings.js'
+import type { Acl } from '../acl/index.js'
+
+export const UNMATCHED_REPORT_NOTE = 'unmatched: report: requests no rule matches are forwarded without an identity (logged as would_deny, reason no_rule); remove it once the log is clean'
+
+/**
+ * Report mode is a rollout stage, not a place to stay: one line for every
+ * rule in it, and for `unmatched: report`. `check` prints them, `serve` logs
+ * them at start (readiness is unaffected).
+ */
+export function reportModeWarnings(acl: Acl): string[] {
+  const lines = acl.rules.filter((r) => r.mode === 'report')
+    .map((rule) => formatFinding({ ruleId: rule.id, index: rule.index, pos: rule.pos, kind: 'report_mode', message: REPORT_MODE_NOTE }, acl.file))
+  if (acl.unmatched === 'report') lines.push(`${acl.file}: ${UNMATCHED_REPORT_NOTE}`)
+  return lines
+}
 
 export async function runServe(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' } } })
@@ -77,6 +92,7 @@ export async function runServe(argv: string[]): Promise<number> {
   }
   const st = gw.holder.current
   if (st.secrets.generated) log.warn(THROWAWAY_SECRETS)
+  for (const warning of reportModeWarnings(st.acl)) log.warn({ acl: st.acl.file }, warning)
   log.info({ http: `${gw.http.address}:${gw.http.port}`, https: gw.https && `${gw.https.address}:${gw.https.port}`, admin: gw.admin && `${gw.admin.address}:${gw.admin.port}`, upstream: st.config.upstream.href }, 'popgate listening')
   // A second signal while closing exits at once, still through process.exit,
   // so the log lines waiting in the batch are written (log.ts createDestination).
@@ -109,10 +125,7 @@ export async function runCheck(argv: string[]): Promise<number> {
   if (tls.length > 0) return report(tls)
   for (const warning of configWarnings(state.config)) process.stderr.write(`${file}: warning: ${warning}\n`)
   process.stdout.write(`${file}: ok\n`)
-  // Report mode is a rollout stage, not a place to stay: say so for every rule in it (readiness is unaffected).
-  for (const rule of state.acl.rules) {
-    if (rule.mode === 'report') process.stdout.write(`warning: ${formatFinding({ ruleId: rule.id, index: rule.index, pos: rule.pos, kind: 'report_mode', message: REPORT_MODE_NOTE }, state.acl.file)}\n`)
-  }
+  for (const warning of reportModeWarnings(state.acl)) process.stdout.write(`warning: ${warning}\n`)
   if (state.secrets.generated) process.stdout.write(`note: ${THROWAWAY_SECRETS}\n`)
   return EXIT.ok
 }

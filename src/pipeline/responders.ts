@@ -16,6 +16,7 @@ import { upstreamHeaders } from '../proxy/headers.js'
 import type { WsProxy } from '../proxy/websocket.js'
 import type { Principal } from '../schemes/types.js'
 import { logExchange, type Exchange } from './exchange.js'
+import { waivedChallenges } from './report-mode.js'
 import type { Responder } from './run.js'
 import type { OwnRoute } from './own-routes.js'
 import type { GatewayState } from './state.js'
@@ -27,7 +28,9 @@ export class HttpResponder implements Responder {
 
   async forward(state: GatewayState, target: Target, principal: Principal | undefined, assertion: string | undefined, keepToken: boolean): Promise<number | undefined> {
     const headers = upstreamHeaders(this.req, state.headers, principal, { assertion, keepToken })
-    const result = await forward(this.req, this.res, state.upstream, target.forward, headers, principal?.responseHeaders)
+    // A report-mode rule's waived refusal: its challenges go out on the forwarded response.
+    const extra = principal ? principal.responseHeaders : waivedChallenges(this.req)
+    const result = await forward(this.req, this.res, state.upstream, target.forward, headers, extra)
     return result.upstreamStatus
   }
 

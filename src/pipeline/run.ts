@@ -77,7 +77,7 @@ export async function drive(holder: StateHolder, req: IncomingMessage, out: Resp
     if (isPublic) {
       ex.decision = 'public'
     } else if (wouldDeny) {
-      reportDenial(state, ex, rule!, wouldDeny)
+      reportDenial(state, ex, rule, wouldDeny)
     } else {
       principal = await authenticateOrReport(state, req, facts, method, target.path, rule, ex) // 5
       if (principal) {
