@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util'
 import { resolve } from 'node:path'
 import { existsSync, readFileSync } from 'node:fs'
 import { createSecureContext } from 'node:tls'
+import { randomUUID } from 'node:crypto'
 import { startGateway, StartupError } from '../server.js'
 import { createLogger, createPrettyDestination } from '../log.js'
 import { createMetrics } from '../metrics.js'
@@ -114,17 +115,53 @@ export async function runServe(argv: string[]): Promise<number> {
   return -1
 }
 
+/** Where a Redis store is, without its credentials: `host:port (mode)`. */
+function redisWhere(config: Config): string {
+  let at = 'the configured URL'
+  try { const u = new URL(config.replay.url ?? ''); at = `${u.hostname}:${u.port || 6379}` } catch { /* validated at load */ }
+  return config.replay.mode === 'standalone' ? at : `${at} (${config.replay.mode})`
+}
+
+/**
+ * What check says about the replay store. A Redis store is connected to only
+ * with --connect, by the gateway's own command (one `SET … NX PX 1000` of a
+ * throw-away key under keyPrefix): it proves the address, TLS, credentials
+ * and the ACL user's rights. Each try has replay.timeout, as a proof has;
+ * tries are repeated for a few seconds, since a cold process still loads
+ * the client and connects (a serving gateway's first proofs wait for that
+ * too).
+ */
+export async function checkReplayStore(config: Config, store: { firstUse(key: string, ttlMs: number): Promise<boolean> }, connect: boolean): Promise<{ ok: boolean; text: string }> {
+  if (config.replay.store === 'memory') return { ok: true, text: 'replay store: memory (in the process; nothing to connect to)' }
+  const where = `replay store: redis at ${redisWhere(config)}`
+  if (!connect) return { ok: true, text: `${where}: not connected (popgate check --connect connects to it)` }
+  const until = Date.now() + Math.max(CONNECT_TRIES_MS, 4 * config.replay.timeoutMs)
+  for (;;) {
+    try {
+      await store.firstUse(`check\n${randomUUID()}`, 1000)
+      return { ok: true, text: `${where}: connected, a test key written` }
+    } catch (err) {
+      if (Date.now() < until) { await new Promise((r) => setTimeout(r, 100)); continue }
+      return { ok: false, text: `${where}: ${(err as Error).message || 'does not answer'}; proofs would get 503 replay_store_unavailable (check the address, TLS, password and replay.timeout)` }
+    }
+  }
+}
+const CONNECT_TRIES_MS = 3_000
+
 export async function runCheck(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' } } })
+  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, connect: { type: 'boolean', default: false } } })
   const file = configPath(values.config, process.env)
   const built = await loadState(file, { env: process.env, log: createLogger('silent'), metrics: createMetrics() })
   if (!built.state) return report(built.problems)
   const state = built.state
+  const store = await checkReplayStore(state.config, state.replay, values.connect === true)
   await releaseUnused(state, undefined)
   const tls = tlsProblems(state.config)
   if (tls.length > 0) return report(tls)
+  if (!store.ok) throw new CliError(store.text, EXIT.unavailable)
   for (const warning of configWarnings(state.config)) process.stderr.write(`${file}: warning: ${warning}\n`)
   process.stdout.write(`${file}: ok\n`)
+  process.stdout.write(`${store.text}\n`)
   for (const warning of reportModeWarnings(state.acl)) process.stdout.write(`warning: ${warning}\n`)
   if (state.secrets.generated) process.stdout.write(`note: ${THROWAWAY_SECRETS}\n`)
   return EXIT.ok

@@ -64,11 +64,16 @@ changes (only those files), or on SIGHUP; an invalid change is logged and the
 previous state keeps serving. SIGTERM/SIGINT close gracefully.
 ${CONFIG_HELP}
 `,
-  check: `popgate check [--config FILE]
+  check: `popgate check [--config FILE] [--connect]
 
 Runs exactly the validation serve runs at start (config, ACL, secrets, TLS
-files, replay store), without listening. Prints every problem, or "FILE: ok".
+files), without listening. Prints every problem, or "FILE: ok" and a line
+about the replay store: a Redis store is not connected to unless --connect
+is given.
 ${CONFIG_HELP}
+  --connect           also connect to the replay store and write one throw-away
+                      key, as a proof would (exit 69 when it does not answer
+                      within replay.timeout)
 `,
   acl: `popgate acl explain --acl FILE [--as DOMAIN] METHOD PATH
 popgate acl lint --acl FILE
