@@ -97,7 +97,7 @@ t.test('a full config: every key read, every value normalized', async (t) => {
   t.equal(c.publicOrigin, 'https://bob.example', 'scheme and host lowercased, default port and trailing / dropped')
   t.equal(c.upstream.href, 'http://127.0.0.1:3000/app/', 'path prefix kept')
   t.equal(c.aclFile, '/srv/popgate/acl.yaml')
-  t.strictSame(c.admin, { listen: { host: '127.0.0.1', port: 9090 } })
+  t.strictSame(c.admin, { listen: { host: '127.0.0.1', port: 9090 }, warnNonLoopback: false })
   t.equal(c.secretsFile, '/srv/secrets/secrets.yaml')
   t.strictSame(c.replay, { store: 'redis', url: 'rediss://:pw@redis.internal:6380/2', mode: 'sentinel', sentinelMaster: 'popgate', keyPrefix: 'gw:jti:', timeoutMs: 400, maxEntries: 5000 })
   t.strictSame(c.nonce, { ttlMs: 600_000 })
@@ -500,7 +500,7 @@ t.test('duplicate keys are an error at the second one', async (t) => {
 
 t.test('environment overrides: env > file > default', async (t) => {
   t.strictSame(Object.keys(ENV_OVERRIDES).sort(), [
-    'POPGATE_ACL', 'POPGATE_LISTEN', 'POPGATE_LOG_LEVEL', 'POPGATE_PUBLIC_ORIGIN', 'POPGATE_REDIS_URL', 'POPGATE_SECRETS_FILE', 'POPGATE_UPSTREAM',
+    'POPGATE_ACL', 'POPGATE_ADMIN_LISTEN', 'POPGATE_LISTEN', 'POPGATE_LOG_LEVEL', 'POPGATE_PUBLIC_ORIGIN', 'POPGATE_REDIS_URL', 'POPGATE_SECRETS_FILE', 'POPGATE_UPSTREAM',
   ])
   const c = ok(t, BASE + 'listen: 127.0.0.1:1\nreplay: {store: redis, url: redis://file:6379}\nlog: {level: warn}\nsecrets: {file: s.yaml}\n', {
     POPGATE_LISTEN: '[::1]:0',
@@ -531,6 +531,13 @@ t.test('environment overrides: env > file > default', async (t) => {
 
   // Undefined means unset.
   t.equal(ok(t, BASE, { POPGATE_UPSTREAM: undefined }).upstream.href, 'http://127.0.0.1:3000/')
+
+  // admin.listen: over the file's, or alone, turning the admin listener on (as the chart's pods need).
+  t.strictSame(ok(t, BASE + 'admin: {listen: 127.0.0.1:9090}\n', { POPGATE_ADMIN_LISTEN: '0.0.0.0:9191' }).admin, { listen: { host: '0.0.0.0', port: 9191 }, warnNonLoopback: true })
+  t.strictSame(ok(t, BASE, { POPGATE_ADMIN_LISTEN: '0.0.0.0:9191' }).admin?.listen, { host: '0.0.0.0', port: 9191 })
+  t.equal(ok(t, BASE).admin, undefined, 'no section, no variable: no admin listener')
+  t.strictSame(problems(BASE, { POPGATE_ADMIN_LISTEN: '9090' }), ['$POPGATE_ADMIN_LISTEN:1:1: admin.listen: must be "host:port" (e.g. "127.0.0.1:8080", "[::1]:8080"); got "9090"'])
+  t.strictSame(problems(BASE + 'listen: 127.0.0.1:9000\n', { POPGATE_ADMIN_LISTEN: '127.0.0.1:9000' }), ['$POPGATE_ADMIN_LISTEN:1:1: admin.listen: is the same address as listen'])
 })
 
 t.test('environment overrides: an invalid value is reported against the variable, at 1:1', async (t) => {
