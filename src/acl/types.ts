@@ -113,6 +113,8 @@ export type LintKind =
   | 'unmapped_method'
   /** The rule is in report mode: what it denies is forwarded (a note: it does not fail lint). */
   | 'report_mode'
+  /** `channelBinding: required`: met only on the gateway's own TLS 1.3 listener (a note; `check` warns when the config has none). */
+  | 'channel_binding'
 
 export interface LintFinding {
   readonly ruleId: string

@@ -16,7 +16,7 @@ import { loadState, releaseUnused } from '../pipeline/build-state.js'
 import { formatProblem, type Problem } from '../config/yaml-source.js'
 import type { Config } from '../config/types.js'
 import { formatFinding } from '../acl/index.js'
-import { REPORT_MODE_NOTE } from '../acl/lint.js'
+import { CHANNEL_BINDING_UNMET, REPORT_MODE_NOTE } from '../acl/lint.js'
 import { UsageError, CliError, EXIT } from './usage.js'
 
 const DEFAULT_CONFIG = 'config/gateway.yaml'
@@ -76,6 +76,13 @@ export function reportModeWarnings(acl: Acl): string[] {
   return lines
 }
 
+/** A `channelBinding: required` rule under a config with no TLS listener allows no one (PROTOCOL.md §5). */
+export function channelBindingWarnings(config: Config, acl: Acl): string[] {
+  if (config.tls) return []
+  return acl.rules.filter((r) => r.channelBinding === 'required' && !r.public)
+    .map((rule) => formatFinding({ ruleId: rule.id, index: rule.index, pos: rule.pos, kind: 'channel_binding', message: CHANNEL_BINDING_UNMET }, acl.file))
+}
+
 export async function runServe(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' } } })
   const file = configPath(values.config, process.env)
@@ -93,7 +100,7 @@ export async function runServe(argv: string[]): Promise<number> {
   }
   const st = gw.holder.current
   if (st.secrets.generated) log.warn(THROWAWAY_SECRETS)
-  for (const warning of reportModeWarnings(st.acl)) log.warn({ acl: st.acl.file }, warning)
+  for (const warning of [...reportModeWarnings(st.acl), ...channelBindingWarnings(st.config, st.acl)]) log.warn({ acl: st.acl.file }, warning)
   log.info({ http: `${gw.http.address}:${gw.http.port}`, https: gw.https && `${gw.https.address}:${gw.https.port}`, admin: gw.admin && `${gw.admin.address}:${gw.admin.port}`, upstream: st.config.upstream.href }, 'popgate listening')
   // A second signal while closing exits at once, still through process.exit,
   // so the log lines waiting in the batch are written (log.ts createDestination).
@@ -162,7 +169,7 @@ export async function runCheck(argv: string[]): Promise<number> {
   for (const warning of configWarnings(state.config)) process.stderr.write(`${file}: warning: ${warning}\n`)
   process.stdout.write(`${file}: ok\n`)
   process.stdout.write(`${store.text}\n`)
-  for (const warning of reportModeWarnings(state.acl)) process.stdout.write(`warning: ${warning}\n`)
+  for (const warning of [...reportModeWarnings(state.acl), ...channelBindingWarnings(state.config, state.acl)]) process.stdout.write(`warning: ${warning}\n`)
   if (state.secrets.generated) process.stdout.write(`note: ${THROWAWAY_SECRETS}\n`)
   return EXIT.ok
 }
