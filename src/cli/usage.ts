@@ -126,6 +126,12 @@ A curl-like client that answers DomainPoP challenges with signed proofs, or
 (--dpop-token) presents a DPoP-bound access token from the identity domain's
 authorization server with a DPoP proof per request, signed with --key (the
 private JWK the token's cnf.jkt names), answering use_dpop_nonce once.
+The response body goes to stdout; a non-2xx answer also prints one line on
+stderr (status, problem code and detail) and exits 1.
+  --identity DOMAIN     DomainPoP: the identity the proofs claim (their iss)
+  --key FILE            the private JWK that signs the proofs (keygen's private.jwk.json)
+  --key-url URL         DomainPoP: where the identity publishes that key's public half
+                        (what keyhost publish printed; the proofs' jku)
   --dpop-token T        the access token, or @FILE to read it from a file
   -X, --request M       method (default GET, or POST with -d)
   -H, --header "N: V"   a request header (repeatable)
@@ -133,6 +139,7 @@ private JWK the token's cnf.jkt names), answering use_dpop_nonce once.
   -i, --include         print the status line and headers
   --audience URL        the gateway's publicOrigin when it differs from URL's origin
   --cacert FILE         trust this PEM CA for an https URL (or set NODE_EXTRA_CA_CERTS)
+  --session none        every request carries its own proof (the only choice in this version)
 `,
   demo: `popgate demo [--port N]
 

@@ -296,6 +296,8 @@ t.test('keyhost + serve + fetch: a key published over the CLI signs a request th
   t.equal(denied.code, 1)
   t.match(denied.stdout, /^HTTP 403 /)
   t.match(denied.stdout, /"code":"forbidden"/)
+  t.match(denied.stdout, /"code":"forbidden"[^\n]*\}\n$/, 'the body ends with a newline')
+  t.match(denied.stderr, /^popgate fetch: HTTP 403 forbidden: the ACL .*\n$/, 'the problem, one line on stderr')
 
   const wrongAudience = await popgate(['fetch', `${gw}/hello/world`, '--identity', 'alice.test', '--key', join(keyDir, 'private.jwk.json'), '--key-url', keyUrl])
   t.equal(wrongAudience.code, 1, 'without --audience the proof names 127.0.0.1, not publicOrigin')
