@@ -18,6 +18,7 @@ import type { Config } from '../config/types.js'
 import { formatFinding } from '../acl/index.js'
 import { CHANNEL_BINDING_UNMET, REPORT_MODE_NOTE } from '../acl/lint.js'
 import { UsageError, CliError, EXIT } from './usage.js'
+import { version } from './version.js'
 
 const DEFAULT_CONFIG = 'config/gateway.yaml'
 export const THROWAWAY_SECRETS = 'no secrets configured (secrets.file or POPGATE_NONCE_SECRETS): throw-away secrets are generated at start, so nonces die with the process and replicas will not accept each other\'s; make a file with `popgate secrets generate --out FILE` and set secrets.file'
@@ -101,7 +102,10 @@ export async function runServe(argv: string[]): Promise<number> {
   const st = gw.holder.current
   if (st.secrets.generated) log.warn(THROWAWAY_SECRETS)
   for (const warning of [...reportModeWarnings(st.acl), ...channelBindingWarnings(st.config, st.acl)]) log.warn({ acl: st.acl.file }, warning)
-  log.info({ http: `${gw.http.address}:${gw.http.port}`, https: gw.https && `${gw.https.address}:${gw.https.port}`, admin: gw.admin && `${gw.admin.address}:${gw.admin.port}`, upstream: st.config.upstream.href }, 'popgate listening')
+  log.info({
+    version: version(), pid: process.pid, config: file, rules: st.acl.rules.length,
+    http: `${gw.http.address}:${gw.http.port}`, https: gw.https && `${gw.https.address}:${gw.https.port}`, admin: gw.admin && `${gw.admin.address}:${gw.admin.port}`, upstream: st.config.upstream.href,
+  }, 'popgate listening')
   // A second signal while closing exits at once, still through process.exit,
   // so the log lines waiting in the batch are written (log.ts createDestination).
   let stopping = false
