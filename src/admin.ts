@@ -6,8 +6,9 @@
 
 import http from 'node:http'
 import type { StateHolder } from './pipeline/state.js'
+import type { ReloadStatus } from './config/reload-status.js'
 
-export function createAdminServer(holder: StateHolder, draining: () => boolean = () => false): http.Server {
+export function createAdminServer(holder: StateHolder, draining: () => boolean = () => false, reload?: () => ReloadStatus): http.Server {
   return http.createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0]
     const send = (status: number, type: string, body: string) => {
@@ -21,7 +22,7 @@ export function createAdminServer(holder: StateHolder, draining: () => boolean =
     if (path === '/healthz') return send(200, 'text/plain', 'ok\n')
     if (path === '/metrics') {
       const st = holder.current
-      st.metrics.render({ keys: st.keys.stats(), draining: draining() }).then(
+      st.metrics.render({ keys: st.keys.stats(), draining: draining(), reload: reload?.() }).then(
         (text) => send(200, 'text/plain; version=0.0.4', text),
         (err: unknown) => { st.log.error({ err }, 'metrics render failed'); send(500, 'text/plain', 'metrics unavailable\n') },
       )

@@ -13,7 +13,7 @@ import { createLogger, createPrettyDestination } from '../log.js'
 import { createMetrics } from '../metrics.js'
 import { loadConfigFile } from '../config/load.js'
 import { loadState, releaseUnused } from '../pipeline/build-state.js'
-import { formatProblem, type Problem } from '../config/yaml-source.js'
+import { formatProblem, inLineOrder, type Problem } from '../config/yaml-source.js'
 import type { Config } from '../config/types.js'
 import { formatFinding } from '../acl/index.js'
 import { CHANNEL_BINDING_UNMET, REPORT_MODE_NOTE } from '../acl/lint.js'
@@ -49,7 +49,7 @@ export function tlsProblems(config: Config): Problem[] {
 }
 
 function report(problems: readonly Problem[]): number {
-  for (const p of problems) process.stderr.write(formatProblem(p) + '\n')
+  for (const p of inLineOrder(problems)) process.stderr.write(formatProblem(p) + '\n')
   return EXIT.config
 }
 
