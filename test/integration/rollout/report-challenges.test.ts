@@ -85,3 +85,21 @@ t.test('unmatched: report forwards what no rule matches, counted under (unmatche
   t.equal((await rawRequest(strict.gw.url, { path: '/elsewhere' })).status, 401, 'the default: challenged, then 403')
   t.equal(strict.up.seen.length, 0)
 })
+
+t.test('with DPoP enabled too: one challenge per enabled scheme, each with its nonce', async (t) => {
+  const up = await startUpstream()
+  const gw = await startTestGateway({ upstream: up.url, publicOrigin: ORIGIN, acl: ACL, extraConfig: keysConfig() + '\ndpop:\n  enabled: true\n' })
+  t.teardown(async () => { await gw.close(); await up.close() })
+  const res = await rawRequest(gw.url, { path: '/legacy/a' })
+  t.equal(res.status, 200)
+  const fields = res.rawHeaders.filter((_, i) => i % 2 === 0 && /^www-authenticate$/i.test(res.rawHeaders[i]!)).length
+  t.equal(fields, 2, 'two WWW-Authenticate fields (RFC 9110 §11.6.1)')
+  t.match(String(res.headers['www-authenticate']), /DomainPoP realm=/)
+  t.match(String(res.headers['www-authenticate']), /DPoP algs=/)
+  t.match(res.headers['domainpop-nonce'], /^[\w-]{20,}$/)
+  t.match(res.headers['dpop-nonce'], /^[\w-]{20,}$/)
+  // A DPoP token whose proof lacks the nonce: the use_dpop_nonce challenge rides on the forwarded response.
+  const bad = await rawRequest(gw.url, { path: '/legacy/b', headers: [['Authorization', 'DPoP a.b.c'], ['DPoP', 'x.y.z']] })
+  t.equal(bad.status, 200)
+  t.match(String(bad.headers['www-authenticate']), /DPoP .*error="/)
+})
