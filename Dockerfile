@@ -22,8 +22,10 @@
 # listener instead (/healthz liveness, /readyz readiness, port 9090 with the
 # chart's config). Outside Kubernetes, probe those two paths the same way.
 #
-# Pin the base image by digest in production (node:22-alpine@sha256:...).
-ARG NODE_IMAGE=node:22-alpine
+# The default base is the Node major the test suite runs (20), on Debian like
+# the machines the suite runs on. Pin it by digest in production
+# (node:20-bookworm-slim@sha256:...).
+ARG NODE_IMAGE=node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src

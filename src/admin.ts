@@ -16,10 +16,13 @@ import type { StateHolder } from './assembly/state.js'
 import { renderMain, renderPage } from './admin/page.js'
 import { readView } from './admin/view.js'
 import { PAGE_CSP, PAGE_SCRIPT, PAGE_STYLE } from './admin/assets.js'
+import type { ReloadStatus } from './config/reload-status.js'
 
 export interface AdminOptions {
   /** The listener is bound to a loopback address: the page refuses non-loopback Host names. */
   readonly loopback?: boolean
+  /** The last reload's outcome, for the reload gauges (config/reload-status.ts). */
+  readonly reload?: () => ReloadStatus
 }
 
 const PAGE_HEADERS = { 'content-security-policy': PAGE_CSP, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' }
@@ -49,7 +52,7 @@ export function createAdminServer(holder: StateHolder, draining: () => boolean =
     if (path === '/metrics') {
       const st = holder.current
       const gauges = st.modules.flatMap((m) => m.built.gauges?.() ?? [])
-      st.metrics.render({ keys: st.keys.stats(), draining: draining(), gauges }).then(
+      st.metrics.render({ keys: st.keys.stats(), draining: draining(), gauges, reload: opts.reload?.() }).then(
         (text) => send(200, 'text/plain; version=0.0.4', text),
         (err: unknown) => { st.log.error({ err }, 'metrics render failed'); send(500, 'text/plain', 'metrics unavailable\n') },
       )

@@ -16,6 +16,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { KeyCacheStats } from './keys/index.js'
 import { createActivity, type Activity, type ExchangeFacts } from './admin/activity.js'
+import type { ReloadStatus } from './config/reload-status.js'
 
 const COUNTERS = {
   popgate_requests_total: { help: 'Requests answered, by decision (public|allow|deny|would_deny|challenge|error) and code', labels: ['decision', 'code'] },
@@ -47,8 +48,8 @@ const HISTOGRAMS = {
   popgate_replay_store_duration_seconds: { help: 'Replay store first-use checks, by result (first_use|replay|error); result="error" counts the store\'s failures', labels: ['result'], buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1] },
 } as const satisfies Record<string, { help: string; labels: readonly string[]; buckets: readonly number[] }>
 
-/** What a scrape reads gauges from: the current state's parts, and the scheme modules' own gauges (schemes/module.ts). */
-export interface ScrapeSources { readonly keys: KeyCacheStats; readonly draining: boolean; readonly gauges?: readonly { readonly name: string; readonly help: string; readonly value: number }[] }
+/** What a scrape reads gauges from: the current state's parts, the scheme modules' own gauges (schemes/module.ts) and the last reload. */
+export interface ScrapeSources { readonly keys: KeyCacheStats; readonly draining: boolean; readonly gauges?: readonly { readonly name: string; readonly help: string; readonly value: number }[]; readonly reload?: ReloadStatus }
 
 const GAUGES = {
   popgate_key_cache_entries: { help: 'Key documents cached (positive and negative entries)', read: (s: ScrapeSources) => s.keys.entries },
@@ -58,6 +59,9 @@ const GAUGES = {
   popgate_key_cache_hit_ratio: { help: 'Key lookups answered from the cache, hits / (hits + misses), since the cache was built (1 before any lookup)', read: (s: ScrapeSources) => (s.keys.hits + s.keys.misses === 0 ? 1 : s.keys.hits / (s.keys.hits + s.keys.misses)) },
   popgate_key_fetches_in_flight: { help: 'Key document fetches under way', read: (s: ScrapeSources) => s.keys.inFlight },
   popgate_draining: { help: '1 from SIGTERM/SIGINT until exit (/readyz answers 503), else 0', read: (s: ScrapeSources) => (s.draining ? 1 : 0) },
+  popgate_config_last_reload_successful: { help: '1 when the last reload (or the start) took effect, 0 while the last one was refused', read: (s: ScrapeSources) => (s.reload?.lastSuccessful === false ? 0 : 1) },
+  popgate_config_last_reload_success_timestamp_seconds: { help: 'Unix time of the last start or reload that took effect', read: (s: ScrapeSources) => s.reload?.lastSuccessSeconds ?? 0 },
+  popgate_config_hash: { help: 'First 48 bits of SHA-256 over the config and ACL files serving now, as a number: replicas serving the same files show the same value', read: (s: ScrapeSources) => s.reload?.configHash ?? 0 },
 } as const satisfies Record<string, { help: string; read: (s: ScrapeSources) => number }>
 
 export type CounterName = keyof typeof COUNTERS

@@ -14,7 +14,8 @@ import type { GatewayState, StateHolder } from './assembly/state.js'
 import { createWsProxy } from './proxy/websocket.js'
 import { createAdminServer } from './admin.js'
 import { watchConfig, type ConfigWatcher } from './config/watch.js'
-import { formatProblem, type Problem } from './config/yaml-source.js'
+import { formatProblem, inLineOrder, type Problem } from './config/yaml-source.js'
+import { createReloadStatus } from './config/reload-status.js'
 import type { HostPort } from './config/types.js'
 import { configWarnings, isLoopbackHost } from './config/warnings.js'
 import { GatewayError } from './errors.js'
@@ -102,7 +103,9 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
   }
 
   for (const warning of configWarnings(cfg)) built.state.log.warn(warning)
-  const admin = cfg.admin ? createAdminServer(holder, () => inFlight.isDraining, { loopback: isLoopbackHost(cfg.admin.listen.host) }) : undefined
+  const reloadStatus = createReloadStatus()
+  await reloadStatus.succeeded([configFile, cfg.aclFile])
+  const admin = cfg.admin ? createAdminServer(holder, () => inFlight.isDraining, { loopback: isLoopbackHost(cfg.admin.listen.host), reload: reloadStatus.current }) : undefined
   const adminAddr = admin && cfg.admin ? await listen(admin, cfg.admin.listen) : undefined
 
   let reloading = Promise.resolve<readonly Problem[]>([])
@@ -118,7 +121,8 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
       if (!result.state) {
         deps.metrics.inc('popgate_config_reloads_total', { result: 'invalid' })
         deps.metrics.activity.reload({ at: Date.now(), reason, result: 'invalid', problems: result.problems.map(formatProblem) })
-        for (const p of result.problems) prev.log.error({ reason, problem: formatProblem(p) }, 'reload refused; still serving the previous config')
+        reloadStatus.failed()
+        for (const p of inLineOrder(result.problems)) prev.log.error({ reason, problem: formatProblem(p) }, 'reload refused; still serving the previous config')
         return result.problems
       }
       const next = result.state
@@ -134,6 +138,8 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
       deps.metrics.activity.reload({ at: Date.now(), reason, result: 'ok', acl })
       void releaseUnused(prev, next)
       watcher?.refresh()
+      // After the refresh: the watcher follows the new files at once, with nothing awaited in between.
+      await reloadStatus.succeeded([configFile, next.config.aclFile])
       return []
     })
     return reloading

@@ -24,6 +24,7 @@ export function lint(acl: Acl): LintFinding[] {
     if (shadows) add(rule, 'shadowed', `never decides: ${shadows.map(ref).join(' and ')} ${shadows.length > 1 ? 'match' : 'matches'} every request it could match`)
 
     if (rule.mode === 'report') add(rule, 'report_mode', REPORT_MODE_NOTE)
+    if (rule.channelBinding === 'required' && !rule.public) add(rule, 'channel_binding', CHANNEL_BINDING_NOTE)
 
     const never = neverAllows(acl, rule)
     if (never) add(rule, 'unreachable', never)
@@ -36,8 +37,14 @@ export function lint(acl: Acl): LintFinding[] {
 
 export const REPORT_MODE_NOTE = 'report mode: requests it would refuse are forwarded (logged as would_deny, counted in popgate_shadow_denials_total); set mode: enforce once the log is clean'
 
+/** PROTOCOL.md §5: an RFC 9266 exporter exists only on a TLS 1.3 connection the gateway terminates itself. */
+export const CHANNEL_BINDING_NOTE = 'channelBinding: required is met only on the gateway\'s own TLS 1.3 listener (tls.listen): without one, or behind a TLS-terminating proxy, every request here gets 401 channel_binding_unavailable'
+
+/** What `check` and `serve` say for such a rule when the config has no TLS listener. */
+export const CHANNEL_BINDING_UNMET = 'channelBinding: required can never be met: this config has no TLS listener (tls.listen), so every request here gets 401 channel_binding_unavailable'
+
 /** Findings that are notes, not mistakes: printed, but they do not fail `acl lint`. */
-export const isNote = (f: LintFinding): boolean => f.kind === 'report_mode'
+export const isNote = (f: LintFinding): boolean => f.kind === 'report_mode' || f.kind === 'channel_binding'
 
 /** `file:line:col: rules[i] (id): message`, like a parse problem. */
 export function formatFinding(f: LintFinding, file: string): string {

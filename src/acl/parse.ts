@@ -13,7 +13,7 @@ import { DEFAULT_VERBS, RULE_FIELDS, type Acl } from './types.js'
 
 export interface AclResult { readonly acl: Acl | undefined; readonly problems: readonly Problem[] }
 
-const TOP_KEYS = ['version', 'mode', 'verbs', 'rules'] as const
+const TOP_KEYS = ['version', 'mode', 'unmatched', 'verbs', 'rules'] as const
 const MODES = ['enforce', 'report'] as const
 /** Rule fields that only mean something once a caller has authenticated. */
 const AUTH_ONLY_FIELDS = ['channelBinding', 'sessions', 'scopes', 'mode'] as const
@@ -29,10 +29,11 @@ export function parseAcl(text: string, file: string): AclResult {
   const top = new Section(ctx, root, '', TOP_KEYS)
   top.required('version', scalar(version), 1)
   const mode = top.get('mode', scalar(oneOf(MODES)), 'enforce')
+  const unmatched = top.get('unmatched', scalar(oneOf(MODES)), 'enforce')
   const verbs = top.get('verbs', readVerbs, DEFAULT_VERBS)
   const rules = top.required('rules', readRules(verbs), [])
   if (!problems.ok) return { acl: undefined, problems: problems.list }
-  return { acl: compileAcl({ file, verbs, rules, mode }), problems: [] }
+  return { acl: compileAcl({ file, verbs, rules, mode, unmatched }), problems: [] }
 }
 
 // ---------------------------------------------------------------- verbs

@@ -58,6 +58,12 @@ export interface Acl {
   readonly rules: readonly Rule[]
   /** The top-level `mode`: what a rule without its own `mode` gets. */
   readonly mode: RuleMode
+  /**
+   * The top-level `unmatched`: `report` forwards a request no rule matches
+   * (logged `would_deny`, reason `no_rule`) instead of refusing it. Absent
+   * means `enforce`.
+   */
+  readonly unmatched?: RuleMode
   /** verb → its methods, in declaration order. */
   readonly verbs: ReadonlyMap<string, readonly string[]>
   /** METHOD → verb. A method belongs to at most one verb. */
@@ -107,6 +113,8 @@ export type LintKind =
   | 'unmapped_method'
   /** The rule is in report mode: what it denies is forwarded (a note: it does not fail lint). */
   | 'report_mode'
+  /** `channelBinding: required`: met only on the gateway's own TLS 1.3 listener (a note; `check` warns when the config has none). */
+  | 'channel_binding'
 
 export interface LintFinding {
   readonly ruleId: string

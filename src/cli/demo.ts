@@ -7,9 +7,9 @@
 import { schemeRedactFields } from '../schemes/index.js'
 import http from 'node:http'
 import { chmod, mkdtemp, writeFile } from 'node:fs/promises'
-import { rmSync } from 'node:fs'
+import { existsSync, realpathSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { delimiter, join, resolve } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { parseArgs } from 'node:util'
 import { startGateway } from '../server.js'
@@ -18,7 +18,7 @@ import { createMetrics } from '../metrics.js'
 import { generateClientKey, saveClientKey } from '../client/keys.js'
 import { createKeyHostServer } from '../keyhost/server.js'
 import { createMemoryKeyStore } from '../keyhost/store.js'
-import { UsageError } from './usage.js'
+import { UsageError, CliError, EXIT } from './usage.js'
 
 const IDENTITY = 'alice.test'
 
@@ -37,6 +37,28 @@ export function createEchoUpstream(): http.Server {
     res.writeHead(200, { 'content-type': 'application/json' })
     res.end(body)
   })
+}
+
+/**
+ * How the printed commands call popgate, so they work from any folder:
+ * `popgate` when the one on PATH is this installation, else this script by
+ * its absolute path (`node /…/dist/src/cli/main.js`), which needs no checkout,
+ * no link and no registry.
+ */
+export function cliCommand(pathEnv: string, script: string): string {
+  const self = realOrSame(script)
+  for (const dir of pathEnv.split(delimiter)) {
+    if (!dir) continue
+    const candidate = join(dir, 'popgate')
+    if (!existsSync(candidate)) continue
+    if (realOrSame(candidate) === self) return 'popgate'
+    break // another popgate comes first on PATH: name ours exactly
+  }
+  return `node ${/^[\w@%+=:,./-]+$/.test(self) ? self : `'${self.replaceAll("'", "'\\''")}'`}`
+}
+
+function realOrSame(path: string): string {
+  try { return realpathSync(path) } catch { return resolve(path) }
 }
 
 export async function runDemo(argv: string[]): Promise<number> {
@@ -67,8 +89,12 @@ export async function runDemo(argv: string[]): Promise<number> {
   const keyUrl = `http://${IDENTITY}:${keyhost.port}/.well-known/domainpop/keys/${key.kid}`
 
   let port = Number(values.port)
+  // The port asked for, or a clear failure: never a silent move to another one (0 asks for any).
   const probe = http.createServer()
-  try { await listen(probe, port) } catch { port = 0 } finally { probe.close() }
+  try { await listen(probe, port) } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    throw new CliError(`cannot listen on 127.0.0.1:${port}: ${code === 'EADDRINUSE' ? 'address already in use' : code ?? 'error'}; pick another with --port N (or POPGATE_DEMO_PORT; 0 picks a free one)`, EXIT.cannotListen)
+  } finally { probe.close() }
   const origin = () => `http://127.0.0.1:${port}`
   await writeFile(join(dir, 'acl.yaml'), [
     'version: 1',
@@ -111,7 +137,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     gw = await startGateway(join(dir, 'gateway.yaml'), { env: {}, log, metrics: createMetrics() })
   }
   servers.push(gw)
-  const cli = 'node dist/src/cli/main.js'
+  const cli = cliCommand(process.env.PATH ?? '', process.argv[1] ?? '')
   const fetchCmd = (path: string) => `${cli} fetch ${origin()}${path} --identity ${IDENTITY} --key ${privateFile} --key-url ${keyUrl}`
   process.stdout.write(`
 popgate demo is running (Ctrl-C to stop). Files: ${dir} (removed on exit)

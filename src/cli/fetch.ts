@@ -70,5 +70,22 @@ export async function runFetch(argv: string[]): Promise<number> {
     process.stdout.write('\n')
   }
   process.stdout.write(body)
-  return res.ok ? EXIT.ok : EXIT.denied
+  if (res.ok) return EXIT.ok
+  // A refusal: the body stays on stdout, as curl leaves it; the problem, as one line, goes to stderr.
+  const problem = problemOf(res, body)
+  if (problem && body.length > 0 && body[body.length - 1] !== 0x0a) process.stdout.write('\n')
+  process.stderr.write(`popgate fetch: HTTP ${res.status}${problem?.code ? ` ${problem.code}` : ''}${problem?.detail ? `: ${problem.detail}` : ` ${res.statusText}`}\n`)
+  return EXIT.denied
+}
+
+/** The RFC 9457 problem in a refusal, when the body is one; its members are printed only as plain text. */
+function problemOf(res: Response, body: Buffer): { code?: string; detail?: string } | undefined {
+  if (!/^application\/problem\+json\b/i.test(res.headers.get('content-type') ?? '')) return undefined
+  try {
+    const p = JSON.parse(body.toString('utf8')) as Record<string, unknown>
+    const text = (v: unknown) => (typeof v === 'string' ? v.replace(/[\x00-\x1f\x7f]/g, ' ').slice(0, 300) : undefined)
+    return { code: text(p.code), detail: text(p.detail) }
+  } catch {
+    return undefined
+  }
 }

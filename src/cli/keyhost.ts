@@ -5,7 +5,7 @@ import https from 'node:https'
 import { parseArgs } from 'node:util'
 import { resolve } from 'node:path'
 import type { AddressInfo } from 'node:net'
-import { createKeyHostHandler, bearerTokenFromFile, DEFAULT_KEY_TTL_MS } from '../keyhost/server.js'
+import { createKeyHostHandler, bearerTokenFromFile, DEFAULT_KEY_TTL_MS, type KeyHostEvent } from '../keyhost/server.js'
 import { createDirKeyStore, createMemoryKeyStore } from '../keyhost/store.js'
 import { requireIdentity, originOption } from './keys.js'
 import { readInput, fetchWith, unreachable } from './net.js'
@@ -52,7 +52,14 @@ async function serveKeyhost(argv: string[]): Promise<number> {
   const scheme = tls ? 'https' : 'http'
   const origin = publicOrigin ?? new URL(`${scheme}://${identity}:${addr.port}`).origin
   // Without a token file nobody may publish: fail closed.
-  server.on('request', createKeyHostHandler({ identity, store, authorize: authorize ?? (() => false), publicOrigin: origin, pathPrefix: PREFIX }))
+  const onEvent = (e: KeyHostEvent): void => {
+    const from = e.client ? ` from ${e.client}` : ''
+    const line = e.action === 'published' ? `published kid ${e.kid}${from}; expires ${e.expiresAt}`
+      : e.action === 'revoked' ? `revoked kid ${e.kid}${from}`
+      : `refused ${e.method}${from}: no or wrong publish token`
+    process.stdout.write(`${new Date().toISOString()} ${line}\n`)
+  }
+  server.on('request', createKeyHostHandler({ identity, store, authorize: authorize ?? (() => false), publicOrigin: origin, pathPrefix: PREFIX, onEvent }))
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
   process.stdout.write([
     `keyhost for ${identity} on ${scheme}://${host}:${addr.port} (keys published as ${origin}${PREFIX}keys/<kid>)`,

@@ -44,6 +44,10 @@ export async function runKeygen(argv: string[]): Promise<number> {
   try { files = await saveClientKey(key, resolve(values.out)) } catch (err) {
     throw new CliError(`cannot write the key files in ${resolve(values.out)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, EXIT.cannotCreate)
   }
+  // The key URL's host is always the identity (a jku must name iss, PROTOCOL.md §2.1), whatever address
+  // publish reaches the key host at; scheme and port are the key host's, as its default --public-origin.
+  const reached = new URL(keyhost)
+  const keyUrl = `${reached.protocol}//${identity}${reached.port ? `:${reached.port}` : ''}${KEY_PATH}${key.kid}`
   const publish = ['popgate', 'keyhost', 'publish', '--url', keyhost, '--token-file', values['token-file'] ?? DEFAULT_TOKEN_FILE, '--jwk', files.publicFile]
   process.stdout.write([
     `identity:    ${identity}`,
@@ -54,7 +58,7 @@ export async function runKeygen(argv: string[]): Promise<number> {
     '',
     `next: publish the public key on ${identity}'s key host (docs/keyhost.md):`,
     `  ${publish.map(shellQuote).join(' ')}`,
-    `it prints the key URL, ${keyhost}${KEY_PATH}${key.kid} unless the key host's --public-origin differs`,
+    `it prints the key URL, ${keyUrl} unless the key host's --public-origin differs`,
     '',
   ].join('\n'))
   return EXIT.ok

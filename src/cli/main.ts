@@ -4,7 +4,7 @@
 // usage.ts EXIT (printed by `popgate --help`); a stack trace only for a bug,
 // and only with POPGATE_DEBUG=1.
 
-import { readFileSync } from 'node:fs'
+import { version } from './version.js'
 import { runServe, runCheck } from './serve.js'
 import { runAcl } from './acl.js'
 import { runKeygen } from './keys.js'
@@ -18,11 +18,6 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   serve: runServe, check: runCheck, acl: runAcl, secrets: runSecrets, keygen: runKeygen, keyhost: runKeyhost, fetch: runFetch, demo: runDemo,
 }
 
-function version(): string {
-  // dist/src/cli/main.js → the package root, in the repository and when installed.
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
-  return pkg.version
-}
 
 /** `--help` anywhere before a `--` asks for help (no option value is ever spelled --help). */
 const wantsHelp = (args: readonly string[]) => {

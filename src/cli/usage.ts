@@ -33,7 +33,7 @@ const EXIT_CODES = `Exit codes:
 export const USAGE = `popgate — DomainPoP authentication gateway
 
   popgate serve [--config FILE]                     the gateway (FILE defaults to $POPGATE_CONFIG)
-  popgate check [--config FILE]                     run serve's validation without listening; exit 0 or 78
+  popgate check [--config FILE] [--connect]         run serve's validation without listening; exit 0 or 78
   popgate acl explain --acl FILE [--as DOMAIN] METHOD PATH
   popgate acl lint --acl FILE
   popgate acl test --acl FILE [--format table|tap] CASES
@@ -64,11 +64,16 @@ changes (only those files), or on SIGHUP; an invalid change is logged and the
 previous state keeps serving. SIGTERM/SIGINT close gracefully.
 ${CONFIG_HELP}
 `,
-  check: `popgate check [--config FILE]
+  check: `popgate check [--config FILE] [--connect]
 
 Runs exactly the validation serve runs at start (config, ACL, secrets, TLS
-files, replay store), without listening. Prints every problem, or "FILE: ok".
+files), without listening. Prints every problem, or "FILE: ok" and a line
+about the replay store: a Redis store is not connected to unless --connect
+is given.
 ${CONFIG_HELP}
+  --connect           also connect to the replay store and write one throw-away
+                      key, as a proof would (exit 69 when it does not answer
+                      within replay.timeout)
 `,
   acl: `popgate acl explain --acl FILE [--as DOMAIN] METHOD PATH
 popgate acl lint --acl FILE
@@ -121,6 +126,12 @@ A curl-like client that answers DomainPoP challenges with signed proofs, or
 (--dpop-token) presents a DPoP-bound access token from the identity domain's
 authorization server with a DPoP proof per request, signed with --key (the
 private JWK the token's cnf.jkt names), answering use_dpop_nonce once.
+The response body goes to stdout; a non-2xx answer also prints one line on
+stderr (status, problem code and detail) and exits 1.
+  --identity DOMAIN     DomainPoP: the identity the proofs claim (their iss)
+  --key FILE            the private JWK that signs the proofs (keygen's private.jwk.json)
+  --key-url URL         DomainPoP: where the identity publishes that key's public half
+                        (what keyhost publish printed; the proofs' jku)
   --dpop-token T        the access token, or @FILE to read it from a file
   -X, --request M       method (default GET, or POST with -d)
   -H, --header "N: V"   a request header (repeatable)
@@ -128,6 +139,7 @@ private JWK the token's cnf.jkt names), answering use_dpop_nonce once.
   -i, --include         print the status line and headers
   --audience URL        the gateway's publicOrigin when it differs from URL's origin
   --cacert FILE         trust this PEM CA for an https URL (or set NODE_EXTRA_CA_CERTS)
+  --session none        every request carries its own proof (the only choice in this version)
 `,
   demo: `popgate demo [--port N]
 

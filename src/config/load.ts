@@ -32,6 +32,7 @@ export const CONFIG_EXIT_CODE = 78
 /** Environment variable → key path it overrides (PROTOCOL.md §8). */
 export const ENV_OVERRIDES = Object.freeze({
   POPGATE_LISTEN: 'listen',
+  POPGATE_ADMIN_LISTEN: 'admin.listen',
   POPGATE_PUBLIC_ORIGIN: 'publicOrigin',
   POPGATE_UPSTREAM: 'upstream',
   POPGATE_ACL: 'acl',

@@ -26,7 +26,11 @@ export interface Config {
    */
   readonly upstreamHost: 'client' | 'upstream' | { readonly literal: string }
   readonly aclFile: string
-  readonly admin: { readonly listen: HostPort } | undefined
+  readonly admin: {
+    readonly listen: HostPort
+    /** false: a deliberate non-loopback bind (a pod IP behind a NetworkPolicy); no start-up warning. Default true. */
+    readonly warnNonLoopback?: boolean
+  } | undefined
   readonly secretsFile: string | undefined
   readonly replay: {
     readonly store: 'memory' | 'redis'

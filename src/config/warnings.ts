@@ -15,9 +15,9 @@ export function isLoopbackHost(host: string): boolean {
 export function configWarnings(config: Config): string[] {
   const warnings: string[] = []
   const admin = config.admin?.listen
-  if (admin && !isLoopbackHost(admin.host)) {
+  if (admin && !isLoopbackHost(admin.host) && config.admin?.warnNonLoopback !== false) {
     const at = admin.host.includes(':') ? `[${admin.host}]:${admin.port}` : `${admin.host}:${admin.port}`
-    warnings.push(`admin.listen: ${at} is not a loopback address; the admin page, /metrics, /healthz and /readyz have no authentication (they change no state, but the page shows identities, paths and refusals, and /metrics traffic shape and error codes): bind to 127.0.0.1 or a private interface`)
+    warnings.push(`admin.listen: ${at} is not a loopback address; the admin page, /metrics, /healthz and /readyz have no authentication (they change no state, but the page shows identities, paths and refusals, and /metrics traffic shape and error codes): bind to 127.0.0.1 or a private interface, or set admin.warnNonLoopback: false when the bind is deliberate (a pod IP behind a NetworkPolicy)`)
   }
   return warnings
 }

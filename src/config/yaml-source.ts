@@ -15,6 +15,12 @@ export interface YEntry { readonly key: string; readonly keyPos: Pos; readonly v
 
 export interface Problem { readonly file: string; readonly line: number; readonly col: number; readonly path: string; readonly message: string }
 
+/** Problems in the order a reader fixes them: file by file (first seen first), each by line and column. */
+export function inLineOrder(list: readonly Problem[]): Problem[] {
+  const files = [...new Set(list.map((p) => p.file))]
+  return [...list].sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file) || a.line - b.line || a.col - b.col)
+}
+
 export const formatProblem = (p: Problem): string => `${p.file}:${p.line}:${p.col}: ${p.path || '(root)'}: ${p.message}`
 
 /** Collects problems for one file; validators call `at(node, path, message)`. */

@@ -60,6 +60,21 @@ export function sendProblem(res: ServerResponse, err: GatewayError, challengers:
   res.end(text)
 }
 
+/** The challenges `err` carries (the rules above), or undefined when it carries none. */
+export function challengesFor(err: GatewayError, challengers: readonly Challenger[] | undefined, failed: string | undefined): { fields: string[]; headers: string[]; body: Record<string, string> } | undefined {
+  if (!challengers || (err.status !== 401 && !err.authError)) return undefined
+  const fields: string[] = [], headers: string[] = [], body: Record<string, string> = {}
+  for (const c of challengers) {
+    const owns = failed === undefined || c.name === failed
+    if (!owns && err.status !== 401) continue
+    const parts = c.challenge(owns ? err : undefined)
+    if (parts.field !== undefined) fields.push(parts.field)
+    if (parts.headers) headers.push(...parts.headers)
+    if (parts.body) Object.assign(body, parts.body)
+  }
+  return { fields, headers, body }
+}
+
 function problemParts(err: GatewayError, challengers: readonly Challenger[] | undefined, failed: string | undefined): { headers: Headers; text: string } {
   const body: Record<string, unknown> = {
     type: PROBLEM_TYPE_PREFIX + err.code,
@@ -72,18 +87,12 @@ function problemParts(err: GatewayError, challengers: readonly Challenger[] | un
     'content-type': 'application/problem+json',
     'cache-control': 'no-store',
   }
-  if (challengers && (err.status === 401 || err.authError)) {
-    const fields: string[] = []
-    for (const c of challengers) {
-      const owns = failed === undefined || c.name === failed
-      if (!owns && err.status !== 401) continue
-      const parts = c.challenge(owns ? err : undefined)
-      if (parts.field !== undefined) fields.push(parts.field)
-      const extra = parts.headers ?? []
-      for (let i = 0; i < extra.length; i += 2) headers[extra[i]!.toLowerCase()] = extra[i + 1]!
-      if (parts.body) Object.assign(body, parts.body)
-    }
-    if (fields.length > 0) headers['www-authenticate'] = fields.length === 1 ? fields[0]! : fields
+  const challenges = challengesFor(err, challengers, failed)
+  if (challenges) {
+    const extra = challenges.headers
+    for (let i = 0; i < extra.length; i += 2) headers[extra[i]!.toLowerCase()] = extra[i + 1]!
+    Object.assign(body, challenges.body)
+    if (challenges.fields.length > 0) headers['www-authenticate'] = challenges.fields.length === 1 ? challenges.fields[0]! : challenges.fields
   }
   if (err.retryAfterSec !== undefined) headers['retry-after'] = err.retryAfterSec
   else if (err.status === 503) headers['retry-after'] = 1

@@ -26,7 +26,14 @@ export interface KeyHostOptions {
   readonly keyTtlMs?: number
   readonly cacheMaxAgeSec?: number
   readonly now?: () => number
+  /** Told of every change and every refused attempt, for the operator's log (the CLI prints one line each). */
+  readonly onEvent?: (event: KeyHostEvent) => void
 }
+
+export type KeyHostEvent =
+  | { readonly action: 'published'; readonly kid: string; readonly expiresAt: string; readonly client: string | undefined }
+  | { readonly action: 'revoked'; readonly kid: string; readonly client: string | undefined }
+  | { readonly action: 'refused'; readonly method: string; readonly client: string | undefined }
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']
 const MAX_BODY_BYTES = 16 * 1024
@@ -91,9 +98,17 @@ export function createKeyHostHandler(opts: KeyHostOptions): http.RequestListener
         return res.end(text)
       }
       if ((req.method === 'POST' && path === prefix) || (req.method === 'DELETE' && path.startsWith(prefix + '/'))) {
-        if (!(await opts.authorize(req))) return json(res, 401, { error: 'unauthorized' }, { 'www-authenticate': 'Bearer' })
+        const client = req.socket.remoteAddress
+        if (!(await opts.authorize(req))) {
+          opts.onEvent?.({ action: 'refused', method: req.method, client })
+          return json(res, 401, { error: 'unauthorized' }, { 'www-authenticate': 'Bearer' })
+        }
         if (req.method === 'DELETE') {
-          return (await opts.store.delete(path.slice(prefix.length + 1))) ? (res.writeHead(204), res.end()) : json(res, 404, { error: 'not_found' })
+          const kid = path.slice(prefix.length + 1)
+          if (!(await opts.store.delete(kid))) return json(res, 404, { error: 'not_found' })
+          opts.onEvent?.({ action: 'revoked', kid, client })
+          res.writeHead(204)
+          return res.end()
         }
         let body: unknown
         try { body = JSON.parse(await readBody(req)) } catch (err) {
@@ -107,6 +122,7 @@ export function createKeyHostHandler(opts: KeyHostOptions): http.RequestListener
         const id = await calculateJwkThumbprint(jwk, 'sha256')
         const expiresAtMs = now() + ttlMs
         await opts.store.put({ id, jwk, expiresAtMs })
+        opts.onEvent?.({ action: 'published', kid: id, expiresAt: new Date(expiresAtMs).toISOString(), client })
         return json(res, 201, { keyUrl: `${opts.publicOrigin}${prefix}/${id}`, kid: id, expiresAt: new Date(expiresAtMs).toISOString() })
       }
       json(res, 404, { error: 'not_found' })

@@ -5,6 +5,8 @@
 //   otherwise           → authentication required (also when no rule matches:
 //                         strangers are challenged, so the ACL's shape is not
 //                         revealed; they get 403 only after proving who they are)
+//   no rule, with the ACL's `unmatched: report`
+//                       → forwarded without identity, `wouldDeny` no_rule
 // and, for either, a body on a method that defines none → 400 unless the rule
 // says `bodyOnGet: true` (issue 11 finding 3).
 
@@ -15,12 +17,14 @@ import type { GatewayState } from '../assembly/state.js'
 export interface Admission {
   readonly rule: Rule | undefined
   readonly public: boolean
-  /** Set when a report-mode rule would have refused the method (pipeline/report-mode.ts). */
-  readonly wouldDeny?: 'method_not_granted'
+  /** Set when a report-mode rule would have refused the method, or no rule matched under `unmatched: report` (pipeline/report-mode.ts). */
+  readonly wouldDeny?: 'method_not_granted' | 'no_rule'
 }
 
 export function admit(state: GatewayState, method: string, path: string): Admission {
   const rule = matchRule(state.acl, method, path)
+  // No rule can ever allow it: nothing to authenticate, only to report.
+  if (rule === undefined && state.acl.unmatched === 'report') return { rule, public: false, wouldDeny: 'no_rule' }
   const gate = authorize(state.acl, rule, undefined, method)
   if (gate.allow) return { rule, public: true }
   if (gate.reason === 'method_not_granted') {

@@ -21,6 +21,7 @@ import type { ForwardPlan, Responder } from './run.js'
 import type { OwnRoute } from '../http/own-routes.js'
 import type { GatewayState } from '../assembly/state.js'
 import { tracedUpstream } from '../tracing/upstream.js'
+import { waivedChallenges } from './report-mode.js'
 
 export class HttpResponder implements Responder {
   constructor(private readonly req: IncomingMessage, private readonly res: ServerResponse) {}
@@ -36,7 +37,9 @@ export class HttpResponder implements Responder {
   }
 
   private async send(state: GatewayState, target: Target, principal: Principal | undefined, headers: string[], plan: ForwardPlan, requestId: string): Promise<number | undefined> {
-    const extra = principal?.responseHeaders ? [...principal.responseHeaders, 'X-Request-Id', requestId] : ['X-Request-Id', requestId]
+    // A report-mode rule's waived refusal: its challenges go out on the forwarded response.
+    const own = principal ? principal.responseHeaders : waivedChallenges(this.req)
+    const extra = own ? [...own, 'X-Request-Id', requestId] : ['X-Request-Id', requestId]
     const result = await forward(this.req, this.res, state.upstream, target.forward, headers, extra, plan.body)
     if (result.failure) noteUpstreamFailure(state, { method: this.req.method ?? '', path: target.path, requestId }, result.failure)
     return result.upstreamStatus

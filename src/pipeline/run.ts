@@ -96,7 +96,7 @@ async function exchange(state: GatewayState, req: IncomingMessage, out: Responde
     if (isPublic) {
       ex.decision = 'public'
     } else if (wouldDeny) {
-      reportDenial(state, ex, rule!, wouldDeny)
+      reportDenial(state, ex, rule, wouldDeny)
     } else {
       view = new GateView(req, facts, method, target.path, state.now())
       principal = await authenticateOrReport(state, req, facts, view, rule, ex) // 5

@@ -5,7 +5,7 @@
 
 import t from 'tap'
 import { spawn } from 'node:child_process'
-import { chmod, mkdir, mkdtemp, rm, writeFile, readdir } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile, readdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { popgate, startPopgate, stopAll, MAIN, ENV } from './cli-run.js'
@@ -44,12 +44,23 @@ t.test('plain http: key URLs name http://IDENTITY:PORT, never https; keygen\'s p
   t.equal(run.code, 0, run.err)
   const kid = /kid:\s+(\S+)/.exec(gen.stdout)![1]!
   t.equal(run.out, `http://alice.test:${port}/.well-known/domainpop/keys/${kid}\n`, 'publish prints the key URL')
+  await kh.waitFor(new RegExp(`published kid ${kid} from 127\\.0\\.0\\.1; expires `))
+  t.pass('the key host logs the publish')
+  t.match(gen.stdout, `it prints the key URL, http://alice.test:${port}/.well-known/domainpop/keys/${kid} unless`, 'keygen predicted the URL publish printed (the identity as host, not the address it was reached at)')
   const expires = Date.parse(/expires (\S+):/.exec(run.err)![1]!)
   t.ok(Math.abs(expires - (Date.now() + 30 * 86_400_000)) < 600_000, 'it expires in 30 days')
   t.same(await readdir(store), [`${kid}.json`], 'the store folder holds one file per key')
   const served = await fetch(`http://127.0.0.1:${port}/.well-known/domainpop/keys/${kid}`)
   t.equal(served.status, 200)
   t.match(await served.json(), { keys: [{ kty: 'EC', use: 'sig' }] })
+
+  // A revoke, and an attempt with a wrong token: each one line in the key host's output.
+  const keyUrl = `http://127.0.0.1:${port}/.well-known/domainpop/keys/${kid}`
+  t.equal((await fetch(keyUrl, { method: 'DELETE', headers: { authorization: 'Bearer wrong-token-0123456789' } })).status, 401)
+  await kh.waitFor(/refused DELETE from 127\.0\.0\.1: no or wrong publish token/)
+  t.equal((await fetch(keyUrl, { method: 'DELETE', headers: { authorization: `Bearer ${(await readFile(token, 'utf8')).trim()}` } })).status, 204)
+  await kh.waitFor(new RegExp(`revoked kid ${kid} from 127\\.0\\.0\\.1`))
+  t.notMatch(kh.out(), /wrong-token/, 'the token sent is never printed')
 })
 
 t.test('--cert and --key: https, and the key URLs say https', async (t) => {

@@ -12,7 +12,7 @@ import { closeSync, openSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { popgate, startPopgate, stopChild, stopAll } from './cli-run.js'
+import { popgate, startPopgate, stopChild, stopAll, ROOT } from './cli-run.js'
 import { waitFor, startUpstream } from '../helpers/harness.js'
 
 t.setTimeout(120_000)
@@ -54,6 +54,7 @@ t.test('serve > popgate.log in the config folder: no reload loop; SIGHUP and fil
   closeSync(fd)
   const listening = await waitForLine(log, (l) => l.msg === 'popgate listening', 'popgate listening')
   const gw = `http://${listening.http}`
+  t.match(listening, { version: JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')).version, pid: serve.child.pid, config: join(dir, 'gateway.yaml'), rules: 1 }, 'the listening line says what runs: version, pid, config, rule count')
   t.notOk((await lines(log)).some((l) => /throw-away secrets/.test(l.msg ?? '')), 'a secrets file is configured: no warning')
 
   // Log lines land in the config's folder; each batch is a file event there.

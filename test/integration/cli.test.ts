@@ -5,13 +5,14 @@
 import t from 'tap'
 import http from 'node:http'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { AddressInfo } from 'node:net'
 import { calculateJwkThumbprint, type JWK } from 'jose'
 import { mapLimited } from './cli-run.js'
+import { cliCommand } from '../../src/cli/demo.js'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url)) // dist/test/integration → repository root
 const MAIN = join(ROOT, 'dist/src/cli/main.js')
@@ -200,8 +201,8 @@ t.test('acl lint: shadowed rules and duplicate ids are reported, exit 1', async 
   t.equal(b.code, 78, 'a duplicate id is a load problem, exit 78')
 
   const clean = await popgate(['acl', 'lint', '--acl', 'acl.example.yaml'], { cwd: ROOT })
-  t.equal(clean.code, 0, 'the shipped example is clean')
-  t.match(clean.stdout, /no findings/)
+  t.equal(clean.code, 0, 'the shipped example is clean: notes only')
+  t.same(clean.stdout.trim().split('\n').filter((l) => !/\(reports-admin\): channelBinding: required is met only on the gateway's own TLS 1\.3 listener/.test(l)), [], 'its one note: reports-admin needs a TLS listener')
 })
 
 // ---------------------------------------------------------------- keygen
@@ -296,6 +297,8 @@ t.test('keyhost + serve + fetch: a key published over the CLI signs a request th
   t.equal(denied.code, 1)
   t.match(denied.stdout, /^HTTP 403 /)
   t.match(denied.stdout, /"code":"forbidden"/)
+  t.match(denied.stdout, /"code":"forbidden"[^\n]*\}\n$/, 'the body ends with a newline')
+  t.match(denied.stderr, /^popgate fetch: HTTP 403 forbidden: the ACL .*\n$/, 'the problem, one line on stderr')
 
   const wrongAudience = await popgate(['fetch', `${gw}/hello/world`, '--identity', 'alice.test', '--key', join(keyDir, 'private.jwk.json'), '--key-url', keyUrl])
   t.equal(wrongAudience.code, 1, 'without --audience the proof names 127.0.0.1, not publicOrigin')
@@ -394,24 +397,26 @@ t.test('demo: every party on loopback; the printed commands work', async (t) => 
   await demo.waitFor(/Try:[\s\S]*acl explain[^\n]*\n/, 60_000)
   const files = /Files: (\S+)/.exec(demo.out())![1]!
   t.equal((await stat(files)).mode & 0o777, 0o700, 'the demo folder (a private key inside) is private to its owner')
-  const commands = demo.out().split('\n').map((l) => l.trim()).filter((l) => l.startsWith('node dist/src/cli/main.js '))
+  // popgate is not on the test's PATH: the commands name this script by its absolute path.
+  const commands = demo.out().split('\n').map((l) => l.trim()).filter((l) => l.startsWith(`node ${MAIN} `))
   const fetches = commands.filter((c) => c.includes(' fetch '))
   t.equal(fetches.length, 2, 'an allowed and a denied fetch')
-  const argv = (cmd: string) => cmd.split(/\s+/).slice(1) // drop "node"; paths are relative to the repository root
+  const argv = (cmd: string) => cmd.split(/\s+/).slice(1) // drop "node"
+  const elsewhere = tmpdir() // outside the checkout: nothing relative to it
 
-  const allowed = await runNode(argv(fetches.find((c) => c.includes('/hello/'))!), { cwd: ROOT })
+  const allowed = await runNode(argv(fetches.find((c) => c.includes('/hello/'))!), { cwd: elsewhere })
   t.equal(allowed.code, 0, allowed.stderr)
   t.match(allowed.stdout, /"x-pop-identity": "alice\.test"/)
   t.match(allowed.stdout, /"url": "\/hello\/world"/)
 
-  const denied = await runNode(argv(fetches.find((c) => c.includes('/admin/'))!), { cwd: ROOT })
+  const denied = await runNode(argv(fetches.find((c) => c.includes('/admin/'))!), { cwd: elsewhere })
   t.equal(denied.code, 1)
   t.match(denied.stdout, /HTTP 403/)
 
   const explain = commands.find((c) => c.includes(' acl explain '))
   t.ok(explain)
   if (explain) {
-    const e = await runNode(argv(explain), { cwd: ROOT })
+    const e = await runNode(argv(explain), { cwd: elsewhere })
     t.equal(e.code, 1, 'the explain command says why /admin is denied')
     t.match(e.stdout, /DENY .*\(admin\)/)
   }
@@ -425,6 +430,26 @@ t.test('demo: every party on loopback; the printed commands work', async (t) => 
 
   t.equal(await stopChild(demo.child, 'SIGINT'), 0, 'Ctrl-C: a clean exit')
   await t.rejects(stat(files), { code: 'ENOENT' }, 'Ctrl-C removes the demo folder')
+})
+
+t.test('demo: a busy port fails clearly instead of moving; popgate on PATH is named popgate', async (t) => {
+  const busy = http.createServer()
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r))
+  t.teardown(() => new Promise<void>((r) => busy.close(() => r())))
+  const port = (busy.address() as AddressInfo).port
+  const r = await popgate(['demo', '--port', String(port)])
+  t.equal(r.code, 71, 'cannot listen')
+  t.match(r.stderr, new RegExp(`^popgate demo: cannot listen on 127\\.0\\.0\\.1:${port}: address already in use; pick another with --port N`))
+
+  const bin = join(dir, 'demo-bin')
+  await mkdir(bin, { recursive: true })
+  await symlink(MAIN, join(bin, 'popgate'))
+  t.equal(cliCommand(`${bin}:/usr/bin`, MAIN), 'popgate', 'the popgate on PATH is this one')
+  const other = join(dir, 'other-bin')
+  await mkdir(other, { recursive: true })
+  await writeFile(join(other, 'popgate'), '#!/bin/sh\n')
+  t.equal(cliCommand(`${other}:${bin}`, MAIN), `node ${MAIN}`, 'another popgate first on PATH: ours by its path')
+  t.equal(cliCommand('/usr/bin', MAIN), `node ${MAIN}`)
 })
 
 t.test('demo: SIGTERM removes its folder too', async (t) => {

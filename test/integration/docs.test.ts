@@ -15,7 +15,9 @@
 //
 // A command is a line (a trailing `\` continues it); blank lines and `#`
 // lines are skipped; no heredocs. Each document gets a fresh folder holding
-// copies of config/, acl.example.yaml and its cases file, links to dist/ and node_modules/,
+// copies of the shipped example files (config/, examples/, acl.example.yaml
+// and its cases file) as git tracks them — never a file a user made in the
+// checkout, such as config/secrets.yaml — links to dist/ and node_modules/,
 // and `popgate` on PATH (this build). Commands of one document share one
 // `sh`, so a variable set in one block (KEY_URL=...) is seen by the next.
 // Nothing leaves 127.0.0.1: the ports the docs use (8080, 8443, 9090, 3000)
@@ -25,10 +27,10 @@
 import t from 'tap'
 import net from 'node:net'
 import { freePort } from '../helpers/harness.js'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { chmod, copyFile, cp, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { ROOT, MAIN, ENV } from './cli-run.js'
 
 t.setTimeout(240_000)
@@ -63,17 +65,31 @@ export function runnableBlocks(markdown: string): Block[] {
 
 const DOC_PORTS = ['8080', '8443', '9090', '3000']
 
+/** What the package ships for the docs to use; the list when the checkout is not a git one. */
+const SHIPPED = ['config/gateway.yaml', 'config/local.yaml', 'config/dpop.yaml', 'examples/dpop-as.mjs', 'examples/dpop-token.mjs', 'acl.example.yaml', 'acl.example.cases.yaml', 'package.json']
+
+/**
+ * The example files as the repository has them: `git ls-files`, so that what
+ * a user made in the checkout (`popgate secrets generate --out
+ * config/secrets.yaml`, as the README says) never reaches the copy.
+ */
+export function shippedFiles(root: string): string[] {
+  try {
+    return execFileSync('git', ['ls-files', '-z', '--', 'config', 'examples', 'acl.example.yaml', 'acl.example.cases.yaml', 'package.json'], { cwd: root, encoding: 'utf8' }).split('\0').filter(Boolean)
+  } catch {
+    return SHIPPED
+  }
+}
+
 /** A fresh folder an operator could have: the example files, this build as `popgate`. */
 async function workspace(ports: Map<string, string>): Promise<{ dir: string; env: NodeJS.ProcessEnv; swap: (s: string) => string }> {
   const dir = await mkdtemp(join(tmpdir(), 'popgate-docs-'))
   const swap = (s: string) => s.replace(new RegExp(`\\b(${DOC_PORTS.join('|')})\\b`, 'g'), (p) => ports.get(p)!)
-  await cp(join(ROOT, 'config'), join(dir, 'config'), { recursive: true })
-  for (const f of await readdir(join(dir, 'config'))) {
-    if (f.endsWith('.yaml')) await writeFile(join(dir, 'config', f), swap(await readFile(join(dir, 'config', f), 'utf8')))
+  for (const f of shippedFiles(ROOT)) {
+    await mkdir(dirname(join(dir, f)), { recursive: true })
+    if (f.startsWith('config/') && f.endsWith('.yaml')) await writeFile(join(dir, f), swap(await readFile(join(ROOT, f), 'utf8')))
+    else await copyFile(join(ROOT, f), join(dir, f))
   }
-  await copyFile(join(ROOT, 'acl.example.yaml'), join(dir, 'acl.example.yaml'))
-  await copyFile(join(ROOT, 'acl.example.cases.yaml'), join(dir, 'acl.example.cases.yaml'))
-  await copyFile(join(ROOT, 'package.json'), join(dir, 'package.json'))
   await symlink(join(ROOT, 'dist'), join(dir, 'dist'))
   await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'))
   await mkdir(join(dir, '.bin'))
@@ -175,8 +191,19 @@ for (const doc of DOCS) {
   })
 }
 
+t.test('the workspace copies what git tracks, not what a user made in the checkout', async (t) => {
+  const files = shippedFiles(ROOT)
+  t.ok(files.includes('config/gateway.yaml') && files.includes('acl.example.yaml'), 'the examples are there')
+  t.notOk(files.includes('config/secrets.yaml'), 'config/secrets.yaml (made by `popgate secrets generate`, ignored) is not')
+  // A checkout where a user followed the README: an ignored file in config/.
+  const made = join(ROOT, 'config', `secrets.docs-test-${process.pid}.yaml`)
+  await writeFile(made, 'nonce: []\n')
+  t.teardown(() => rm(made, { force: true }))
+  t.notOk(shippedFiles(ROOT).some((f) => f.includes('docs-test')), 'an untracked file in config/ is not copied')
+})
+
 t.test('the docs keep the commands an operator needs runnable', async (t) => {
-  for (const needed of [/popgate check --config/, /popgate acl explain /, /popgate acl lint /, /popgate keygen /, /popgate keyhost publish /, /popgate fetch /, /popgate secrets generate/, /popgate keyhost --identity/, /popgate serve --config/]) {
+  for (const needed of [/popgate check --config/, /popgate acl explain /, /popgate acl lint /, /popgate keygen /, /popgate keyhost publish /, /popgate fetch /, /popgate secrets generate/, /popgate keyhost --identity/, /popgate serve --config/, /popgate fetch .*--dpop-token/, /examples\/dpop-token\.mjs/]) {
     t.ok(ran.some((c) => needed.test(c)), `a runnable, passing command matches ${needed}`)
   }
 })

@@ -32,6 +32,8 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/component: {{ .Values.mode }}
 app.kubernetes.io/part-of: popgate
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
 {{- define "popgate.image" -}}
@@ -99,8 +101,9 @@ that does not fit inside terminationGracePeriodSeconds.
 {{- $unit := regexReplaceAll "^[0-9.]+" $d "" }}
 {{- $ms := dict "ms" 1 "s" 1000 "m" 60000 "h" 3600000 "d" 86400000 }}
 {{- $drainMs := mul $n (get $ms $unit | default 0) }}
-{{- if ge (int64 $drainMs) (mul (int .Values.terminationGracePeriodSeconds) 1000 | int64) }}
-{{- fail (printf "shutdown.drainTimeout (%s) must be shorter than terminationGracePeriodSeconds (%d s)" $d (int .Values.terminationGracePeriodSeconds)) }}
+{{- $preStopMs := mul (int .Values.preStop.sleepSeconds) 1000 }}
+{{- if ge (add (int64 $drainMs) (int64 $preStopMs)) (mul (int .Values.terminationGracePeriodSeconds) 1000 | int64) }}
+{{- fail (printf "preStop.sleepSeconds (%d s) + shutdown.drainTimeout (%s) must be shorter than terminationGracePeriodSeconds (%d s)" (int .Values.preStop.sleepSeconds) $d (int .Values.terminationGracePeriodSeconds)) }}
 {{- end }}
 {{- end }}
 
@@ -140,6 +143,11 @@ gateway's directory watch sees it (src/config/watch.ts).
     - name: popgate-admin
       containerPort: {{ .Values.gateway.adminPort }}
       protocol: TCP
+    {{- if .Values.tls.enabled }}
+    - name: popgate-https
+      containerPort: {{ .Values.tls.port }}
+      protocol: TCP
+    {{- end }}
   env:
     # log.level (an environment override, so extraConfig may still set log.access)
     - name: POPGATE_LOG_LEVEL
@@ -164,6 +172,15 @@ gateway's directory watch sees it (src/config/watch.ts).
       path: /readyz
       port: popgate-admin
     {{- toYaml .Values.probes.readiness | nindent 4 }}
+  {{- if .Values.preStop.sleepSeconds }}
+  # The endpoint removal races SIGTERM: keep serving this long before the
+  # drain starts, so clients that still pick this pod are answered. node is
+  # the one program the image is sure to have (no shell, no sleep binary needed).
+  lifecycle:
+    preStop:
+      exec:
+        command: ["node", "-e", "setTimeout(() => {}, {{ mul (int .Values.preStop.sleepSeconds) 1000 }})"]
+  {{- end }}
   resources:
     {{- toYaml .Values.resources | nindent 4 }}
   securityContext:
@@ -174,6 +191,14 @@ gateway's directory watch sees it (src/config/watch.ts).
       readOnly: true
     - name: popgate-tmp
       mountPath: /tmp
+    {{- if .Values.tls.enabled }}
+    - name: popgate-tls
+      mountPath: /etc/popgate-tls
+      readOnly: true
+    {{- end }}
+    {{- with .Values.extraVolumeMounts }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
 {{- end }}
 
 {{/* The volumes the gateway container mounts. */}}
@@ -201,4 +226,15 @@ gateway's directory watch sees it (src/config/watch.ts).
   emptyDir:
     medium: Memory
     sizeLimit: {{ .Values.tmpSizeLimit }}
+{{- if .Values.tls.enabled }}
+# The TLS listener's certificate (a kubernetes.io/tls Secret: tls.crt, tls.key),
+# e.g. one cert-manager keeps renewed; the gateway reloads it on change.
+- name: popgate-tls
+  secret:
+    secretName: {{ required "tls.secretName is required with tls.enabled (a kubernetes.io/tls Secret)" .Values.tls.secretName }}
+    defaultMode: 0444
+{{- end }}
+{{- with .Values.extraVolumes }}
+{{ toYaml . }}
+{{- end }}
 {{- end }}

@@ -1,7 +1,7 @@
 // Sections `listen`, `tls` and `admin`: where the gateway accepts connections.
 
 import type { Config, HostPort } from '../types.js'
-import { Section, filePath, hostPort, scalar } from '../readers.js'
+import { Section, bool, filePath, hostPort, scalar } from '../readers.js'
 
 const PLACEHOLDER: HostPort = { host: '127.0.0.1', port: 0 }
 
@@ -17,8 +17,11 @@ export function readListeners(root: Section): Pick<Config, 'listen' | 'tls' | 'a
       }
     : undefined
 
-  const a = root.sub('admin', ['listen'])
-  const admin = a.present ? { listen: a.required('listen', scalar(hostPort), PLACEHOLDER) } : undefined
+  const a = root.sub('admin', ['listen', 'warnNonLoopback'])
+  // POPGATE_ADMIN_LISTEN alone turns the admin listener on, as an admin section would.
+  const admin = a.present || a.has('listen')
+    ? { listen: a.required('listen', scalar(hostPort), PLACEHOLDER), warnNonLoopback: a.get('warnNonLoopback', scalar(bool), true) }
+    : undefined
   checkDistinct(t, a, listen, tls?.listen, admin?.listen)
   return { listen, tls, admin }
 }

@@ -30,6 +30,8 @@ export interface DpopConfig {
   readonly requireNonce: boolean
   /** Issuer URL → where its keys are (pinned issuers), and its own audience and algorithms. */
   readonly issuers: Readonly<Record<string, PinnedIssuer>>
+  /** Issuers advertised in the RFC 9728 document besides the pinned ones (discovered, not pinned). */
+  readonly authorizationServers?: readonly string[]
 }
 
 const tokenAlgorithms = listOf(scalar(oneOf(TOKEN_ALGORITHMS)), { nonEmpty: true, unique: true })
@@ -37,6 +39,12 @@ const tokenAlgorithms = listOf(scalar(oneOf(TOKEN_ALGORITHMS)), { nonEmpty: true
 const httpsUrl = (example: string) => scalar((v) => {
   const u = httpUrl(v, example)
   return typeof u === 'string' ? u : u.protocol !== 'https:' ? 'must be an https: URL' : { value: u.href }
+})
+
+/** An issuer identifier as written: compared byte for byte with a token's `iss` (RFC 8414 §2). */
+const issuerId = scalar((v) => {
+  const u = httpUrl(v, 'https://as.alice.example')
+  return typeof u === 'string' ? u : u.protocol !== 'https:' ? 'must be an https: URL' : { value: v as string }
 })
 
 /** `dpop.issuers`: issuer URL → where its keys are, and its own audience and algorithms. */
@@ -65,13 +73,14 @@ const issuers: Reader<Record<string, PinnedIssuer>> = mapOf(
 )
 
 export function readDpop(root: Section): DpopConfig {
-  const d = root.sub('dpop', ['enabled', 'audience', 'issuers', 'algorithms', 'requireNonce'])
+  const d = root.sub('dpop', ['enabled', 'audience', 'issuers', 'algorithms', 'requireNonce', 'authorizationServers'])
   return {
     enabled: d.get('enabled', scalar(bool), false),
     audience: d.get('audience', scalar(audience), undefined),
     algorithms: d.get('algorithms', tokenAlgorithms, DEFAULT_TOKEN_ALGORITHMS),
     requireNonce: d.get('requireNonce', scalar(bool), true),
     issuers: pinnedOnce(d, d.get('issuers', issuers, {})),
+    authorizationServers: d.get('authorizationServers', listOf(issuerId, { unique: true }), []),
   }
 }
 

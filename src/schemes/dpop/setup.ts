@@ -31,12 +31,16 @@ export async function loadPinnedSets(dpop: DpopConfig, configFile: string, probl
 
 /**
  * RFC 9728 §2 metadata: the resource (the audience tokens must carry), the
- * pinned authorization servers, and that tokens must be DPoP-bound.
+ * authorization servers a client may get a token from (the pinned issuers,
+ * then `dpop.authorizationServers`), and that tokens must be DPoP-bound.
+ * `authorization_servers` is OPTIONAL there: with none configured it is left
+ * out, since an empty list would say that no server issues tokens for us.
  */
 export function protectedResourceRoute(dpop: DpopConfig, publicOrigin: string): [string, OwnRoute] {
+  const servers = [...new Set([...Object.keys(dpop.issuers), ...(dpop.authorizationServers ?? [])])]
   const body = JSON.stringify({
     resource: dpop.audience ?? publicOrigin,
-    authorization_servers: Object.keys(dpop.issuers),
+    ...(servers.length > 0 ? { authorization_servers: servers } : {}),
     bearer_methods_supported: ['header'],
     dpop_signing_alg_values_supported: [...DPOP_PROOF_ALGORITHMS],
     dpop_bound_access_tokens_required: true,

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Parser } from 'tap-parser'
-import { popgate, ROOT, stopAll } from '../cli-run.js'
+import { popgate, ROOT, startPopgate, stopAll } from '../cli-run.js'
 
 const dir = await mkdtemp(join(tmpdir(), 'popgate-acl-cli-'))
 t.teardown(async () => { await stopAll(); await rm(dir, { recursive: true, force: true }) })
@@ -104,4 +104,21 @@ t.test('check warns for every rule in report mode and still passes; lint lists t
   const lint = await popgate(['acl', 'lint', '--acl', acl])
   t.equal(lint.code, 0, 'notes do not fail lint')
   t.match(lint.stdout, /rules\[1\] \(a\): report mode/)
+})
+
+t.test('serve warns at start as check does, also for unmatched: report', async (t) => {
+  const acl = join(dir, 'unmatched.yaml')
+  await writeFile(acl, 'version: 1\nunmatched: report\nrules:\n  - id: a\n    path: /a/**\n    mode: report\n    read: [alice.test]\n')
+  await writeFile(join(dir, 'gw2.yaml'), `listen: 127.0.0.1:0\npublicOrigin: https://gw.test\nupstream: http://127.0.0.1:3000\nacl: ./unmatched.yaml\n`)
+  const r = await popgate(['check', '--config', join(dir, 'gw2.yaml')])
+  t.equal(r.code, 0, r.stderr)
+  const warnings = r.stdout.split('\n').filter((l) => l.startsWith('warning: '))
+  t.match(warnings, [/rules\[0\] \(a\): report mode/, /unmatched\.yaml: unmatched: report: requests no rule matches are forwarded/])
+  const serve = startPopgate(['serve', '--config', join(dir, 'gw2.yaml')])
+  await serve.waitFor(/popgate listening/)
+  const lines = serve.out().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: number; msg: string })
+  const warned = lines.filter((l) => l.level === 40).map((l) => l.msg)
+  t.ok(warned.some((m) => /rules\[0\] \(a\): report mode/.test(m)), 'the rule\'s warning, as a log line at start')
+  t.ok(warned.some((m) => /unmatched: report: requests no rule matches/.test(m)), 'and unmatched: report\'s')
+  serve.child.kill('SIGTERM')
 })

@@ -121,12 +121,13 @@ t.test('verb declarations are checked', async (t) => {
 
 t.test('the top level is checked', async (t) => {
   t.same(problemsOf(''), ['acl.yaml:1:1: (root): is empty: an ACL needs at least "version: 1" and "rules"'])
-  t.same(problemsOf('- a\n'), ['acl.yaml:1:1: (root): must be a map with the keys version, mode, verbs, rules; got a list'])
+  t.same(problemsOf('- a\n'), ['acl.yaml:1:1: (root): must be a map with the keys version, mode, unmatched, verbs, rules; got a list'])
   t.same(problemsOf('rules: []\n'), ['acl.yaml:1:1: version: is required'])
   t.same(problemsOf('version: "1"\nrules: []\n'), ['acl.yaml:1:10: version: must be 1, the only ACL format version; got "1"'])
   t.same(problemsOf('version: 1\n'), ['acl.yaml:1:1: rules: is required'])
   t.same(problemsOf('version: 1\nrules: {path: /}\n'), ['acl.yaml:2:8: rules: must be a list of rules; got a map'])
   t.same(problemsOf('version: 1\nrule: []\nrules: []\n'), ['acl.yaml:2:1: rule: unknown key; did you mean "rules"?'])
+  t.same(problemsOf('version: 1\nunmatched: shadow\nrules: []\n'), ['acl.yaml:2:12: unmatched: must be one of enforce, report; got "shadow"'])
   // YAML-level errors come from readYaml, with a position too.
   t.match(problemsOf('version: 1\nrules: [\n'), [/^acl\.yaml:\d+:\d+: \(root\): /])
   t.match(problemsOf('version: 1\nversion: 1\nrules: []\n'), [/^acl\.yaml:2:1: \(root\): .*unique/i])

@@ -73,7 +73,7 @@ t.test('defaults: only the three required keys', async (t) => {
       negativeTtlMs: 10_000, refetchCooldownMs: 30_000, cacheMaxEntries: 10_000, hotKeys: 1_024, maxInFlightPerDomain: 4, maxInFlight: 64,
       cacheMaxBytes: 33_554_432, maxUrlsPerIdentity: 8, maxBytesPerIdentity: 262_144,
     },
-    dpop: { enabled: false, audience: undefined, algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'], requireNonce: true, issuers: {} },
+    dpop: { enabled: false, audience: undefined, algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'], requireNonce: true, issuers: {}, authorizationServers: [] },
     sessions: { tickets: { enabled: false, ttlMs: 3_600_000 }, cookie: { enabled: false, name: '__Host-popgate', ttlMs: 3_600_000 } },
     identityHeaders: { prefix: 'X-PoP-', assertion: false, assertionAudience: undefined, forwardAuthorization: false, strip: [] },
     shutdown: { drainTimeoutMs: 20_000 },
@@ -102,7 +102,7 @@ t.test('a full config: every key read, every value normalized', async (t) => {
   t.equal(c.publicOrigin, 'https://bob.example', 'scheme and host lowercased, default port and trailing / dropped')
   t.equal(c.upstream.href, 'http://127.0.0.1:3000/app/', 'path prefix kept')
   t.equal(c.aclFile, '/srv/popgate/acl.yaml')
-  t.strictSame(c.admin, { listen: { host: '127.0.0.1', port: 9090 } })
+  t.strictSame(c.admin, { listen: { host: '127.0.0.1', port: 9090 }, warnNonLoopback: false })
   t.equal(c.secretsFile, '/srv/secrets/secrets.yaml')
   t.strictSame(c.replay, { store: 'redis', url: 'rediss://:pw@redis.internal:6380/2', mode: 'sentinel', sentinelMaster: 'popgate', keyPrefix: 'gw:jti:', timeoutMs: 400, maxEntries: 5000 })
   t.strictSame(c.nonce, { ttlMs: 600_000 })
@@ -114,7 +114,7 @@ t.test('a full config: every key read, every value normalized', async (t) => {
     cacheMaxEntries: 500, hotKeys: 100, maxInFlightPerDomain: 2, maxInFlight: 16,
     cacheMaxBytes: 16_777_216, maxUrlsPerIdentity: 3, maxBytesPerIdentity: 131_072,
   })
-  t.strictSame(JSON.parse(JSON.stringify(c.dpop)), { enabled: true, audience: 'https://bob.example', algorithms: ['ES256', 'RS256'], requireNonce: false, issuers: { 'https://as.alice.example': { jwksUri: 'https://as.alice.example/jwks.json', audience: 'api://reports', algorithms: ['PS256'] } } })
+  t.strictSame(JSON.parse(JSON.stringify(c.dpop)), { enabled: true, audience: 'https://bob.example', algorithms: ['ES256', 'RS256'], requireNonce: false, issuers: { 'https://as.alice.example': { jwksUri: 'https://as.alice.example/jwks.json', audience: 'api://reports', algorithms: ['PS256'] } }, authorizationServers: ['https://as.carol.example'] })
   t.strictSame(c.sessions, { tickets: { enabled: false, ttlMs: 1_800_000 }, cookie: { enabled: false, name: '__Host-gate', ttlMs: 7_200_000 } })
   t.strictSame(c.identityHeaders, { prefix: 'X-Auth-', assertion: true, assertionAudience: 'https://reports.internal', forwardAuthorization: true, strip: ['X-Legacy-User', 'X-Corp-Sso-*'] })
   t.strictSame(c.shutdown, { drainTimeoutMs: 45_000 })
@@ -415,7 +415,7 @@ t.test('keys: URL policy settings', async (t) => {
 
 t.test('dpop: keys read, pinned issuers checked, none or HS256 never an algorithm', async (t) => {
   const c = ok(t, BASE + 'dpop:\n  enabled: true\n')
-  t.strictSame(c.dpop, { enabled: true, audience: undefined, algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'], requireNonce: true, issuers: {} })
+  t.strictSame(c.dpop, { enabled: true, audience: undefined, algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'], requireNonce: true, issuers: {}, authorizationServers: [] })
   ok(t, BASE + 'dpop: {enabled: false, audience: https://bob.example, issuers: {"https://as.example": {jwksUri: "https://as.example/jwks"}}}\n')
   oneProblem(t, BASE + 'dpop: {algorithms: [ES256, none]}\n', `${FILE}:4:28: dpop.algorithms[1]:`, /must be one of/)
   oneProblem(t, BASE + 'dpop: {algorithms: [HS256]}\n', `${FILE}:4:21:`, /must be one of/)
@@ -427,6 +427,9 @@ t.test('dpop: keys read, pinned issuers checked, none or HS256 never an algorith
   oneProblem(t, BASE + 'dpop: {issuers: {"https://as.example/a%2Fb": {jwksUri: "https://as.example/jwks"}}}\n', `${FILE}:4:18:`, /not an issuer a token can name: path is not canonical/)
   oneProblem(t, BASE + 'dpop: {issuers: {"https://as.example": {jwksUri: "https://as.example/jwks"}, "https://as.example/": {jwksUri: "https://as.example/jwks"}}}\n', `${FILE}:4:`, /https:\/\/as\.example\/ and https:\/\/as\.example are the same issuer; pin it once/)
   ok(t, BASE + 'dpop: {issuers: {"https://as.example/a": {jwksUri: "https://as.example/jwks"}, "https://as.example/a/": {jwksUri: "https://as.example/jwks"}}}\n')
+  t.strictSame(ok(t, BASE + 'dpop: {authorizationServers: ["https://as.alice.example"]}\n').dpop.authorizationServers, ['https://as.alice.example'], 'kept as written: no trailing slash added')
+  oneProblem(t, BASE + 'dpop: {authorizationServers: ["http://as.alice.example"]}\n', `${FILE}:4:31: dpop.authorizationServers[0]:`, /https:/)
+  oneProblem(t, BASE + 'dpop: {authorizationServers: [https://a.example, https://a.example]}\n', `${FILE}:`, /./)
 })
 
 t.test('identity headers, cookie name, CORS origins, log level, trusted proxies', async (t) => {
@@ -508,7 +511,7 @@ t.test('duplicate keys are an error at the second one', async (t) => {
 
 t.test('environment overrides: env > file > default', async (t) => {
   t.strictSame(Object.keys(ENV_OVERRIDES).sort(), [
-    'POPGATE_ACL', 'POPGATE_LISTEN', 'POPGATE_LOG_LEVEL', 'POPGATE_PUBLIC_ORIGIN', 'POPGATE_REDIS_URL', 'POPGATE_SECRETS_FILE', 'POPGATE_UPSTREAM',
+    'POPGATE_ACL', 'POPGATE_ADMIN_LISTEN', 'POPGATE_LISTEN', 'POPGATE_LOG_LEVEL', 'POPGATE_PUBLIC_ORIGIN', 'POPGATE_REDIS_URL', 'POPGATE_SECRETS_FILE', 'POPGATE_UPSTREAM',
   ])
   const c = ok(t, BASE + 'listen: 127.0.0.1:1\nreplay: {store: redis, url: redis://file:6379}\nlog: {level: warn}\nsecrets: {file: s.yaml}\n', {
     POPGATE_LISTEN: '[::1]:0',
@@ -539,6 +542,13 @@ t.test('environment overrides: env > file > default', async (t) => {
 
   // Undefined means unset.
   t.equal(ok(t, BASE, { POPGATE_UPSTREAM: undefined }).upstream.href, 'http://127.0.0.1:3000/')
+
+  // admin.listen: over the file's, or alone, turning the admin listener on (as the chart's pods need).
+  t.strictSame(ok(t, BASE + 'admin: {listen: 127.0.0.1:9090}\n', { POPGATE_ADMIN_LISTEN: '0.0.0.0:9191' }).admin, { listen: { host: '0.0.0.0', port: 9191 }, warnNonLoopback: true })
+  t.strictSame(ok(t, BASE, { POPGATE_ADMIN_LISTEN: '0.0.0.0:9191' }).admin?.listen, { host: '0.0.0.0', port: 9191 })
+  t.equal(ok(t, BASE).admin, undefined, 'no section, no variable: no admin listener')
+  t.strictSame(problems(BASE, { POPGATE_ADMIN_LISTEN: '9090' }), ['$POPGATE_ADMIN_LISTEN:1:1: admin.listen: must be "host:port" (e.g. "127.0.0.1:8080", "[::1]:8080"); got "9090"'])
+  t.strictSame(problems(BASE + 'listen: 127.0.0.1:9000\n', { POPGATE_ADMIN_LISTEN: '127.0.0.1:9000' }), ['$POPGATE_ADMIN_LISTEN:1:1: admin.listen: is the same address as listen'])
 })
 
 t.test('environment overrides: an invalid value is reported against the variable, at 1:1', async (t) => {

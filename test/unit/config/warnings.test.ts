@@ -19,6 +19,14 @@ t.test('admin.listen off loopback is warned about', async (t) => {
   t.match(warnings('"[::]:9090"')[0], /^admin\.listen: \[::\]:9090 /)
 })
 
+t.test('admin.warnNonLoopback: false silences it for a deliberate bind; nothing else does', async (t) => {
+  const cfg = (extra: string) => configWarnings(parseConfig(`publicOrigin: https://gw.test\nupstream: http://127.0.0.1:3000\nacl: ./acl.yaml\nadmin:\n  listen: 0.0.0.0:9090\n${extra}`, 'gw.yaml').config!)
+  t.same(cfg('  warnNonLoopback: false\n'), [])
+  t.equal(cfg('  warnNonLoopback: true\n').length, 1)
+  t.match(cfg('')[0], /admin\.warnNonLoopback: false/, 'the warning says how to silence it')
+  t.match(parseConfig('publicOrigin: https://gw.test\nupstream: http://127.0.0.1:3000\nacl: ./acl.yaml\nadmin:\n  listen: 0.0.0.0:9090\n  warnNonLoopback: no\n', 'gw.yaml').problems.map((p) => p.path), ['admin.warnNonLoopback'])
+})
+
 t.test('isLoopbackHost', async (t) => {
   for (const h of ['localhost', '127.0.0.1', '127.255.255.254', '::1', '::ffff:127.0.0.1']) t.ok(isLoopbackHost(h), h)
   for (const h of ['0.0.0.0', '::', '128.0.0.1', '::ffff:10.0.0.1', 'localhost.example', '1.127.0.0']) t.notOk(isLoopbackHost(h), h)

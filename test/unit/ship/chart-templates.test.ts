@@ -149,10 +149,22 @@ function propertyProblems(files: Map<string, string>): string[] {
   for (const f of FRONTDOOR_ONLY) if (!/^\{\{- if (and )?\(?eq \.Values\.mode "frontdoor"\)?/.test(files.get(f) ?? '')) out.push(`${f}: not limited to mode frontdoor`)
   for (const f of BOTH_MODES) if (/\.Values\.mode/.test(files.get(f) ?? '')) out.push(`${f}: must render in both modes`)
 
-  // The ACL reloads in place: nothing in the pod template may change with it.
+  // The ACL and the secrets file reload in place: nothing in the pod template may change with them.
+  // What is read once at start restarts the pods: the config, and the Redis URL (an environment variable).
   const checksums = [...deployment.matchAll(/checksum\/[\w-]+: \{\{ include \(print \$\.Template\.BasePath "\/([\w.-]+)"\)/g)].map((m) => m[1])
   if (!checksums.includes('configmap.yaml')) out.push('deployment.yaml: no checksum of configmap.yaml (a config change would not restart the pods)')
-  if (checksums.some((f) => f !== 'configmap.yaml') || /configmap-acl|aclConfigMap/.test(deployment)) out.push('deployment.yaml: the ACL must not be in the pod template (its edits reload without a restart)')
+  if (!checksums.includes('secret-redis.yaml')) out.push('deployment.yaml: no checksum of secret-redis.yaml (a new Redis URL would restart nothing)')
+  if (checksums.some((f) => f !== 'configmap.yaml' && f !== 'secret-redis.yaml') || /configmap-acl|aclConfigMap/.test(deployment)) out.push('deployment.yaml: the ACL must not be in the pod template (its edits reload without a restart)')
+
+  const labels = define('popgate.labels')
+  if (!/^helm\.sh\/chart: /m.test(labels) || !/^app\.kubernetes\.io\/managed-by: \{\{ \.Release\.Service \}\}$/m.test(labels)) out.push('popgate.labels: no helm.sh/chart or app.kubernetes.io/managed-by')
+  if (!/lifecycle:\n\s+preStop:\n\s+exec:\n\s+command: \["node", "-e", "setTimeout\(\(\) => \{\}, \{\{ mul \(int \.Values\.preStop\.sleepSeconds\) 1000 \}\}\)"\]/.test(container)) out.push('the container has no preStop pause')
+  if (!/preStopMs[\s\S]*add \(int64 \$drainMs\) \(int64 \$preStopMs\)/.test(define('popgate.checkDrain'))) out.push('checkDrain: the preStop pause is not counted against the grace period')
+  if (!/\{\{- with \.Values\.extraVolumeMounts \}\}\n\s+\{\{- toYaml \. \| nindent 4 \}\}/.test(container)) out.push('extraVolumeMounts are not mounted in the gateway container')
+  if (!/\{\{- with \.Values\.extraVolumes \}\}\n\{\{ toYaml \. \}\}/.test(volumes)) out.push('extraVolumes are not in the pod')
+  for (const k of ['initContainers', 'extraContainers']) if (!new RegExp(`\\{\\{- with \\.Values\\.${k} \\}\\}`).test(deployment)) out.push(`deployment.yaml: no ${k}`)
+  if (!/- name: popgate-https\n\s+containerPort: \{\{ \.Values\.tls\.port \}\}/.test(container) || !/targetPort: popgate-https/.test(files.get('service.yaml') ?? '')) out.push('the TLS port is not exposed (container and Service)')
+  if (!/\{\{- if and \.Values\.networkPolicy\.enabled \(not \.Values\.networkPolicy\.adminFrom\) \}\}\n\{\{- fail /.test(files.get('servicemonitor.yaml') ?? '')) out.push('servicemonitor.yaml: renders while the NetworkPolicy blocks its scrape (adminFrom empty)')
 
   for (const [re, what] of [
     [/^runAsNonRoot: true$/m, 'runAsNonRoot: true'], [/^readOnlyRootFilesystem: true$/m, 'readOnlyRootFilesystem: true'],
@@ -168,7 +180,8 @@ function propertyProblems(files: Map<string, string>): string[] {
   if (!/- name: popgate-admin\n\s+containerPort: \{\{ \.Values\.gateway\.adminPort \}\}/.test(container)) out.push('the admin port is not .Values.gateway.adminPort')
   if (!/args: \["serve", "--config", "\/etc\/popgate\/gateway\.yaml"\]/.test(container)) out.push('the container does not run the image CMD')
   const mounts = [...container.matchAll(/mountPath: (\S+)(?:\n\s+readOnly: (true))?/g)].map((m) => `${m[1]}${m[2] ? ' ro' : ''}`)
-  if (JSON.stringify(mounts) !== JSON.stringify(['/etc/popgate ro', '/tmp'])) out.push(`mounts ${mounts.join(', ')}: expected /etc/popgate read-only and /tmp only`)
+  // Besides extraVolumeMounts (the operator's): the config read-only, /tmp, and (tls.enabled) the certificate read-only.
+  if (JSON.stringify(mounts) !== JSON.stringify(['/etc/popgate ro', '/tmp', '/etc/popgate-tls ro'])) out.push(`mounts ${mounts.join(', ')}: expected /etc/popgate read-only, /tmp and /etc/popgate-tls read-only only`)
   if (!/- name: popgate-tmp\n\s+emptyDir:/.test(volumes)) out.push('/tmp is not an emptyDir')
   if (!/POPGATE_REDIS_URL\n\s+valueFrom:\n\s+secretKeyRef:/.test(container)) out.push('POPGATE_REDIS_URL does not come from a Secret')
   if (!/terminationGracePeriodSeconds: \{\{ \.Values\.terminationGracePeriodSeconds \}\}/.test(deployment)) out.push('deployment.yaml: terminationGracePeriodSeconds is not set from values')
@@ -186,12 +199,20 @@ t.test('the templates carry what the deployment relies on', async (t) => {
     ['no seccomp', '_helpers.tpl', '  type: RuntimeDefault\n{{- end }}', '  type: Unconfined\n{{- end }}', /seccomp/],
     ['liveness on the public port', '_helpers.tpl', 'path: /healthz\n      port: popgate-admin', 'path: /healthz\n      port: popgate-http', /livenessProbe/],
     ['readiness on /healthz', '_helpers.tpl', 'path: /readyz', 'path: /healthz', /readinessProbe/],
-    ['no /tmp', '_helpers.tpl', '    - name: popgate-tmp\n      mountPath: /tmp\n', '', /expected \/etc\/popgate read-only and \/tmp only/],
+    ['no /tmp', '_helpers.tpl', '    - name: popgate-tmp\n      mountPath: /tmp\n', '', /expected \/etc\/popgate read-only, \/tmp and/],
     ['writable config', '_helpers.tpl', 'mountPath: /etc/popgate\n      readOnly: true', 'mountPath: /etc/popgate', /expected \/etc\/popgate read-only/],
     ['redis URL in plain env', '_helpers.tpl', 'valueFrom:\n        secretKeyRef:', 'value: x\n        secretKeyRef:', /POPGATE_REDIS_URL/],
     ['no grace period', 'deployment.yaml', 'terminationGracePeriodSeconds: {{ .Values.terminationGracePeriodSeconds }}', 'terminationGracePeriodSeconds: 5', /terminationGracePeriodSeconds/],
     ['secret regenerated', 'secret.yaml', 'lookup "v1" "Secret"', 'dict "v1" "Secret"', /lookup/],
     ['HPA in sidecar mode', 'hpa.yaml', 'eq .Values.mode "frontdoor"', 'true', /hpa\.yaml: not limited/],
+    ['Redis URL change restarts nothing', 'deployment.yaml', 'checksum/redis-url:', 'redis-url:', /secret-redis\.yaml/],
+    ['no chart label', '_helpers.tpl', 'helm.sh/chart:', 'chart:', /helm\.sh\/chart/],
+    ['no preStop', '_helpers.tpl', '  lifecycle:\n', '  lifecycleX:\n', /preStop pause/],
+    ['preStop not in the budget', '_helpers.tpl', 'add (int64 $drainMs) (int64 $preStopMs)', 'int64 $drainMs', /preStop pause is not counted/],
+    ['extra mounts dropped', '_helpers.tpl', '{{- with .Values.extraVolumeMounts }}', '{{- with .Values.nothing }}', /extraVolumeMounts/],
+    ['no init containers', 'deployment.yaml', '{{- with .Values.initContainers }}', '{{- with .Values.nothing }}', /initContainers/],
+    ['no TLS port in the Service', 'service.yaml', 'targetPort: popgate-https', 'targetPort: popgate-http', /TLS port/],
+    ['ServiceMonitor blocked silently', 'servicemonitor.yaml', '{{- fail "metrics.serviceMonitor.enabled', '{{- printf "metrics.serviceMonitor.enabled', /blocks its scrape/],
   ]
   for (const [name, file, from, to, expected] of broken) {
     const text = ALL.get(file)!

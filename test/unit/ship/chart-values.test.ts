@@ -54,6 +54,11 @@ const REFUSED: Array<[string, unknown]> = [
   ['probes.liveness.periodSeconds', '10'],
   ['resources.limits', 'lots'],
   ['tmpSizeLimit', 16],
+  ['preStop.sleepSeconds', '5'],
+  ['tls.port', 0],
+  ['replay.redis.mode', 'ring'],
+  ['extraVolumes', { name: 'x' }],
+  ['extraVolumeMounts', [{ name: 'x', mountPath: 'relative/path' }]],
 ]
 
 // Combinations that are each well typed but wrong together.
@@ -107,7 +112,32 @@ const ACTIONS: Array<[RegExp, (v: any) => string]> = [
   [/^\{\{ include "popgate\.upstream" \. \| quote \}\}$/, (v) => JSON.stringify(v.gateway.upstream || (v.mode === 'sidecar' ? `http://127.0.0.1:${v.sidecar.appPort}` : ''))],
   [/^\{\{ \.Values\.replay\.store \}\}$/, (v) => String(v.replay.store)],
   [/^\{\{ \.Values\.shutdown\.drainTimeout \| quote \}\}$/, (v) => JSON.stringify(v.shutdown.drainTimeout)],
+  [/^\{\{ \.Values\.replay\.redis\.mode \}\}$/, (v) => String(v.replay.redis.mode)],
+  [/^\{\{ required "[^"]*" \.Values\.replay\.redis\.sentinelMaster \| quote \}\}$/, (v) => JSON.stringify(v.replay.redis.sentinelMaster)],
+  [/^\{\{ \.Values\.replay\.redis\.keyPrefix \| quote \}\}$/, (v) => JSON.stringify(v.replay.redis.keyPrefix)],
+  [/^\{\{ \.Values\.replay\.redis\.timeout \| quote \}\}$/, (v) => JSON.stringify(v.replay.redis.timeout)],
+  [/^\{\{ int \.Values\.replay\.maxEntries \}\}$/, (v) => String(v.replay.maxEntries)],
+  [/^\{\{ printf "%s:%d" \.Values\.gateway\.listenHost \(int \.Values\.tls\.port\) \| quote \}\}$/, (v) => JSON.stringify(`${v.gateway.listenHost}:${v.tls.port}`)],
 ]
+
+// The `{{- if COND }}` blocks of the gateway.yaml block (with an optional `{{- else }}`), by condition.
+const CONDITIONS: Array<[RegExp, (v: any) => boolean]> = [
+  [/^eq \.Values\.replay\.store "redis"$/, (v) => v.replay.store === 'redis'],
+  [/^eq \.Values\.replay\.redis\.mode "sentinel"$/, (v) => v.replay.redis.mode === 'sentinel'],
+  [/^\.Values\.tls\.enabled$/, (v) => v.tls.enabled === true],
+]
+
+/** Resolves the if blocks, innermost first, as Helm would for `values`; an unknown condition is reported. */
+function resolveBlocks(text: string, values: any, unknown: string[]): string {
+  const re = /\n[ \t]*\{\{- if ([^}]*?) \}\}((?:(?!\{\{- if )[\s\S])*?)\n[ \t]*\{\{- end \}\}/
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const cond = CONDITIONS.find(([c]) => c.test(m![1]!))
+    if (!cond) unknown.push(`{{- if ${m[1]} }}`)
+    const [yes, no = ''] = m[2]!.split(/\n[ \t]*\{\{- else \}\}/)
+    text = text.replace(m[0], cond?.[1](values) ? yes! : no)
+  }
+  return text
+}
 
 function renderGatewayYaml(template: string, values: any): { text: string; unknown: string[] } {
   const block = /^ {2}gateway\.yaml: \|\n((?: {4}.*\n|\n)*)/m.exec(template)
@@ -116,6 +146,7 @@ function renderGatewayYaml(template: string, values: any): { text: string; unkno
   let text = block[1]!.replace(/^ {4}/gm, '')
   text = text.replace(/\{\{- with \.Values\.gateway\.extraConfig \}\}\n\{\{- toYaml \. \| nindent 4 \}\}\n\{\{- end \}\}\n?/, () =>
     Object.keys(values.gateway.extraConfig ?? {}).length > 0 ? YAML.stringify(values.gateway.extraConfig) : '')
+  text = resolveBlocks(text, values, unknown)
   text = text.replace(/\{\{.*?\}\}/g, (action) => {
     const hit = ACTIONS.find(([re]) => re.test(action))
     if (!hit) unknown.push(action)
@@ -156,6 +187,32 @@ t.test('the gateway.yaml the chart renders passes the gateway config loader', as
   t.match(loaderProblems(v, CONFIGMAP.replace('{{ .Values.shutdown.drainTimeout | quote }}', '"20"')), [/shutdown\.drainTimeout: needs a unit/], 'the rendered drainTimeout reaches the loader')
   t.match(loaderProblems(v, CONFIGMAP.replace('acl: ./acl.yaml', 'acl: ./acl.yaml\n    acl: ./other.yaml')), [/unique|duplicate/i], 'a duplicate key in the template')
   t.match(loaderProblems(v, CONFIGMAP.replace('{{ .Values.replay.store }}', '{{ .Values.replay.store | upper }}')), [/not covered by this test/], 'a template action the test does not know')
+  t.match(loaderProblems(v, CONFIGMAP.replace('{{- if .Values.tls.enabled }}', '{{- if .Values.tls.on }}')), [/not covered by this test: \{\{- if \.Values\.tls\.on \}\}/], 'a condition the test does not know')
+})
+
+t.test('every replay setting and a TLS listener reach gateway.yaml, and the loader takes them', async (t) => {
+  const v = valuesWith(REQUIRED_BY_TEMPLATE)
+  const sentinel = setPath(setPath(setPath(v, 'replay.store', 'redis'), 'replay.redis', { url: 'redis://s:26379', existingSecret: '', existingSecretKey: 'url', mode: 'sentinel', sentinelMaster: 'mymaster', keyPrefix: 'gw-a:', timeout: '500ms' }), 'replicaCount', 3)
+  t.same(errorsOf(validate, sentinel), [], 'the schema takes it')
+  t.same(loaderProblems(sentinel), [])
+  const cfg = parseConfig(renderGatewayYaml(CONFIGMAP, sentinel).text, '/etc/popgate/gateway.yaml', { POPGATE_REDIS_URL: 'redis://s:26379' }).config!
+  t.match(cfg.replay, { store: 'redis', mode: 'sentinel', sentinelMaster: 'mymaster', keyPrefix: 'gw-a:', timeoutMs: 500 })
+  const cluster = setPath(sentinel, 'replay.redis.mode', 'cluster')
+  t.match(parseConfig(renderGatewayYaml(CONFIGMAP, cluster).text, '/etc/popgate/gateway.yaml', { POPGATE_REDIS_URL: 'redis://c:6379' }).config!.replay, { mode: 'cluster', sentinelMaster: undefined })
+  t.match(errorsOf(validate, setPath(sentinel, 'replay.redis.sentinelMaster', '')).join(), /sentinelMaster/, 'sentinel without a master group is refused')
+  t.match(errorsOf(validate, setPath(sentinel, 'replay.redis.keyPrefix', 'has space')).join(), /keyPrefix/)
+
+  const memory = parseConfig(renderGatewayYaml(CONFIGMAP, setPath(v, 'replay.maxEntries', 5000)).text, '/etc/popgate/gateway.yaml', {}).config!
+  t.equal(memory.replay.maxEntries, 5000)
+
+  const tls = setPath(v, 'tls', { enabled: true, secretName: 'gw-tls', port: 8443, servicePort: 443 })
+  t.same(errorsOf(validate, tls), [])
+  t.same(loaderProblems(tls), [])
+  const withTls = parseConfig(renderGatewayYaml(CONFIGMAP, tls).text, '/etc/popgate/gateway.yaml', {}).config!
+  t.match(withTls.tls, { listen: { host: '0.0.0.0', port: 8443 }, certFile: '/etc/popgate-tls/tls.crt', keyFile: '/etc/popgate-tls/tls.key' })
+  t.equal(parseConfig(renderGatewayYaml(CONFIGMAP, v).text, '/etc/popgate/gateway.yaml', {}).config!.tls, undefined, 'off by default')
+  t.match(errorsOf(validate, setPath(v, 'tls', { enabled: true, secretName: '', port: 8443, servicePort: 443 })).join(), /secretName/, 'tls without its Secret is refused')
+  t.equal(parseConfig(renderGatewayYaml(CONFIGMAP, v).text, '/etc/popgate/gateway.yaml', {}).config!.admin?.warnNonLoopback, false, 'the deliberate 0.0.0.0 admin bind does not warn in every pod')
 })
 
 t.test('shutdown.drainTimeout fits inside terminationGracePeriodSeconds', async (t) => {

@@ -66,7 +66,9 @@ function expectations() {
   }
 }
 
-const RUNTIME_IMAGES = /^node:22-(alpine|bookworm-slim)(@sha256:[a-f0-9]{64})?$/
+/** The Node major this suite runs on: the image is built on the same one (issue 28: it defaulted to 22 while every test ran on 20). */
+const SUITE_MAJOR = process.versions.node.split('.')[0]!
+const RUNTIME_IMAGES = new RegExp(`^node:${SUITE_MAJOR}-(alpine|bookworm-slim)(@sha256:[a-f0-9]{64})?$`)
 
 /** Every way the Dockerfile disagrees with the repository; empty when it agrees. */
 function checkDockerfile(text: string): string[] {
@@ -79,7 +81,7 @@ function checkDockerfile(text: string): string[] {
   const has = (s: Stage, re: RegExp) => runs(s).some((r) => re.test(r))
   const one = (s: Stage, k: string) => s.body.filter((i) => i.keyword === k)
 
-  for (const s of stages) if (!RUNTIME_IMAGES.test(s.from)) problems.push(`FROM ${s.from}: expected node:22-alpine or node:22-bookworm-slim`)
+  for (const s of stages) if (!RUNTIME_IMAGES.test(s.from)) problems.push(`FROM ${s.from}: expected node:${SUITE_MAJOR}-alpine or node:${SUITE_MAJOR}-bookworm-slim, the Node major the tests run on`)
   if (!exp.ciInstall || !has(build, /(^|&& )npm ci( |$)(?!.*--omit)/)) problems.push('build stage: no `npm ci` (as .ci/run installs)')
   if (!exp.buildScript || !has(build, /(^|&& )npm run build( |$)/)) problems.push('build stage: no `npm run build` (package.json scripts.build)')
   if (!has(runtime, /(^|&& )npm ci --omit=dev( |$)/)) problems.push('runtime stage: no `npm ci --omit=dev`')
@@ -126,7 +128,8 @@ t.test("the Dockerfile's steps agree with .ci/run, package.json and the config",
 t.test('each check fails on a broken Dockerfile', async (t) => {
   const cases: Array<[string, (s: string) => string, RegExp]> = [
     ['one stage', (s) => s.replace(/FROM \$\{NODE_IMAGE\} AS runtime[\s\S]*$/, 'CMD ["x"]\n'), /two stages/],
-    ['another base image', (s) => s.replace('ARG NODE_IMAGE=node:22-alpine', 'ARG NODE_IMAGE=node:22'), /FROM node:22: expected/],
+    ['another base image', (s) => s.replace(`ARG NODE_IMAGE=node:${SUITE_MAJOR}-bookworm-slim`, `ARG NODE_IMAGE=node:${SUITE_MAJOR}`), /FROM node:\d+: expected/],
+    ['another Node major', (s) => s.replace(`ARG NODE_IMAGE=node:${SUITE_MAJOR}-bookworm-slim`, `ARG NODE_IMAGE=node:${Number(SUITE_MAJOR) + 2}-alpine`), /the Node major the tests run on/],
     ['npm install instead of npm ci', (s) => s.replace('RUN npm ci --no-audit', 'RUN npm install --no-audit'), /no `npm ci`/],
     ['no build', (s) => s.replace('RUN npm run build &&', 'RUN'), /no `npm run build`/],
     ['dev dependencies in the runtime', (s) => s.replace('npm ci --omit=dev', 'npm ci'), /runtime stage: no `npm ci --omit=dev`/],
