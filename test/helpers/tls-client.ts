@@ -59,3 +59,53 @@ export async function h2Connect(port: number, opts: { cert?: ClientPair } = {}):
     close: () => session.close(),
   }
 }
+
+/** An HTTP/2 frame as sent on the wire (RFC 9113 §4.1). */
+function frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
+  const head = Buffer.alloc(9)
+  head.writeUIntBE(payload.length, 0, 3)
+  head[3] = type
+  head[4] = flags
+  head.writeUInt32BE(streamId, 5)
+  return Buffer.concat([head, payload])
+}
+
+/** HPACK (RFC 7541): GET https, `:path` and `:authority` as literals without indexing, by static-table name. */
+function getHeaderBlock(path: string, authority: string): Buffer {
+  const literal = (nameIndex: number, value: string) => Buffer.concat([Buffer.from([nameIndex, value.length]), Buffer.from(value, 'latin1')])
+  return Buffer.concat([Buffer.from([0x82, 0x87]), literal(0x04, path), literal(0x01, authority)])
+}
+
+export interface FloodResult { refused: number; responses: number; goaway: boolean }
+
+/**
+ * A client that ignores SETTINGS_MAX_CONCURRENT_STREAMS (Node's own client
+ * queues streams beyond it, so it cannot flood): `streams` GETs written in one
+ * go on one raw TLS connection; counts what comes back within `waitMs`.
+ */
+export async function rawH2Flood(port: number, streams: number, path: string, waitMs: number): Promise<FloodResult & { close(): void }> {
+  const tls = await import('node:tls')
+  const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: tlsFixtures.caPem, ALPNProtocols: ['h2'] })
+  socket.on('error', () => {})
+  await new Promise<void>((resolve, reject) => { socket.once('secureConnect', () => resolve()); socket.once('error', reject) })
+  const out: Buffer[] = [Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'), frame(4, 0, 0, Buffer.alloc(0))]
+  for (let i = 0; i < streams; i++) out.push(frame(1, 0x5, 2 * i + 1, getHeaderBlock(path, 'gw.test'))) // END_STREAM | END_HEADERS
+  socket.write(Buffer.concat(out))
+  const result = { refused: 0, responses: 0, goaway: false }
+  let buf = Buffer.alloc(0)
+  socket.on('data', (chunk: Buffer) => {
+    buf = Buffer.concat([buf, chunk])
+    while (buf.length >= 9) {
+      const len = buf.readUIntBE(0, 3)
+      if (buf.length < 9 + len) break
+      const type = buf[3]!, flags = buf[4]!, payload = buf.subarray(9, 9 + len)
+      if (type === 4 && (flags & 1) === 0) socket.write(frame(4, 1, 0, Buffer.alloc(0))) // ACK the server's SETTINGS
+      if (type === 3 && payload.readUInt32BE(0) === 7) result.refused++ // RST_STREAM REFUSED_STREAM
+      if (type === 1) result.responses++
+      if (type === 7) result.goaway = true
+      buf = buf.subarray(9 + len)
+    }
+  })
+  await new Promise((r) => setTimeout(r, waitMs))
+  return { ...result, close: () => socket.destroy() }
+}
