@@ -118,7 +118,11 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
   let certificates: CertificateReloader | undefined
   if (cfg.tls) {
     const material = loadTlsMaterial(cfg.tls, cfg.file)
-    if (Array.isArray(material)) { await new Promise((r) => plain.close(r)); throw new StartupError(material) }
+    if (Array.isArray(material)) {
+      await new Promise((r) => plain.close(r))
+      await releaseUnused(built.state, undefined)
+      throw new StartupError(material)
+    }
     const tlsCfg = cfg.tls
     secure = createTlsListener(tlsCfg, material, serverOpts, { onRequest: onTlsRequest, onUpgrade: onTlsUpgrade, onClientError: clientError },
       { sessionIdleMs: cfg.timeouts.keepAliveMs, maxHeaderCount: cfg.limits.maxHeaderCount })
