@@ -24,7 +24,10 @@ import { loadTlsMaterial } from './tls/context.js'
 import { createTlsListener, type TlsListener } from './tls/listener.js'
 import { createCertificateReloader, type CertificateReloader } from './tls/reload.js'
 import { adaptH2Request } from './tls/h2.js'
-import { CertificateRequired } from './tls/require-cert.js'
+import { FrontDoor, forwardedPolicy, readForwardedCertificate, requireClientCertificate } from './tls/front-door.js'
+import type { ForwardedCertPolicy } from './tls/client-cert-header.js'
+import { isTrustedPeer } from './http/client-address.js'
+import type { Responder } from './pipeline/run.js'
 import { sendProblem } from './http/respond.js'
 
 export interface Gateway {
@@ -79,10 +82,33 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
   const ws = createWsProxy()
   const inFlight = new InFlight()
 
-  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => { inFlight.trackResponse(res); void drive(holder, req, new HttpResponder(req, res)) }
-  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => { inFlight.trackSocket(socket); void drive(holder, req, new UpgradeResponder(ws, req, socket, head)) }
-  // The TLS listener: HTTP/2 requests made to look like HTTP/1.1 ones (tls/h2.ts), and a `require` listener's certificate check first.
+  // The front door (tls/front-door.ts): a `require` listener's certificate check, and a trusted hop's
+  // Client-Cert read once, before the pipeline; no wrapper at all when neither is configured.
   const requireCert = cfg.tls?.clientCertificates === 'require'
+  const policies = new WeakMap<GatewayState, ForwardedCertPolicy | null>()
+  const policyOf = (st: GatewayState): ForwardedCertPolicy | undefined => {
+    let p = policies.get(st)
+    if (p === undefined) {
+      const f = st.config.forwardedClientCert
+      p = f === undefined ? null : forwardedPolicy(f.caFile, (a) => isTrustedPeer(st.headers.trusted, a))
+      policies.set(st, p)
+    }
+    return p ?? undefined
+  }
+  const plainCheck = (req: http.IncomingMessage): void => {
+    const st = holder.current, p = policyOf(st)
+    if (p !== undefined) readForwardedCertificate(req, p, st.now())
+  }
+  const tlsCheck = (req: http.IncomingMessage): void => {
+    if (requireCert) requireClientCertificate(req)
+    plainCheck(req)
+  }
+  const door = (out: Responder, tls: boolean): Responder =>
+    (tls && requireCert) || holder.current.config.forwardedClientCert !== undefined ? new FrontDoor(out, tls ? tlsCheck : plainCheck) : out
+
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => { inFlight.trackResponse(res); void drive(holder, req, door(new HttpResponder(req, res), false)) }
+  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => { inFlight.trackSocket(socket); void drive(holder, req, door(new UpgradeResponder(ws, req, socket, head), false)) }
+  // The TLS listener: HTTP/2 requests made to look like HTTP/1.1 ones (tls/h2.ts).
   const onTlsRequest = (rq: http.IncomingMessage | Http2ServerRequest, rs: http.ServerResponse | Http2ServerResponse) => {
     const req = rq as http.IncomingMessage, res = rs as http.ServerResponse
     if (rq.httpVersionMajor === 2) {
@@ -90,13 +116,11 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
       if (refused) { sendProblem(res, refused, undefined); return }
     }
     inFlight.trackResponse(res)
-    const out = new HttpResponder(req, res)
-    void drive(holder, req, requireCert ? new CertificateRequired(out) : out)
+    void drive(holder, req, door(new HttpResponder(req, res), true))
   }
   const onTlsUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     inFlight.trackSocket(socket)
-    const out = new UpgradeResponder(ws, req, socket, head)
-    void drive(holder, req, requireCert ? new CertificateRequired(out) : out)
+    void drive(holder, req, door(new UpgradeResponder(ws, req, socket, head), true))
   }
   const serverOpts: http.ServerOptions = {
     maxHeaderSize: cfg.limits.maxHeaderBytes,
@@ -171,7 +195,7 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
   }
 
   let watcher: ConfigWatcher | undefined
-  if (deps.watch !== false) watcher = watchConfig(() => { const c = holder.current.config; return [configFile, c.aclFile, c.secretsFile, c.tls?.certFile, c.tls?.keyFile, c.tls?.clientCaFile] }, (reason) => void reload(reason))
+  if (deps.watch !== false) watcher = watchConfig(() => { const c = holder.current.config; return [configFile, c.aclFile, c.secretsFile, c.tls?.certFile, c.tls?.keyFile, c.tls?.clientCaFile, c.forwardedClientCert?.caFile] }, (reason) => void reload(reason))
 
   return {
     holder,

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util'
 import { resolve } from 'node:path'
 import { existsSync } from 'node:fs'
 import { loadTlsMaterial } from '../tls/context.js'
+import { loadCaBundle } from '../tls/client-cert-header.js'
 import { startGateway, StartupError } from '../server.js'
 import { createLogger, createPrettyDestination } from '../log.js'
 import { createMetrics } from '../metrics.js'
@@ -30,11 +31,20 @@ export function configPath(flag: string | undefined, env: NodeJS.ProcessEnv): st
   return resolve(DEFAULT_CONFIG)
 }
 
-/** What the HTTPS listener will need: readable PEM files that form a pair, and a usable client CA bundle. */
+/** What the HTTPS listener will need: readable PEM files that form a pair, and a usable client CA bundle; and the forwarded-certificate CA. */
 export function tlsProblems(config: Config): Problem[] {
-  if (!config.tls) return []
-  const m = loadTlsMaterial(config.tls, config.file)
-  return Array.isArray(m) ? m : []
+  const problems: Problem[] = []
+  if (config.tls) {
+    const m = loadTlsMaterial(config.tls, config.file)
+    if (Array.isArray(m)) problems.push(...m)
+  }
+  const f = config.forwardedClientCert
+  if (f) {
+    try { loadCaBundle(f.caFile) } catch (err) {
+      problems.push({ file: f.caFile, line: 1, col: 1, path: 'forwardedClientCert.ca', message: `not a usable CA bundle (${(err as NodeJS.ErrnoException).code ?? (err as Error).message.replace(`${f.caFile}: `, '')})` })
+    }
+  }
+  return problems
 }
 
 function report(problems: readonly Problem[]): number {
