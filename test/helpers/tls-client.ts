@@ -109,3 +109,26 @@ export async function rawH2Flood(port: number, streams: number, path: string, wa
   await new Promise((r) => setTimeout(r, waitMs))
   return { ...result, close: () => socket.destroy() }
 }
+
+/**
+ * HTTP/1.1 keep-alive GETs written by hand on one TLS socket: every request
+ * rides that connection (channel binding, a certificate reload's open
+ * connection). Answers must carry Content-Length.
+ */
+export function keepAliveGet(socket: import('node:tls').TLSSocket): (path: string, authorization?: string) => Promise<{ status: number; body: string }> {
+  return (path, authorization) => new Promise((resolve, reject) => {
+    let buf = ''
+    const onData = (d: Buffer) => {
+      buf += d.toString('latin1')
+      const end = buf.indexOf('\r\n\r\n')
+      if (end < 0) return
+      const length = Number(/content-length: *(\d+)/i.exec(buf.slice(0, end))?.[1] ?? 0)
+      if (buf.length < end + 4 + length) return
+      socket.off('data', onData)
+      resolve({ status: Number(buf.slice(9, 12)), body: buf.slice(end + 4, end + 4 + length) })
+    }
+    socket.on('data', onData)
+    socket.once('error', reject)
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: gw.test\r\n${authorization ? `Authorization: ${authorization}\r\n` : ''}\r\n`)
+  })
+}

@@ -12,7 +12,7 @@ import { X509Certificate } from 'node:crypto'
 import { join } from 'node:path'
 import { startUpstream, startTestGateway, waitFor } from '../../helpers/harness.js'
 import { TLS_DIR, clientCerts, tlsFixtures } from '../../helpers/tls-fixtures.js'
-import { h1Request } from '../../helpers/tls-client.js'
+import { h1Request, keepAliveGet } from '../../helpers/tls-client.js'
 
 const subjectOf = (s: tls.TLSSocket) => s.getPeerX509Certificate()!.subject
 
@@ -20,21 +20,8 @@ const subjectOf = (s: tls.TLSSocket) => s.getPeerX509Certificate()!.subject
 async function connection(port: number, cert: typeof clientCerts.alice = clientCerts.alice) {
   const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: tlsFixtures.caPem, ALPNProtocols: ['http/1.1'], cert: cert.certPem, key: cert.keyPem })
   await new Promise((r, j) => { socket.once('secureConnect', r); socket.once('error', j) })
-  const request = (path: string) => new Promise<number>((resolve, reject) => {
-    let buf = ''
-    const onData = (d: Buffer) => {
-      buf += d.toString('latin1')
-      const end = buf.indexOf('\r\n\r\n')
-      if (end < 0) return
-      const length = Number(/content-length: *(\d+)/i.exec(buf.slice(0, end))?.[1] ?? 0)
-      if (buf.length < end + 4 + length) return
-      socket.off('data', onData)
-      resolve(Number(buf.slice(9, 12)))
-    }
-    socket.on('data', onData)
-    socket.once('error', reject)
-    socket.write(`GET ${path} HTTP/1.1\r\nHost: gw.test\r\n\r\n`)
-  })
+  const get = keepAliveGet(socket)
+  const request = async (path: string) => (await get(path)).status
   return { subject: subjectOf(socket), request, close: () => socket.destroy() }
 }
 
