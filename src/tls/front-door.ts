@@ -13,7 +13,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { X509Certificate } from 'node:crypto'
 import { GatewayError } from '../errors.js'
-import { channelFacts } from '../http/channel.js'
+import { channelFacts, type ChannelFacts } from '../http/channel.js'
 import type { Responder } from '../pipeline/run.js'
 import type { ClientCertificate } from './certificate.js'
 import { loadCaBundle, requestClientCertificate, type ForwardedCertPolicy } from './client-cert-header.js'
@@ -56,4 +56,16 @@ export class FrontDoor implements Responder {
   answer(...args: Parameters<Responder['answer']>): void { this.inner.answer(...args) }
   refuse(...args: Parameters<Responder['refuse']>): void { this.inner.refuse(...args) }
   log(...args: Parameters<Responder['log']>): void { this.inner.log(...args) }
+}
+
+/**
+ * The channel facts a request's schemes see: the connection's, with the
+ * client certificate a trusted hop forwarded for this request in place of
+ * the socket's (from that hop, the socket certificate is the hop's own).
+ */
+export function requestChannel(req: IncomingMessage): ChannelFacts {
+  const facts = channelFacts(req.socket)
+  const fwd = forwarded.get(req)
+  if (fwd === undefined) return facts
+  return { tlsVersion: facts.tlsVersion, exporter: facts.exporter, clientCert: fwd, clientCertSha256: fwd.x5tS256 }
 }
