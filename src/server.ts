@@ -24,10 +24,7 @@ import { loadTlsMaterial } from './tls/context.js'
 import { createTlsListener, type TlsListener } from './tls/listener.js'
 import { createCertificateReloader, type CertificateReloader } from './tls/reload.js'
 import { adaptH2Request } from './tls/h2.js'
-import { FrontDoor, forwardedPolicy, readForwardedCertificate, requireClientCertificate } from './tls/front-door.js'
-import type { ForwardedCertPolicy } from './tls/client-cert-header.js'
-import { isTrustedPeer } from './http/client-address.js'
-import type { Responder } from './pipeline/run.js'
+import { createFrontDoor } from './tls/front-door.js'
 import { sendProblem } from './http/respond.js'
 
 export interface Gateway {
@@ -82,30 +79,8 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
   const ws = createWsProxy()
   const inFlight = new InFlight()
 
-  // The front door (tls/front-door.ts): a `require` listener's certificate check, and a trusted hop's
-  // Client-Cert read once, before the pipeline; no wrapper at all when neither is configured.
-  const requireCert = cfg.tls?.clientCertificates === 'require'
-  const policies = new WeakMap<GatewayState, ForwardedCertPolicy | null>()
-  const policyOf = (st: GatewayState): ForwardedCertPolicy | undefined => {
-    let p = policies.get(st)
-    if (p === undefined) {
-      const f = st.config.forwardedClientCert
-      p = f === undefined ? null : forwardedPolicy(f.caFile, (a) => isTrustedPeer(st.headers.trusted, a))
-      policies.set(st, p)
-    }
-    return p ?? undefined
-  }
-  const plainCheck = (req: http.IncomingMessage): void => {
-    const st = holder.current, p = policyOf(st)
-    if (p !== undefined) readForwardedCertificate(req, p, st.now())
-  }
-  const tlsCheck = (req: http.IncomingMessage): void => {
-    if (requireCert) requireClientCertificate(req)
-    plainCheck(req)
-  }
-  const door = (out: Responder, tls: boolean): Responder =>
-    (tls && requireCert) || holder.current.config.forwardedClientCert !== undefined ? new FrontDoor(out, tls ? tlsCheck : plainCheck) : out
-
+  // The front door (tls/front-door.ts): a `require` listener's certificate check, a trusted hop's Client-Cert.
+  const door = createFrontDoor(holder, cfg.tls?.clientCertificates === 'require')
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => { inFlight.trackResponse(res); void drive(holder, req, door(new HttpResponder(req, res), false)) }
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => { inFlight.trackSocket(socket); void drive(holder, req, door(new UpgradeResponder(ws, req, socket, head), false)) }
   // The TLS listener: HTTP/2 requests made to look like HTTP/1.1 ones (tls/h2.ts).

@@ -15,6 +15,8 @@ import type { X509Certificate } from 'node:crypto'
 import { GatewayError } from '../errors.js'
 import { channelFacts, type ChannelFacts } from '../http/channel.js'
 import type { Responder } from '../pipeline/run.js'
+import type { GatewayState, StateHolder } from '../assembly/state.js'
+import { isTrustedPeer } from '../http/client-address.js'
 import type { ClientCertificate } from './certificate.js'
 import { loadCaBundle, requestClientCertificate, type ForwardedCertPolicy } from './client-cert-header.js'
 
@@ -68,4 +70,31 @@ export function requestChannel(req: IncomingMessage): ChannelFacts {
   const fwd = forwarded.get(req)
   if (fwd === undefined) return facts
   return { tlsVersion: facts.tlsVersion, exporter: facts.exporter, clientCert: fwd, clientCertSha256: fwd.x5tS256 }
+}
+
+/**
+ * Wraps a listener's Responder in the checks its config asks for (none: the
+ * Responder itself, no allocation). The forwarded-certificate policy is
+ * built once per state (a reload may change the CA or the trusted hops).
+ */
+export function createFrontDoor(holder: StateHolder, requireCert: boolean): (out: Responder, tls: boolean) => Responder {
+  const policies = new WeakMap<GatewayState, ForwardedCertPolicy | null>()
+  const policyOf = (st: GatewayState): ForwardedCertPolicy | undefined => {
+    let p = policies.get(st)
+    if (p === undefined) {
+      const f = st.config.forwardedClientCert
+      p = f === undefined ? null : forwardedPolicy(f.caFile, (a) => isTrustedPeer(st.headers.trusted, a))
+      policies.set(st, p)
+    }
+    return p ?? undefined
+  }
+  const plainCheck = (req: IncomingMessage): void => {
+    const st = holder.current, p = policyOf(st)
+    if (p !== undefined) readForwardedCertificate(req, p, st.now())
+  }
+  const tlsCheck = (req: IncomingMessage): void => {
+    if (requireCert) requireClientCertificate(req)
+    plainCheck(req)
+  }
+  return (out, tls) => (tls && requireCert) || holder.current.config.forwardedClientCert !== undefined ? new FrontDoor(out, tls ? tlsCheck : plainCheck) : out
 }
