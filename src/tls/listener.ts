@@ -86,7 +86,7 @@ export function createTlsListener(cfg: TlsConfig, material: TlsMaterial, h1Optio
     server, h1,
     close(cb) {
       server.close(cb)
-      closeSessions() // GOAWAY: no new streams, the open ones finish
+      closeSessions() // GOAWAY: no new streams, the open ones finish (Node 20's close() sends it too; this does not rely on that)
     },
     closeAllConnections() {
       for (const s of sessions) s.destroy()

@@ -143,3 +143,22 @@ t.test('a flood of streams: the ones beyond maxConcurrentStreams are refused, th
   t.equal((await fresh.request({ ':path': '/public/after' })).status, 200, 'a new connection is served afterwards')
   t.equal((await h1Request(port, '/public/after')).status, 200, 'and HTTP/1.1 too')
 })
+
+t.test('drain: an HTTP/2 request in flight finishes, the session is told to go away, nothing is cut', async (t) => {
+  const up = await startUpstream()
+  let release: (() => void) | undefined
+  up.handler = (_req, res) => { release = () => { res.writeHead(200); res.end('late') } }
+  const gw = await startTestGateway({ upstream: up.url, extraConfig: `tls:\n  listen: 127.0.0.1:0\n  cert: ${join(TLS_DIR, 'server.pem')}\n  key: ${join(TLS_DIR, 'server.key')}\n` })
+  t.teardown(async () => { await gw.close(); await up.close() })
+  const h2 = await h2Connect(gw.gw.https!.port)
+  t.teardown(() => h2.close())
+  const goaway = new Promise<void>((r) => h2.session.once('goaway', () => r()))
+  const pending = h2.request({ ':path': '/public/slow' })
+  while (release === undefined) await new Promise((r) => setTimeout(r, 10))
+  const drained = gw.gw.drain(5_000)
+  await goaway
+  t.pass('GOAWAY received while the stream was open')
+  release()
+  t.equal((await pending).status, 200, 'the open stream finished')
+  t.strictSame(await drained, { cut: 0 }, 'nothing was cut')
+})
