@@ -97,6 +97,13 @@ export const ERRORS = {
   dpop_proof_mismatch: spec(401, 'Unauthorized', 'invalid_dpop_proof'),
   dpop_proof_signature_invalid: spec(401, 'Unauthorized', 'invalid_dpop_proof'),
   dpop_proof_replayed: spec(401, 'Unauthorized', 'invalid_dpop_proof'),
+  // Client certificates (docs/tls.md): the listener's `require`, an RFC 9440 Client-Cert from a trusted hop
+  client_certificate_required: spec(403, 'Forbidden'),
+  client_certificate_invalid: spec(403, 'Forbidden'),
+  client_cert_header_invalid: spec(400, 'Bad Request'),
+  // RFC 8705 §3: a credential bound to a client certificate
+  certificate_binding_unavailable: spec(401, 'Unauthorized', 'invalid_token'),
+  certificate_binding_mismatch: spec(401, 'Unauthorized', 'invalid_token'),
   // 403: authenticated, ACL says no (or nothing matches)
   forbidden: spec(403, 'Forbidden', 'insufficient_scope'),
   insufficient_scope: spec(403, 'Forbidden', 'insufficient_scope'),

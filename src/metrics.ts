@@ -28,6 +28,7 @@ const COUNTERS = {
   popgate_key_fetches_refused_total: { help: 'Key fetches the key cache refused before they started, by reason (urls_per_owner|in_flight_per_owner|in_flight)', labels: ['reason'] },
   popgate_key_reimports_total: { help: 'Cached keys imported again after leaving the hot set (keys.hotKeys too small when this climbs with traffic)', labels: [] },
   popgate_config_reloads_total: { help: 'Config/ACL reload attempts, by result (ok|invalid)', labels: ['result'] },
+  popgate_tls_reloads_total: { help: 'TLS certificate/key/client CA files swapped in without a restart, by result (reloaded|refused)', labels: ['result'] },
   popgate_upstream_errors_total: { help: 'Upstream failures, by code', labels: ['code'] },
   popgate_replays_total: { help: 'Proofs refused as replays', labels: [] },
   popgate_replay_store_errors_total: { help: 'Replay store outages begun (each logged once), by reason (unreachable|timeout|error); proofs get 503 until it answers', labels: ['reason'] },

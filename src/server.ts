@@ -3,8 +3,7 @@
 // thing is `holder.current`, swapped whole on reload.
 
 import http from 'node:http'
-import https from 'node:https'
-import { readFileSync } from 'node:fs'
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { drive } from './pipeline/run.js'
@@ -22,6 +21,12 @@ import { GatewayError } from './errors.js'
 import { rawProblem } from './http/respond.js'
 import { InFlight, type DrainResult } from './http/in-flight.js'
 import { diffDecisions, ruleChanges } from './acl/index.js'
+import { loadTlsMaterial } from './tls/context.js'
+import { createTlsListener, type TlsListener } from './tls/listener.js'
+import { createCertificateReloader, type CertificateReloader } from './tls/reload.js'
+import { adaptH2Request } from './tls/h2.js'
+import { createFrontDoor } from './tls/front-door.js'
+import { sendProblem } from './http/respond.js'
 
 export interface Gateway {
   readonly holder: StateHolder
@@ -48,7 +53,7 @@ export class StartupError extends Error {
   }
 }
 
-function listen(server: http.Server, at: HostPort): Promise<AddressInfo> {
+function listen(server: http.Server | TlsListener['server'], at: HostPort): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     server.once('error', reject)
     server.listen(at.port, at.host, () => {
@@ -75,8 +80,24 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
   const ws = createWsProxy()
   const inFlight = new InFlight()
 
-  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => { inFlight.trackResponse(res); void drive(holder, req, new HttpResponder(req, res)) }
-  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => { inFlight.trackSocket(socket); void drive(holder, req, new UpgradeResponder(ws, req, socket, head)) }
+  // The front door (tls/front-door.ts): a `require` listener's certificate check, a trusted hop's Client-Cert.
+  const door = createFrontDoor(holder, cfg.tls?.clientCertificates === 'require')
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => { inFlight.trackResponse(res); void drive(holder, req, door(new HttpResponder(req, res), false)) }
+  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => { inFlight.trackSocket(socket); void drive(holder, req, door(new UpgradeResponder(ws, req, socket, head), false)) }
+  // The TLS listener: HTTP/2 requests made to look like HTTP/1.1 ones (tls/h2.ts).
+  const onTlsRequest = (rq: http.IncomingMessage | Http2ServerRequest, rs: http.ServerResponse | Http2ServerResponse) => {
+    const req = rq as http.IncomingMessage, res = rs as http.ServerResponse
+    if (rq.httpVersionMajor === 2) {
+      const refused = adaptH2Request(rq as Http2ServerRequest)
+      if (refused) { sendProblem(res, refused, undefined); return }
+    }
+    inFlight.trackResponse(res)
+    void drive(holder, req, door(new HttpResponder(req, res), true))
+  }
+  const onTlsUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    inFlight.trackSocket(socket)
+    void drive(holder, req, door(new UpgradeResponder(ws, req, socket, head), true))
+  }
   const serverOpts: http.ServerOptions = {
     maxHeaderSize: cfg.limits.maxHeaderBytes,
     requireHostHeader: true,
@@ -92,14 +113,24 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
   applyServerLimits(plain, built.state)
   const httpAddr = await listen(plain, cfg.listen)
 
-  let secure: https.Server | undefined
+  let secure: TlsListener | undefined
   let httpsAddr: AddressInfo | undefined
+  let certificates: CertificateReloader | undefined
   if (cfg.tls) {
-    secure = https.createServer({ ...serverOpts, cert: readFileSync(cfg.tls.certFile), key: readFileSync(cfg.tls.keyFile), minVersion: 'TLSv1.2' }, onRequest)
-    secure.on('upgrade', onUpgrade)
-    secure.on('clientError', (err, socket) => clientError(err, socket))
-    applyServerLimits(secure, built.state)
-    httpsAddr = await listen(secure, cfg.tls.listen)
+    const material = loadTlsMaterial(cfg.tls, cfg.file)
+    if (Array.isArray(material)) {
+      await new Promise((r) => plain.close(r))
+      await releaseUnused(built.state, undefined)
+      throw new StartupError(material)
+    }
+    const tlsCfg = cfg.tls
+    secure = createTlsListener(tlsCfg, material, serverOpts, { onRequest: onTlsRequest, onUpgrade: onTlsUpgrade, onClientError: clientError },
+      { sessionIdleMs: cfg.timeouts.keepAliveMs, maxHeaderCount: cfg.limits.maxHeaderCount })
+    applyServerLimits(secure.h1, built.state)
+    httpsAddr = await listen(secure.server, tlsCfg.listen)
+    const server = secure.server
+    certificates = createCertificateReloader(tlsCfg, cfg.file, (options) => server.setSecureContext({ ...options, requestCert: tlsCfg.clientCertificates !== 'none', rejectUnauthorized: false } as Parameters<typeof server.setSecureContext>[0]),
+      () => holder.current.log, (result) => deps.metrics.inc('popgate_tls_reloads_total', { result }))
   }
 
   for (const warning of configWarnings(cfg)) built.state.log.warn(warning)
@@ -111,6 +142,7 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
   let reloading = Promise.resolve<readonly Problem[]>([])
   const reload = (reason: string): Promise<readonly Problem[]> => {
     reloading = reloading.then(async () => {
+      certificates?.refresh() // its own outcome: a config with a problem does not hold back a renewed certificate
       const prev = holder.current
       let result
       try {
@@ -126,7 +158,7 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
         return result.problems
       }
       const next = result.state
-      for (const s of [plain, secure]) if (s) applyServerLimits(s, next)
+      for (const s of [plain, secure?.h1]) if (s) applyServerLimits(s, next)
       if (JSON.stringify([next.config.listen, next.config.tls, next.config.admin]) !== JSON.stringify([prev.config.listen, prev.config.tls, prev.config.admin])) {
         next.log.warn('listen/tls/admin changes take effect after a restart')
       }
@@ -146,7 +178,7 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
   }
 
   let watcher: ConfigWatcher | undefined
-  if (deps.watch !== false) watcher = watchConfig(() => { const c = holder.current.config; return [configFile, c.aclFile, c.secretsFile, c.tls?.certFile, c.tls?.keyFile] }, (reason) => void reload(reason))
+  if (deps.watch !== false) watcher = watchConfig(() => { const c = holder.current.config; return [configFile, c.aclFile, c.secretsFile, c.tls?.certFile, c.tls?.keyFile, c.tls?.clientCaFile, c.forwardedClientCert?.caFile] }, (reason) => void reload(reason))
 
   return {
     holder,
@@ -156,17 +188,17 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
     reload,
     async drain(timeoutMs = holder.current.config.shutdown.drainTimeoutMs) {
       watcher?.close() // no reload swaps the state mid-drain
-      const result = await inFlight.drain([plain, secure].filter((s): s is http.Server => s !== undefined), timeoutMs)
+      const result = await inFlight.drain([plain, secure].filter((s): s is http.Server | TlsListener => s !== undefined), timeoutMs)
       await closeRest([admin])
       return result
     },
     close: () => closeRest([plain, secure, admin]),
   }
 
-  async function closeRest(servers: readonly (http.Server | undefined)[]): Promise<void> {
+  async function closeRest(servers: readonly (http.Server | TlsListener | undefined)[]): Promise<void> {
     watcher?.close()
     ws.close()
-    const closing = servers.filter((s): s is http.Server => s !== undefined).map((s) => new Promise<void>((r) => { s.close(() => r()); s.closeAllConnections() }))
+    const closing = servers.filter((s): s is http.Server | TlsListener => s !== undefined).map((s) => new Promise<void>((r) => { s.close(() => r()); s.closeAllConnections() }))
     await Promise.all(closing)
     await releaseUnused(holder.current, undefined)
   }

@@ -1,10 +1,14 @@
 // `popgate fetch`: a curl-like client that signs DomainPoP proofs, or presents
 // a DPoP-bound access token with DPoP proofs (--dpop-token, PROTOCOL.md §3).
+// --cert presents a client certificate (tls.clientCertificates); with
+// --channel-binding every proof carries the RFC 9266 exporter of the TLS 1.3
+// connection the request goes on (PROTOCOL.md §5, client/channel-binding.ts).
 import { parseArgs } from 'node:util'
 import { createDomainPopFetch } from '../client/fetch.js'
 import { createDpopFetch } from '../client/dpop.js'
 import { loadClientKey, type ClientKey } from '../client/keys.js'
-import { readInput, fetchWith, unreachable } from './net.js'
+import { readInput, fetchWith, readTlsFiles, unreachable } from './net.js'
+import { createChannelBinding, type ChannelBinding } from '../client/channel-binding.js'
 import { UsageError, CliError, EXIT } from './usage.js'
 
 async function privateKey(file: string): Promise<ClientKey> {
@@ -28,7 +32,7 @@ export async function runFetch(argv: string[]): Promise<number> {
     identity: { type: 'string' }, key: { type: 'string' }, 'key-url': { type: 'string' }, audience: { type: 'string' },
     request: { type: 'string', short: 'X' }, header: { type: 'string', short: 'H', multiple: true }, data: { type: 'string', short: 'd' },
     include: { type: 'boolean', short: 'i' }, session: { type: 'string', default: 'none' }, cacert: { type: 'string' },
-    'dpop-token': { type: 'string' },
+    'dpop-token': { type: 'string' }, cert: { type: 'string' }, 'cert-key': { type: 'string' }, 'channel-binding': { type: 'boolean' },
   } })
   const url = positionals[0]
   if (!url) throw new UsageError('fetch needs a URL')
@@ -40,6 +44,9 @@ export async function runFetch(argv: string[]): Promise<number> {
     if (!values.key) throw new UsageError('--dpop-token needs --key, the private JWK the token is bound to')
   } else if (!values.identity || !values.key || !values['key-url']) throw new UsageError('fetch needs --identity, --key and --key-url (or --dpop-token and --key)')
   if (values.session !== 'none') throw new UsageError('--session ticket is not available in this version')
+  const bind = values['channel-binding'] === true
+  if (bind && new URL(url).protocol !== 'https:') throw new UsageError('--channel-binding needs an https URL: the binding is to the TLS connection (PROTOCOL.md §5)')
+  if (bind && dpopToken !== undefined) throw new UsageError('--channel-binding works with DomainPoP proofs; the gateway does not check cb on DPoP proofs')
   const headers = new Headers()
   for (const h of values.header ?? []) {
     const i = h.indexOf(':')
@@ -48,10 +55,12 @@ export async function runFetch(argv: string[]): Promise<number> {
   }
   const token = dpopToken === undefined ? undefined : await accessToken(dpopToken)
   const key = await privateKey(values.key!)
+  const tlsFiles = await readTlsFiles(values.cacert, values.cert, values['cert-key'])
+  const binding: ChannelBinding | undefined = bind ? createChannelBinding(new URL(url).origin, tlsFiles) : undefined
   const doFetch = token !== undefined
-    ? createDpopFetch({ accessToken: token, privateKey: key, audience: values.audience, fetch: await fetchWith(values.cacert) })
+    ? createDpopFetch({ accessToken: token, privateKey: key, audience: values.audience, fetch: await fetchWith(tlsFiles) })
     : createDomainPopFetch({
-      identity: values.identity!, keyUrl: values['key-url']!, privateKey: key, audience: values.audience, fetch: await fetchWith(values.cacert),
+      identity: values.identity!, keyUrl: values['key-url']!, privateKey: key, audience: values.audience, fetch: await fetchWith(tlsFiles), channelBinding: binding,
     })
   const method = values.request ?? (values.data !== undefined ? 'POST' : 'GET')
   let res: Response
@@ -62,6 +71,8 @@ export async function runFetch(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof TypeError && !(err as { cause?: unknown }).cause && !/fetch failed/.test(err.message)) throw new UsageError(`${err.message}`)
     throw unreachable(url, err)
+  } finally {
+    await binding?.close()
   }
   process.exitCode = res.ok ? EXIT.ok : EXIT.denied // what an EPIPE exit (main.ts) reports
   if (values.include) {

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net'
 import { createKeyHostHandler, bearerTokenFromFile, DEFAULT_KEY_TTL_MS, type KeyHostEvent } from '../keyhost/server.js'
 import { createDirKeyStore, createMemoryKeyStore } from '../keyhost/store.js'
 import { requireIdentity, originOption } from './keys.js'
-import { readInput, fetchWith, unreachable } from './net.js'
+import { readInput, fetchWith, readTlsFiles, unreachable } from './net.js'
 import { UsageError, CliError, EXIT } from './usage.js'
 
 const PREFIX = '/.well-known/domainpop/'
@@ -85,7 +85,7 @@ async function publish(argv: string[]): Promise<number> {
   }
   if (jwk && typeof jwk === 'object' && 'd' in jwk) throw new UsageError(`--jwk ${values.jwk} holds a private key: publish public.jwk.json, never private.jwk.json`)
   const token = (await readInput(values['token-file'], '--token-file')).toString('utf8').trim()
-  const doFetch = await fetchWith(values.cacert)
+  const doFetch = await fetchWith(await readTlsFiles(values.cacert, undefined, undefined))
   const url = `${base}${PREFIX}keys`
   let res: Response
   try {

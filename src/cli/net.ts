@@ -4,7 +4,7 @@
 // `cause`).
 
 import { readFile } from 'node:fs/promises'
-import { CliError, EXIT } from './usage.js'
+import { CliError, EXIT, UsageError } from './usage.js'
 
 /** Reads an input file or fails with exit 66 and the option that named it. */
 export async function readInput(file: string, option: string): Promise<Buffer> {
@@ -13,13 +13,38 @@ export async function readInput(file: string, option: string): Promise<Buffer> {
   }
 }
 
-/** globalThis.fetch, or one that trusts only the CA certificates in `cacert` (like curl --cacert). */
-export async function fetchWith(cacert: string | undefined): Promise<typeof fetch> {
-  if (!cacert) return globalThis.fetch
-  const ca = await readInput(cacert, '--cacert')
-  if (!ca.toString('latin1').includes('-----BEGIN CERTIFICATE-----')) throw new CliError(`--cacert ${cacert}: not a PEM certificate file`, EXIT.noInput)
+/** A PEM file that must hold `marker` (a certificate, a private key), or exit 66 naming the option. */
+export async function readPem(file: string, option: string, marker: RegExp, what: string): Promise<Buffer> {
+  const pem = await readInput(file, option)
+  if (!marker.test(pem.toString('latin1'))) throw new CliError(`${option} ${file}: not a PEM ${what} file`, EXIT.noInput)
+  return pem
+}
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----/
+const PEM_KEY = /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/
+
+/** TLS material for an https request: --cacert, and a client certificate (--cert, with its key inside or in --cert-key). */
+export interface TlsFiles { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer }
+
+export async function readTlsFiles(cacert: string | undefined, cert: string | undefined, certKey: string | undefined): Promise<TlsFiles> {
+  const ca = cacert === undefined ? undefined : await readPem(cacert, '--cacert', PEM_CERT, 'certificate')
+  if (cert === undefined) {
+    if (certKey !== undefined) throw new UsageError('--cert-key needs --cert (the client certificate it belongs to)')
+    return { ca }
+  }
+  const chain = await readPem(cert, '--cert', PEM_CERT, 'certificate')
+  // Like curl, --cert may hold the key too; otherwise --cert-key names it.
+  const key = certKey !== undefined ? await readPem(certKey, '--cert-key', PEM_KEY, 'private key')
+    : PEM_KEY.test(chain.toString('latin1')) ? chain : undefined
+  if (key === undefined) throw new UsageError(`--cert ${cert} holds no private key; give it with --cert-key FILE`)
+  return { ca, cert: chain, key }
+}
+
+/** globalThis.fetch, or one that trusts only the CA certificates in `ca` (like curl --cacert) and presents a client certificate. */
+export async function fetchWith(files: TlsFiles): Promise<typeof fetch> {
+  if (files.ca === undefined && files.cert === undefined) return globalThis.fetch
   const { Agent, fetch: undiciFetch } = await import('undici') // only when asked: keeps every other command's start light
-  const dispatcher = new Agent({ connect: { ca } })
+  const dispatcher = new Agent({ connect: { ca: files.ca, cert: files.cert, key: files.key } })
   return ((input: string | URL, init?: RequestInit) => undiciFetch(input, { ...(init as object), dispatcher } as Parameters<typeof undiciFetch>[1])) as unknown as typeof fetch
 }
 

@@ -8,6 +8,8 @@ import { resolve } from 'node:path'
 import { existsSync, readFileSync } from 'node:fs'
 import { createSecureContext } from 'node:tls'
 import { randomUUID } from 'node:crypto'
+import { loadTlsMaterial } from '../tls/context.js'
+import { loadCaBundle } from '../tls/client-cert-header.js'
 import { startGateway, StartupError } from '../server.js'
 import { createLogger, createPrettyDestination } from '../log.js'
 import { createMetrics } from '../metrics.js'
@@ -33,20 +35,20 @@ export function configPath(flag: string | undefined, env: NodeJS.ProcessEnv): st
   return resolve(DEFAULT_CONFIG)
 }
 
-/** What the HTTPS listener will need: readable PEM files that form a pair. */
+/** What the HTTPS listener will need: readable PEM files that form a pair, and a usable client CA bundle; and the forwarded-certificate CA. */
 export function tlsProblems(config: Config): Problem[] {
-  if (!config.tls) return []
-  const at = (file: string, path: string, message: string): Problem => ({ file, line: 1, col: 1, path, message })
-  const read = (file: string, path: string): Buffer | Problem => {
-    try { return readFileSync(file) } catch (err) { return at(file, path, `cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'}); fix ${path} in ${config.file}`) }
+  const problems: Problem[] = []
+  if (config.tls) {
+    const m = loadTlsMaterial(config.tls, config.file)
+    if (Array.isArray(m)) problems.push(...m)
   }
-  const cert = read(config.tls.certFile, 'tls.cert'), key = read(config.tls.keyFile, 'tls.key')
-  const problems = [cert, key].filter((x): x is Problem => !Buffer.isBuffer(x))
-  if (problems.length > 0) return problems
-  try { createSecureContext({ cert: cert as Buffer, key: key as Buffer }) } catch (err) {
-    return [at(config.tls.certFile, 'tls', `certificate and key are not a usable pair: ${(err as Error).message}`)]
+  const f = config.forwardedClientCert
+  if (f) {
+    try { loadCaBundle(f.caFile) } catch (err) {
+      problems.push({ file: f.caFile, line: 1, col: 1, path: 'forwardedClientCert.ca', message: `not a usable CA bundle (${(err as NodeJS.ErrnoException).code ?? (err as Error).message.replace(`${f.caFile}: `, '')})` })
+    }
   }
-  return []
+  return problems
 }
 
 function report(problems: readonly Problem[]): number {

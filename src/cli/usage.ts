@@ -42,7 +42,7 @@ export const USAGE = `popgate — DomainPoP authentication gateway
   popgate keygen --identity DOMAIN --out DIR [--alg ES256|ES384|Ed25519|PS256] [--keyhost URL]
   popgate keyhost --identity DOMAIN [--listen HOST:PORT] [--store DIR|memory] [--token-file F] [--cert F --key F] [--public-origin URL]
   popgate keyhost publish --url URL --token-file F --jwk FILE [--cacert FILE]
-  popgate fetch URL --identity DOMAIN --key FILE --key-url URL [-X M] [-H H] [-d BODY] [-i] [--audience URL] [--cacert FILE]
+  popgate fetch URL --identity DOMAIN --key FILE --key-url URL [-X M] [-H H] [-d BODY] [-i] [--audience URL] [--cacert FILE] [--cert FILE [--cert-key FILE]] [--channel-binding]
   popgate fetch URL --dpop-token TOKEN|@FILE --key FILE [same options]
   popgate demo [--port N]                           every party on loopback, for a first look
   popgate --version
@@ -140,6 +140,12 @@ stderr (status, problem code and detail) and exits 1.
   --audience URL        the gateway's publicOrigin when it differs from URL's origin
   --cacert FILE         trust this PEM CA for an https URL (or set NODE_EXTRA_CA_CERTS)
   --session none        every request carries its own proof (the only choice in this version)
+  --cert FILE           present this PEM client certificate (its key may be in the
+                        same file, like curl); for gateways with tls.clientCertificates
+  --cert-key FILE       the client certificate's PEM private key (--key is the proof key)
+  --channel-binding     bind every DomainPoP proof to this TLS 1.3 connection (cb,
+                        RFC 9266): https only, and only to a gateway that terminates
+                        TLS itself
 `,
   demo: `popgate demo [--port N]
 

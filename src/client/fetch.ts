@@ -1,11 +1,14 @@
 // A fetch-compatible function that speaks DomainPoP: it answers challenges,
 // caches nonces per origin, takes fresh DomainPoP-Nonce headers, retries
-// once on use_nonce, and signs every request with a new proof.
+// once on use_nonce, and signs every request with a new proof. With a
+// `channelBinding` (client/channel-binding.ts) every request goes on that
+// connection and its proof carries the connection's `cb` (PROTOCOL.md §5).
 
 import { parseChallenges } from '../http/auth-header.js'
 import { signDomainPopProof } from './proof.js'
 import { lazyClientKey, replayableBody, type ClientKey, type ClientAlgorithm } from './keys.js'
 import type { KeyObject } from 'node:crypto'
+import type { ChannelBinding } from './channel-binding.js'
 
 export interface DomainPopFetchOptions {
   readonly identity: string
@@ -15,8 +18,10 @@ export interface DomainPopFetchOptions {
   readonly alg?: ClientAlgorithm
   /** The gateway's publicOrigin when it differs from the URL's origin (e.g. behind a port-forward). */
   readonly audience?: string
-  /** Underlying fetch (default: globalThis.fetch). */
+  /** Underlying fetch (default: globalThis.fetch). Ignored with `channelBinding`, whose connection every request must use. */
   readonly fetch?: typeof fetch
+  /** Bind every proof to this TLS 1.3 connection (RFC 9266): `cb` in the proof, the request on that connection. */
+  readonly channelBinding?: ChannelBinding
 }
 
 export type DomainPopFetch = (input: string | URL, init?: RequestInit) => Promise<Response>
@@ -40,7 +45,8 @@ export function domainPopChallenge(res: Response) {
 }
 
 export function createDomainPopFetch(opts: DomainPopFetchOptions): DomainPopFetch {
-  const baseFetch = opts.fetch ?? globalThis.fetch
+  const binding = opts.channelBinding
+  const baseFetch = binding !== undefined ? boundFetch(binding) : opts.fetch ?? globalThis.fetch
   const nonces = new Map<string, string>() // origin → last nonce
   const key = lazyClientKey(opts.privateKey, opts.alg)
 
@@ -52,7 +58,11 @@ export function createDomainPopFetch(opts: DomainPopFetchOptions): DomainPopFetc
     const attempt = async (): Promise<Response> => {
       const headers = new Headers(init.headers)
       const nonce = nonces.get(audience)
-      if (nonce) headers.set('authorization', 'DomainPoP ' + signDomainPopProof(k, { identity: opts.identity, keyUrl: opts.keyUrl, audience, method, path: url.pathname, nonce }))
+      if (nonce) {
+        // The exporter of the connection this request will go on (opened now if there is none).
+        const extraClaims = binding !== undefined ? { cb: await binding.exporter() } : undefined
+        headers.set('authorization', 'DomainPoP ' + signDomainPopProof(k, { identity: opts.identity, keyUrl: opts.keyUrl, audience, method, path: url.pathname, nonce, extraClaims }))
+      }
       const res = await baseFetch(url, { ...init, method, headers })
       const fresh = nonceFromResponse(res)
       if (fresh) nonces.set(audience, fresh)
@@ -66,4 +76,13 @@ export function createDomainPopFetch(opts: DomainPopFetchOptions): DomainPopFetc
     await first.body?.cancel()
     return attempt()
   }
+}
+
+/** fetch on the binding's one connection (undici's fetch: the global one takes no dispatcher from another undici copy). */
+function boundFetch(binding: ChannelBinding): typeof fetch {
+  let undiciFetch: typeof import('undici').fetch | undefined
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    undiciFetch ??= (await import('undici')).fetch
+    return undiciFetch(input as string, { ...(init as object), dispatcher: binding.dispatcher } as Parameters<typeof undiciFetch>[1])
+  }) as unknown as typeof fetch
 }

@@ -13,7 +13,7 @@ import type { Config } from './types.js'
 import { Problems, readYaml, type Problem } from './yaml-source.js'
 import { Section, describe, filePath, origin, scalar, upstreamUrl, type Context, type Override, type Source } from './readers.js'
 import { upstreamHost } from './sections/upstream-host.js'
-import { readListeners } from './sections/listeners.js'
+import { readForwardedClientCert, readListeners } from './sections/listeners.js'
 import { readReplay, readSecretsFile } from './sections/replay.js'
 import { readNonce, readProof } from './sections/proof.js'
 import { readKeys } from './sections/keys.js'
@@ -47,7 +47,7 @@ export const ENV_OVERRIDES = Object.freeze({
 // order problems are found in, and they are sorted by position afterwards.
 
 const TOP_KEYS = ['listen', 'tls', 'publicOrigin', 'upstream', 'upstreamHost', 'acl', 'admin', 'secrets', 'replay', 'nonce', 'proof', 'keys',
-  'identityHeaders', 'shutdown', 'cors', 'log', 'trustedProxies', 'timeouts', 'limits', 'tracing'] as const
+  'identityHeaders', 'shutdown', 'cors', 'log', 'trustedProxies', 'forwardedClientCert', 'timeouts', 'limits', 'tracing'] as const
 
 /** The top-level keys the core and the modules own; a module may not take a core key or another module's. */
 export function topKeys(modules: readonly SchemeModule[]): readonly string[] {
@@ -68,7 +68,9 @@ function build(root: Section, configFile: string, modules: readonly SchemeModule
 }
 
 function readCore(root: Section, configFile: string): Config {
-  const { listen, tls, admin } = readListeners(root)
+  const limits = readLimits(root)
+  const trustedProxies = readTrustedProxies(root)
+  const { listen, tls, admin } = readListeners(root, limits.maxHeaderBytes)
   return {
     file: configFile,
     listen,
@@ -87,9 +89,10 @@ function readCore(root: Section, configFile: string): Config {
     shutdown: readShutdown(root),
     cors: readCors(root),
     log: readLog(root),
-    trustedProxies: readTrustedProxies(root),
+    trustedProxies,
+    forwardedClientCert: readForwardedClientCert(root, trustedProxies),
     timeouts: readTimeouts(root),
-    limits: readLimits(root),
+    limits,
     tracing: readTracing(root),
   }
 }

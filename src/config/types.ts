@@ -8,13 +8,38 @@ export interface HostPort { readonly host: string; readonly port: number }
 export const PROOF_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'Ed25519', 'PS256'] as const
 export type ProofAlgorithm = typeof PROOF_ALGORITHMS[number]
 
+/** `none`: no certificate asked for; `request`: asked for, the gate decides; `require`: a certificate that chains to `clientCa`, or 403. */
+export type ClientCertificateMode = 'none' | 'request' | 'require'
+
+export interface TlsConfig {
+  readonly listen: HostPort
+  readonly certFile: string
+  readonly keyFile: string
+  readonly clientCertificates: ClientCertificateMode
+  /** PEM bundle of the CAs client certificates must chain to; required for `require`, optional for `request`. */
+  readonly clientCaFile: string | undefined
+  readonly http2: {
+    /** ALPN `h2` besides `http/1.1` on this listener. */
+    readonly enabled: boolean
+    /** SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 §6.5.2): streams one connection may have open. */
+    readonly maxConcurrentStreams: number
+    /** SETTINGS_MAX_HEADER_LIST_SIZE (RFC 9113 §6.5.2): the decoded header list of one request. */
+    readonly maxHeaderListBytes: number
+  }
+}
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 
 export interface Config {
   /** Absolute path of the file this came from (or a pseudo-name like `<demo>`). */
   readonly file: string
   readonly listen: HostPort
-  readonly tls: { readonly listen: HostPort; readonly certFile: string; readonly keyFile: string } | undefined
+  readonly tls: TlsConfig | undefined
+  /**
+   * RFC 9440 `Client-Cert` read from `trustedProxies` peers (a TLS-terminating
+   * load balancer in front); undefined: the header is never read (and always stripped).
+   */
+  readonly forwardedClientCert: { readonly caFile: string } | undefined
   /** Scheme + host [+ port], no path, no trailing slash (URL.origin form). Proofs name it in `aud`/`htu`. */
   readonly publicOrigin: string
   /** http(s) origin of the protected backend; a path prefix is allowed and prepended. */

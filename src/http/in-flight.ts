@@ -14,12 +14,19 @@
 // Per request: one Set add and one 'close' listener (a shared function, no
 // closure), measured with the public-route bench (docs/benchmarks.md).
 
-import type { Server, ServerResponse } from 'node:http'
+import type { ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 
 /** Responses the drain cut (still open when its timeout passed): their access line says so. */
 const cut = new WeakSet<ServerResponse>()
 export const cutByDrain = (res: ServerResponse): boolean => cut.has(res)
+
+/** A listener as the drain sees it: an http.Server, or the TLS listener (tls/listener.ts, which also ends HTTP/2 sessions). */
+export interface Server {
+  close(cb?: (err?: Error) => void): unknown
+  closeAllConnections(): void
+  closeIdleConnections(): void
+}
 
 export interface DrainResult {
   /** Requests and WebSockets still open when the timeout passed, and cut. */

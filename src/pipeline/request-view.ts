@@ -5,7 +5,8 @@
 
 import type { IncomingMessage } from 'node:http'
 import { GatewayError } from '../errors.js'
-import { channelFacts, type ChannelFacts } from '../http/channel.js'
+import type { ChannelFacts } from '../http/channel.js'
+import { requestChannel } from '../tls/front-door.js'
 import type { RequestFacts } from '../http/request-facts.js'
 import type { VerifyView } from '../schemes/types.js'
 
@@ -30,7 +31,7 @@ export class GateView implements VerifyView {
 
   get target(): string { return this.req.url ?? '' }
   get authority(): string | undefined { return this.facts.host }
-  get channel(): ChannelFacts { return (this.#channel ??= channelFacts(this.req.socket)) }
+  get channel(): ChannelFacts { return (this.#channel ??= requestChannel(this.req)) } // a trusted hop's forwarded certificate included
 
   field(name: string): string | undefined {
     name = name.toLowerCase()

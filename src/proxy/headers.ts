@@ -11,7 +11,9 @@ import { compileTrustedProxies, isTrustedPeer } from '../http/client-address.js'
 import { compileStripList, hasStrippedPrefix, UNTRUSTED_FORWARDING, type StripList } from './identity-strip.js'
 
 /** RFC 9110 §7.6.1 hop-by-hop fields, plus legacy ones proxies also drop. */
-export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate'])
+export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate',
+  // RFC 9113 §3.2.1 (RFC 7540): connection-specific; an HTTP/2 response carrying it would make Node warn on every request.
+  'http2-settings'])
 
 /** What the identity headers say: the parts of a Principal (schemes/types.ts) the upstream sees. */
 export interface IdentityHeaders {
@@ -126,6 +128,11 @@ export function upstreamHeaders(req: IncomingMessage, plan: HeaderPlan, identity
   let xff: string | undefined, xfp: string | undefined, xfh: string | undefined
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!
+    // HTTP/2 pseudo-header fields (RFC 9113 §8.3) are not HTTP/1.1 fields; `:authority` is the Host (§8.3.1).
+    if (name.charCodeAt(0) === 0x3a) {
+      if (name === ':authority' && plan.upstreamHost === undefined) out.push('Host', raw[i + 1]!)
+      continue
+    }
     const lower = name.toLowerCase()
     const key = lower.indexOf('_') === -1 ? lower : lower.replaceAll('_', '-')
     if (isHopByHop(key, listed)) continue

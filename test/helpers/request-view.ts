@@ -5,7 +5,7 @@ import { GatewayError } from '../../src/errors.js'
 import type { ChannelFacts } from '../../src/http/channel.js'
 import type { VerifyView } from '../../src/schemes/types.js'
 
-export const PLAIN_CHANNEL: ChannelFacts = { tlsVersion: undefined, exporter: undefined, clientCertSha256: undefined }
+export const PLAIN_CHANNEL: ChannelFacts = { tlsVersion: undefined, exporter: undefined, clientCertSha256: undefined, clientCert: undefined }
 
 export function fakeView(over: { method?: string; path?: string; target?: string; authority?: string; client?: string; nowMs: number; channel?: ChannelFacts; headers?: Record<string, string>; body?: Uint8Array }): VerifyView {
   const headers = new Map(Object.entries(over.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]))

@@ -1,6 +1,8 @@
 // The committed test PKI (test/fixtures/tls, made by generate.sh there):
 // a CA and one server certificate for alice.test, *.alice.test, bob.test,
-// evil.test, localhost and 127.0.0.1, valid for 100 years.
+// evil.test, localhost and 127.0.0.1, valid for 100 years; and client
+// certificates (generate-clients.sh): alice.test and bob.test from the test
+// CA, alice.test from another CA, and an expired alice.test.
 
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
@@ -25,4 +27,21 @@ export const tlsFixtures = {
   caPem: readFileSync(join(TLS_DIR, 'ca.pem'), 'utf8'),
   certPem: readFileSync(join(TLS_DIR, 'server.pem'), 'utf8'),
   keyPem: readFileSync(join(TLS_DIR, 'server.key'), 'utf8'),
+} as const
+
+export interface ClientPair { readonly certFile: string; readonly keyFile: string; readonly certPem: string; readonly keyPem: string }
+const pair = (name: string): ClientPair => ({
+  certFile: join(TLS_DIR, `${name}.pem`), keyFile: join(TLS_DIR, `${name}.key`),
+  certPem: readFileSync(join(TLS_DIR, `${name}.pem`), 'utf8'), keyPem: readFileSync(join(TLS_DIR, `${name}.key`), 'utf8'),
+})
+
+/** Client certificates (clientAuth, SAN DNS = the name). */
+export const clientCerts = {
+  alice: pair('client-alice'),
+  bob: pair('client-bob'),
+  /** alice.test, signed by a CA the gateway does not trust (other-ca.pem). */
+  otherCa: pair('client-other'),
+  /** alice.test from the test CA, valid 2020-01-01 to 2021-01-01. */
+  expired: pair('client-expired'),
+  otherCaFile: join(TLS_DIR, 'other-ca.pem'),
 } as const

@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { startUpstream, startTestGateway, rawRequest } from '../helpers/harness.js'
 import { startKeyHost, keysConfig, TLS_DIR, CA_FILE } from '../helpers/identity.js'
 import { signDomainPopProof } from '../../src/client/proof.js'
+import { keepAliveGet } from '../helpers/tls-client.js'
 
 const ORIGIN = 'https://gw.test'
 const ACL = `version: 1
@@ -27,21 +28,7 @@ async function connection(port: number) {
   const cb = socket.exportKeyingMaterial(32, 'EXPORTER-Channel-Binding', Buffer.alloc(0)).toString('base64url')
   // Plain HTTP/1.1 keep-alive on this one socket: the binding is per connection,
   // so every request must ride the connection whose exporter the proof names.
-  const request = (path: string, authorization?: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
-    let buf = ''
-    const onData = (d: Buffer) => {
-      buf += d.toString('latin1')
-      const end = buf.indexOf('\r\n\r\n')
-      if (end < 0) return
-      const length = Number(/content-length: *(\d+)/i.exec(buf.slice(0, end))?.[1] ?? 0)
-      if (buf.length < end + 4 + length) return
-      socket.off('data', onData)
-      resolve({ status: Number(buf.slice(9, 12)), body: buf.slice(end + 4, end + 4 + length) })
-    }
-    socket.on('data', onData)
-    socket.once('error', reject)
-    socket.write(`GET ${path} HTTP/1.1\r\nHost: gw.test\r\n${authorization ? `Authorization: ${authorization}\r\n` : ''}\r\n`)
-  })
+  const request = keepAliveGet(socket)
   return { cb, request, close: () => socket.destroy() }
 }
 

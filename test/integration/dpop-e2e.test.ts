@@ -81,8 +81,8 @@ t.test('nonce, then 200 with the identity headers; the replayed proof is refused
   // The nonce round trip is a challenge, like DomainPoP's first 401 (issue 28); the replay is an error.
   const lines = gw.log.lines.filter((l) => l.msg === 'access')
   t.match(lines.map((l) => [l.decision, l.code ?? 'ok']), [['challenge', 'dpop_nonce_required'], ['allow', 'ok'], ['error', 'dpop_proof_replayed']])
-  t.equal(gw.metrics.value('popgate_requests_total', { decision: 'challenge', code: 'dpop_nonce_required' }), 1)
-  t.equal(gw.metrics.value('popgate_requests_total', { decision: 'error', code: 'dpop_nonce_required' }), 0)
+  t.equal(await gw.metrics.value('popgate_requests_total', { decision: 'challenge', code: 'dpop_nonce_required' }), 1)
+  t.equal(await gw.metrics.value('popgate_requests_total', { decision: 'error', code: 'dpop_nonce_required' }), 0)
 })
 
 t.test('an issuer on a domain the ACL does not name: 403, no metadata fetched', async (t) => {

@@ -110,7 +110,7 @@ t.test('an upstream failure logs its cause at warn: refused, reset, timeout', as
   await rawRequest(gw2.url, { path: '/public/y' }).catch(() => undefined)
   await waitFor(() => gw2.log.lines.some((l) => l.msg === 'upstream failed'))
   t.match(gw2.log.lines.find((l) => l.msg === 'upstream failed'), { level: 40, code: 'upstream_unavailable', kind: 'reset' })
-  t.equal(gw2.metrics.value('popgate_upstream_errors_total', { code: 'upstream_unavailable' }), 1)
+  t.equal(await gw2.metrics.value('popgate_upstream_errors_total', { code: 'upstream_unavailable' }), 1)
 
   // Timeout: the upstream never answers.
   const silent = http.createServer(() => {})
@@ -137,5 +137,5 @@ t.test('an exchange the drain cuts is logged as error drain_cut, not as what it 
   t.equal(await pending, 'cut')
   await waitFor(() => access(gw.log.lines).length === 1)
   t.match(access(gw.log.lines)[0], { path: '/public/slow', status: 0, decision: 'error', code: 'drain_cut', aborted: true })
-  t.equal(gw.metrics.value('popgate_requests_total', { decision: 'error', code: 'drain_cut' }), 1)
+  t.equal(await gw.metrics.value('popgate_requests_total', { decision: 'error', code: 'drain_cut' }), 1)
 })

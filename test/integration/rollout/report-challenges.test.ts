@@ -77,7 +77,7 @@ t.test('unmatched: report forwards what no rule matches, counted under (unmatche
   t.equal(up.seen.at(-1)!.headers['x-pop-identity'], undefined, 'no identity')
   t.match(access('/elsewhere')[0], { decision: 'would_deny', reason: 'no_rule' })
   t.notOk('rule' in access('/elsewhere')[0]!)
-  t.equal(gw.metrics.value('popgate_shadow_denials_total', { rule: '(unmatched)', reason: 'no_rule' }), 1)
+  t.equal(await gw.metrics.value('popgate_shadow_denials_total', { rule: '(unmatched)', reason: 'no_rule' }), 1)
   t.equal((await rawRequest(gw.url, { path: '/app/x' })).status, 401, 'a rule that matches still enforces')
   t.equal((await rawRequest(gw.url, { path: '/a/%2e%2e/%2fx' })).status, 400, 'a rejected path is never waived')
 

@@ -59,6 +59,7 @@ t.test('defaults: only the three required keys', async (t) => {
     file: FILE,
     listen: { host: '127.0.0.1', port: 8080 },
     tls: undefined,
+    forwardedClientCert: undefined,
     publicOrigin: 'https://bob.example',
     upstreamHost: 'client',
     aclFile: '/srv/popgate/acl.yaml',
@@ -98,7 +99,9 @@ t.test('defaults: only the three required keys', async (t) => {
 t.test('a full config: every key read, every value normalized', async (t) => {
   const c = ok(t, await fixture('full.yaml'))
   t.strictSame(c.listen, { host: '0.0.0.0', port: 8081 })
-  t.strictSame(c.tls, { listen: { host: '::', port: 8443 }, certFile: '/srv/popgate/tls/cert.pem', keyFile: '/etc/popgate/tls/key.pem' })
+  t.strictSame(c.tls, { listen: { host: '::', port: 8443 }, certFile: '/srv/popgate/tls/cert.pem', keyFile: '/etc/popgate/tls/key.pem',
+    clientCertificates: 'request', clientCaFile: '/srv/popgate/tls/clients-ca.pem', http2: { enabled: true, maxConcurrentStreams: 50, maxHeaderListBytes: 32 * 1024 } })
+  t.strictSame(c.forwardedClientCert, { caFile: '/srv/popgate/tls/lb-clients-ca.pem' })
   t.equal(c.publicOrigin, 'https://bob.example', 'scheme and host lowercased, default port and trailing / dropped')
   t.equal(c.upstream.href, 'http://127.0.0.1:3000/app/', 'path prefix kept')
   t.equal(c.aclFile, '/srv/popgate/acl.yaml')
@@ -234,7 +237,7 @@ t.test('required keys and required members of optional sections', async (t) => {
   t.strictSame(problems(BASE + 'tls:\n  listen: 127.0.0.1:8443\n'), [`${FILE}:4:1: tls.cert: is required`, `${FILE}:4:1: tls.key: is required`])
   t.strictSame(problems(BASE + 'admin: {}\n'), [`${FILE}:4:1: admin.listen: is required`])
   t.strictSame(problems(BASE + 'secrets: {}\n'), [`${FILE}:4:1: secrets.file: is required`])
-  t.strictSame(problems(BASE + 'tls: 5\n'), [`${FILE}:4:6: tls: must be a map with the keys listen, cert, key; got 5`], 'a non-map section is one problem, not four')
+  t.strictSame(problems(BASE + 'tls: 5\n'), [`${FILE}:4:6: tls: must be a map with the keys listen, cert, key, clientCertificates, clientCa, http2; got 5`], 'a non-map section is one problem, not four')
 })
 
 t.test('empty files and non-map documents', async (t) => {
@@ -611,4 +614,21 @@ t.test('shutdown.drainTimeout and identityHeaders.assertionAudience: values chec
     t.equal(r.config, undefined, text.trim())
     t.match(r.problems.map(formatProblem).join('\n'), re)
   }
+})
+
+t.test('tls client certificates, HTTP/2 limits and forwardedClientCert: checked at their line', async (t) => {
+  const TLS = 'tls:\n  listen: 127.0.0.1:0\n  cert: c.pem\n  key: k.pem\n'
+  const c = ok(t, BASE + TLS)
+  t.strictSame([c.tls?.clientCertificates, c.tls?.clientCaFile, c.tls?.http2], ['none', undefined, { enabled: true, maxConcurrentStreams: 100, maxHeaderListBytes: 16 * 1024 }],
+    'defaults: no certificate asked for; h2 on, 100 streams, the header list capped at limits.maxHeaderBytes')
+  t.equal(ok(t, BASE + TLS + 'limits: {maxHeaderBytes: 8KiB}\n').tls?.http2.maxHeaderListBytes, 8 * 1024, 'the h2 header list follows limits.maxHeaderBytes')
+  t.equal(ok(t, BASE + TLS + '  clientCertificates: request\n').tls?.clientCaFile, undefined, 'request needs no CA (certificate-bound tokens work with any certificate, RFC 8705 §2.2)')
+  oneProblem(t, BASE + TLS + '  clientCertificates: require\n', `${FILE}:4:1: tls.clientCa:`, /required when clientCertificates is require/)
+  oneProblem(t, BASE + TLS + '  clientCa: ca.pem\n', `${FILE}:8:13: tls.clientCa:`, /no effect while clientCertificates is none/)
+  oneProblem(t, BASE + TLS + '  clientCertificates: Required\n', `${FILE}:8:23: tls.clientCertificates:`, /must be one of none, request, require/)
+  oneProblem(t, BASE + TLS + '  http2: {maxConcurrentStreams: 100000}\n', `${FILE}:8:33: tls.http2.maxConcurrentStreams:`, /at most 1000/)
+  oneProblem(t, BASE + TLS + '  http2: {maxStreams: 10}\n', `${FILE}:8:11: tls.http2.maxStreams:`, /unknown key/)
+  oneProblem(t, BASE + 'forwardedClientCert: {ca: lb.pem}\n', `${FILE}:4:27: forwardedClientCert.ca:`, /needs trustedProxies/)
+  t.strictSame(ok(t, BASE + 'trustedProxies: [10.0.0.1]\nforwardedClientCert: {ca: lb.pem}\n').forwardedClientCert, { caFile: '/srv/popgate/lb.pem' })
+  oneProblem(t, BASE + 'trustedProxies: [10.0.0.1]\nforwardedClientCert: {}\n', `${FILE}:5:1: forwardedClientCert.ca:`, /is required/)
 })

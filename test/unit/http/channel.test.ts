@@ -11,7 +11,7 @@ import { once } from 'node:events'
 import { createHash, X509Certificate } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { channelFacts } from '../../../src/http/channel.js'
-import { tlsFixtures } from '../../helpers/tls-fixtures.js'
+import { clientCerts, tlsFixtures } from '../../helpers/tls-fixtures.js'
 
 const LABEL = 'EXPORTER-Channel-Binding'
 /** Node accepts the call without a context; @types/node does not. */
@@ -61,7 +61,7 @@ t.test('plain TCP: one shared, frozen facts object with nothing in it', async (t
   await Promise.all([once(a, 'connect'), once(b, 'connect')])
   t.teardown(() => { a.destroy(); b.destroy(); server.close() })
   const fa = channelFacts(a)
-  t.same({ ...fa }, { tlsVersion: undefined, exporter: undefined, clientCertSha256: undefined })
+  t.same({ ...fa }, { tlsVersion: undefined, exporter: undefined, clientCertSha256: undefined, clientCert: undefined })
   t.ok(Object.isFrozen(fa))
   t.equal(channelFacts(b), fa, 'the same object for every plain connection')
 })
@@ -107,4 +107,28 @@ t.test('a client certificate: base64url SHA-256 of its DER', async (t) => {
 
   const bare = await connect()
   t.equal(channelFacts(bare.server).clientCertSha256, undefined, 'asked for, none sent')
+})
+
+t.test('the client certificate as channel facts: DER, x5t#S256, chained or why not, SAN DNS names, subject, source', async (t) => {
+  const { connect } = await startTls(t, { requestCert: true, rejectUnauthorized: false, ca: tlsFixtures.caPem })
+  const alice = channelFacts((await connect({ key: clientCerts.alice.keyPem, cert: clientCerts.alice.certPem })).server).clientCert!
+  const der = new X509Certificate(clientCerts.alice.certPem).raw
+  t.same([...alice.der], [...der], 'the DER the client sent')
+  t.equal(alice.x5tS256, createHash('sha256').update(der).digest('base64url'), 'RFC 8705 §3.1: base64url SHA-256 of the DER')
+  t.match(alice.x5tS256, /^[A-Za-z0-9_-]{43}$/, '43 base64url characters, never hex')
+  t.strictSame([alice.chained, alice.reason, alice.dnsNames, alice.subject, alice.source], [true, undefined, ['alice.test'], 'CN=alice.test, O=popgate tests', 'socket'])
+
+  const other = channelFacts((await connect({ key: clientCerts.otherCa.keyPem, cert: clientCerts.otherCa.certPem })).server).clientCert!
+  t.equal(other.chained, false, 'another CA: not chained')
+  t.equal(other.reason, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'and OpenSSL says why')
+  t.strictSame(other.dnsNames, ['alice.test'], 'its names are still read (a bound token may use any certificate, RFC 8705 §2.2)')
+
+  const expired = channelFacts((await connect({ key: clientCerts.expired.keyPem, cert: clientCerts.expired.certPem })).server).clientCert!
+  t.strictSame([expired.chained, expired.reason], [false, 'CERT_HAS_EXPIRED'])
+})
+
+t.test('a listener that does not ask gets no certificate, whatever the client holds', async (t) => {
+  const { connect } = await startTls(t)
+  const { server } = await connect({ key: clientCerts.alice.keyPem, cert: clientCerts.alice.certPem })
+  t.equal(channelFacts(server).clientCert, undefined)
 })
