@@ -47,6 +47,7 @@ export const ERRORS = {
   credentials_missing: spec(401, 'Unauthorized'),
   // 401: the gate's own checks on what a scheme verified (docs/architecture.md)
   identity_mismatch: spec(401, 'Unauthorized', 'invalid_token'),
+  credentials_not_accepted: spec(401, 'Unauthorized'),
   // 401 use_nonce (PROTOCOL.md §2.3 step 4)
   nonce_missing: spec(401, 'Unauthorized', 'use_nonce'),
   nonce_stale: spec(401, 'Unauthorized', 'use_nonce'),

@@ -14,6 +14,7 @@ import type { KeyCacheStats } from './keys/index.js'
 
 const COUNTERS = {
   popgate_requests_total: { help: 'Requests answered, by decision (public|allow|deny|would_deny|challenge|error) and code', labels: ['decision', 'code'] },
+  popgate_scheme_requests_total: { help: 'Requests whose credentials chose a scheme, by scheme and decision (allow|deny|would_deny|error)', labels: ['scheme', 'decision'] },
   popgate_key_fetches_total: { help: 'Key document fetches, by outcome code', labels: ['outcome'] },
   popgate_key_fetches_refused_total: { help: 'Key fetches the key cache refused before they started, by reason (urls_per_owner|in_flight_per_owner|in_flight)', labels: ['reason'] },
   popgate_key_reimports_total: { help: 'Cached keys imported again after leaving the hot set (keys.hotKeys too small when this climbs with traffic)', labels: [] },

@@ -1,6 +1,6 @@
 // The per-request state object, and the one access-log line written from it
 // when the response closes (method, path, status, decision, rule id,
-// identity, duration in ms, upstream status). Never a header value.
+// identity, the credential scheme, duration in ms, upstream status). Never a header value.
 
 import type { IncomingMessage } from 'node:http'
 import type { GatewayState } from '../assembly/state.js'
@@ -39,6 +39,7 @@ export function logExchange(state: GatewayState, ex: Exchange, status: number, a
   const endNs = process.hrtime.bigint()
   const metrics = state.metrics
   metrics.inc('popgate_requests_total', { decision, code: ex.code ?? 'ok' })
+  if (ex.scheme !== undefined) metrics.inc('popgate_scheme_requests_total', { scheme: ex.scheme, decision })
   const labels = LABELS[decision] ?? { decision }
   metrics.observe('popgate_request_duration_seconds', labels, Number(endNs - ex.startNs) / 1e9)
   if (ex.forwardStartNs !== undefined) metrics.observe('popgate_upstream_duration_seconds', labels, Number(endNs - ex.forwardStartNs) / 1e9)
@@ -66,6 +67,7 @@ export function accessMembers(ex: Exchange, status: number, decision: string, du
   if (ex.ruleId !== undefined) s += ',"rule":' + q(ex.ruleId)
   if (ex.identity !== undefined) s += ',"identity":' + q(ex.identity)
   else if (ex.claimed !== undefined) s += ',"claimed":' + q(ex.claimed) // unverified: never an identity
+  if (ex.scheme !== undefined) s += ',"scheme":' + q(ex.scheme)
   s += ',"durationMs":' + durationMs
   if (ex.upstreamStatus !== undefined) s += ',"upstreamStatus":' + ex.upstreamStatus
   if (aborted) s += ',"aborted":true'

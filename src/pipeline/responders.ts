@@ -26,7 +26,7 @@ export class HttpResponder implements Responder {
   precheck(): void {}
 
   async forward(state: GatewayState, target: Target, principal: Principal | undefined, plan: ForwardPlan): Promise<number | undefined> {
-    const headers = upstreamHeaders(this.req, state.headers, principal, { assertion: plan.assertion, keepToken: plan.keepToken })
+    const headers = upstreamHeaders(this.req, state.headers, principal, { assertion: plan.assertion, keep: plan.keep })
     const result = await forward(this.req, this.res, state.upstream, target.forward, headers, principal?.responseHeaders, plan.body)
     return result.upstreamStatus
   }
@@ -58,11 +58,11 @@ export class UpgradeResponder implements Responder {
   }
 
   async forward(state: GatewayState, target: Target, principal: Principal | undefined, plan: ForwardPlan): Promise<number> {
-    const headers = upstreamHeaders(this.req, state.headers, principal, { upgrade: true, assertion: plan.assertion, keepToken: plan.keepToken })
+    const headers = upstreamHeaders(this.req, state.headers, principal, { upgrade: true, assertion: plan.assertion, keep: plan.keep })
     // The refusal is written from inside http-proxy-3's error callback, before it closes the socket.
     const onFailure = (err: Error) => this.refuse(state, upstreamError(err), undefined)
     try {
-      this.status = await this.ws.proxy(this.req, this.socket, this.head, state.config.upstream, headers, target.forward, onFailure)
+      this.status = await this.ws.proxy(this.req, this.socket, this.head, state.config.upstream, headers, target.forward, onFailure, principal?.responseHeaders)
     } catch (err) {
       throw upstreamError(err as Error)
     }

@@ -9,6 +9,7 @@ import { GatewayError } from '../../errors.js'
 import { identityProblem, type Identity } from '../../identity/domain.js'
 import type { Config, ProofAlgorithm } from '../../config/types.js'
 import type { NonceIssuer } from '../../secrets/nonce.js'
+import type { RequestView } from '../types.js'
 import { checkKeyUrl } from '../../keys/url-policy.js'
 import { splitCompactJws } from '../../proofs/jws.js'
 import { MAX_JTI_CHARS, htuMatches, iatInWindow, isJti } from '../../proofs/claims.js'
@@ -33,12 +34,8 @@ export interface DomainPopProof {
   readonly claims: Readonly<Record<string, unknown>>
 }
 
-export interface ProofContext {
-  readonly method: string
-  /** The normalized path the ACL matched (src/http/target.ts). */
-  readonly path: string
-  readonly nowMs: number
-}
+/** The parts of the request view (schemes/types.ts RequestView) a proof is checked against. */
+export type ProofContext = Pick<RequestView, 'method' | 'path' | 'nowMs'>
 
 export interface ProofDeps {
   readonly publicOrigin: string
