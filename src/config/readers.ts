@@ -346,9 +346,9 @@ export const identity: Check<string> = (v) => {
 }
 
 export const pathPrefix: Check<string> = refine(str, (v) => {
-  if (!v.startsWith('/') || !v.endsWith('/')) return 'must start and end with "/" (e.g. /.well-known/domainpop/)'
+  if (!v.startsWith('/') || !v.endsWith('/')) return 'must start and end with "/" (e.g. /.well-known/keys/)'
   // A bare "/" would let any URL on the domain, user uploads included, speak for it (PROTOCOL.md §2.1).
-  if (v === '/') return 'must be a directory below "/" (e.g. /.well-known/domainpop/)'
+  if (v === '/') return 'must be a directory below "/" (e.g. /.well-known/keys/)'
   if (/[?#\\\s%]/.test(v) || v.includes('//') || /\/\.\.?\//.test(v)) return 'must be a plain path: no "?", "#", "\\", "%", spaces, empty or dot segments'
   return { value: v }
 })

@@ -8,6 +8,9 @@ import { domainpopModule } from './domainpop/module.js'
 import { dpopModule } from './dpop/module.js'
 import { sessionsModule } from './sessions/index.js'
 
+/** The default path under which identities host their keys (PROTOCOL.md §2.1), for the `keys:` section and the reference key host. */
+export { DOMAINPOP_KEY_PATH_PREFIX as IDENTITY_KEY_PATH_PREFIX } from './domainpop/proof.js'
+
 export const SCHEME_MODULES: readonly SchemeModule<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   domainpopModule,
   dpopModule,

@@ -15,6 +15,8 @@ import { splitCompactJws } from '../../proofs/jws.js'
 import { MAX_JTI_CHARS, htuMatches, iatInWindow, isJti } from '../../proofs/claims.js'
 
 export const DOMAINPOP_TYP = 'domainpop+jwt'
+/** PROTOCOL.md §2.1: where an identity's domain hosts its keys, by default (`keys.pathPrefix`). */
+export const DOMAINPOP_KEY_PATH_PREFIX = '/.well-known/domainpop/'
 /** RFC 8725 §3.10 / PROTOCOL.md §2.2: header members that would let the proof pick its own key. */
 const FORBIDDEN_HEADER_MEMBERS = ['jwk', 'x5c', 'x5u', 'x5t', 'x5t#S256', 'crit', 'zip', 'enc', 'b64'] as const
 const THUMBPRINT = /^[A-Za-z0-9_-]{43}$/
