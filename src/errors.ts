@@ -2,6 +2,8 @@
 // Stages throw `GatewayError(code)`; only src/http/respond.ts turns one into a
 // response (status, WWW-Authenticate error, problem+json). PROTOCOL.md §6.
 
+import { SCHEME_AUTH_ERRORS, SCHEME_ERRORS } from './schemes/errors.js'
+
 /**
  * Every `error` word a challenge may carry, with where it is defined. Each
  * scheme's challenge (src/schemes/) says one of these; docs/errors.md lists
@@ -13,8 +15,8 @@ export const AUTH_ERRORS = {
   insufficient_scope: 'RFC 6750 §3.1',
   use_nonce: 'docs/protocol.md §2.3',
   invalid_proof: 'docs/protocol.md §2.3',
-  use_dpop_nonce: 'RFC 9449 §8',
-  invalid_dpop_proof: 'RFC 9449 §7.1',
+  // The schemes' own words (src/schemes/<name>/errors.ts).
+  ...SCHEME_AUTH_ERRORS,
 } as const
 
 export type AuthError = keyof typeof AUTH_ERRORS
@@ -81,22 +83,8 @@ export const ERRORS = {
   key_fetch_quota: spec(401, 'Unauthorized', 'invalid_proof'),
   key_document_invalid: spec(401, 'Unauthorized', 'invalid_proof'),
   key_not_found: spec(401, 'Unauthorized', 'invalid_proof'),
-  // DPoP-bound access tokens (PROTOCOL.md §3, RFC 9449, RFC 6750 §3.1)
-  dpop_credentials_invalid: spec(400, 'Bad Request', 'invalid_request'),
-  token_invalid: spec(401, 'Unauthorized', 'invalid_token'),
-  token_alg_unsupported: spec(401, 'Unauthorized', 'invalid_token'),
-  token_expired: spec(401, 'Unauthorized', 'invalid_token'),
-  token_audience_mismatch: spec(401, 'Unauthorized', 'invalid_token'),
-  token_unbound: spec(401, 'Unauthorized', 'invalid_token'),
-  token_bearer_refused: spec(401, 'Unauthorized', 'invalid_token'),
-  token_signature_invalid: spec(401, 'Unauthorized', 'invalid_token'),
-  issuer_metadata_invalid: spec(401, 'Unauthorized', 'invalid_token'),
-  dpop_nonce_required: spec(401, 'Unauthorized', 'use_dpop_nonce'),
-  dpop_nonce_invalid: spec(401, 'Unauthorized', 'use_dpop_nonce'),
-  dpop_proof_invalid: spec(401, 'Unauthorized', 'invalid_dpop_proof'),
-  dpop_proof_mismatch: spec(401, 'Unauthorized', 'invalid_dpop_proof'),
-  dpop_proof_signature_invalid: spec(401, 'Unauthorized', 'invalid_dpop_proof'),
-  dpop_proof_replayed: spec(401, 'Unauthorized', 'invalid_dpop_proof'),
+  // The schemes' own codes (src/schemes/<name>/errors.ts).
+  ...SCHEME_ERRORS,
   // 403: authenticated, ACL says no (or nothing matches)
   forbidden: spec(403, 'Forbidden', 'insufficient_scope'),
   insufficient_scope: spec(403, 'Forbidden', 'insufficient_scope'),

@@ -4,7 +4,7 @@
 // problem is not built at all. The format is described in docs/acl.md.
 
 import { dirname } from 'node:path'
-import { INVALID, Section, bool, describe, listOf, oneOf, scalar, type Check, type Context, type Reader, type Source } from '../config/readers.js'
+import { INVALID, Section, bool, describe, listOf, oneOf, scalar, type Check, type Context, type Reader, type Source } from '../config/toolkit.js'
 import { joinPath, readYaml, type Problem, type YNode } from '../config/yaml-source.js'
 import { parseDomainPattern, type DomainPattern } from '../identity/domain.js'
 import { compileAcl, defaultRuleId, type RuleSpec } from './compile.js'
