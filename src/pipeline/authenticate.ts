@@ -51,6 +51,7 @@ export async function authenticate(state: GatewayState, req: IncomingMessage, fa
     const selected = state.schemes.select(facts, view) // 2
     if (!selected) throw new GatewayError('credentials_missing', 'credentials are required')
     note.scheme = selected.scheme.name
+    view.client = client
     const claim = selected.scheme.parse(selected.credentials, view) // 3
     note.claimed = claim.identity
     // Keyed on the pair, not the identity alone: 300 bad proofs naming alice

@@ -21,6 +21,7 @@ export const DPOP_ERRORS = {
   token_unbound: { ...UNAUTHORIZED, authError: 'invalid_token' },
   token_bearer_refused: { ...UNAUTHORIZED, authError: 'invalid_token' },
   token_signature_invalid: { ...UNAUTHORIZED, authError: 'invalid_token' },
+  token_issuer_not_allowed: { ...UNAUTHORIZED, authError: 'invalid_token' },
   issuer_metadata_invalid: { ...UNAUTHORIZED, authError: 'invalid_token' },
   // RFC 9449 §8, §7.1: the nonce, the proof.
   dpop_nonce_required: { ...UNAUTHORIZED, authError: 'use_dpop_nonce' },

@@ -23,7 +23,7 @@ const PATH = '/api/things'
 const client = await generateClientKey('ES256')
 const KEY_URL = `https://${ISS}/.well-known/domainpop/keys/${client.kid}`
 const resolved = { kid: client.kid, kty: 'EC', crv: 'P-256', alg: undefined, x: client.publicJwk.x, y: client.publicJwk.y, keyObject: (await import('node:crypto')).createPublicKey(client.privateKey) } as unknown as ResolvedKey
-const keyCache: KeyCache = { async getKey() { return resolved }, size: 1, stats: () => { throw new Error('unused') }, async close() {} }
+const keyCache: KeyCache = { async getKey() { return resolved }, markProven() {}, size: 1, stats: () => { throw new Error('unused') }, async close() {} }
 const view = fakeView({ method: 'GET', path: PATH, nowMs: NOW })
 
 const CODES: readonly ErrorCode[] = [

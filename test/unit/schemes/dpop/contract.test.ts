@@ -22,7 +22,7 @@ const nonces = createNonceIssuer([{ id: 'n1', key: randomBytes(32) }], { ttlMs: 
 const issuerKey = await newKey('RS256', 'k1')
 const client = await newKey('ES256')
 const set = parseJwks(JSON.stringify({ keys: [issuerKey.jwk] }))
-const issuerKeys: IssuerKeys = { async keyFor() { return set.keys[0]! }, async close() {} }
+const issuerKeys: IssuerKeys = { async keyFor() { return set.keys[0]! }, markProven() {}, async close() {} }
 const view = fakeView({ method: 'GET', path: '/foo', nowMs: NOW })
 
 const CODES: readonly ErrorCode[] = [
