@@ -2,6 +2,8 @@
 // Stages throw `GatewayError(code)`; only src/http/respond.ts turns one into a
 // response (status, WWW-Authenticate error, problem+json). PROTOCOL.md §6.
 
+import { SCHEME_AUTH_ERRORS, SCHEME_ERRORS } from './schemes/errors.js'
+
 /**
  * Every `error` word a challenge may carry, with where it is defined. Each
  * scheme's challenge (src/schemes/) says one of these; docs/errors.md lists
@@ -13,8 +15,8 @@ export const AUTH_ERRORS = {
   insufficient_scope: 'RFC 6750 §3.1',
   use_nonce: 'docs/protocol.md §2.3',
   invalid_proof: 'docs/protocol.md §2.3',
-  use_dpop_nonce: 'RFC 9449 §8',
-  invalid_dpop_proof: 'RFC 9449 §7.1',
+  // The schemes' own words (src/schemes/<name>/errors.ts).
+  ...SCHEME_AUTH_ERRORS,
 } as const
 
 export type AuthError = keyof typeof AUTH_ERRORS
@@ -47,6 +49,7 @@ export const ERRORS = {
   credentials_missing: spec(401, 'Unauthorized'),
   // 401: the gate's own checks on what a scheme verified (docs/architecture.md)
   identity_mismatch: spec(401, 'Unauthorized', 'invalid_token'),
+  credentials_not_accepted: spec(401, 'Unauthorized'),
   // 401 use_nonce (PROTOCOL.md §2.3 step 4)
   nonce_missing: spec(401, 'Unauthorized', 'use_nonce'),
   nonce_stale: spec(401, 'Unauthorized', 'use_nonce'),
@@ -80,23 +83,8 @@ export const ERRORS = {
   key_fetch_quota: spec(401, 'Unauthorized', 'invalid_proof'),
   key_document_invalid: spec(401, 'Unauthorized', 'invalid_proof'),
   key_not_found: spec(401, 'Unauthorized', 'invalid_proof'),
-  // DPoP-bound access tokens (PROTOCOL.md §3, RFC 9449, RFC 6750 §3.1)
-  dpop_credentials_invalid: spec(400, 'Bad Request', 'invalid_request'),
-  token_invalid: spec(401, 'Unauthorized', 'invalid_token'),
-  token_alg_unsupported: spec(401, 'Unauthorized', 'invalid_token'),
-  token_expired: spec(401, 'Unauthorized', 'invalid_token'),
-  token_audience_mismatch: spec(401, 'Unauthorized', 'invalid_token'),
-  token_unbound: spec(401, 'Unauthorized', 'invalid_token'),
-  token_bearer_refused: spec(401, 'Unauthorized', 'invalid_token'),
-  token_signature_invalid: spec(401, 'Unauthorized', 'invalid_token'),
-  token_issuer_not_allowed: spec(401, 'Unauthorized', 'invalid_token'),
-  issuer_metadata_invalid: spec(401, 'Unauthorized', 'invalid_token'),
-  dpop_nonce_required: spec(401, 'Unauthorized', 'use_dpop_nonce'),
-  dpop_nonce_invalid: spec(401, 'Unauthorized', 'use_dpop_nonce'),
-  dpop_proof_invalid: spec(401, 'Unauthorized', 'invalid_dpop_proof'),
-  dpop_proof_mismatch: spec(401, 'Unauthorized', 'invalid_dpop_proof'),
-  dpop_proof_signature_invalid: spec(401, 'Unauthorized', 'invalid_dpop_proof'),
-  dpop_proof_replayed: spec(401, 'Unauthorized', 'invalid_dpop_proof'),
+  // The schemes' own codes (src/schemes/<name>/errors.ts).
+  ...SCHEME_ERRORS,
   // Client certificates (docs/tls.md): the listener's `require`, an RFC 9440 Client-Cert from a trusted hop
   client_certificate_required: spec(403, 'Forbidden'),
   client_certificate_invalid: spec(403, 'Forbidden'),

@@ -10,7 +10,7 @@ export const REDACT_PATHS = [
   'authorization', 'proof', 'token', 'ticket', 'cookie', 'secret', 'nonce',
 ]
 
-/** Redaction paths for request fields that carry credentials (the scheme modules' `redactFields`, handed in by the entry point). */
+/** Redaction paths for request fields that carry credentials (the scheme modules' `credentialFields`, handed in by the entry point). */
 export function redactPaths(credentialFields: readonly string[]): string[] {
   const paths = [...REDACT_PATHS]
   for (const f of new Set(credentialFields)) paths.push(`req.headers[${JSON.stringify(f)}]`, `headers[${JSON.stringify(f)}]`)

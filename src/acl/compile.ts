@@ -19,6 +19,7 @@ export interface RuleSpec {
   readonly channelBinding?: 'required' | 'optional'
   readonly sessions?: boolean
   readonly scopes?: readonly string[]
+  readonly require?: readonly string[]
   /** Default: the ACL's `mode`. */
   readonly mode?: RuleMode
   readonly bodyOnGet?: boolean
@@ -65,6 +66,7 @@ export function compileAcl(spec: AclSpec): Acl {
       channelBinding: r.channelBinding ?? 'optional',
       sessions: r.sessions ?? true,
       scopes: Object.freeze([...(r.scopes ?? [])]),
+      require: Object.freeze([...(r.require ?? [])]),
       // A public rule refuses only methods no verb names, which stay refused everywhere.
       mode: r.public ? 'enforce' : r.mode ?? spec.mode ?? 'enforce',
       bodyOnGet: r.bodyOnGet ?? false,

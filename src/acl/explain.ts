@@ -55,7 +55,8 @@ function verdict(e: Explanation): string {
   const by = describeRule(d.rule, e.file)
   if (d.allow) {
     if (d.rule.public) return `ALLOW by ${by}: public, no authentication needed`
-    return `ALLOW by ${by}: "${d.verb}" is granted to ${e.identity} by pattern "${e.pattern?.source}"`
+    const also = d.rule.require.length > 0 ? `; the credential must also be: ${d.rule.require.join(' or ')}` : ''
+    return `ALLOW by ${by}: "${d.verb}" is granted to ${e.identity} by pattern "${e.pattern?.source}"${also}`
   }
   const head = `DENY (${d.reason}) by ${by}`
   switch (d.reason) {
@@ -69,7 +70,7 @@ function verdict(e: Explanation): string {
       return `${head}: ${e.identity} is not among "${d.verb}": ${sources.join(', ')}`
     }
     case 'scope_missing':
-      return `${head}: the rule requires scopes ${d.rule.scopes.join(', ')}, which only DPoP tokens carry (checked against the token when one is presented)`
+      return `${head}: the rule requires scopes ${d.rule.scopes.join(', ')}, which only token schemes carry (checked against the token when one is presented)`
     case 'unauthenticated':
       return `${head}: "${d.verb}" needs an authenticated identity and none was given`
     case 'no_rule':

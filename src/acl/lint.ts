@@ -9,7 +9,11 @@
 import { splitPath } from './path-pattern.js'
 import type { Acl, LintFinding, LintKind, Rule } from './types.js'
 
-export function lint(acl: Acl): LintFinding[] {
+/**
+ * `known`: scheme names and assurances a `require` may name (the CLI's:
+ * every built-in scheme's and every assurance); undefined: not checked.
+ */
+export function lint(acl: Acl, known?: ReadonlySet<string>): LintFinding[] {
   const findings: LintFinding[] = []
   const add = (rule: Rule, kind: LintKind, message: string): void => {
     findings.push({ ruleId: rule.id, index: rule.index, pos: rule.pos, kind, message })
@@ -25,6 +29,9 @@ export function lint(acl: Acl): LintFinding[] {
 
     if (rule.mode === 'report') add(rule, 'report_mode', REPORT_MODE_NOTE)
     if (rule.channelBinding === 'required' && !rule.public) add(rule, 'channel_binding', CHANNEL_BINDING_NOTE)
+
+    const unsatisfiable = unsatisfiableRequire(rule, known)
+    if (unsatisfiable) add(rule, 'unsatisfiable_require', unsatisfiable)
 
     const never = neverAllows(acl, rule)
     if (never) add(rule, 'unreachable', never)
@@ -77,6 +84,15 @@ function neverAllows(acl: Acl, rule: Rule): string | undefined {
   if (allowed.length > 0) return undefined
   const what = rule.public ? 'maps to any verb' : `maps to a verb it grants (${[...rule.grants.keys()].join(', ')})`
   return `none of its methods (${[...rule.methods].join(', ')}) ${what}: every request it matches is denied`
+}
+
+/** Why the rule's `require` can never be met, or undefined. */
+function unsatisfiableRequire(rule: Rule, known: ReadonlySet<string> | undefined): string | undefined {
+  if (rule.require.length === 0) return undefined
+  const unknown = known === undefined ? [] : rule.require.filter((r) => !known.has(r))
+  if (unknown.length > 0) return `require names ${unknown.join(', ')}: no scheme or assurance is called that`
+  if (!rule.sessions && rule.require.every((r) => r === 'session')) return 'require: [session] with sessions: false: every request it matches is refused'
+  return undefined
 }
 
 const ref = (r: Rule): string => `rules[${r.index}] (${r.id}) at line ${r.pos.line}`

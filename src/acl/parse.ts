@@ -4,19 +4,23 @@
 // problem is not built at all. The format is described in docs/acl.md.
 
 import { dirname } from 'node:path'
-import { INVALID, Section, bool, describe, listOf, oneOf, scalar, type Check, type Context, type Reader, type Source } from '../config/readers.js'
+import { INVALID, Section, bool, describe, listOf, oneOf, scalar, type Check, type Context, type Reader, type Source } from '../config/toolkit.js'
 import { joinPath, readYaml, type Problem, type YNode } from '../config/yaml-source.js'
 import { parseDomainPattern, type DomainPattern } from '../identity/domain.js'
 import { compileAcl, defaultRuleId, type RuleSpec } from './compile.js'
 import { pathPatternProblem } from './path-pattern.js'
 import { DEFAULT_VERBS, RULE_FIELDS, type Acl } from './types.js'
 
+/** A `require` entry: a scheme's name or an assurance (lowercase word; which ones exist is checked when the state is built). */
+const requirement: Check<string> = (v) =>
+  typeof v === 'string' && /^[a-z][a-z0-9-]{0,31}$/.test(v) ? { value: v } : 'must be a scheme name or an assurance (channel-bound, certificate-bound, session, body-signed): a lowercase word'
+
 export interface AclResult { readonly acl: Acl | undefined; readonly problems: readonly Problem[] }
 
 const TOP_KEYS = ['version', 'mode', 'unmatched', 'verbs', 'rules'] as const
 const MODES = ['enforce', 'report'] as const
 /** Rule fields that only mean something once a caller has authenticated. */
-const AUTH_ONLY_FIELDS = ['channelBinding', 'sessions', 'scopes', 'mode'] as const
+const AUTH_ONLY_FIELDS = ['channelBinding', 'sessions', 'scopes', 'mode', 'require'] as const
 
 export function parseAcl(text: string, file: string): AclResult {
   const { root, problems } = readYaml(text, file)
@@ -115,6 +119,7 @@ function readRule(ctx: Context, node: YNode, path: string, index: number, verbs:
     channelBinding: s.get('channelBinding', scalar(oneOf(['required', 'optional'] as const)), 'optional'),
     sessions: s.get('sessions', scalar(bool), true),
     scopes: s.get('scopes', listOf(scalar(scope), { unique: true }), []),
+    require: s.get('require', listOf(scalar(requirement), { nonEmpty: true, unique: true }), []),
     mode: s.get('mode', scalar(oneOf(MODES)), undefined),
     bodyOnGet: s.get('bodyOnGet', scalar(bool), false),
     forwardToken: s.get('forwardToken', scalar(bool), false),

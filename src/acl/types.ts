@@ -8,7 +8,7 @@ import type { DomainPattern, Identity } from '../identity/domain.js'
 import type { RuleTrie } from './trie.js'
 
 /** Keys a rule may carry besides one key per declared verb. */
-export const RULE_FIELDS = ['id', 'path', 'methods', 'public', 'channelBinding', 'sessions', 'scopes', 'mode', 'bodyOnGet', 'forwardToken'] as const
+export const RULE_FIELDS = ['id', 'path', 'methods', 'public', 'channelBinding', 'sessions', 'scopes', 'mode', 'bodyOnGet', 'forwardToken', 'require'] as const
 
 /**
  * `enforce` refuses what the rule denies; `report` forwards it anyway (without
@@ -40,13 +40,19 @@ export interface Rule {
   readonly channelBinding: 'required' | 'optional'
   /** PROTOCOL.md §4: false = every request must carry its own proof (no ticket, no cookie). */
   readonly sessions: boolean
-  /** PROTOCOL.md §3: scopes a DPoP token must hold for this rule. */
+  /** PROTOCOL.md §3: scopes a token must hold for this rule (schemes whose principals carry scopes: `carriesScopes`). */
   readonly scopes: readonly string[]
+  /**
+   * Schemes or assurances (`channel-bound`, `certificate-bound`, `session`,
+   * `body-signed`) this path accepts: the principal's scheme or one of its
+   * assurances must be among them (pipeline/policy.ts). Empty: any.
+   */
+  readonly require: readonly string[]
   /** `report`: a denial is logged and counted, and the request forwarded. Public rules are always `enforce`. */
   readonly mode: RuleMode
   /** A body on GET, HEAD or OPTIONS is forwarded (default false: 400 body_not_allowed; issue 11 finding 3). */
   readonly bodyOnGet: boolean
-  /** Forward the client's `Authorization` and `DPoP` to the upstream when a token scheme (DPoP) authenticated it, for an upstream that reads the token itself (default false: removed). */
+  /** Forward the scheme's forwardable credential fields (a token and its proof) to the upstream, for an upstream that reads the token itself (default false: removed). */
   readonly forwardToken: boolean
   /** Where the rule starts in the ACL file. */
   readonly pos: Pos
@@ -76,7 +82,7 @@ export type DenyReason =
   | 'no_rule'
   | 'method_not_granted'
   | 'identity_not_listed'
-  /** The rule requires token scopes and the scheme carries none (a DomainPoP proof); DPoP tokens' scopes are checked by the gate. */
+  /** The rule requires token scopes and the scheme carries none; a token scheme's scopes are checked by the gate. */
   | 'scope_missing'
   /** The rule is not public and no identity was given: the caller should challenge (401), not forbid. */
   | 'unauthenticated'
@@ -115,6 +121,8 @@ export type LintKind =
   | 'report_mode'
   /** `channelBinding: required`: met only on the gateway's own TLS 1.3 listener (a note; `check` warns when the config has none). */
   | 'channel_binding'
+  /** `require` names something no principal can hold here (a session with `sessions: false`, a name that is no scheme or assurance). */
+  | 'unsatisfiable_require'
 
 export interface LintFinding {
   readonly ruleId: string

@@ -24,7 +24,9 @@ import type { ReplayStore } from '../replay/types.js'
 import { createAbuseLimits } from '../limits/abuse.js'
 import { createSchemeRegistry } from '../schemes/registry.js'
 import { createSafeFetcher, type SafeFetcher } from '../keys/index.js'
-import type { Grant, Scheme } from '../schemes/types.js'
+import { ASSURANCES, type Grant, type Scheme } from '../schemes/types.js'
+import type { SchemeRegistry } from '../schemes/registry.js'
+import type { Acl } from '../acl/index.js'
 import { SCHEME_MODULES } from '../schemes/index.js'
 import type { Built, Closeable, FetchHooks, SchemeModule, Shared } from '../schemes/module.js'
 import { sectionOf } from '../schemes/module.js'
@@ -118,18 +120,22 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
     if ('problems' in result) problems.push(...result.problems)
     else built.push({ module: m, cfg, built: result })
   }
-  if (problems.length > 0) {
-    // Nothing of this build is used: close what it opened and the previous state does not hold.
-    const opened: Closeable[] = [...built.flatMap((b) => b.built.resources ?? []), keys, fetcher, replay, { close: () => upstream.pool.close() }]
+  // Nothing of a refused build is used: close what it opened and the previous state does not hold.
+  const abandon = async (list: readonly Problem[]): Promise<BuildResult> => {
+    const opened: Closeable[] = [...built.flatMap((b) => b.built.resources ?? []), keys, fetcher, replay]
+    if (upstream !== prev?.upstream) opened.push({ close: () => upstream.pool.close() })
     const held: Closeable[] = prev ? [...prev.modules.flatMap((b) => b.built.resources ?? []), prev.keys, prev.fetcher, prev.replay] : []
-    await releaseResources(upstream === prev?.upstream ? opened.slice(0, -1) : opened, held)
-    return { state: undefined, problems }
+    await releaseResources(opened, held)
+    return { state: undefined, problems: list }
   }
+  if (problems.length > 0) return abandon(problems)
 
   const schemes = createSchemeRegistry([
     ...built.flatMap((b) => b.built.schemes),
     ...(deps.extraSchemes?.({ replay, now }) ?? []),
   ], { maxCredentialBytes: config.proof.maxBytes })
+  const requireProblems = unknownRequirements(aclResult.acl, schemes)
+  if (requireProblems.length > 0) return abandon(requireProblems)
   const grants: Grant[] = built.flatMap((b) => b.built.grants ?? [])
   const routes = new Map<string, OwnRoute>(deps.ownRoutes ?? [])
   for (const b of built) for (const [path, route] of b.built.routes ?? []) {
@@ -146,7 +152,8 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
     fetcher,
     replay,
     upstream,
-    headers: compileHeaderPlan(config, schemes.ownedFields ?? []),
+    // Credential fields never forwarded: the enabled schemes' own, and every module's (even one switched off).
+    headers: compileHeaderPlan(config, [...(schemes.ownedFields ?? []), ...modules.flatMap((m) => m.credentialFields ?? [])], schemes.ownedCookies),
     schemes,
     grants,
     modules: built,
@@ -160,6 +167,18 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
     now,
   }
   return { state, problems: [] }
+}
+
+/** A rule's `require:` naming neither an enabled scheme nor an assurance can never be met: refused at load, at its line. */
+function unknownRequirements(acl: Acl, schemes: SchemeRegistry): Problem[] {
+  const out: Problem[] = []
+  for (const rule of acl.rules) {
+    for (const r of rule.require) {
+      if ((ASSURANCES as readonly string[]).includes(r) || schemes.byName(r) !== undefined) continue
+      out.push({ file: acl.file, line: rule.pos.line, col: rule.pos.col, path: `rules[${rule.index}].require`, message: `${r} is neither an enabled scheme (${schemes.schemes.map((s) => s.name).join(', ')}) nor an assurance (${ASSURANCES.join(', ')})` })
+    }
+  }
+  return out
 }
 
 /** What one module built for a state, with the section it was built from (reused on reload). */

@@ -2,6 +2,7 @@
 // Each loads its ACL file(s) the way the gateway does; problems print as
 // file:line:col and exit 78.
 
+import { requirableNames } from '../schemes/index.js'
 import { parseArgs } from 'node:util'
 import { resolve } from 'node:path'
 import { loadAclFile, explain, formatExplanation, lint, formatFinding, isNote, type Acl } from '../acl/index.js'
@@ -30,7 +31,7 @@ export async function runAcl(argv: string[]): Promise<number> {
   const acl = await load(values.acl)
   if (typeof acl === 'number') return acl
   if (sub === 'lint') {
-    const findings = lint(acl)
+    const findings = lint(acl, requirableNames())
     for (const f of findings) process.stdout.write(formatFinding(f, acl.file) + '\n')
     if (findings.length === 0) process.stdout.write(`${acl.file}: no findings\n`)
     return findings.every(isNote) ? 0 : 1

@@ -14,6 +14,7 @@ import { createHash, timingSafeEqual, createPublicKey } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { calculateJwkThumbprint, type JWK } from 'jose'
 import type { KeyStore } from './store.js'
+import { IDENTITY_KEY_PATH_PREFIX } from '../schemes/index.js'
 
 export interface KeyHostOptions {
   readonly identity: string
@@ -77,7 +78,7 @@ export function checkPublishableJwk(input: unknown): JWK | string {
 }
 
 export function createKeyHostHandler(opts: KeyHostOptions): http.RequestListener {
-  const prefix = (opts.pathPrefix ?? '/.well-known/domainpop/') + 'keys'
+  const prefix = (opts.pathPrefix ?? IDENTITY_KEY_PATH_PREFIX) + 'keys'
   const ttlMs = opts.keyTtlMs ?? DEFAULT_KEY_TTL_MS
   const maxAge = opts.cacheMaxAgeSec ?? 300
   const now = opts.now ?? Date.now

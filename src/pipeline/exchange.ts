@@ -1,8 +1,9 @@
 // The per-request state object, and the one access-log line written from it
 // when the response closes (method, path, status, decision, rule id,
-// identity, duration in ms, upstream status; then the request id, client
-// address, user agent and byte counts). Never a credential: the only header
-// values are the request id (validated) and the user agent (bounded, escaped).
+// identity, the credential scheme, duration in ms, upstream status; then the
+// request id, client address, user agent and byte counts). Never a credential:
+// the only header values are the request id (validated) and the user agent
+// (bounded, escaped).
 
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
@@ -151,6 +152,7 @@ export function accessMembers(ex: Exchange, status: number, decision: string, du
   if (ex.ruleId !== undefined) s += ',"rule":' + q(ex.ruleId)
   if (ex.identity !== undefined) s += ',"identity":' + q(ex.identity)
   else if (ex.claimed !== undefined) s += ',"claimed":' + q(ex.claimed) // unverified: never an identity
+  if (ex.scheme !== undefined) s += ',"scheme":' + q(ex.scheme)
   s += ',"durationMs":' + durationMs
   if (ex.upstreamStatus !== undefined) s += ',"upstreamStatus":' + ex.upstreamStatus
   if (aborted) s += ',"aborted":true'

@@ -4,15 +4,17 @@
 // for it, the body is buffered only when a scheme's verify asks for it.
 
 import type { IncomingMessage } from 'node:http'
+import type { PeerCertificate, TLSSocket } from 'node:tls'
 import { GatewayError } from '../errors.js'
 import type { ChannelFacts } from '../http/channel.js'
 import { requestChannel } from '../tls/front-door.js'
 import type { RequestFacts } from '../http/request-facts.js'
+import type { AmbientSource } from '../schemes/registry.js'
 import type { VerifyView } from '../schemes/types.js'
 
 const EMPTY = new Uint8Array(0)
 
-export class GateView implements VerifyView {
+export class GateView implements VerifyView, AmbientSource {
   #channel: ChannelFacts | undefined
   #body: Promise<Uint8Array> | undefined
   #bodyLimit = 0
@@ -48,6 +50,15 @@ export class GateView implements VerifyView {
 
   cookie(name: string): string | undefined {
     return cookieValue(this.field('cookie'), name)
+  }
+
+  /** The certificate the TLS client presented (verified or not: the scheme decides), or undefined. */
+  clientCertificate(): PeerCertificate | undefined {
+    const tls = this.req.socket as Partial<TLSSocket>
+    if (typeof tls.getPeerCertificate !== 'function') return undefined
+    const cert = tls.getPeerCertificate()
+    // Node answers {} (or null) when the client sent none.
+    return cert !== null && cert !== undefined && Object.keys(cert).length > 0 ? cert : undefined
   }
 
   body(maxBytes: number): Promise<Uint8Array> {

@@ -30,7 +30,7 @@ export class HttpResponder implements Responder {
 
   async forward(state: GatewayState, target: Target, principal: Principal | undefined, plan: ForwardPlan): Promise<number | undefined> {
     const requestId = requestIdOf(this.req)
-    const headers = upstreamHeaders(this.req, state.headers, principal, { assertion: plan.assertion, keepToken: plan.keepToken, requestId })
+    const headers = upstreamHeaders(this.req, state.headers, principal, { assertion: plan.assertion, keep: plan.keep, requestId })
     // Tracing off: no closure, no span (src/tracing/).
     if (state.tracing !== undefined) return tracedUpstream(headers, state.upstream.origin, target.forward, () => this.send(state, target, principal, headers, plan, requestId))
     return this.send(state, target, principal, headers, plan, requestId)
@@ -77,12 +77,12 @@ export class UpgradeResponder implements Responder {
   }
 
   async forward(state: GatewayState, target: Target, principal: Principal | undefined, plan: ForwardPlan): Promise<number> {
-    const headers = upstreamHeaders(this.req, state.headers, principal, { upgrade: true, assertion: plan.assertion, keepToken: plan.keepToken })
+    const headers = upstreamHeaders(this.req, state.headers, principal, { upgrade: true, assertion: plan.assertion, keep: plan.keep })
     // The refusal is written from inside http-proxy-3's error callback, before it closes the socket.
     const onFailure = (err: Error) => this.refuse(state, upstreamError(err), undefined)
     const send = async () => {
       try {
-        return this.status = await this.ws.proxy(this.req, this.socket, this.head, state.config.upstream, headers, target.forward, onFailure)
+        return this.status = await this.ws.proxy(this.req, this.socket, this.head, state.config.upstream, headers, target.forward, onFailure, principal?.responseHeaders)
       } catch (err) {
         throw upstreamError(err as Error)
       }

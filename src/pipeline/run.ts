@@ -54,8 +54,8 @@ export interface Responder {
 export interface ForwardPlan {
   /** The signed X-PoP-Assertion (proxy/assertion.ts), when configured and authenticated. */
   readonly assertion: string | undefined
-  /** A token scheme's credentials reach the upstream (the rule's forwardToken). */
-  readonly keepToken: boolean
+  /** Credential fields that reach the upstream: the scheme's `forwardable`, when the rule says forwardToken. */
+  readonly keep: ReadonlySet<string> | undefined
   /** The body: the buffer a scheme's verify read (schemes/types.ts VerifyView), the request stream, or none. */
   readonly body: Uint8Array | 'stream' | undefined
 }
@@ -107,10 +107,10 @@ async function exchange(state: GatewayState, req: IncomingMessage, out: Responde
     }
     const assertion = principal && state.assertion?.sign(principal, method, target.path, rule?.id, state.now()) // 6
     ex.forwardStartNs = process.hrtime.bigint()
-    // A token scheme's credentials reach the upstream only when the rule asks (an upstream that reads the token itself).
-    const keepToken = principal?.token !== undefined && rule?.forwardToken === true
+    // A scheme's forwardable credentials reach the upstream only when the rule asks (an upstream that reads the token itself).
+    const keep = principal !== undefined && rule?.forwardToken === true ? state.schemes.forwardable(principal.method) : undefined
     const body = view?.buffered ?? (facts.hasBody ? 'stream' : undefined)
-    ex.upstreamStatus = await out.forward(state, target, principal, { assertion, keepToken, body })
+    ex.upstreamStatus = await out.forward(state, target, principal, { assertion, keep, body })
   } catch (err) {
     const gerr = toGatewayError(err)
     ex.code = gerr.code

@@ -45,7 +45,7 @@ export function createAssertionSigner(keys: readonly AssertionKey[], opts: { iss
       const iat = Math.floor(nowMs / 1000)
       const claims: Record<string, unknown> = {
         sub: p.identity, iat, exp: iat + ASSERTION_TTL_SEC, jti: randomUUID(),
-        auth_method: p.method, cnf: { jkt: p.thumbprint }, rule: ruleId, htm: method, htu: opts.issuer + path,
+        auth_method: p.method, cnf: confirmationOf(p), rule: ruleId, htm: method, htu: opts.issuer + path,
       }
       if (p.channelBound) claims.channel_bound = true
       // Everything the upstream sees as an identity header is signed here too (issue 19, Info).
@@ -61,4 +61,10 @@ export function createAssertionSigner(keys: readonly AssertionKey[], opts: { iss
       return input + '.' + sign('sha256', Buffer.from(input), key).toString('base64url')
     },
   }
+}
+
+/** RFC 7800 §3.1: the key the credential was bound to, as the scheme says (jkt, x5t#S256); a scheme that names none proved the key whose thumbprint it gave. */
+function confirmationOf(p: Principal): Principal['confirmation'] {
+  const c = p.confirmation
+  return c.jkt !== undefined || c['x5t#S256'] !== undefined ? c : { jkt: p.thumbprint }
 }

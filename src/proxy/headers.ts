@@ -36,6 +36,8 @@ export interface HeaderPlan {
   }
   /** Names never forwarded, lowercased with `_` as `-`: credentials, and the strip list's exact names (one Set lookup per header). */
   readonly drop: ReadonlySet<string>
+  /** Cookies schemes own (a credential): removed from Cookie, the other cookies pass; undefined when none. */
+  readonly ownedCookies: ReadonlySet<string> | undefined
   /** Identity headers of other systems and URL/method rewriting headers (proxy/identity-strip.ts). */
   readonly strip: StripList
   readonly trusted: BlockList | undefined
@@ -45,12 +47,16 @@ export interface HeaderPlan {
   readonly upstreamHost: string | undefined
 }
 
-/** `credentialFields`: lowercased fields the enabled schemes own; credentials, so never forwarded. */
-export function compileHeaderPlan(cfg: Pick<Config, 'identityHeaders' | 'trustedProxies' | 'publicOrigin' | 'upstream' | 'upstreamHost'>, credentialFields: Iterable<string> = []): HeaderPlan {
+/**
+ * `credentialFields`: lowercased fields credentials travel in (the enabled
+ * schemes' and the modules' `credentialFields`), so never forwarded;
+ * `ownedCookies`: cookie names schemes own.
+ */
+export function compileHeaderPlan(cfg: Pick<Config, 'identityHeaders' | 'trustedProxies' | 'publicOrigin' | 'upstream' | 'upstreamHost'>, credentialFields: Iterable<string> = [], ownedCookies: ReadonlySet<string> = new Set()): HeaderPlan {
   const prefix = cfg.identityHeaders.prefix
   // `expect`: Node answers 100-continue itself; undici refuses to send it.
   // (URL and method overrides are in the strip list, proxy/identity-strip.ts.)
-  const drop = new Set(['dpop', 'domainpop-proof', 'expect'])
+  const drop = new Set(['expect'])
   if (!cfg.identityHeaders.forwardAuthorization) drop.add('authorization')
   for (const f of credentialFields) drop.add(headerKey(f))
   const strip = compileStripList(cfg.identityHeaders.strip)
@@ -61,6 +67,7 @@ export function compileHeaderPlan(cfg: Pick<Config, 'identityHeaders' | 'trusted
     names: { identity: prefix + 'Identity', method: prefix + 'Auth-Method', thumbprint: prefix + 'Key-Thumbprint', channelBound: prefix + 'Channel-Bound', assertion: prefix + 'Assertion',
       subject: prefix + 'Subject', clientId: prefix + 'Client-Id', scope: prefix + 'Scope' },
     drop,
+    ownedCookies: ownedCookies.size > 0 ? ownedCookies : undefined,
     strip,
     trusted: compileTrustedProxies(cfg.trustedProxies),
     publicHost: new URL(cfg.publicOrigin).host,
@@ -102,6 +109,18 @@ export function underIdentityPrefix(lowerName: string, prefixKey: string): boole
   return true
 }
 
+/** A Cookie field value without the named cookies (RFC 6265 §5.4 `name=value; …`); '' when none is left. */
+export function withoutCookies(value: string, names: ReadonlySet<string>): string {
+  const kept: string[] = []
+  for (const part of value.split(';')) {
+    const eq = part.indexOf('=')
+    const name = (eq < 0 ? part : part.slice(0, eq)).trim()
+    if (name === '' || names.has(name)) continue
+    kept.push(part.trim())
+  }
+  return kept.join('; ')
+}
+
 /** Case-insensitive, `_` as `-`: how identity-prefix matching sees a header name. */
 export const headerKey = (name: string): string => name.toLowerCase().replaceAll('_', '-')
 
@@ -116,10 +135,7 @@ export const headerKey = (name: string): string => name.toLowerCase().replaceAll
  * (CGI-style upstreams see `X_Forwarded_Host` as `X-Forwarded-Host`); the
  * common name without `_` costs no copy.
  */
-/** A token scheme's credential fields, forwarded when the rule says `forwardToken` (the upstream reads the token itself). */
-const TOKEN_FIELDS: ReadonlySet<string> = new Set(['authorization', 'dpop'])
-
-export function upstreamHeaders(req: IncomingMessage, plan: HeaderPlan, identity: IdentityHeaders | undefined, opts: { upgrade?: boolean; assertion?: string; keepToken?: boolean; requestId?: string } = {}): string[] {
+export function upstreamHeaders(req: IncomingMessage, plan: HeaderPlan, identity: IdentityHeaders | undefined, opts: { upgrade?: boolean; assertion?: string; keep?: ReadonlySet<string> | undefined; requestId?: string } = {}): string[] {
   const raw = req.rawHeaders
   const trustedPeer = isTrustedPeer(plan.trusted, req.socket.remoteAddress)
   const listed = connectionTokens(req.headers.connection)
@@ -136,7 +152,8 @@ export function upstreamHeaders(req: IncomingMessage, plan: HeaderPlan, identity
     const lower = name.toLowerCase()
     const key = lower.indexOf('_') === -1 ? lower : lower.replaceAll('_', '-')
     if (isHopByHop(key, listed)) continue
-    if (plan.drop.has(key) && !(opts.keepToken === true && TOKEN_FIELDS.has(key))) continue
+    // `keep`: the scheme's forwardable credential fields, when the rule says forwardToken (the upstream reads the token itself).
+    if (plan.drop.has(key) && opts.keep?.has(key) !== true) continue
     if (underIdentityPrefix(key, plan.prefixKey)) continue
     if (hasStrippedPrefix(key, plan.strip)) continue
     if (key === 'host' && plan.upstreamHost !== undefined) continue
@@ -145,6 +162,11 @@ export function upstreamHeaders(req: IncomingMessage, plan: HeaderPlan, identity
     if (key === 'x-forwarded-host') { if (trustedPeer) xfh ??= raw[i + 1]; continue }
     if (!trustedPeer && UNTRUSTED_FORWARDING.has(key)) continue
     if (key === 'x-request-id' && opts.requestId !== undefined) continue // ours replaces it (the same value when it was valid)
+    if (key === 'cookie' && plan.ownedCookies !== undefined) {
+      const rest = withoutCookies(raw[i + 1]!, plan.ownedCookies)
+      if (rest !== '') out.push(name, rest)
+      continue
+    }
     out.push(name, raw[i + 1]!)
   }
   if (opts.requestId !== undefined) out.push('X-Request-Id', opts.requestId)

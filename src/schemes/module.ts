@@ -19,13 +19,16 @@ import type { Grant, Scheme } from './types.js'
 export interface SchemeModule<Cfg = unknown> {
   /** The folder's name; unique, lowercase. */
   readonly name: string
+  /** The names of the schemes it can build (what a rule's `require:` may name; `acl lint` checks); default `[name]`. */
+  readonly schemeNames?: readonly string[]
   /** The top-level config key this module owns (undefined: none); `read` reads it. */
   readonly section?: string
   /**
-   * Request fields (lowercase) the module's credentials travel in that no
-   * log line may show. Static: the logger exists before any config is read.
+   * Request fields (lowercase) the module's credentials travel in: never
+   * forwarded upstream (even while the module is switched off) and never
+   * shown in a log line. Static: the logger exists before any config is read.
    */
-  readonly redactFields?: readonly string[]
+  readonly credentialFields?: readonly string[]
   /**
    * Reads and validates its section from the config root (`root.sub(section,
    * keys)`); problems are reported through the Section with file:line, like

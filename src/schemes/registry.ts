@@ -1,31 +1,61 @@
 // The enabled schemes, and which one a request's credentials belong to.
 // Exactly one scheme per request: none → 401 with one challenge per enabled
-// scheme (RFC 9110 §11.6.1); credentials of two schemes → 400
-// multiple_credentials. Built once per config.
+// scheme (RFC 9110 §11.6.1); explicit credentials (Authorization, an owned
+// field) of two schemes → 400 multiple_credentials. Ambient credentials (a
+// named cookie, the TLS client certificate) count only when no explicit
+// credential was sent: a browser's cookie never outvotes a proof, and never
+// makes a request with a proof ambiguous. Among ambient ones the first
+// enabled scheme in the modules' order (schemes/index.ts) that finds its
+// credential is chosen. Built once per config.
 
+import type { PeerCertificate } from 'node:tls'
 import { GatewayError } from '../errors.js'
 import type { RequestFacts } from '../http/request-facts.js'
 import type { Credentials, Scheme } from './types.js'
 
 export interface Selected { readonly scheme: Scheme; readonly credentials: Credentials }
 
+/** Where ambient credentials are looked up, only when no explicit one was sent (pipeline/request-view.ts). */
+export interface AmbientSource {
+  cookie(name: string): string | undefined
+  clientCertificate(): PeerCertificate | undefined
+}
+
 export interface SchemeRegistry {
   readonly schemes: readonly Scheme[]
   /** Lowercased fields (besides Authorization) some scheme owns; undefined when none, so the header scan skips the lookup. */
   readonly ownedFields: ReadonlySet<string> | undefined
+  /** Cookie names schemes own (`ambient.cookie`): removed from the Cookie field before forwarding, other cookies pass. */
+  readonly ownedCookies: ReadonlySet<string>
+  /** The scheme called `name`, if enabled. */
+  byName(name: string): Scheme | undefined
+  /** The credential fields of scheme `name` a rule's forwardToken passes on (its `forwardable`); undefined: none. */
+  forwardable(name: string): ReadonlySet<string> | undefined
   /**
    * The scheme whose credentials the request carries, or undefined when it
    * carries none (an Authorization of a scheme nobody here speaks, such as
    * Basic from a browser, counts as none: the caller gets a challenge).
    * Throws multiple_credentials and proof_too_large.
    */
-  select(facts: RequestFacts): Selected | undefined
+  select(facts: RequestFacts, ambient?: AmbientSource): Selected | undefined
 }
 
 export function createSchemeRegistry(schemes: readonly Scheme[], opts: { readonly maxCredentialBytes: number }): SchemeRegistry {
   const byAuthScheme = new Map<string, Scheme>()
   const byField = new Map<string, Scheme>()
+  const byName = new Map<string, Scheme>()
+  const ownedCookies = new Set<string>()
+  const ambientSchemes: Scheme[] = []
+  const forwardable = new Map<string, ReadonlySet<string>>()
   for (const s of schemes) {
+    if (s.forwardable !== undefined && s.forwardable.length > 0) forwardable.set(s.name, new Set(s.forwardable))
+    if (byName.has(s.name)) throw new Error(`two schemes are called ${s.name}`)
+    byName.set(s.name, s)
+    if (s.ambient?.cookie !== undefined) {
+      if (ownedCookies.has(s.ambient.cookie)) throw new Error(`cookie ${s.ambient.cookie} cannot be owned by ${s.name}: another scheme owns it`)
+      ownedCookies.add(s.ambient.cookie)
+    }
+    if (s.ambient !== undefined) ambientSchemes.push(s)
     for (const a of [...(s.authScheme === undefined ? [] : [s.authScheme]), ...(s.alsoAuthSchemes ?? [])]) {
       const key = a.toLowerCase()
       if (byAuthScheme.has(key)) throw new Error(`two schemes own Authorization: ${a}`)
@@ -41,7 +71,7 @@ export function createSchemeRegistry(schemes: readonly Scheme[], opts: { readonl
   // margin covers the scheme name, so maxCredentialBytes bounds the token.
   const maxAuthorizationChars = opts.maxCredentialBytes + 64
 
-  function select(facts: RequestFacts): Selected | undefined {
+  function select(facts: RequestFacts, ambient?: AmbientSource): Selected | undefined {
     if (facts.authorizationRepeated) throw new GatewayError('multiple_credentials', 'more than one Authorization header')
     if (facts.repeatedField !== undefined) throw new GatewayError('multiple_credentials', `more than one ${facts.repeatedField} header`)
     const value = facts.authorization
@@ -59,9 +89,30 @@ export function createSchemeRegistry(schemes: readonly Scheme[], opts: { readonl
         chosen = owner
       }
     }
-    if (chosen === undefined) return undefined
+    if (chosen === undefined) return ambient === undefined ? undefined : selectAmbient(ambient)
     return { scheme: chosen, credentials: { authorization: byAuthorization === chosen ? value : undefined, fields: facts.fields } }
   }
 
-  return { schemes, ownedFields: byField.size > 0 ? new Set(byField.keys()) : undefined, select }
+  function selectAmbient(source: AmbientSource): Selected | undefined {
+    for (const s of ambientSchemes) {
+      const name = s.ambient!.cookie
+      const cookie = name === undefined ? undefined : source.cookie(name)
+      if (cookie !== undefined) {
+        if (cookie.length > maxAuthorizationChars) throw new GatewayError('proof_too_large', `the ${s.name} cookie is larger than ${opts.maxCredentialBytes} bytes`)
+        return { scheme: s, credentials: { authorization: undefined, fields: undefined, cookie } }
+      }
+      const cert = s.ambient!.clientCertificate === true ? source.clientCertificate() : undefined
+      if (cert !== undefined) return { scheme: s, credentials: { authorization: undefined, fields: undefined, clientCertificate: cert } }
+    }
+    return undefined
+  }
+
+  return {
+    schemes,
+    ownedFields: byField.size > 0 ? new Set(byField.keys()) : undefined,
+    ownedCookies,
+    byName: (name) => byName.get(name),
+    forwardable: (name) => forwardable.get(name),
+    select,
+  }
 }

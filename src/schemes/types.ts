@@ -8,7 +8,7 @@
 //               replay store, clock): the claim → a Principal
 //   challenge — what a 401 (or an auth error) tells a client about this scheme
 // The gate (pipeline/authenticate.ts) runs every scheme in the protocol's
-// order: limits → parse → ACL → verify → grants → the rule's policy. A scheme
+// order: limits → parse → ACL → verify → the rule's policy → grants. A scheme
 // never authorizes and never reads the ACL: by the time `verify` runs, the ACL
 // has already said yes to the identity `parse` returned (PROTOCOL.md §2.3),
 // and the gate refuses a Principal whose identity is not that one.
@@ -146,7 +146,7 @@ export interface Scheme<C extends Claim = Claim> {
 }
 
 /**
- * A step after *any* scheme's verify (and before the rule's policy): may add
+ * A step after *any* scheme's success (its verify, then the rule's policy): may add
  * response fields, e.g. a session ticket or a `Set-Cookie` minted after a
  * DomainPoP success. They reach the client on plain responses and on
  * WebSocket 101s alike. Throwing a GatewayError refuses the request.

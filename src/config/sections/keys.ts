@@ -3,12 +3,13 @@
 import type { Config } from '../types.js'
 import { Section, allowPorts, bool, duration, filePath, identity, ipLiteral, listOf, mapOf, pathPrefix, positiveInt, scalar, size } from '../readers.js'
 import { formatDurationMs, formatSizeBytes } from '../units.js'
+import { IDENTITY_KEY_PATH_PREFIX } from '../../schemes/index.js'
 
 export function readKeys(root: Section): Config['keys'] {
   const k = root.sub('keys', ['pathPrefix', 'allowHttp', 'allowPrivateAddresses', 'allowPorts', 'resolve', 'caFile', 'timeout', 'maxBytes',
     'cacheMinTtl', 'cacheMaxTtl', 'negativeTtl', 'refetchCooldown', 'cacheMaxEntries', 'cacheMaxBytes', 'hotKeys', 'maxInFlightPerDomain', 'maxInFlight', 'maxUrlsPerIdentity', 'maxBytesPerIdentity'])
   const keys = {
-    pathPrefix: k.get('pathPrefix', scalar(pathPrefix), '/.well-known/domainpop/'),
+    pathPrefix: k.get('pathPrefix', scalar(pathPrefix), IDENTITY_KEY_PATH_PREFIX),
     allowHttp: k.get('allowHttp', listOf(scalar(identity), { unique: true }), []),
     allowPrivateAddresses: k.get('allowPrivateAddresses', scalar(bool), false),
     allowPorts: k.get('allowPorts', allowPorts, [443]),

@@ -7,7 +7,7 @@ import { createDomainPopScheme } from './index.js'
 
 export const domainpopModule: SchemeModule<undefined> = {
   name: 'domainpop',
-  redactFields: [],
+  credentialFields: [],
 
   async build(_cfg, shared) {
     return {

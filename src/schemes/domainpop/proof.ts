@@ -9,11 +9,14 @@ import { GatewayError } from '../../errors.js'
 import { identityProblem, type Identity } from '../../identity/domain.js'
 import type { Config, ProofAlgorithm } from '../../config/types.js'
 import type { NonceIssuer } from '../../secrets/nonce.js'
+import type { RequestView } from '../types.js'
 import { checkKeyUrl } from '../../keys/url-policy.js'
 import { splitCompactJws } from '../../proofs/jws.js'
 import { MAX_JTI_CHARS, htuMatches, iatInWindow, isJti } from '../../proofs/claims.js'
 
 export const DOMAINPOP_TYP = 'domainpop+jwt'
+/** PROTOCOL.md §2.1: where an identity's domain hosts its keys, by default (`keys.pathPrefix`). */
+export const DOMAINPOP_KEY_PATH_PREFIX = '/.well-known/domainpop/'
 /** RFC 8725 §3.10 / PROTOCOL.md §2.2: header members that would let the proof pick its own key. */
 const FORBIDDEN_HEADER_MEMBERS = ['jwk', 'x5c', 'x5u', 'x5t', 'x5t#S256', 'crit', 'zip', 'enc', 'b64'] as const
 const THUMBPRINT = /^[A-Za-z0-9_-]{43}$/
@@ -33,12 +36,8 @@ export interface DomainPopProof {
   readonly claims: Readonly<Record<string, unknown>>
 }
 
-export interface ProofContext {
-  readonly method: string
-  /** The normalized path the ACL matched (src/http/target.ts). */
-  readonly path: string
-  readonly nowMs: number
-}
+/** The parts of the request view (schemes/types.ts RequestView) a proof is checked against. */
+export type ProofContext = Pick<RequestView, 'method' | 'path' | 'nowMs'>
 
 export interface ProofDeps {
   readonly publicOrigin: string

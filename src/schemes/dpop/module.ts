@@ -16,7 +16,7 @@ interface DpopBuilt extends Built { readonly issuerKeys?: IssuerKeys }
 export const dpopModule: SchemeModule<DpopConfig> = {
   name: 'dpop',
   section: 'dpop',
-  redactFields: ['dpop'],
+  credentialFields: ['dpop'],
   read: readDpop,
 
   async build(cfg, shared, prev) {

@@ -31,8 +31,10 @@ export function readSessions(root: Section): SessionsConfig {
 
 export const sessionsModule: SchemeModule<SessionsConfig> = {
   name: 'sessions',
+  // Nothing yet: the ticket and cookie schemes come with PROTOCOL.md §4.
+  schemeNames: [],
   section: 'sessions',
-  redactFields: ['domainpop-proof'],
+  credentialFields: ['domainpop-proof'],
   read: readSessions,
   async build() { return { schemes: [] } },
 }
