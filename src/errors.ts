@@ -15,6 +15,7 @@ export const AUTH_ERRORS = {
   invalid_proof: 'docs/protocol.md §2.3',
   use_dpop_nonce: 'RFC 9449 §8',
   invalid_dpop_proof: 'RFC 9449 §7.1',
+  invalid_signature: 'docs/protocol.md (HTTP Message Signatures)',
 } as const
 
 export type AuthError = keyof typeof AUTH_ERRORS
@@ -93,6 +94,20 @@ export const ERRORS = {
   dpop_proof_mismatch: spec(401, 'Unauthorized', 'invalid_dpop_proof'),
   dpop_proof_signature_invalid: spec(401, 'Unauthorized', 'invalid_dpop_proof'),
   dpop_proof_replayed: spec(401, 'Unauthorized', 'invalid_dpop_proof'),
+  // HTTP Message Signatures (RFC 9421, Web Bot Auth)
+  signature_malformed: spec(400, 'Bad Request', 'invalid_request'),
+  signature_multiple: spec(400, 'Bad Request', 'invalid_request'),
+  signature_agent_invalid: spec(400, 'Bad Request', 'invalid_request'),
+  content_digest_mismatch: spec(400, 'Bad Request', 'invalid_request'),
+  body_too_large: spec(413, 'Payload Too Large'),
+  signature_component_missing: spec(401, 'Unauthorized', 'invalid_signature'),
+  signature_authority_mismatch: spec(401, 'Unauthorized', 'invalid_signature'),
+  signature_expired: spec(401, 'Unauthorized', 'invalid_signature'),
+  signature_tag_invalid: spec(401, 'Unauthorized', 'invalid_signature'),
+  signature_alg_unsupported: spec(401, 'Unauthorized', 'invalid_signature'),
+  signature_nonce_required: spec(401, 'Unauthorized', 'invalid_signature'),
+  signature_invalid: spec(401, 'Unauthorized', 'invalid_signature'),
+  signature_replayed: spec(401, 'Unauthorized', 'invalid_signature'),
   // 403: authenticated, ACL says no (or nothing matches)
   forbidden: spec(403, 'Forbidden', 'insufficient_scope'),
   insufficient_scope: spec(403, 'Forbidden', 'insufficient_scope'),
