@@ -1,8 +1,10 @@
 // `popgate fetch`: a curl-like client that signs DomainPoP proofs, or presents
-// a DPoP-bound access token with DPoP proofs (--dpop-token, PROTOCOL.md §3).
+// a DPoP-bound access token with DPoP proofs (--dpop-token, PROTOCOL.md §3),
+// or signs each request with an RFC 9421 HTTP Message Signature (--http-signature).
 import { parseArgs } from 'node:util'
 import { createDomainPopFetch } from '../client/fetch.js'
 import { createDpopFetch } from '../client/dpop.js'
+import { createHttpSignatureFetch } from '../client/http-signature.js'
 import { loadClientKey, type ClientKey } from '../client/keys.js'
 import { readInput, fetchWith, unreachable } from './net.js'
 import { UsageError, CliError, EXIT } from './usage.js'
@@ -28,14 +30,21 @@ export async function runFetch(argv: string[]): Promise<number> {
     identity: { type: 'string' }, key: { type: 'string' }, 'key-url': { type: 'string' }, audience: { type: 'string' },
     request: { type: 'string', short: 'X' }, header: { type: 'string', short: 'H', multiple: true }, data: { type: 'string', short: 'd' },
     include: { type: 'boolean', short: 'i' }, session: { type: 'string', default: 'none' }, cacert: { type: 'string' },
-    'dpop-token': { type: 'string' },
+    'dpop-token': { type: 'string' }, 'http-signature': { type: 'boolean', default: false }, agent: { type: 'string' },
   } })
   const url = positionals[0]
   if (!url) throw new UsageError('fetch needs a URL')
   if (positionals.length > 1) throw new UsageError(`one URL at a time; unexpected "${positionals[1]}"`)
   if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new UsageError(`${url}: not an http or https URL`)
   const dpopToken = values['dpop-token']
-  if (dpopToken !== undefined) {
+  const httpSignature = values['http-signature'] === true
+  if (httpSignature) {
+    if (dpopToken !== undefined || values.identity !== undefined || values['key-url'] !== undefined) throw new UsageError('--http-signature replaces --identity, --key-url and --dpop-token (the identity is the --agent URL\'s host)')
+    if (!values.key || !values.agent) throw new UsageError('--http-signature needs --key, the private JWK, and --agent, the agent URL whose signatures directory lists its key')
+    if (!URL.canParse(values.agent) || new URL(values.agent).protocol !== 'https:') throw new UsageError(`--agent ${values.agent}: not an https URL`)
+  } else if (values.agent !== undefined) {
+    throw new UsageError('--agent goes with --http-signature')
+  } else if (dpopToken !== undefined) {
     if (values.identity !== undefined || values['key-url'] !== undefined) throw new UsageError('--dpop-token replaces --identity and --key-url (the identity is the token\'s issuer)')
     if (!values.key) throw new UsageError('--dpop-token needs --key, the private JWK the token is bound to')
   } else if (!values.identity || !values.key || !values['key-url']) throw new UsageError('fetch needs --identity, --key and --key-url (or --dpop-token and --key)')
@@ -48,7 +57,9 @@ export async function runFetch(argv: string[]): Promise<number> {
   }
   const token = dpopToken === undefined ? undefined : await accessToken(dpopToken)
   const key = await privateKey(values.key!)
-  const doFetch = token !== undefined
+  const doFetch = httpSignature
+    ? createHttpSignatureFetch({ agent: values.agent!, privateKey: key, fetch: await fetchWith(values.cacert) })
+    : token !== undefined
     ? createDpopFetch({ accessToken: token, privateKey: key, audience: values.audience, fetch: await fetchWith(values.cacert) })
     : createDomainPopFetch({
       identity: values.identity!, keyUrl: values['key-url']!, privateKey: key, audience: values.audience, fetch: await fetchWith(values.cacert),
