@@ -29,9 +29,12 @@ import { createIssuerKeys, type IssuerKeys } from '../schemes/dpop/issuers.js'
 import { loadPinnedSets, protectedResourceRoute, PROTECTED_RESOURCE_PATH } from '../schemes/dpop/setup.js'
 import { createSafeFetcher } from '../keys/index.js'
 import type { Scheme } from '../schemes/types.js'
-import { NO_OWN_ROUTES, type OwnRoute, type OwnRoutes } from './own-routes.js'
+import { NO_OWN_ROUTES, type OwnRoutes } from './own-routes.js'
 import { createAssertionSigner, JWKS_PATH, type AssertionSigner } from '../proxy/assertion.js'
 import { createDecisionSample } from './decision-sample.js'
+import { createForwardSigner, type ForwardSigner } from '../proxy/forward-signature.js'
+import { SIGNATURES_DIRECTORY_PATH } from '../proofs/http-signature/agent.js'
+import { SIGNATURES_DIRECTORY_MEDIA_TYPE } from '../keys/signature-directory.js'
 
 export interface BuildDeps {
   readonly env: Readonly<Record<string, string | undefined>>
@@ -59,8 +62,10 @@ export async function loadState(configFile: string, deps: BuildDeps, prev?: Gate
 export async function buildState(config: Config, deps: BuildDeps, prev?: GatewayState): Promise<BuildResult> {
   const [aclResult, secretsResult] = await Promise.all([loadAclFile(config.aclFile), loadSecrets(config.secretsFile, deps.env)])
   const problems = [...aclResult.problems, ...secretsResult.problems]
-  if (config.identityHeaders.assertion && secretsResult.secrets && secretsResult.secrets.assertion.length === 0) {
-    problems.push({ file: config.secretsFile ?? config.file, line: 1, col: 1, path: 'assertion', message: 'identityHeaders.assertion is true but the secrets file lists no assertion keys (EC P-256 private JWKs; docs/upstream.md)' })
+  for (const feature of ['assertion', 'signature'] as const) {
+    if (config.identityHeaders[feature] && secretsResult.secrets && secretsResult.secrets.assertion.length === 0) {
+      problems.push({ file: config.secretsFile ?? config.file, line: 1, col: 1, path: 'assertion', message: `identityHeaders.${feature} is true but the secrets file lists no assertion keys (EC P-256 private JWKs; docs/upstream.md)` })
+    }
   }
   const pinnedSets = await loadPinnedSets(config, problems)
   if (!aclResult.acl || !secretsResult.secrets || problems.length > 0) return { state: undefined, problems }
@@ -68,6 +73,7 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
   const assertion = config.identityHeaders.assertion
     ? createAssertionSigner(secrets.assertion, { issuer: config.publicOrigin, audience: config.identityHeaders.assertionAudience ?? config.upstream.origin })
     : undefined
+  const forwardSigner = config.identityHeaders.signature ? createForwardSigner(secrets.assertion, config.identityHeaders.prefix) : undefined
   const now = deps.now ?? Date.now
 
   const nonces = createNonceIssuer(secrets.nonce, { ttlMs: config.nonce.ttlMs, clockSkewMs: config.proof.clockSkewMs })
@@ -134,7 +140,8 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
     headers: compileHeaderPlan(config, schemes.ownedFields ?? []),
     schemes,
     assertion,
-    ownRoutes: ownRoutes(config.dpop.enabled ? new Map([...(deps.ownRoutes ?? []), protectedResourceRoute(config)]) : deps.ownRoutes, assertion),
+    forwardSigner,
+    ownRoutes: ownRoutes(config.dpop.enabled ? new Map([...(deps.ownRoutes ?? []), protectedResourceRoute(config)]) : deps.ownRoutes, assertion, forwardSigner),
     issuerKeys,
     abuse,
     decisions: prev?.decisions ?? createDecisionSample(),
@@ -145,12 +152,14 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
   return { state, problems: [] }
 }
 
-/** The gateway's own documents: the assertion JWKS when assertions are on, plus any a test hands in. */
-function ownRoutes(given: OwnRoutes | undefined, assertion: AssertionSigner | undefined): OwnRoutes {
-  if (!assertion) return given ?? NO_OWN_ROUTES
+/** The gateway's own documents: the assertion JWKS and the forward-signature directory when those are on, plus any a test hands in. */
+function ownRoutes(given: OwnRoutes | undefined, assertion: AssertionSigner | undefined, forwardSigner: ForwardSigner | undefined): OwnRoutes {
+  if (!assertion && !forwardSigner) return given ?? NO_OWN_ROUTES
+  const routes = new Map(given ?? [])
   // Short max-age: a rotated-in key reaches caches soon (jose also refetches on an unknown kid).
-  const jwks: OwnRoute = { contentType: 'application/jwk-set+json', body: assertion.jwks, cacheControl: 'public, max-age=300' }
-  return new Map([...(given ?? []), [JWKS_PATH, jwks]])
+  if (assertion) routes.set(JWKS_PATH, { contentType: 'application/jwk-set+json', body: assertion.jwks, cacheControl: 'public, max-age=300' })
+  if (forwardSigner) routes.set(SIGNATURES_DIRECTORY_PATH, { contentType: SIGNATURES_DIRECTORY_MEDIA_TYPE, body: forwardSigner.directory, cacheControl: 'public, max-age=300' })
+  return routes
 }
 
 /** The DPoP issuers' metadata and key sets, on their own safe fetcher, with the key cache's budget and metrics. */

@@ -12,6 +12,7 @@ import { GatewayError } from '../errors.js'
 import { rawProblem, sendProblem } from '../http/respond.js'
 import type { Target } from '../http/target.js'
 import { forward, upstreamError } from '../proxy/forward.js'
+import { forwardTarget, readBoundedBody, requestHasBody } from '../proxy/read-body.js'
 import { upstreamHeaders } from '../proxy/headers.js'
 import type { WsProxy } from '../proxy/websocket.js'
 import type { Principal } from '../schemes/types.js'
@@ -27,7 +28,13 @@ export class HttpResponder implements Responder {
 
   async forward(state: GatewayState, target: Target, principal: Principal | undefined, assertion: string | undefined, keepToken: boolean): Promise<number | undefined> {
     const headers = upstreamHeaders(this.req, state.headers, principal, { assertion, keepToken })
-    const result = await forward(this.req, this.res, state.upstream, target.forward, headers, principal?.responseHeaders)
+    let body: Buffer | undefined
+    if (state.forwardSigner !== undefined) {
+      // Content-Digest needs the whole body before anything is sent: read it, bounded.
+      body = requestHasBody(this.req) ? await readBoundedBody(this.req, state.config.identityHeaders.signatureMaxBodyBytes) : undefined
+      state.forwardSigner.sign(forwardTarget(state, this.req, target), headers, body, state.now())
+    }
+    const result = await forward(this.req, this.res, state.upstream, target.forward, headers, principal?.responseHeaders, body)
     return result.upstreamStatus
   }
 
@@ -59,6 +66,7 @@ export class UpgradeResponder implements Responder {
 
   async forward(state: GatewayState, target: Target, principal: Principal | undefined, assertion: string | undefined, keepToken: boolean): Promise<number> {
     const headers = upstreamHeaders(this.req, state.headers, principal, { upgrade: true, assertion, keepToken })
+    state.forwardSigner?.sign(forwardTarget(state, this.req, target), headers, undefined, state.now())
     // The refusal is written from inside http-proxy-3's error callback, before it closes the socket.
     const onFailure = (err: Error) => this.refuse(state, upstreamError(err), undefined)
     try {

@@ -67,7 +67,7 @@ export interface ForwardResult { readonly upstreamStatus: number | undefined }
  * with a GatewayError only while nothing has been sent to the client yet.
  * `extraResponseHeaders` is a flat [name, value, …] list (e.g. a fresh nonce).
  */
-export function forward(req: IncomingMessage, res: ServerResponse, upstream: Upstream, path: string, headers: string[], extraResponseHeaders: readonly string[] = []): Promise<ForwardResult> {
+export function forward(req: IncomingMessage, res: ServerResponse, upstream: Upstream, path: string, headers: string[], extraResponseHeaders: readonly string[] = [], readBody?: Buffer): Promise<ForwardResult> {
   return new Promise((resolve, reject) => {
     let controller: Dispatcher.DispatchController | undefined
     let status: number | undefined
@@ -91,11 +91,12 @@ export function forward(req: IncomingMessage, res: ServerResponse, upstream: Ups
     }
     const onClientClose = () => { if (!res.writableFinished) abort() }
     res.on('close', onClientClose)
-    const body = hasBody(req) ? req : null
+    // `readBody`: the body was already read (to digest it, proxy/forward-signature.ts) and is sent as is.
+    const body = readBody ?? (hasBody(req) ? req : null)
     // The request body ended early (client closed mid-upload): undici would
     // otherwise wait for the rest of it forever, even after the response.
     // Without a body there is nothing to wait for, and no listener to pay for.
-    if (body !== null) req.on('close', () => { if (!req.complete) abort() })
+    if (body === req) req.on('close', () => { if (!req.complete) abort() })
 
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart(c) {

@@ -71,7 +71,7 @@ t.test('defaults: only the three required keys', async (t) => {
     },
     dpop: { enabled: false, audience: undefined, algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'], requireNonce: true, issuers: {} },
     sessions: { tickets: { enabled: false, ttlMs: 3_600_000 }, cookie: { enabled: false, name: '__Host-popgate', ttlMs: 3_600_000 } },
-    identityHeaders: { prefix: 'X-PoP-', assertion: false, assertionAudience: undefined, forwardAuthorization: false, strip: [] },
+    identityHeaders: { prefix: 'X-PoP-', assertion: false, assertionAudience: undefined, signature: false, signatureMaxBodyBytes: 1_048_576, forwardAuthorization: false, strip: [] },
     shutdown: { drainTimeoutMs: 20_000 },
     cors: { origins: [] },
     log: { level: 'info', access: true, format: 'json' },
@@ -111,7 +111,7 @@ t.test('a full config: every key read, every value normalized', async (t) => {
   })
   t.strictSame(JSON.parse(JSON.stringify(c.dpop)), { enabled: true, audience: 'https://bob.example', algorithms: ['ES256', 'RS256'], requireNonce: false, issuers: { 'https://as.alice.example': { jwksUri: 'https://as.alice.example/jwks.json', audience: 'api://reports', algorithms: ['PS256'] } } })
   t.strictSame(c.sessions, { tickets: { enabled: false, ttlMs: 1_800_000 }, cookie: { enabled: false, name: '__Host-gate', ttlMs: 7_200_000 } })
-  t.strictSame(c.identityHeaders, { prefix: 'X-Auth-', assertion: true, assertionAudience: 'https://reports.internal', forwardAuthorization: true, strip: ['X-Legacy-User', 'X-Corp-Sso-*'] })
+  t.strictSame(c.identityHeaders, { prefix: 'X-Auth-', assertion: true, assertionAudience: 'https://reports.internal', signature: true, signatureMaxBodyBytes: 2_097_152, forwardAuthorization: true, strip: ['X-Legacy-User', 'X-Corp-Sso-*'] })
   t.strictSame(c.shutdown, { drainTimeoutMs: 45_000 })
   t.equal(c.upstreamHost, 'upstream')
   t.strictSame(c.cors, { origins: [] })
