@@ -36,6 +36,7 @@ interface GatewayOptions {
   readonly replayUrl?: string
   readonly metrics?: MetricsMode
   readonly assertion?: boolean
+  readonly signature?: boolean
   readonly dpop?: { readonly issuer: string; readonly jwksFile: string; readonly requireNonce: boolean }
   /** Another build's bench/servers/gateway.js (BENCH_BASELINE): it takes the config file alone. */
   readonly script?: string
@@ -43,7 +44,7 @@ interface GatewayOptions {
 
 /** The gateway child (this build's, or `script`'s), optionally under --cpu-prof (BENCH_PROFILE=1). */
 async function startGateway(ctx: CaseContext, id: string, accessLog: boolean, opts: GatewayOptions = {}) {
-  const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, accessLog, replayUrl: opts.replayUrl, assertion: opts.assertion, dpop: opts.dpop })
+  const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, accessLog, replayUrl: opts.replayUrl, assertion: opts.assertion, signature: opts.signature, dpop: opts.dpop })
   const execArgv = ctx.profile ? ['--cpu-prof', '--cpu-prof-dir', ctx.resultsDir, '--cpu-prof-name', `gateway-${id}.cpuprofile`] : []
   const args = opts.script ? [config] : [config, opts.logMode ?? '', opts.metrics ?? '']
   const gw = await ctx.startServer(opts.script ?? 'gateway.js', args, { execArgv })
@@ -51,7 +52,7 @@ async function startGateway(ctx: CaseContext, id: string, accessLog: boolean, op
 }
 
 const gatewayPublic = (id: string, name: string, accessLog: boolean, opts: GatewayOptions = {}): BenchCase => ({
-  id, name, optIn: opts.logMode !== undefined || opts.metrics !== undefined,
+  id, name, optIn: opts.logMode !== undefined || opts.metrics !== undefined || opts.signature === true,
   async setup(ctx) {
     const gw = await startGateway(ctx, id, accessLog, opts)
     return { url: gw.origin + PUBLIC_PATH, pids: [gw.pid], teardown: gw.stop }
@@ -141,6 +142,9 @@ export const CASES: readonly BenchCase[] = [
   gatewayPublic('gateway-public-no-metrics', 'gateway, public route, per-request metrics off', true, { metrics: 'none' }),
   // The signed upstream assertion's cost (BENCH_CASES=http-proxy-3,gateway-es256,gateway-es256-assertion): docs/benchmarks.md, "Upstream assertion".
   gatewayProof('gateway-es256-assertion', 'gateway, DomainPoP proof per request, ES256, signed upstream assertion', 'ES256', { assertion: true }),
+  // The RFC 9421 hop signature on every forwarded request (BENCH_CASES=undici,gateway-public,gateway-public-signed):
+  // docs/benchmarks.md, "Forward signature".
+  gatewayPublic('gateway-public-signed', 'gateway, public route, forward signed (RFC 9421, ECDSA P-256)', true, { signature: true }),
   // The DPoP path against what a user would otherwise hand-roll (BENCH_CASES=http-proxy-3,gateway-dpop,oauth4webapi-dpop):
   // docs/benchmarks.md, "DPoP path against a hand-rolled oauth4webapi resource server".
   dpopCase('gateway-dpop', 'gateway, DPoP token + proof per request, ES256, nonce, replay, ACL', 'gateway'),
