@@ -74,11 +74,7 @@ export function checkSignature(entries: readonly SignatureEntry[], m: MessageVie
   const agentIds = entry.components.filter(([n]) => n === 'signature-agent')
   if (policy.hasAgent && agentIds.length === 0) missing('the signature must cover signature-agent')
   if (agentIds.length > 1) missing('the signature must cover one signature-agent member')
-  const method = m.method ?? ''
-  for (const want of demandedComponents(method, policy.components)) {
-    const covered = names.has(want) || (want === '@path' && (names.has('@target-uri') || names.has('@request-target')))
-    if (!covered) missing(`this route requires the signature to cover ${want}`)
-  }
+  checkRouteDemand(entry, m.method ?? '', policy)
 
   // The covered authority must be ours: a signature for another site is not one for us.
   const ours = normalizeAuthority(policy.authority, m.scheme)
@@ -97,11 +93,25 @@ export function checkSignature(entries: readonly SignatureEntry[], m: MessageVie
     throw new GatewayError('signature_alg_unsupported', `alg must be one of ${[...policy.algorithms].join(', ')}`)
   }
   if (p.keyid === undefined || p.keyid.length === 0 || p.keyid.length > 256) throw new GatewayError('signature_malformed', 'keyid is required (the key\'s RFC 7638 thumbprint)')
-  if (p.nonce === undefined && policy.nonce === 'required') throw new GatewayError('signature_nonce_required', 'this route requires a nonce')
   if (p.nonce !== undefined && (p.nonce.length === 0 || p.nonce.length > MAX_NONCE_CHARS)) throw new GatewayError('signature_malformed', `nonce must be 1-${MAX_NONCE_CHARS} characters`)
 
   const agentId = agentIds[0]
   return { entry, agentKey: agentId === undefined ? undefined : stringParam(agentId[1], 'key'), agentCovered: agentId !== undefined }
+}
+
+/**
+ * What the method and the route demand (a rule's `httpSignature`): the
+ * components covered (unsafe methods: @method and @path, which @target-uri
+ * and @request-target also hold) and a nonce. Pure; the scheme runs it again
+ * in verify, where the rule is known.
+ */
+export function checkRouteDemand(entry: SignatureEntry, method: string, demand: { readonly components: readonly string[]; readonly nonce: 'required' | 'optional' }): void {
+  const names = new Set(entry.components.map(([n]) => n as string))
+  for (const want of demandedComponents(method, demand.components)) {
+    const covered = names.has(want) || (want === '@path' && (names.has('@target-uri') || names.has('@request-target')))
+    if (!covered) throw new GatewayError('signature_component_missing', `this route requires the signature to cover ${want}`)
+  }
+  if (entry.params.nonce === undefined && demand.nonce === 'required') throw new GatewayError('signature_nonce_required', 'this route requires a nonce')
 }
 
 /** RFC 9421 §3.2 steps 5–8 with the resolved key; throws signature_alg_unsupported / signature_invalid. */

@@ -86,7 +86,7 @@ export async function verifyHttpSignature(claim: HttpSignatureClaim, m: MessageV
   const nonce = entry.params.nonce
   if (nonce !== undefined) {
     const ttlMs = Math.max(1, entry.params.expires! - nowSec + deps.clockSkewSec + 1) * 1000
-    if (!(await deps.firstUse(`httpsig:${claim.identity}:${nonce}`, ttlMs))) throw new GatewayError('signature_replayed', 'this nonce was already used')
+    if (!(await deps.firstUse(`${claim.identity}\n${nonce}`, ttlMs))) throw new GatewayError('signature_replayed', 'this nonce was already used')
   }
   return { thumbprint: key.keyid, alg }
 }
