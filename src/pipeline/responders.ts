@@ -12,27 +12,28 @@ import { GatewayError } from '../errors.js'
 import { rawProblem, sendProblem } from '../http/respond.js'
 import type { Target } from '../http/target.js'
 import { forward, upstreamError } from '../proxy/forward.js'
-import { forwardTarget, readBoundedBody, requestHasBody } from '../proxy/read-body.js'
+import { readBody } from './request-view.js'
+import type { ForwardTarget } from '../proxy/forward-signature.js'
 import { upstreamHeaders } from '../proxy/headers.js'
 import type { WsProxy } from '../proxy/websocket.js'
 import type { Principal } from '../schemes/types.js'
 import { logExchange, type Exchange } from './exchange.js'
-import type { Responder } from './run.js'
-import type { OwnRoute } from './own-routes.js'
-import type { GatewayState } from './state.js'
+import type { ForwardPlan, Responder } from './run.js'
+import type { OwnRoute } from '../http/own-routes.js'
+import type { GatewayState } from '../assembly/state.js'
 
 export class HttpResponder implements Responder {
   constructor(private readonly req: IncomingMessage, private readonly res: ServerResponse) {}
 
   precheck(): void {}
 
-  async forward(state: GatewayState, target: Target, principal: Principal | undefined, assertion: string | undefined, keepToken: boolean): Promise<number | undefined> {
-    const headers = upstreamHeaders(this.req, state.headers, principal, { assertion, keepToken })
-    let body: Buffer | undefined
+  async forward(state: GatewayState, target: Target, principal: Principal | undefined, plan: ForwardPlan): Promise<number | undefined> {
+    const headers = upstreamHeaders(this.req, state.headers, principal, { assertion: plan.assertion, keepToken: plan.keepToken })
+    let body = plan.body
     if (state.forwardSigner !== undefined) {
-      // Content-Digest needs the whole body before anything is sent: read it, bounded.
-      body = requestHasBody(this.req) ? await readBoundedBody(this.req, state.config.identityHeaders.signatureMaxBodyBytes) : undefined
-      state.forwardSigner.sign(forwardTarget(state, this.req, target), headers, body, state.now())
+      // Content-Digest needs the whole body before anything is sent: the buffer a scheme read, or read it now, bounded.
+      if (body === 'stream') body = await readBody(this.req, state.config.identityHeaders.signatureMaxBodyBytes)
+      state.forwardSigner.sign(forwardTarget(state, this.req, target), headers, body !== undefined && body.length > 0 ? body : undefined, state.now())
     }
     const result = await forward(this.req, this.res, state.upstream, target.forward, headers, principal?.responseHeaders, body)
     return result.upstreamStatus
@@ -64,8 +65,8 @@ export class UpgradeResponder implements Responder {
     if (req.method !== 'GET' || req.headers.upgrade?.toLowerCase() !== 'websocket') throw new GatewayError('bad_request', 'only WebSocket upgrades are proxied')
   }
 
-  async forward(state: GatewayState, target: Target, principal: Principal | undefined, assertion: string | undefined, keepToken: boolean): Promise<number> {
-    const headers = upstreamHeaders(this.req, state.headers, principal, { upgrade: true, assertion, keepToken })
+  async forward(state: GatewayState, target: Target, principal: Principal | undefined, plan: ForwardPlan): Promise<number> {
+    const headers = upstreamHeaders(this.req, state.headers, principal, { upgrade: true, assertion: plan.assertion, keepToken: plan.keepToken })
     state.forwardSigner?.sign(forwardTarget(state, this.req, target), headers, undefined, state.now())
     // The refusal is written from inside http-proxy-3's error callback, before it closes the socket.
     const onFailure = (err: Error) => this.refuse(state, upstreamError(err), undefined)
@@ -91,5 +92,16 @@ export class UpgradeResponder implements Responder {
 
   log(state: GatewayState, ex: Exchange): void {
     logExchange(state, ex, this.status, false)
+  }
+}
+
+/** The request as the upstream receives it, for the forward signature: its scheme, the Host sent to it, the forwarded path. */
+function forwardTarget(state: GatewayState, req: IncomingMessage, target: Target): ForwardTarget {
+  const u = state.config.upstream
+  return {
+    method: req.method!,
+    scheme: u.protocol.slice(0, -1),
+    authority: state.headers.upstreamHost ?? req.headers.host ?? u.host,
+    path: state.upstream.basePath + target.forward,
   }
 }
