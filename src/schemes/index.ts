@@ -6,11 +6,13 @@ import type { SchemeModule } from './module.js'
 import { domainpopModule } from './domainpop/module.js'
 import { dpopModule } from './dpop/module.js'
 import { sessionsModule } from './sessions/index.js'
+import { httpSignatureModule } from './http-signature/module.js'
 
 export const SCHEME_MODULES: readonly SchemeModule<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   domainpopModule,
   dpopModule,
   sessionsModule,
+  httpSignatureModule,
 ]
 
 /** Every request field the modules' credentials travel in, for the logger's redaction (log.ts redactPaths). */
