@@ -76,12 +76,12 @@ export interface SignatureDirectoryDeps {
   readonly fetch?: FetchOne
   readonly onFetch?: (url: string, outcome: string, ms: number) => void
   readonly beforeFetch?: (identity: string) => void
-  readonly onRefused?: (reason: RefusalReason, identity: string) => void
+  readonly onRefused?: (reason: RefusalReason, identity: string, client: string) => void
 }
 
 export interface SignatureDirectoryReader {
-  /** The key `keyid` of the directory at `directoryUrl`, which `identity` vouches for. */
-  getKey(directoryUrl: URL, identity: string, keyid: string): Promise<DirectoryKey>
+  /** The key `keyid` of the directory at `directoryUrl`, which `identity` vouches for; `client` (the asking address) as for the key cache. */
+  getKey(directoryUrl: URL, identity: string, keyid: string, client?: string): Promise<DirectoryKey>
   readonly size: number
   stats(): DocumentCacheStats
   close(): Promise<void>
@@ -102,10 +102,10 @@ export function createSignatureDirectoryReader(cfg: KeysConfig, deps: SignatureD
   })
   const notFound = (): GatewayError => new GatewayError('key_not_found', 'the agent\'s signatures directory has no key with this keyid')
   return {
-    async getKey(directoryUrl, identity, keyid) {
+    async getKey(directoryUrl, identity, keyid, client) {
       // The URL is on the identity's own host (agent.ts); checked again here, where it is used.
       if (directoryUrl.hostname !== identity) throw new GatewayError('key_fetch_failed', 'the signatures directory is not on the agent\'s host')
-      const request = { url: directoryUrl, owner: identity }
+      const request = { url: directoryUrl, owner: identity, client }
       const entry = await directories.get(request)
       const key = entry.value.keys.get(keyid)
       if (key !== undefined) return key

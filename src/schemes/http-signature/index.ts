@@ -76,7 +76,7 @@ export function createHttpSignatureScheme(deps: HttpSignatureSchemeDeps): Scheme
     async verify(claim, req, rule) {
       checkRouteDemand(claim.checked.entry, req.method, ruleDemand(rule))
       const verified = await verifyHttpSignature(claim, claim.view, {
-        getKey: (url, identity, keyid) => deps.directory.getKey(url, identity, keyid),
+        getKey: (url, identity, keyid) => deps.directory.getKey(url, identity, keyid, req.client),
         firstUse: (key, ttlMs) => deps.replay.firstUse(key, ttlMs),
         algorithms: settings.algorithms,
         clockSkewSec: settings.clockSkewSec,
