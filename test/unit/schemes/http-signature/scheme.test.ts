@@ -3,8 +3,6 @@
 // body against Content-Digest, Accept-Signature as its challenge.
 
 import t from 'tap'
-import { generateKeyPairSync } from 'node:crypto'
-import { calculateJwkThumbprint, type JWK } from 'jose'
 import { createHttpSignatureScheme, SIGNATURE_FIELDS } from '../../../../src/schemes/http-signature/index.js'
 import { signMessage } from '../../../../src/proofs/http-signature/sign.js'
 import { requestView } from '../../../../src/proofs/http-signature/base.js'
@@ -14,20 +12,9 @@ import { namespacedReplay } from '../../../../src/schemes/replay.js'
 import { createMemoryReplayStore } from '../../../../src/replay/memory.js'
 import type { Rule } from '../../../../src/acl/index.js'
 import type { Credentials } from '../../../../src/schemes/types.js'
-import type { SignatureDirectoryReader } from '../../../../src/keys/signature-directory.js'
 import { fakeView } from '../../../helpers/request-view.js'
 
-const NOW = 1_900_000_000_000
-const nowSec = NOW / 1000
-const { privateKey, publicKey } = generateKeyPairSync('ed25519')
-const keyid = await calculateJwkThumbprint(publicKey.export({ format: 'jwk' }) as JWK, 'sha256')
-const directory: Pick<SignatureDirectoryReader, 'getKey'> = {
-  async getKey(url, identity, kid) {
-    if (identity !== 'agent.example' || url.href !== 'https://agent.example/.well-known/http-message-signatures-directory' || kid !== keyid) throw new GatewayError('key_not_found', 'no such key')
-    return { keyid: kid, keyObject: publicKey }
-  },
-}
-const settings = { authority: 'gw.test', clockSkewSec: 5, maxValiditySec: 86_400, tag: 'web-bot-auth', algorithms: new Set(['ed25519'] as const), allowHttp: [] }
+import { NOW, nowSec, privateKey, keyid, directory, settings } from '../../../helpers/http-signature-agent.js'
 let n = 0
 
 function signed(o: { method?: string; path?: string; body?: string; components?: string[]; nonce?: string | null } = {}) {
