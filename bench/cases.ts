@@ -36,6 +36,7 @@ interface GatewayOptions {
   readonly replayUrl?: string
   readonly metrics?: MetricsMode
   readonly assertion?: boolean
+  readonly signature?: boolean
   readonly dpop?: { readonly issuer: string; readonly jwksFile: string; readonly requireNonce: boolean }
   /** Tracing on at ratio 1.0, exporting to this OTLP/HTTP URL (bench/servers/otlp-sink.ts). */
   readonly tracing?: string
@@ -47,7 +48,7 @@ interface GatewayOptions {
 
 /** The gateway child (this build's, or `script`'s), optionally under --cpu-prof (BENCH_PROFILE=1). */
 async function startGateway(ctx: CaseContext, id: string, accessLog: boolean, opts: GatewayOptions = {}) {
-  const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, accessLog, replayUrl: opts.replayUrl, assertion: opts.assertion, dpop: opts.dpop, tracing: opts.tracing })
+  const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, accessLog, replayUrl: opts.replayUrl, assertion: opts.assertion, signature: opts.signature, dpop: opts.dpop, tracing: opts.tracing })
   const execArgv = [...(opts.execArgv ?? []), ...(ctx.profile ? ['--cpu-prof', '--cpu-prof-dir', ctx.resultsDir, '--cpu-prof-name', `gateway-${id}.cpuprofile`] : [])]
   const args = opts.script ? [config] : [config, opts.logMode ?? '', opts.metrics ?? '']
   const gw = await ctx.startServer(opts.script ?? 'gateway.js', args, { execArgv })
@@ -55,7 +56,7 @@ async function startGateway(ctx: CaseContext, id: string, accessLog: boolean, op
 }
 
 const gatewayPublic = (id: string, name: string, accessLog: boolean, opts: GatewayOptions & { traced?: boolean } = {}): BenchCase => ({
-  id, name, optIn: opts.logMode !== undefined || opts.metrics !== undefined,
+  id, name, optIn: opts.logMode !== undefined || opts.metrics !== undefined || opts.signature === true,
   async setup(ctx) {
     const sink = opts.traced ? await ctx.startServer('otlp-sink.js', []) : undefined
     const gw = await startGateway(ctx, id, accessLog, { ...opts, tracing: sink && `http://127.0.0.1:${sink.port}/v1/traces` })
@@ -151,6 +152,9 @@ export const CASES: readonly BenchCase[] = [
   // Young generation capped (BENCH_CASES=…,gateway-es256-redis,gateway-es256-redis-semi8): docs/benchmarks.md, "Performance III".
   gatewayProof('gateway-es256-redis-semi8', 'gateway, DomainPoP proof per request, ES256, Redis replay store, --max-semi-space-size=8', 'ES256', { replay: 'redis', execArgv: ['--max-semi-space-size=8'] }),
   gatewayProof('gateway-es256-assertion', 'gateway, DomainPoP proof per request, ES256, signed upstream assertion', 'ES256', { assertion: true }),
+  // The RFC 9421 hop signature on every forwarded request (BENCH_CASES=undici,gateway-public,gateway-public-signed):
+  // docs/benchmarks.md, "Forward signature".
+  gatewayPublic('gateway-public-signed', 'gateway, public route, forward signed (RFC 9421, ECDSA P-256)', true, { signature: true }),
   // The DPoP path against what a user would otherwise hand-roll (BENCH_CASES=http-proxy-3,gateway-dpop,oauth4webapi-dpop):
   // docs/benchmarks.md, "DPoP path against a hand-rolled oauth4webapi resource server".
   dpopCase('gateway-dpop', 'gateway, DPoP token + proof per request, ES256, nonce, replay, ACL', 'gateway'),

@@ -17,6 +17,7 @@ export const AUTH_ERRORS = {
   invalid_proof: 'docs/protocol.md §2.3',
   // The schemes' own words (src/schemes/<name>/errors.ts).
   ...SCHEME_AUTH_ERRORS,
+  invalid_signature: 'docs/protocol.md (HTTP Message Signatures)',
 } as const
 
 export type AuthError = keyof typeof AUTH_ERRORS
@@ -92,6 +93,19 @@ export const ERRORS = {
   // RFC 8705 §3: a credential bound to a client certificate
   certificate_binding_unavailable: spec(401, 'Unauthorized', 'invalid_token'),
   certificate_binding_mismatch: spec(401, 'Unauthorized', 'invalid_token'),
+  // HTTP Message Signatures (RFC 9421, Web Bot Auth)
+  signature_malformed: spec(400, 'Bad Request', 'invalid_request'),
+  signature_multiple: spec(400, 'Bad Request', 'invalid_request'),
+  signature_agent_invalid: spec(400, 'Bad Request', 'invalid_request'),
+  content_digest_mismatch: spec(400, 'Bad Request', 'invalid_request'),
+  signature_component_missing: spec(401, 'Unauthorized', 'invalid_signature'),
+  signature_authority_mismatch: spec(401, 'Unauthorized', 'invalid_signature'),
+  signature_expired: spec(401, 'Unauthorized', 'invalid_signature'),
+  signature_tag_invalid: spec(401, 'Unauthorized', 'invalid_signature'),
+  signature_alg_unsupported: spec(401, 'Unauthorized', 'invalid_signature'),
+  signature_nonce_required: spec(401, 'Unauthorized', 'invalid_signature'),
+  signature_invalid: spec(401, 'Unauthorized', 'invalid_signature'),
+  signature_replayed: spec(401, 'Unauthorized', 'invalid_signature'),
   // 403: authenticated, ACL says no (or nothing matches)
   forbidden: spec(403, 'Forbidden', 'insufficient_scope'),
   insufficient_scope: spec(403, 'Forbidden', 'insufficient_scope'),

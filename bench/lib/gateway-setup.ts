@@ -53,6 +53,8 @@ export async function startKeyHost(): Promise<KeyHost> {
  */
 export async function writeGatewayConfig(dir: string, opts: {
   upstreamOrigin: string; accessLog: boolean; caFile?: string; replayUrl?: string; assertion?: boolean
+  /** identityHeaders.signature: every forwarded request signed (RFC 9421, proxy/forward-signature.ts). */
+  signature?: boolean
   /** dpop.enabled with one pinned issuer whose keys are a JWK Set file (bench/lib/dpop-setup.ts). */
   dpop?: { issuer: string; jwksFile: string; requireNonce: boolean }
   /** OTLP/HTTP traces URL: tracing on, every request sampled (sampleRatio 1). */
@@ -60,7 +62,7 @@ export async function writeGatewayConfig(dir: string, opts: {
 }): Promise<string> {
   await mkdir(dir, { recursive: true })
   await writeFile(join(dir, 'acl.yaml'), aclYaml(10))
-  if (opts.assertion) {
+  if (opts.assertion || opts.signature) {
     // The signed upstream assertion needs a key from the secrets file.
     const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })
     await writeFile(join(dir, 'secrets.yaml'), `nonce: [{ id: n1, secret: ${randomBytes(32).toString('base64url')} }]\nassertion: [${JSON.stringify({ kid: 'a1', ...jwk })}]\n`)
@@ -83,7 +85,7 @@ export async function writeGatewayConfig(dir: string, opts: {
     ...(opts.replayUrl === undefined ? [] : ['replay:', '  store: redis', `  url: ${opts.replayUrl}`]),
     ...(opts.dpop === undefined ? [] : ['dpop:', '  enabled: true', `  requireNonce: ${opts.dpop.requireNonce}`, '  issuers:',
       `    ${JSON.stringify(opts.dpop.issuer)}:`, `      jwksFile: ${JSON.stringify(opts.dpop.jwksFile)}`]),
-    ...(opts.assertion ? ['secrets:', '  file: ./secrets.yaml', 'identityHeaders:', '  assertion: true'] : []),
+    ...(opts.assertion || opts.signature ? ['secrets:', '  file: ./secrets.yaml', 'identityHeaders:', `  assertion: ${opts.assertion === true}`, `  signature: ${opts.signature === true}`] : []),
     ...(opts.tracing === undefined ? [] : ['tracing:', '  otlp:', `    endpoint: ${opts.tracing}`, '  sampleRatio: 1']),
     '',
   ].join('\n'))

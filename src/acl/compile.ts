@@ -8,7 +8,7 @@ import type { Pos } from '../config/yaml-source.js'
 import type { DomainPattern } from '../identity/domain.js'
 import { pathPatternProblem } from './path-pattern.js'
 import { RuleTrie } from './trie.js'
-import { DEFAULT_VERBS, type Acl, type Rule, type RuleMode } from './types.js'
+import { DEFAULT_VERBS, type Acl, type HttpSignatureDemand, type Rule, type RuleMode } from './types.js'
 
 export interface RuleSpec {
   readonly id?: string
@@ -24,6 +24,7 @@ export interface RuleSpec {
   readonly mode?: RuleMode
   readonly bodyOnGet?: boolean
   readonly forwardToken?: boolean
+  readonly httpSignature?: HttpSignatureDemand
   readonly pos?: Pos
 }
 
@@ -71,6 +72,7 @@ export function compileAcl(spec: AclSpec): Acl {
       mode: r.public ? 'enforce' : r.mode ?? spec.mode ?? 'enforce',
       bodyOnGet: r.bodyOnGet ?? false,
       forwardToken: r.forwardToken ?? false,
+      httpSignature: r.httpSignature === undefined ? undefined : Object.freeze({ components: Object.freeze([...r.httpSignature.components]), nonce: r.httpSignature.nonce }),
       pos: r.pos ?? { line: 0, col: 0 },
     })
   })

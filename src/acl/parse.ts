@@ -9,7 +9,22 @@ import { joinPath, readYaml, type Problem, type YNode } from '../config/yaml-sou
 import { parseDomainPattern, type DomainPattern } from '../identity/domain.js'
 import { compileAcl, defaultRuleId, type RuleSpec } from './compile.js'
 import { pathPatternProblem } from './path-pattern.js'
-import { DEFAULT_VERBS, RULE_FIELDS, type Acl } from './types.js'
+import { DEFAULT_VERBS, RULE_FIELDS, type Acl, type HttpSignatureDemand } from './types.js'
+
+/** RFC 9421 §2.1/§2.2 component names a route may demand: a derived component or a lowercase field name. */
+const componentName: Check<string> = (v) =>
+  typeof v === 'string' && (/^@(method|target-uri|authority|scheme|request-target|path|query)$/.test(v) || /^[a-z0-9!#$%&'*+.^_`|~-]{1,64}$/.test(v))
+    ? { value: v }
+    : 'must be a derived component (@method, @target-uri, @authority, @scheme, @request-target, @path, @query) or a lowercase header field name'
+
+/** A rule's `httpSignature: { components: [...], nonce: required|optional }` (schemes/http-signature/). */
+const httpSignatureDemand: Reader<HttpSignatureDemand> = (node, path, source) => {
+  const s = new Section({ file: source, overrides: new Map() }, node, path, ['components', 'nonce'])
+  return {
+    components: s.get('components', listOf(scalar(componentName), { unique: true }), []),
+    nonce: s.get('nonce', scalar(oneOf(['required', 'optional'] as const)), 'optional'),
+  }
+}
 
 /** A `require` entry: a scheme's name or an assurance (lowercase word; which ones exist is checked when the state is built). */
 const requirement: Check<string> = (v) =>
@@ -20,7 +35,7 @@ export interface AclResult { readonly acl: Acl | undefined; readonly problems: r
 const TOP_KEYS = ['version', 'mode', 'unmatched', 'verbs', 'rules'] as const
 const MODES = ['enforce', 'report'] as const
 /** Rule fields that only mean something once a caller has authenticated. */
-const AUTH_ONLY_FIELDS = ['channelBinding', 'sessions', 'scopes', 'mode', 'require'] as const
+const AUTH_ONLY_FIELDS = ['channelBinding', 'sessions', 'scopes', 'mode', 'require', 'httpSignature'] as const
 
 export function parseAcl(text: string, file: string): AclResult {
   const { root, problems } = readYaml(text, file)
@@ -123,6 +138,7 @@ function readRule(ctx: Context, node: YNode, path: string, index: number, verbs:
     mode: s.get('mode', scalar(oneOf(MODES)), undefined),
     bodyOnGet: s.get('bodyOnGet', scalar(bool), false),
     forwardToken: s.get('forwardToken', scalar(bool), false),
+    httpSignature: s.get('httpSignature', httpSignatureDemand, undefined),
     pos: node.pos,
   }
   return { spec, section: s, explicitId: id !== undefined }

@@ -8,7 +8,7 @@ import type { DomainPattern, Identity } from '../identity/domain.js'
 import type { RuleTrie } from './trie.js'
 
 /** Keys a rule may carry besides one key per declared verb. */
-export const RULE_FIELDS = ['id', 'path', 'methods', 'public', 'channelBinding', 'sessions', 'scopes', 'mode', 'bodyOnGet', 'forwardToken', 'require'] as const
+export const RULE_FIELDS = ['id', 'path', 'methods', 'public', 'channelBinding', 'sessions', 'scopes', 'mode', 'bodyOnGet', 'forwardToken', 'require', 'httpSignature'] as const
 
 /**
  * `enforce` refuses what the rule denies; `report` forwards it anyway (without
@@ -22,6 +22,12 @@ export const DEFAULT_VERBS: ReadonlyMap<string, readonly string[]> = new Map([
   ['read', ['GET', 'HEAD', 'OPTIONS']],
   ['write', ['POST', 'PUT', 'PATCH', 'DELETE']],
 ])
+
+/** A rule's `httpSignature:` (docs/acl.md). */
+export interface HttpSignatureDemand {
+  readonly components: readonly string[]
+  readonly nonce: 'required' | 'optional'
+}
 
 export interface Rule {
   /** 0-based position in `Acl.rules`, the same number problems print as `rules[i]`. */
@@ -54,6 +60,13 @@ export interface Rule {
   readonly bodyOnGet: boolean
   /** Forward the scheme's forwardable credential fields (a token and its proof) to the upstream, for an upstream that reads the token itself (default false: removed). */
   readonly forwardToken: boolean
+  /**
+   * HTTP Message Signatures (schemes/http-signature/): what a signature must
+   * also cover on this path (`@method`, `@path`, `@query`, `content-digest`,
+   * a field name…) and whether it must carry a nonce. Undefined: the profile's
+   * defaults (unsafe methods: @method and @path).
+   */
+  readonly httpSignature: HttpSignatureDemand | undefined
   /** Where the rule starts in the ACL file. */
   readonly pos: Pos
 }

@@ -35,6 +35,9 @@ import { NO_OWN_ROUTES, type OwnRoute, type OwnRoutes } from '../http/own-routes
 import { createAssertionSigner, JWKS_PATH, type AssertionSigner } from '../proxy/assertion.js'
 import { createDecisionSample } from '../acl/decision-sample.js'
 import { createTracing } from '../tracing/index.js'
+import { createForwardSigner, type ForwardSigner } from '../proxy/forward-signature.js'
+import { SIGNATURES_DIRECTORY_PATH } from '../proofs/http-signature/agent.js'
+import { SIGNATURES_DIRECTORY_MEDIA_TYPE } from '../keys/signature-directory.js'
 
 export interface BuildDeps {
   readonly env: Readonly<Record<string, string | undefined>>
@@ -64,14 +67,17 @@ export async function loadState(configFile: string, deps: BuildDeps, prev?: Gate
 export async function buildState(config: Config, deps: BuildDeps, prev?: GatewayState): Promise<BuildResult> {
   const [aclResult, secretsResult] = await Promise.all([loadAclFile(config.aclFile), loadSecrets(config.secretsFile, deps.env)])
   const problems = [...aclResult.problems, ...secretsResult.problems]
-  if (config.identityHeaders.assertion && secretsResult.secrets && secretsResult.secrets.assertion.length === 0) {
-    problems.push({ file: config.secretsFile ?? config.file, line: 1, col: 1, path: 'assertion', message: 'identityHeaders.assertion is true but the secrets file lists no assertion keys (EC P-256 private JWKs; docs/upstream.md)' })
+  for (const feature of ['assertion', 'signature'] as const) {
+    if (config.identityHeaders[feature] && secretsResult.secrets && secretsResult.secrets.assertion.length === 0) {
+      problems.push({ file: config.secretsFile ?? config.file, line: 1, col: 1, path: 'assertion', message: `identityHeaders.${feature} is true but the secrets file lists no assertion keys (EC P-256 private JWKs; docs/upstream.md)` })
+    }
   }
   if (!aclResult.acl || !secretsResult.secrets || problems.length > 0) return { state: undefined, problems }
   const secrets = secretsResult.secrets
   const assertion = config.identityHeaders.assertion
     ? createAssertionSigner(secrets.assertion, { issuer: config.publicOrigin, audience: config.identityHeaders.assertionAudience ?? config.upstream.origin })
     : undefined
+  const forwardSigner = config.identityHeaders.signature ? createForwardSigner(secrets.assertion, config.identityHeaders.prefix) : undefined
   const now = deps.now ?? Date.now
 
   const nonces = createNonceIssuer(secrets.nonce, { ttlMs: config.nonce.ttlMs, clockSkewMs: config.proof.clockSkewMs })
@@ -158,7 +164,8 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
     grants,
     modules: built,
     assertion,
-    ownRoutes: ownRoutes(routes.size > 0 ? routes : undefined, assertion),
+    forwardSigner,
+    ownRoutes: ownRoutes(routes.size > 0 ? routes : undefined, assertion, forwardSigner),
     abuse,
     decisions: prev?.decisions ?? createDecisionSample(),
     log: deps.log,
@@ -203,12 +210,14 @@ function fetchHooks(deps: BuildDeps, abuse: GatewayState['abuse'], now: () => nu
   })
 }
 
-/** The gateway's own documents: the assertion JWKS when assertions are on, plus any a test hands in. */
-function ownRoutes(given: OwnRoutes | undefined, assertion: AssertionSigner | undefined): OwnRoutes {
-  if (!assertion) return given ?? NO_OWN_ROUTES
+/** The gateway's own documents: the assertion JWKS and the forward-signature directory when those are on, plus the modules' routes. */
+function ownRoutes(given: OwnRoutes | undefined, assertion: AssertionSigner | undefined, forwardSigner: ForwardSigner | undefined): OwnRoutes {
+  if (!assertion && !forwardSigner) return given ?? NO_OWN_ROUTES
+  const routes = new Map(given ?? [])
   // Short max-age: a rotated-in key reaches caches soon (jose also refetches on an unknown kid).
-  const jwks: OwnRoute = { contentType: 'application/jwk-set+json', body: assertion.jwks, cacheControl: 'public, max-age=300' }
-  return new Map([...(given ?? []), [JWKS_PATH, jwks]])
+  if (assertion) routes.set(JWKS_PATH, { contentType: 'application/jwk-set+json', body: assertion.jwks, cacheControl: 'public, max-age=300' })
+  if (forwardSigner) routes.set(SIGNATURES_DIRECTORY_PATH, { contentType: SIGNATURES_DIRECTORY_MEDIA_TYPE, body: forwardSigner.directory, cacheControl: 'public, max-age=300' })
+  return routes
 }
 
 /**

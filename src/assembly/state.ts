@@ -11,6 +11,7 @@ import type { ReplayStore } from '../replay/types.js'
 import type { Upstream } from '../proxy/forward.js'
 import type { HeaderPlan } from '../proxy/headers.js'
 import type { AssertionSigner } from '../proxy/assertion.js'
+import type { ForwardSigner } from '../proxy/forward-signature.js'
 import type { SchemeRegistry } from '../schemes/registry.js'
 import type { OwnRoutes } from '../http/own-routes.js'
 import type { Logger } from '../log.js'
@@ -35,6 +36,8 @@ export interface GatewayState {
   readonly headers: HeaderPlan
   /** Signs X-PoP-Assertion for authenticated requests; undefined unless identityHeaders.assertion (proxy/assertion.ts). */
   readonly assertion: AssertionSigner | undefined
+  /** Signs every forwarded request (RFC 9421, label popgate); undefined unless identityHeaders.signature (proxy/forward-signature.ts). */
+  readonly forwardSigner?: ForwardSigner | undefined
   /** The gateway's own documents, answered before the ACL (http/own-routes.ts). */
   readonly ownRoutes: OwnRoutes
   /** The enabled credential schemes (schemes/registry.ts). */

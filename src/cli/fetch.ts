@@ -3,9 +3,11 @@
 // --cert presents a client certificate (tls.clientCertificates); with
 // --channel-binding every proof carries the RFC 9266 exporter of the TLS 1.3
 // connection the request goes on (PROTOCOL.md §5, client/channel-binding.ts).
+// --http-signature signs each request with an RFC 9421 HTTP Message Signature instead.
 import { parseArgs } from 'node:util'
 import { createDomainPopFetch } from '../client/fetch.js'
 import { createDpopFetch } from '../client/dpop.js'
+import { createHttpSignatureFetch } from '../client/http-signature.js'
 import { loadClientKey, type ClientKey } from '../client/keys.js'
 import { readInput, fetchWith, readTlsFiles, unreachable } from './net.js'
 import { createChannelBinding, type ChannelBinding } from '../client/channel-binding.js'
@@ -33,13 +35,21 @@ export async function runFetch(argv: string[]): Promise<number> {
     request: { type: 'string', short: 'X' }, header: { type: 'string', short: 'H', multiple: true }, data: { type: 'string', short: 'd' },
     include: { type: 'boolean', short: 'i' }, session: { type: 'string', default: 'none' }, cacert: { type: 'string' },
     'dpop-token': { type: 'string' }, cert: { type: 'string' }, 'cert-key': { type: 'string' }, 'channel-binding': { type: 'boolean' },
+    'http-signature': { type: 'boolean', default: false }, agent: { type: 'string' },
   } })
   const url = positionals[0]
   if (!url) throw new UsageError('fetch needs a URL')
   if (positionals.length > 1) throw new UsageError(`one URL at a time; unexpected "${positionals[1]}"`)
   if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new UsageError(`${url}: not an http or https URL`)
   const dpopToken = values['dpop-token']
-  if (dpopToken !== undefined) {
+  const httpSignature = values['http-signature'] === true
+  if (httpSignature) {
+    if (dpopToken !== undefined || values.identity !== undefined || values['key-url'] !== undefined) throw new UsageError('--http-signature replaces --identity, --key-url and --dpop-token (the identity is the --agent URL\'s host)')
+    if (!values.key || !values.agent) throw new UsageError('--http-signature needs --key, the private JWK, and --agent, the agent URL whose signatures directory lists its key')
+    if (!URL.canParse(values.agent) || new URL(values.agent).protocol !== 'https:') throw new UsageError(`--agent ${values.agent}: not an https URL`)
+  } else if (values.agent !== undefined) {
+    throw new UsageError('--agent goes with --http-signature')
+  } else if (dpopToken !== undefined) {
     if (values.identity !== undefined || values['key-url'] !== undefined) throw new UsageError('--dpop-token replaces --identity and --key-url (the identity is the token\'s issuer)')
     if (!values.key) throw new UsageError('--dpop-token needs --key, the private JWK the token is bound to')
   } else if (!values.identity || !values.key || !values['key-url']) throw new UsageError('fetch needs --identity, --key and --key-url (or --dpop-token and --key)')
@@ -57,7 +67,9 @@ export async function runFetch(argv: string[]): Promise<number> {
   const key = await privateKey(values.key!)
   const tlsFiles = await readTlsFiles(values.cacert, values.cert, values['cert-key'])
   const binding: ChannelBinding | undefined = bind ? createChannelBinding(new URL(url).origin, tlsFiles) : undefined
-  const doFetch = token !== undefined
+  const doFetch = httpSignature
+    ? createHttpSignatureFetch({ agent: values.agent!, privateKey: key, fetch: await fetchWith(tlsFiles) })
+    : token !== undefined
     ? createDpopFetch({ accessToken: token, privateKey: key, audience: values.audience, fetch: await fetchWith(tlsFiles) })
     : createDomainPopFetch({
       identity: values.identity!, keyUrl: values['key-url']!, privateKey: key, audience: values.audience, fetch: await fetchWith(tlsFiles), channelBinding: binding,

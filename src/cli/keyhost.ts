@@ -5,7 +5,7 @@ import https from 'node:https'
 import { parseArgs } from 'node:util'
 import { resolve } from 'node:path'
 import type { AddressInfo } from 'node:net'
-import { createKeyHostHandler, bearerTokenFromFile, DEFAULT_KEY_TTL_MS, type KeyHostEvent } from '../keyhost/server.js'
+import { createKeyHostHandler, bearerTokenFromFile, DEFAULT_KEY_TTL_MS, SIGNATURES_DIRECTORY_PATH, type KeyHostEvent } from '../keyhost/server.js'
 import { createDirKeyStore, createMemoryKeyStore } from '../keyhost/store.js'
 import { requireIdentity, originOption } from './keys.js'
 import { readInput, fetchWith, readTlsFiles, unreachable } from './net.js'
@@ -34,6 +34,7 @@ async function serveKeyhost(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: {
     identity: { type: 'string' }, listen: { type: 'string', default: '127.0.0.1:8443' }, store: { type: 'string', default: 'memory' },
     'token-file': { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' }, 'public-origin': { type: 'string' },
+    'signatures-directory': { type: 'boolean', default: false },
   } })
   const identity = requireIdentity(values.identity)
   if (!values.cert !== !values.key) throw new UsageError('--cert and --key go together: give both to serve https, or neither for plain http')
@@ -59,11 +60,12 @@ async function serveKeyhost(argv: string[]): Promise<number> {
       : `refused ${e.method}${from}: no or wrong publish token`
     process.stdout.write(`${new Date().toISOString()} ${line}\n`)
   }
-  server.on('request', createKeyHostHandler({ identity, store, authorize: authorize ?? (() => false), publicOrigin: origin, pathPrefix: PREFIX, onEvent }))
+  server.on('request', createKeyHostHandler({ identity, store, authorize: authorize ?? (() => false), publicOrigin: origin, pathPrefix: PREFIX, onEvent, signaturesDirectory: values['signatures-directory'] }))
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
   process.stdout.write([
     `keyhost for ${identity} on ${scheme}://${host}:${addr.port} (keys published as ${origin}${PREFIX}keys/<kid>)`,
     ...(publicOrigin ? [] : [`key URLs name what this process serves; if gateways reach it another way (a TLS proxy on https://${identity}), set --public-origin`]),
+    ...(values['signatures-directory'] ? [`the same keys as an HTTP Message Signatures directory: ${origin}${SIGNATURES_DIRECTORY_PATH}`] : []),
     `store: ${values.store === 'memory' ? 'memory (keys are lost on exit)' : resolve(values.store!)}; published keys expire after ${DEFAULT_KEY_TTL_MS / 86_400_000} days`,
     authorize ? `publish: POST ${origin}${PREFIX}keys with "Authorization: Bearer <token in ${values['token-file']}>"` : 'no --token-file: publishing is disabled',
     '',

@@ -40,10 +40,11 @@ export const USAGE = `popgate — DomainPoP authentication gateway
   popgate acl diff OLD_ACL NEW_ACL [--sample ACCESS_LOG.jsonl]
   popgate secrets generate [--out FILE [--force]] [--env]
   popgate keygen --identity DOMAIN --out DIR [--alg ES256|ES384|Ed25519|PS256] [--keyhost URL]
-  popgate keyhost --identity DOMAIN [--listen HOST:PORT] [--store DIR|memory] [--token-file F] [--cert F --key F] [--public-origin URL]
+  popgate keyhost --identity DOMAIN [--listen HOST:PORT] [--store DIR|memory] [--token-file F] [--cert F --key F] [--public-origin URL] [--signatures-directory]
   popgate keyhost publish --url URL --token-file F --jwk FILE [--cacert FILE]
   popgate fetch URL --identity DOMAIN --key FILE --key-url URL [-X M] [-H H] [-d BODY] [-i] [--audience URL] [--cacert FILE] [--cert FILE [--cert-key FILE]] [--channel-binding]
   popgate fetch URL --dpop-token TOKEN|@FILE --key FILE [same options]
+  popgate fetch URL --http-signature --key FILE --agent URL [same options]
   popgate demo [--port N]                           every party on loopback, for a first look
   popgate --version
 
@@ -106,7 +107,7 @@ command that publishes the public key on the identity's key host.
   --keyhost URL   where that key host is reached (default https://DOMAIN)
 `,
   keyhost: `popgate keyhost --identity DOMAIN [--listen HOST:PORT] [--store DIR|memory] [--token-file FILE]
-                [--cert FILE --key FILE] [--public-origin URL]
+                [--cert FILE --key FILE] [--public-origin URL] [--signatures-directory]
 popgate keyhost publish --url URL --token-file FILE --jwk FILE [--cacert FILE]
 
 The reference key host of an identity domain (docs/keyhost.md).
@@ -117,10 +118,13 @@ The reference key host of an identity domain (docs/keyhost.md).
   --cert, --key    serve HTTPS (both or neither)
   --public-origin  the origin gateways use to reach this host, used in key URLs;
                    default: what this process serves, e.g. http://DOMAIN:8443
+  --signatures-directory  also serve the published keys at
+                   /.well-known/http-message-signatures-directory (Web Bot Auth agents)
 publish: POSTs a public JWK to the key host at URL; prints the key URL.
 `,
   fetch: `popgate fetch URL --identity DOMAIN --key FILE --key-url URL [options]
 popgate fetch URL --dpop-token TOKEN|@FILE --key FILE [options]
+popgate fetch URL --http-signature --key FILE --agent URL [options]
 
 A curl-like client that answers DomainPoP challenges with signed proofs, or
 (--dpop-token) presents a DPoP-bound access token from the identity domain's
@@ -133,6 +137,9 @@ stderr (status, problem code and detail) and exits 1.
   --key-url URL         DomainPoP: where the identity publishes that key's public half
                         (what keyhost publish printed; the proofs' jku)
   --dpop-token T        the access token, or @FILE to read it from a file
+  --http-signature      sign each request with an RFC 9421 HTTP Message Signature
+                        (Web Bot Auth profile) with --key, naming --agent URL
+                        (https://DOMAIN; its signatures directory lists the key)
   -X, --request M       method (default GET, or POST with -d)
   -H, --header "N: V"   a request header (repeatable)
   -d, --data BODY       a request body

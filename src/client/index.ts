@@ -5,3 +5,4 @@ export { generateClientKey, loadClientKey, saveClientKey, clientKeyFrom, publicJ
 export { parseChallenges, type Challenge } from '../http/auth-header.js'
 export { createDpopFetch, signDpopProof, type DpopFetch, type DpopFetchOptions, type DpopProofInput } from './dpop.js'
 export { createChannelBinding, type ChannelBinding, type ChannelBindingOptions } from './channel-binding.js'
+export { createHttpSignatureFetch, type HttpSignatureFetch, type HttpSignatureFetchOptions } from './http-signature.js'

@@ -114,6 +114,10 @@ export interface Config {
     readonly assertion: boolean
     /** The assertion's `aud`; undefined: the upstream's origin. */
     readonly assertionAudience: string | undefined
+    /** Sign what is forwarded with an RFC 9421 HTTP Message Signature, label `popgate` (proxy/forward-signature.ts). */
+    readonly signature: boolean
+    /** With `signature`: the largest body read (to digest it) before forwarding; beyond it 413 body_too_large. */
+    readonly signatureMaxBodyBytes: number
     /** Forward the client's Authorization header upstream (default false). */
     readonly forwardAuthorization: boolean
     /** Header names (a trailing `*` makes a prefix) stripped besides the built-in list (proxy/identity-strip.ts). */

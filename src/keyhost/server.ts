@@ -3,6 +3,9 @@
 //   GET    <prefix>keys/<id>   → {"keys":[jwk]}  application/jwk-set+json, Cache-Control: max-age
 //   POST   <prefix>keys        ← a public JWK, from the domain's own authenticated user → 201 { keyUrl, kid, expiresAt }
 //   DELETE <prefix>keys/<id>   ← authenticated → 204 (revoked)
+//   GET    /.well-known/http-message-signatures-directory  (with signaturesDirectory)
+//          → every unexpired key as one JWK Set, application/http-message-signatures-directory+json
+//          (draft-ietf-webbotauth-httpsig-protocol-01 §5), for agents that sign with HTTP Message Signatures
 //
 // `<id>` is the key's RFC 7638 thumbprint, so the URL names exactly one key.
 // Who may publish is a pluggable check; the reference reads a bearer token
@@ -15,6 +18,8 @@ import { readFileSync } from 'node:fs'
 import { calculateJwkThumbprint, type JWK } from 'jose'
 import type { KeyStore } from './store.js'
 import { IDENTITY_KEY_PATH_PREFIX } from '../schemes/index.js'
+import { SIGNATURES_DIRECTORY_PATH } from '../proofs/http-signature/agent.js'
+import { SIGNATURES_DIRECTORY_MEDIA_TYPE } from '../keys/signature-directory.js'
 
 export interface KeyHostOptions {
   readonly identity: string
@@ -29,7 +34,11 @@ export interface KeyHostOptions {
   readonly now?: () => number
   /** Told of every change and every refused attempt, for the operator's log (the CLI prints one line each). */
   readonly onEvent?: (event: KeyHostEvent) => void
+  /** Also serve the published keys as an HTTP Message Signatures directory (Web Bot Auth). */
+  readonly signaturesDirectory?: boolean
 }
+
+export { SIGNATURES_DIRECTORY_PATH, SIGNATURES_DIRECTORY_MEDIA_TYPE }
 
 export type KeyHostEvent =
   | { readonly action: 'published'; readonly kid: string; readonly expiresAt: string; readonly client: string | undefined }
@@ -96,6 +105,15 @@ export function createKeyHostHandler(opts: KeyHostOptions): http.RequestListener
         const remainingSec = Math.max(0, Math.floor((k.expiresAtMs - now()) / 1000))
         const text = JSON.stringify({ keys: [k.jwk] })
         res.writeHead(200, { 'content-type': 'application/jwk-set+json', 'cache-control': `max-age=${Math.min(maxAge, remainingSec)}`, 'content-length': Buffer.byteLength(text) })
+        return res.end(text)
+      }
+      if (opts.signaturesDirectory && req.method === 'GET' && path === SIGNATURES_DIRECTORY_PATH) {
+        const t = now()
+        const live = (await opts.store.list()).filter((k) => k.expiresAtMs > t)
+        // A key must not be cached past its own expiry.
+        const remainingSec = live.length === 0 ? 0 : Math.max(0, Math.floor((Math.min(...live.map((k) => k.expiresAtMs)) - t) / 1000))
+        const text = JSON.stringify({ keys: live.map((k) => k.jwk) })
+        res.writeHead(200, { 'content-type': SIGNATURES_DIRECTORY_MEDIA_TYPE, 'cache-control': `max-age=${Math.min(maxAge, remainingSec)}`, 'content-length': Buffer.byteLength(text) })
         return res.end(text)
       }
       if ((req.method === 'POST' && path === prefix) || (req.method === 'DELETE' && path.startsWith(prefix + '/'))) {

@@ -24,6 +24,9 @@
 //      cache           createKeyCache: the DomainPoP key cache (jku host = identity = owner)
 //      jwks            createJwksReader: an issuer's JWK Set, keys by the issuer's
 //                      own kid, alg, kty and use (RFC 7517); owner = issuer
+//      signature-directory  createSignatureDirectoryReader: an HTTP Message
+//                      Signatures key directory (Web Bot Auth); keys by
+//                      (directory URL, RFC 7638 thumbprint); owner = agent host
 //    An issuer's RFC 8414 metadata is one more reader: createDocumentCache
 //    with JSON_PROFILE and a parse that checks `issuer` and `jwks_uri`.
 //    An RFC 7662 introspection is a DocumentRequest with method POST, a body
@@ -40,6 +43,10 @@ export {
 export { parseKeyDocument, importPublicKey, sameAlg, PRIVATE_MEMBERS, MAX_KEYS_PER_DOCUMENT, type PublicMembers } from './document.js'
 export { createKeyCache, type KeyCache, type KeyCacheDeps, type KeyCacheStats } from './cache.js'
 export { createJwksReader, parseJwks, selectJwks, type JwksReader, type JwksReaderDeps, type JwksKey, type KeySet, type KeySelector } from './jwks.js'
+export {
+  createSignatureDirectoryReader, parseSignatureDirectory, SIGNATURES_DIRECTORY_MEDIA_TYPE, SIGNATURES_DIRECTORY_PROFILE,
+  type SignatureDirectoryReader, type SignatureDirectoryDeps, type DirectoryKey, type SignatureDirectory,
+} from './signature-directory.js'
 export type {
   KeysConfig, ResolvedKey, StoredKey, FetchedDocument, FetchDocument, FetchOne, FetchRequest, MediaProfile, ResponseHeaders,
 } from './types.js'

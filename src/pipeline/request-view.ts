@@ -75,7 +75,7 @@ export class GateView implements VerifyView, AmbientSource {
 const tooLarge = (max: number) => new GatewayError('body_too_large', `the body is larger than ${max} bytes`)
 
 /** Reads the whole body, refusing one longer than `max` (by Content-Length before reading, or as it arrives). */
-function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
+export function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
   const declared = req.headers['content-length']
   if (declared !== undefined && Number(declared) > max) return Promise.reject(tooLarge(max))
   return new Promise((resolve, reject) => {

@@ -12,6 +12,8 @@ import { GatewayError } from '../errors.js'
 import { rawProblem, sendProblem } from '../http/respond.js'
 import type { Target } from '../http/target.js'
 import { forward, upstreamError } from '../proxy/forward.js'
+import { readBody } from './request-view.js'
+import type { ForwardTarget } from '../proxy/forward-signature.js'
 import { upstreamHeaders } from '../proxy/headers.js'
 import type { WsProxy } from '../proxy/websocket.js'
 import type { Principal } from '../schemes/types.js'
@@ -31,9 +33,16 @@ export class HttpResponder implements Responder {
   async forward(state: GatewayState, target: Target, principal: Principal | undefined, plan: ForwardPlan): Promise<number | undefined> {
     const requestId = requestIdOf(this.req)
     const headers = upstreamHeaders(this.req, state.headers, principal, { assertion: plan.assertion, keep: plan.keep, requestId })
+    let body = plan.body
+    if (state.forwardSigner !== undefined) {
+      // Content-Digest needs the whole body before anything is sent: the buffer a scheme read, or read it now, bounded.
+      if (body === 'stream') body = await readBody(this.req, state.config.identityHeaders.signatureMaxBodyBytes)
+      state.forwardSigner.sign(forwardTarget(state, this.req, target), headers, body !== undefined && body.length > 0 ? body : undefined, state.now())
+    }
+    const signedPlan = body === plan.body ? plan : { ...plan, body }
     // Tracing off: no closure, no span (src/tracing/).
-    if (state.tracing !== undefined) return tracedUpstream(headers, state.upstream.origin, target.forward, () => this.send(state, target, principal, headers, plan, requestId))
-    return this.send(state, target, principal, headers, plan, requestId)
+    if (state.tracing !== undefined) return tracedUpstream(headers, state.upstream.origin, target.forward, () => this.send(state, target, principal, headers, signedPlan, requestId))
+    return this.send(state, target, principal, headers, signedPlan, requestId)
   }
 
   private async send(state: GatewayState, target: Target, principal: Principal | undefined, headers: string[], plan: ForwardPlan, requestId: string): Promise<number | undefined> {
@@ -78,6 +87,7 @@ export class UpgradeResponder implements Responder {
 
   async forward(state: GatewayState, target: Target, principal: Principal | undefined, plan: ForwardPlan): Promise<number> {
     const headers = upstreamHeaders(this.req, state.headers, principal, { upgrade: true, assertion: plan.assertion, keep: plan.keep })
+    state.forwardSigner?.sign(forwardTarget(state, this.req, target), headers, undefined, state.now())
     // The refusal is written from inside http-proxy-3's error callback, before it closes the socket.
     const onFailure = (err: Error) => this.refuse(state, upstreamError(err), undefined)
     const send = async () => {
@@ -105,5 +115,16 @@ export class UpgradeResponder implements Responder {
   log(state: GatewayState, ex: Exchange): void {
     noteConnection(ex, this.req, state)
     logExchange(state, ex, this.status, false)
+  }
+}
+
+/** The request as the upstream receives it, for the forward signature: its scheme, the Host sent to it, the forwarded path. */
+function forwardTarget(state: GatewayState, req: IncomingMessage, target: Target): ForwardTarget {
+  const u = state.config.upstream
+  return {
+    method: req.method!,
+    scheme: u.protocol.slice(0, -1),
+    authority: state.headers.upstreamHost ?? req.headers.host ?? u.host,
+    path: state.upstream.basePath + target.forward,
   }
 }

@@ -9,6 +9,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Config } from '../config/types.js'
 import { compileTrustedProxies, isTrustedPeer } from '../http/client-address.js'
 import { compileStripList, hasStrippedPrefix, UNTRUSTED_FORWARDING, type StripList } from './identity-strip.js'
+import { FORWARD_SIGNATURE_FIELDS } from './forward-signature.js'
 
 /** RFC 9110 §7.6.1 hop-by-hop fields, plus legacy ones proxies also drop. */
 export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate',
@@ -58,6 +59,8 @@ export function compileHeaderPlan(cfg: Pick<Config, 'identityHeaders' | 'trusted
   // (URL and method overrides are in the strip list, proxy/identity-strip.ts.)
   const drop = new Set(['expect'])
   if (!cfg.identityHeaders.forwardAuthorization) drop.add('authorization')
+  // The gateway's own signature is the only one the upstream sees (proxy/forward-signature.ts).
+  if (cfg.identityHeaders.signature) for (const f of FORWARD_SIGNATURE_FIELDS) drop.add(f)
   for (const f of credentialFields) drop.add(headerKey(f))
   const strip = compileStripList(cfg.identityHeaders.strip)
   for (const name of strip.names) drop.add(name)

@@ -7,6 +7,7 @@ import { ASSURANCES } from './types.js'
 import { domainpopModule } from './domainpop/module.js'
 import { dpopModule } from './dpop/module.js'
 import { sessionsModule } from './sessions/index.js'
+import { httpSignatureModule } from './http-signature/module.js'
 
 /** The default path under which identities host their keys (PROTOCOL.md §2.1), for the `keys:` section and the reference key host. */
 export { DOMAINPOP_KEY_PATH_PREFIX as IDENTITY_KEY_PATH_PREFIX } from './domainpop/proof.js'
@@ -15,6 +16,7 @@ export const SCHEME_MODULES: readonly SchemeModule<any>[] = [ // eslint-disable-
   domainpopModule,
   dpopModule,
   sessionsModule,
+  httpSignatureModule,
 ]
 
 /** Every request field the modules' credentials travel in, for the logger's redaction (log.ts redactPaths). */

@@ -8,6 +8,7 @@ import { CONFIG_EXIT_CODE, ENV_OVERRIDES, loadConfigFile, parseConfig } from '..
 import type { Config as CoreConfig } from '../../../src/config/types.js'
 import type { DpopConfig } from '../../../src/schemes/dpop/config.js'
 import type { SessionsConfig } from '../../../src/schemes/sessions/index.js'
+import type { HttpSignaturesConfig } from '../../../src/schemes/http-signature/config.js'
 import { formatProblem } from '../../../src/config/yaml-source.js'
 
 /** The repository root, found from this file whether it runs from test/ or dist/test/. */
@@ -30,7 +31,7 @@ const BASE = 'publicOrigin: https://bob.example\nupstream: http://127.0.0.1:3000
 type Env = Record<string, string | undefined>
 type T = Pick<typeof t, 'same' | 'equal' | 'ok' | 'match'>
 /** The core config with the built-in scheme modules' sections beside it (schemes/module.ts sectionOf). */
-type Config = CoreConfig & { readonly dpop: DpopConfig; readonly sessions: SessionsConfig }
+type Config = CoreConfig & { readonly dpop: DpopConfig; readonly sessions: SessionsConfig; readonly httpSignatures: HttpSignaturesConfig }
 const ok = (t: T, text: string, env?: Env): Config => {
   const r = parseConfig(text, FILE, env)
   t.same(r.problems.map(formatProblem), [], 'no problems')
@@ -76,7 +77,8 @@ t.test('defaults: only the three required keys', async (t) => {
     },
     dpop: { enabled: false, audience: undefined, algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'], requireNonce: true, issuers: {}, authorizationServers: [] },
     sessions: { tickets: { enabled: false, ttlMs: 3_600_000 }, cookie: { enabled: false, name: '__Host-popgate', ttlMs: 3_600_000 } },
-    identityHeaders: { prefix: 'X-PoP-', assertion: false, assertionAudience: undefined, forwardAuthorization: false, strip: [] },
+    httpSignatures: { enabled: false, algorithms: ['ed25519', 'ecdsa-p256-sha256'], maxValidityMs: 86_400_000, clockSkewMs: undefined, requireTag: true, maxBodyBytes: 1_048_576 },
+    identityHeaders: { prefix: 'X-PoP-', assertion: false, assertionAudience: undefined, signature: false, signatureMaxBodyBytes: 1_048_576, forwardAuthorization: false, strip: [] },
     shutdown: { drainTimeoutMs: 20_000 },
     cors: { origins: [] },
     log: { level: 'info', access: true, format: 'json' },
@@ -119,7 +121,8 @@ t.test('a full config: every key read, every value normalized', async (t) => {
   })
   t.strictSame(JSON.parse(JSON.stringify(c.dpop)), { enabled: true, audience: 'https://bob.example', algorithms: ['ES256', 'RS256'], requireNonce: false, issuers: { 'https://as.alice.example': { jwksUri: 'https://as.alice.example/jwks.json', audience: 'api://reports', algorithms: ['PS256'] } }, authorizationServers: ['https://as.carol.example'] })
   t.strictSame(c.sessions, { tickets: { enabled: false, ttlMs: 1_800_000 }, cookie: { enabled: false, name: '__Host-gate', ttlMs: 7_200_000 } })
-  t.strictSame(c.identityHeaders, { prefix: 'X-Auth-', assertion: true, assertionAudience: 'https://reports.internal', forwardAuthorization: true, strip: ['X-Legacy-User', 'X-Corp-Sso-*'] })
+  t.strictSame(c.httpSignatures, { enabled: true, algorithms: ['ed25519', 'rsa-pss-sha512'], maxValidityMs: 3_600_000, clockSkewMs: 2_000, requireTag: false, maxBodyBytes: 65_536 })
+  t.strictSame(c.identityHeaders, { prefix: 'X-Auth-', assertion: true, assertionAudience: 'https://reports.internal', signature: true, signatureMaxBodyBytes: 2_097_152, forwardAuthorization: true, strip: ['X-Legacy-User', 'X-Corp-Sso-*'] })
   t.strictSame(c.shutdown, { drainTimeoutMs: 45_000 })
   t.equal(c.upstreamHost, 'upstream')
   t.strictSame(c.cors, { origins: [] })
