@@ -35,6 +35,8 @@ export function createRedisRevocations(c: RedisReplayConfig, opts: RedisRevocati
   const report = (err: unknown) => { if (!closed) opts.onError?.(err) }
   let firstLoad: () => void = () => {}
   const loadedOnce = new Promise<void>((r) => { firstLoad = r })
+  let firstSubscribe: () => void = () => {}
+  const subscribedOnce = new Promise<void>((r) => { firstSubscribe = r })
   const reload = async () => {
     try {
       const all = await cmd!.hgetall(key)
@@ -56,7 +58,8 @@ export function createRedisRevocations(c: RedisReplayConfig, opts: RedisRevocati
     cmd.on('error', report)
     sub.on('error', report)
     cmd.on('ready', () => { void reload() })
-    sub.on('ready', () => { sub!.subscribe(key).catch(report); if (cmd!.status === 'ready') void reload() })
+    // Subscribe first, then read: a revocation published in between is seen by one or the other.
+    sub.on('ready', () => { sub!.subscribe(key).then(() => { firstSubscribe(); if (cmd!.status === 'ready') void reload() }, (err: unknown) => { report(err); firstSubscribe() }) })
     sub.on('message', (channel: string, message: string) => {
       if (channel !== key) return
       const i = message.lastIndexOf(' ')
@@ -78,13 +81,13 @@ export function createRedisRevocations(c: RedisReplayConfig, opts: RedisRevocati
       await cmd.hset(key, identity, String(ms))
       await cmd.publish(key, `${identity} ${ms}`)
     },
-    /** Resolves once the hash was read the first time (tests, and start-up ordering). */
-    loaded: async () => { await ready; await loadedOnce },
+    /** Resolves once subscribed and the hash was read the first time (tests, and start-up ordering). */
+    loaded: async () => { await ready; await Promise.all([loadedOnce, subscribedOnce]) },
     async close() {
       if (closed) return
       closed = true
       await ready
-      firstLoad()
+      firstLoad(); firstSubscribe()
       for (const cl of [sub, cmd]) {
         if (!cl) continue
         if (cl.status === 'ready') await cl.quit().catch(() => undefined)
