@@ -17,7 +17,8 @@ import { readListeners } from './sections/listeners.js'
 import { readReplay, readSecretsFile } from './sections/replay.js'
 import { readNonce, readProof } from './sections/proof.js'
 import { readKeys } from './sections/keys.js'
-import { readCors, readDpop, readIdentityHeaders, readSessions } from './sections/features.js'
+import { readDpop, readIdentityHeaders } from './sections/features.js'
+import { readCors, readSessions } from '../schemes/session/config.js'
 import { readLimits, readLog, readTimeouts, readTrustedProxies } from './sections/runtime.js'
 import { readShutdown } from './sections/shutdown.js'
 
@@ -46,6 +47,7 @@ const TOP_KEYS = ['listen', 'tls', 'publicOrigin', 'upstream', 'upstreamHost', '
 
 function build(root: Section, configFile: string): Config {
   const { listen, tls, admin } = readListeners(root)
+  const sessions = readSessions(root)
   return {
     file: configFile,
     listen,
@@ -61,10 +63,10 @@ function build(root: Section, configFile: string): Config {
     proof: readProof(root),
     keys: readKeys(root),
     dpop: readDpop(root),
-    sessions: readSessions(root),
+    sessions,
     identityHeaders: readIdentityHeaders(root),
     shutdown: readShutdown(root),
-    cors: readCors(root),
+    cors: readCors(root, sessions.cookie.enabled),
     log: readLog(root),
     trustedProxies: readTrustedProxies(root),
     timeouts: readTimeouts(root),

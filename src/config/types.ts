@@ -98,7 +98,9 @@ export interface Config {
     }>>
   }
   readonly sessions: {
-    readonly tickets: { readonly enabled: boolean; readonly ttlMs: number }
+    /** `cacheSize`: opened tickets kept by `ath` (schemes/session/ticket.ts). */
+    readonly tickets: { readonly enabled: boolean; readonly ttlMs: number; readonly cacheSize: number }
+    /** `name` always starts with `__Host-`. */
     readonly cookie: { readonly enabled: boolean; readonly name: string; readonly ttlMs: number }
   }
   readonly identityHeaders: {

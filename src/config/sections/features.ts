@@ -1,11 +1,11 @@
-// Sections `dpop`, `sessions`, `identityHeaders` and `cors`. Some of their
+// Sections `dpop` and `identityHeaders` (`sessions` and `cors`: schemes/session/config.ts). Some of their
 // switches name features that are not built yet: switching one on is refused,
 // never silently ignored (an operator would believe a protection is in
 // place). Their other keys are still validated and kept, so a config written
 // for the next version fails now, at its line, rather than later.
 
 import type { Config } from '../types.js'
-import { Section, bool, cookieName, duration, filePath, headerPrefix, httpUrl, listOf, mapOf, oneOf, origin, refine, scalar, str, type Reader } from '../readers.js'
+import { Section, bool, filePath, headerPrefix, httpUrl, listOf, mapOf, oneOf, refine, scalar, str, type Reader } from '../readers.js'
 import { stripEntry } from './upstream-host.js'
 
 const NOT_YET = 'are not supported by this version yet'
@@ -56,21 +56,6 @@ export function readDpop(root: Section): Config['dpop'] {
   }
 }
 
-export function readSessions(root: Section): Config['sessions'] {
-  const s = root.sub('sessions', ['tickets', 'cookie'])
-  const st = s.sub('tickets', ['enabled', 'ttl'])
-  const sc = s.sub('cookie', ['enabled', 'name', 'ttl'])
-  const tickets = { enabled: st.get('enabled', scalar(bool), false), ttlMs: st.get('ttl', duration(), 3_600_000) }
-  if (tickets.enabled) st.report('enabled', `session tickets ${NOT_YET}`)
-  const cookie = {
-    enabled: sc.get('enabled', scalar(bool), false),
-    name: sc.get('name', scalar(cookieName), '__Host-popgate'),
-    ttlMs: sc.get('ttl', duration(), 3_600_000),
-  }
-  if (cookie.enabled) sc.report('enabled', `session cookies ${NOT_YET}`)
-  return { tickets, cookie }
-}
-
 /** A JWT `aud` value (RFC 7519 StringOrURI): printable, no spaces, bounded. */
 const audience = refine(str, (v) => (v.length <= 256 && /^[\x21-\x7e]+$/.test(v) ? { value: v } : 'must be at most 256 printable ASCII characters without spaces (a URL or a name)'))
 
@@ -84,12 +69,4 @@ export function readIdentityHeaders(root: Section): Config['identityHeaders'] {
     forwardAuthorization: ih.get('forwardAuthorization', scalar(bool), false),
     strip: ih.get('strip', listOf(scalar(stripEntry), { unique: true }), []),
   }
-}
-
-export function readCors(root: Section): Config['cors'] {
-  const c = root.sub('cors', ['origins'])
-  const origins = c.get('origins', listOf(scalar(origin), { unique: true }), [])
-  // The origins guard the session cookie, which is not built: a list here would promise a CSRF check that does not happen.
-  if (origins.length > 0) c.report('origins', `CORS origins (for session cookies) ${NOT_YET}; leave the list empty`)
-  return { origins }
 }

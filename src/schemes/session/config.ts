@@ -1,0 +1,63 @@
+// Config sections `sessions` (tickets, cookie) and `cors` (the origins the
+// cookie's CSRF guard accepts besides publicOrigin). Kept beside the scheme
+// so it moves with it. Every problem is reported at its file:line.
+
+import type { Config } from '../../config/types.js'
+import { Section, bool, cookieName, listOf, origin, positiveInt, refine, scalar, duration, type Reader } from '../../config/readers.js'
+
+/**
+ * Whether the gateway wires the session schemes. While false, switching one
+ * on is refused (an operator would believe a protection is in place) and
+ * the other keys are still read and checked.
+ */
+export const SESSIONS_BUILT = false
+const NOT_YET = 'are not supported by this version yet'
+
+const MINUTE = 60_000, HOUR = 3_600_000, DAY = 24 * HOUR
+/** A duration within [min, max]: a ticket or cookie that outlives a day is a bearer credential with too long a reach. */
+const boundedDuration = (min: number, max: number, what: string): Reader<number> => (node, path, source) => {
+  const v = duration()(node, path, source)
+  if (typeof v !== 'number') return v
+  if (v < min || v > max) {
+    source.problems.at(node.pos, path, `${what} must be between ${min / MINUTE}m and ${max / HOUR}h`)
+    return v < min ? min : max
+  }
+  return v
+}
+
+const hostCookieName = refine(cookieName, (v) => (v.startsWith('__Host-') && v.length > 7
+  ? { value: v }
+  // draft-ietf-httpbis-rfc6265bis §4.1.3.2: only a __Host- cookie is sure to be Secure, host-only and Path=/, so no sibling host can set or shadow it.
+  : 'must start with __Host- (no other host of the site can then set or shadow the cookie)'))
+
+export function readSessions(root: Section): Config['sessions'] {
+  const s = root.sub('sessions', ['tickets', 'cookie'])
+  const st = s.sub('tickets', ['enabled', 'ttl', 'cacheSize'])
+  const sc = s.sub('cookie', ['enabled', 'name', 'ttl', 'deviceBound'])
+  const tickets = {
+    enabled: st.get('enabled', scalar(bool), SESSIONS_BUILT),
+    ttlMs: st.get('ttl', boundedDuration(MINUTE, DAY, 'a ticket lifetime'), HOUR),
+    cacheSize: st.get('cacheSize', scalar(positiveInt(1_000_000)), 10_000),
+  }
+  if (tickets.enabled && !SESSIONS_BUILT) st.report('enabled', `session tickets ${NOT_YET}`)
+  const cookie = {
+    enabled: sc.get('enabled', scalar(bool), false),
+    name: sc.get('name', scalar(hostCookieName), '__Host-popgate'),
+    ttlMs: sc.get('ttl', boundedDuration(MINUTE, 7 * DAY, 'a cookie lifetime'), HOUR),
+  }
+  if (cookie.enabled && !SESSIONS_BUILT) sc.report('enabled', `session cookies ${NOT_YET}`)
+  // Device Bound Session Credentials (W3C DBSC) after a proof: not built.
+  if (sc.get('deviceBound', scalar(bool), false)) sc.report('deviceBound', `device-bound session cookies (DBSC) ${NOT_YET}`)
+  return { tickets, cookie }
+}
+
+export function readCors(root: Section, cookiesEnabled: boolean): Config['cors'] {
+  const c = root.sub('cors', ['origins'])
+  const origins = c.get('origins', listOf(scalar(origin), { unique: true }), [])
+  // The list only guards the session cookie: without the cookie it would promise a check that never runs.
+  if (origins.length > 0 && !cookiesEnabled) c.report('origins', 'is read only by the session cookie\'s CSRF check; set sessions.cookie.enabled: true, or leave the list empty')
+  return { origins }
+}
+
+/** The origins a cookie-authenticated unsafe request may come from: the gateway's own and `cors.origins`. */
+export const allowedOrigins = (publicOrigin: string, cors: Config['cors']): ReadonlySet<string> => new Set([publicOrigin, ...cors.origins])
