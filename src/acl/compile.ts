@@ -33,6 +33,8 @@ export interface AclSpec {
   readonly rules: readonly RuleSpec[]
   /** What rules without their own `mode` get; default `enforce`. */
   readonly mode?: RuleMode
+  /** identity → not-before (ms) for its tickets and cookies. */
+  readonly revoke?: ReadonlyMap<string, number>
 }
 
 export const defaultRuleId = (index: number): string => `rule-${index + 1}`
@@ -71,7 +73,7 @@ export function compileAcl(spec: AclSpec): Acl {
     })
   })
   Object.freeze(rules)
-  return Object.freeze({ file: spec.file, rules, mode: spec.mode ?? 'enforce', verbs, verbOf, matcher: new RuleTrie(rules) })
+  return Object.freeze({ file: spec.file, rules, mode: spec.mode ?? 'enforce', verbs, verbOf, matcher: new RuleTrie(rules), revoke: spec.revoke ?? new Map<string, number>() })
 }
 
 /** The rule that decides a request: the first, in file order, whose path pattern and `methods` filter match. */

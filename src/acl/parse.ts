@@ -9,11 +9,12 @@ import { joinPath, readYaml, type Problem, type YNode } from '../config/yaml-sou
 import { parseDomainPattern, type DomainPattern } from '../identity/domain.js'
 import { compileAcl, defaultRuleId, type RuleSpec } from './compile.js'
 import { pathPatternProblem } from './path-pattern.js'
+import { readRevoke } from './revoke.js'
 import { DEFAULT_VERBS, RULE_FIELDS, type Acl } from './types.js'
 
 export interface AclResult { readonly acl: Acl | undefined; readonly problems: readonly Problem[] }
 
-const TOP_KEYS = ['version', 'mode', 'verbs', 'rules'] as const
+const TOP_KEYS = ['version', 'mode', 'verbs', 'rules', 'revoke'] as const
 const MODES = ['enforce', 'report'] as const
 /** Rule fields that only mean something once a caller has authenticated. */
 const AUTH_ONLY_FIELDS = ['channelBinding', 'sessions', 'scopes', 'mode'] as const
@@ -31,8 +32,9 @@ export function parseAcl(text: string, file: string): AclResult {
   const mode = top.get('mode', scalar(oneOf(MODES)), 'enforce')
   const verbs = top.get('verbs', readVerbs, DEFAULT_VERBS)
   const rules = top.required('rules', readRules(verbs), [])
+  const revoke = top.get('revoke', readRevoke, new Map<string, number>())
   if (!problems.ok) return { acl: undefined, problems: problems.list }
-  return { acl: compileAcl({ file, verbs, rules, mode }), problems: [] }
+  return { acl: compileAcl({ file, verbs, rules, mode, revoke }), problems: [] }
 }
 
 // ---------------------------------------------------------------- verbs
