@@ -1,15 +1,20 @@
 // Admin listener (keep it off the public interface): /healthz (the process
 // answers), /readyz (state loaded, not draining, and the replay store
 // answers), /metrics (Prometheus text; gauges read from the current state
-// at scrape). It has no authentication, so nothing here changes state: only
-// GET and HEAD are answered, anything else is 405 (docs/security.md G19).
+// at scrape). It has no authentication, so nothing here changes state but
+// POST /sessions/revoke/<identity>, which can only make sessions stricter
+// (revocation/admin-route.ts); everything else is GET and HEAD, anything
+// else is 405 (docs/security.md G19).
 
 import http from 'node:http'
 import type { StateHolder } from './pipeline/state.js'
+import { handleRevoke } from './revocation/admin-route.js'
+import type { Revocations } from './revocation/types.js'
 
-export function createAdminServer(holder: StateHolder, draining: () => boolean = () => false): http.Server {
+export function createAdminServer(holder: StateHolder, draining: () => boolean = () => false, revocations: () => Revocations | undefined = () => undefined): http.Server {
   return http.createServer((req, res) => {
-    const path = (req.url ?? '').split('?')[0]
+    const path = (req.url ?? '').split('?')[0] ?? ''
+    if (handleRevoke(req, res, path, revocations())) return
     const send = (status: number, type: string, body: string) => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) })
       res.end(body)

@@ -44,6 +44,7 @@ export const USAGE = `popgate — DomainPoP authentication gateway
   popgate keyhost publish --url URL --token-file F --jwk FILE [--cacert FILE]
   popgate fetch URL --identity DOMAIN --key FILE --key-url URL [-X M] [-H H] [-d BODY] [-i] [--audience URL] [--cacert FILE]
   popgate fetch URL --dpop-token TOKEN|@FILE --key FILE [same options]
+  popgate sessions revoke IDENTITY [--admin URL]    end every ticket and cookie of IDENTITY
   popgate demo [--port N]                           every party on loopback, for a first look
   popgate --version
 
@@ -128,6 +129,16 @@ private JWK the token's cnf.jkt names), answering use_dpop_nonce once.
   -i, --include         print the status line and headers
   --audience URL        the gateway's publicOrigin when it differs from URL's origin
   --cacert FILE         trust this PEM CA for an https URL (or set NODE_EXTRA_CA_CERTS)
+`,
+  sessions: `popgate sessions revoke IDENTITY [--admin URL]
+
+Ends every session ticket and cookie of IDENTITY minted before now, through
+a gateway's admin listener (POST /sessions/revoke/IDENTITY). With
+replay.store: redis every replica refuses them at once; with the memory
+store only the replica asked. Proofs still work: the identity's next proof
+mints a fresh ticket. For a revocation kept in version control, use the
+ACL's revoke: map instead (docs/acl.md).
+  --admin URL   the admin listener (default http://127.0.0.1:9090)
 `,
   demo: `popgate demo [--port N]
 
