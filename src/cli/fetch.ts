@@ -39,7 +39,8 @@ export async function runFetch(argv: string[]): Promise<number> {
     if (values.identity !== undefined || values['key-url'] !== undefined) throw new UsageError('--dpop-token replaces --identity and --key-url (the identity is the token\'s issuer)')
     if (!values.key) throw new UsageError('--dpop-token needs --key, the private JWK the token is bound to')
   } else if (!values.identity || !values.key || !values['key-url']) throw new UsageError('fetch needs --identity, --key and --key-url (or --dpop-token and --key)')
-  if (values.session !== 'none') throw new UsageError('--session ticket is not available in this version')
+  if (values.session !== 'none' && values.session !== 'ticket') throw new UsageError(`--session ${values.session}: expected ticket or none`)
+  const session = values.session as 'ticket' | 'none'
   const headers = new Headers()
   for (const h of values.header ?? []) {
     const i = h.indexOf(':')
@@ -49,9 +50,9 @@ export async function runFetch(argv: string[]): Promise<number> {
   const token = dpopToken === undefined ? undefined : await accessToken(dpopToken)
   const key = await privateKey(values.key!)
   const doFetch = token !== undefined
-    ? createDpopFetch({ accessToken: token, privateKey: key, audience: values.audience, fetch: await fetchWith(values.cacert) })
+    ? createDpopFetch({ accessToken: token, privateKey: key, audience: values.audience, fetch: await fetchWith(values.cacert), session })
     : createDomainPopFetch({
-      identity: values.identity!, keyUrl: values['key-url']!, privateKey: key, audience: values.audience, fetch: await fetchWith(values.cacert),
+      identity: values.identity!, keyUrl: values['key-url']!, privateKey: key, audience: values.audience, fetch: await fetchWith(values.cacert), session,
     })
   const method = values.request ?? (values.data !== undefined ? 'POST' : 'GET')
   let res: Response
@@ -70,5 +71,10 @@ export async function runFetch(argv: string[]): Promise<number> {
     process.stdout.write('\n')
   }
   process.stdout.write(body)
+  // One request per run: say whether the gateway granted a ticket (the field itself is a credential: -i shows it).
+  if (session === 'ticket') {
+    const granted = /expires_in=(\d+)/.exec(res.headers.get('domainpop-session') ?? '')
+    process.stderr.write(granted ? `session ticket granted, expires in ${granted[1]} s\n` : 'no session ticket was granted (sessions.tickets.enabled may be off, or the rule says sessions: false)\n')
+  }
   return res.ok ? EXIT.ok : EXIT.denied
 }

@@ -42,7 +42,7 @@ export const USAGE = `popgate — DomainPoP authentication gateway
   popgate keygen --identity DOMAIN --out DIR [--alg ES256|ES384|Ed25519|PS256] [--keyhost URL]
   popgate keyhost --identity DOMAIN [--listen HOST:PORT] [--store DIR|memory] [--token-file F] [--cert F --key F] [--public-origin URL]
   popgate keyhost publish --url URL --token-file F --jwk FILE [--cacert FILE]
-  popgate fetch URL --identity DOMAIN --key FILE --key-url URL [-X M] [-H H] [-d BODY] [-i] [--audience URL] [--cacert FILE]
+  popgate fetch URL --identity DOMAIN --key FILE --key-url URL [-X M] [-H H] [-d BODY] [-i] [--session ticket] [--audience URL] [--cacert FILE]
   popgate fetch URL --dpop-token TOKEN|@FILE --key FILE [same options]
   popgate sessions revoke IDENTITY [--admin URL]    end every ticket and cookie of IDENTITY
   popgate demo [--port N]                           every party on loopback, for a first look
@@ -127,6 +127,9 @@ private JWK the token's cnf.jkt names), answering use_dpop_nonce once.
   -H, --header "N: V"   a request header (repeatable)
   -d, --data BODY       a request body
   -i, --include         print the status line and headers
+  --session ticket|none ticket: the proof carries an ephemeral ECDH key (epk) asking for a
+                        session ticket (PROTOCOL.md §4); stderr says whether one was granted,
+                        -i shows its DomainPoP-Session field. Default none
   --audience URL        the gateway's publicOrigin when it differs from URL's origin
   --cacert FILE         trust this PEM CA for an https URL (or set NODE_EXTRA_CA_CERTS)
 `,
