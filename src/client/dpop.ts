@@ -9,7 +9,7 @@ import { createHash, randomBytes, type KeyObject } from 'node:crypto'
 import { parseChallenges } from '../http/auth-header.js'
 import { signRaw } from './proof.js'
 import { lazyClientKey, replayableBody, type ClientKey, type ClientAlgorithm } from './keys.js'
-import { acceptTicket, createTicketJar, newPendingTicket, presentTicket, ticketRefused } from './session.js'
+import { acceptTicket, createTicketJar, newPendingTicket, presentTicket, sendWithTicket } from './session.js'
 import type { SessionCurve } from '../proofs/session-key.js'
 
 export interface DpopProofInput {
@@ -108,15 +108,8 @@ export function createDpopFetch(opts: DpopFetchOptions): DpopFetch {
       }
       return { res, usedTicket: ticket !== undefined }
     }
-    let { res: first, usedTicket } = await attempt(true)
-    const refused = usedTicket && ticketRefused(first)
-    if (refused) tickets!.drop(origin)
-    if (!replayableBody(init.body)) return first
-    if (usedTicket) {
-      if (!refused) return first
-      await first.body?.cancel()
-      first = (await attempt(false)).res
-    }
+    const { res: first, final } = await sendWithTicket(attempt, () => tickets?.drop(origin), replayableBody(init.body))
+    if (final) return first
     // RFC 9449 §9: retry once with the nonce the server just gave.
     if (first.status !== 401 || dpopError(first) !== 'use_dpop_nonce' || !first.headers.get('dpop-nonce')) return first
     await first.body?.cancel()

@@ -10,7 +10,7 @@
 import { parseChallenges } from '../http/auth-header.js'
 import { signDomainPopProof } from './proof.js'
 import { lazyClientKey, replayableBody, type ClientKey, type ClientAlgorithm } from './keys.js'
-import { acceptTicket, createTicketJar, newPendingTicket, presentTicket, ticketRefused } from './session.js'
+import { acceptTicket, createTicketJar, newPendingTicket, presentTicket, sendWithTicket } from './session.js'
 import type { SessionCurve } from '../proofs/session-key.js'
 import type { KeyObject } from 'node:crypto'
 
@@ -84,16 +84,8 @@ export function createDomainPopFetch(opts: DomainPopFetchOptions): DomainPopFetc
       }
       return { res, usedTicket: ticket !== undefined }
     }
-    let { res: first, usedTicket } = await attempt(true)
-    const refused = usedTicket && ticketRefused(first)
-    if (refused) tickets!.drop(audience)
-    if (!replayableBody(init.body)) return first
-    if (usedTicket) {
-      if (!refused) return first
-      // The ticket was refused (expired, revoked, a rule that wants a proof): prove instead.
-      await first.body?.cancel()
-      first = (await attempt(false)).res
-    }
+    const { res: first, final } = await sendWithTicket(attempt, () => tickets?.drop(audience), replayableBody(init.body))
+    if (final) return first
     if (first.status !== 401) return first
     const challenge = domainPopChallenge(first)
     // Retry once: when we sent no proof yet (bare challenge), or the gateway says use_nonce.

@@ -89,3 +89,22 @@ export function createTicketJar(opts: { now?: () => number } = {}) {
     drop: (audience: string) => { tickets.delete(audience) },
   }
 }
+
+export type Attempt = (mayUseTicket: boolean) => Promise<{ res: Response; usedTicket: boolean }>
+
+/**
+ * One request with the ticket when there is a usable one. A refused ticket is
+ * dropped; when the body can be sent again the request is repeated with a
+ * full proof. `final`: the answer must be returned as is (a stream body, or a
+ * ticket that was accepted); otherwise the caller may still answer a nonce
+ * challenge once.
+ */
+export async function sendWithTicket(attempt: Attempt, drop: () => void, replayable: boolean): Promise<{ res: Response; final: boolean }> {
+  const { res, usedTicket } = await attempt(true)
+  const refused = usedTicket && ticketRefused(res)
+  if (refused) drop()
+  if (!replayable || (usedTicket && !refused)) return { res, final: true }
+  if (!usedTicket) return { res, final: false }
+  await res.body?.cancel()
+  return { res: (await attempt(false)).res, final: false }
+}
