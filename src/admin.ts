@@ -7,7 +7,7 @@
 // else is 405 (docs/security.md G19).
 
 import http from 'node:http'
-import type { StateHolder } from './pipeline/state.js'
+import type { StateHolder } from './assembly/state.js'
 import { handleRevoke } from './revocation/admin-route.js'
 import type { Revocations } from './revocation/types.js'
 
@@ -26,7 +26,8 @@ export function createAdminServer(holder: StateHolder, draining: () => boolean =
     if (path === '/healthz') return send(200, 'text/plain', 'ok\n')
     if (path === '/metrics') {
       const st = holder.current
-      st.metrics.render({ keys: st.keys.stats(), draining: draining() }).then(
+      const gauges = st.modules.flatMap((m) => m.built.gauges?.() ?? [])
+      st.metrics.render({ keys: st.keys.stats(), draining: draining(), gauges }).then(
         (text) => send(200, 'text/plain; version=0.0.4', text),
         (err: unknown) => { st.log.error({ err }, 'metrics render failed'); send(500, 'text/plain', 'metrics unavailable\n') },
       )

@@ -21,7 +21,7 @@ export type AuthError = keyof typeof AUTH_ERRORS
 
 export interface ErrorSpec {
   readonly status: number
-  /** `error=` param on the DomainPoP challenge; undefined → no error param (or no challenge). */
+  /** `error=` param on the failed scheme's challenge (a scheme may say it in its own words); undefined → no error param (or no challenge). */
   readonly authError?: AuthError
   readonly title: string
 }
@@ -46,8 +46,11 @@ export const ERRORS = {
   ticket_malformed: spec(400, 'Bad Request', 'invalid_request'),
   ticket_too_large: spec(400, 'Bad Request', 'invalid_request'),
   session_proof_malformed: spec(400, 'Bad Request', 'invalid_request'),
+  body_too_large: spec(413, 'Payload Too Large'),
   // 401 with a bare challenge
   credentials_missing: spec(401, 'Unauthorized'),
+  // 401: the gate's own checks on what a scheme verified (docs/architecture.md)
+  identity_mismatch: spec(401, 'Unauthorized', 'invalid_token'),
   // 401 use_nonce (PROTOCOL.md §2.3 step 4)
   nonce_missing: spec(401, 'Unauthorized', 'use_nonce'),
   nonce_stale: spec(401, 'Unauthorized', 'use_nonce'),

@@ -5,10 +5,17 @@ import type { LogLevel } from './config/types.js'
 export type { Logger }
 
 export const REDACT_PATHS = [
-  'req.headers.authorization', 'req.headers.dpop', 'req.headers["domainpop-proof"]', 'req.headers.cookie',
-  'res.headers["set-cookie"]', 'headers.authorization', 'headers.dpop', 'headers["domainpop-proof"]', 'headers.cookie',
+  'req.headers.authorization', 'req.headers.cookie',
+  'res.headers["set-cookie"]', 'headers.authorization', 'headers.cookie',
   'authorization', 'proof', 'token', 'ticket', 'cookie', 'secret', 'nonce',
 ]
+
+/** Redaction paths for request fields that carry credentials (the scheme modules' `redactFields`, handed in by the entry point). */
+export function redactPaths(credentialFields: readonly string[]): string[] {
+  const paths = [...REDACT_PATHS]
+  for (const f of new Set(credentialFields)) paths.push(`req.headers[${JSON.stringify(f)}]`, `headers[${JSON.stringify(f)}]`)
+  return paths
+}
 
 const NAME = 'popgate'
 
@@ -101,8 +108,9 @@ process.on('exit', () => {
   }
 })
 
-export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
-  return pino({ level, base: { name: NAME }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, destination ?? createDestination())
+/** `credentialFields`: request fields besides Authorization and Cookie that carry credentials (schemes/index.ts schemeRedactFields). */
+export function createLogger(level: LogLevel, destination?: DestinationStream, credentialFields: readonly string[] = []): Logger {
+  return pino({ level, base: { name: NAME }, redact: { paths: redactPaths(credentialFields), censor: '[redacted]' } }, destination ?? createDestination())
 }
 
 /**

@@ -35,8 +35,8 @@ const HISTOGRAMS = {
   popgate_replay_store_duration_seconds: { help: 'Replay store first-use checks, by result (first_use|replay|error); result="error" counts the store\'s failures', labels: ['result'], buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1] },
 } as const satisfies Record<string, { help: string; labels: readonly string[]; buckets: readonly number[] }>
 
-/** What a scrape reads gauges from: the current state's parts. */
-export interface ScrapeSources { readonly keys: KeyCacheStats; readonly draining: boolean }
+/** What a scrape reads gauges from: the current state's parts, and the scheme modules' own gauges (schemes/module.ts). */
+export interface ScrapeSources { readonly keys: KeyCacheStats; readonly draining: boolean; readonly gauges?: readonly { readonly name: string; readonly help: string; readonly value: number }[] }
 
 const GAUGES = {
   popgate_key_cache_entries: { help: 'Key documents cached (positive and negative entries)', read: (s: ScrapeSources) => s.keys.entries },
@@ -147,6 +147,7 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics 
       }
       if (sources) {
         for (const [name, { help, read }] of Object.entries(GAUGES)) lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${read(sources)}`)
+        for (const { name, help, value } of sources.gauges ?? []) lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`)
       }
       return lines.join('\n') + '\n' + await defaults.metrics()
     },

@@ -9,7 +9,7 @@ import { createPublicKey, generateKeyPairSync, randomBytes, sign, verify } from 
 import { compactDecrypt, jwtVerify } from 'jose'
 import type { Identity } from '../../src/identity/domain.js'
 import { athOf, checkSessionClaims, signSessionProof, splitSessionProof, verifySessionProofMac } from '../../src/proofs/session-proof.js'
-import { createTicketBook } from '../../src/schemes/session/ticket.js'
+import { createTicketBook } from '../../src/schemes/sessions/ticket.js'
 
 export interface SessionsMicroRow { readonly path: string; readonly usPerOp: number }
 

@@ -4,6 +4,7 @@
 // (a private key among them) live in a 0700 temp folder removed on exit,
 // Ctrl-C and SIGTERM.
 
+import { schemeRedactFields } from '../schemes/index.js'
 import http from 'node:http'
 import { chmod, mkdtemp, writeFile } from 'node:fs/promises'
 import { rmSync } from 'node:fs'
@@ -100,7 +101,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     '',
   ].join('\n'))
   await writeConfig(port)
-  const log = createLogger('warn')
+  const log = createLogger('warn', undefined, schemeRedactFields())
   let gw = await startGateway(join(dir, 'gateway.yaml'), { env: {}, log, metrics: createMetrics() })
   if (port === 0) {
     // publicOrigin must name the real port: rewrite and restart on it.

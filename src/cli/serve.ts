@@ -1,6 +1,6 @@
 // `popgate serve` and `popgate check`. Both find the config the same way and
 // run the same validation: the state-building function the gateway runs
-// (pipeline/build-state.ts loadState) and the TLS files it reads at start.
+// (assembly/build-state.ts loadState) and the TLS files it reads at start.
 // check builds that state, releases it, and never listens.
 
 import { parseArgs } from 'node:util'
@@ -11,7 +11,8 @@ import { startGateway, StartupError } from '../server.js'
 import { createLogger, createPrettyDestination } from '../log.js'
 import { createMetrics } from '../metrics.js'
 import { loadConfigFile } from '../config/load.js'
-import { loadState, releaseUnused } from '../pipeline/build-state.js'
+import { loadState, releaseUnused } from '../assembly/build-state.js'
+import { schemeRedactFields } from '../schemes/index.js'
 import { formatProblem, type Problem } from '../config/yaml-source.js'
 import type { Config } from '../config/types.js'
 import { formatFinding } from '../acl/index.js'
@@ -67,7 +68,7 @@ export async function runServe(argv: string[]): Promise<number> {
   if (!pre.config) return report(pre.problems)
   const tls = tlsProblems(pre.config)
   if (tls.length > 0) return report(tls)
-  const log = createLogger(pre.config.log.level, pre.config.log.format === 'pretty' ? createPrettyDestination() : undefined)
+  const log = createLogger(pre.config.log.level, pre.config.log.format === 'pretty' ? createPrettyDestination() : undefined, schemeRedactFields())
   let gw
   try {
     gw = await startGateway(file, { env: process.env, log, metrics: createMetrics() })

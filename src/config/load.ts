@@ -17,10 +17,11 @@ import { readListeners } from './sections/listeners.js'
 import { readReplay, readSecretsFile } from './sections/replay.js'
 import { readNonce, readProof } from './sections/proof.js'
 import { readKeys } from './sections/keys.js'
-import { readDpop, readIdentityHeaders } from './sections/features.js'
-import { readCors, readSessions } from '../schemes/session/config.js'
+import { readCors, readIdentityHeaders } from './sections/features.js'
 import { readLimits, readLog, readTimeouts, readTrustedProxies } from './sections/runtime.js'
 import { readShutdown } from './sections/shutdown.js'
+import { SCHEME_MODULES } from '../schemes/index.js'
+import type { SchemeModule } from '../schemes/module.js'
 
 export interface ConfigResult { readonly config: Config | undefined; readonly problems: readonly Problem[] }
 
@@ -39,15 +40,33 @@ export const ENV_OVERRIDES = Object.freeze({
 } as const)
 
 // ---------------------------------------------------------------- the walk
-// One reader per section (src/config/sections/); the order of calls is the
+// One reader per section (src/config/sections/), then one per scheme module
+// that owns a section (src/schemes/<name>/); the order of calls is the
 // order problems are found in, and they are sorted by position afterwards.
 
-const TOP_KEYS = ['listen', 'tls', 'publicOrigin', 'upstream', 'upstreamHost', 'acl', 'admin', 'secrets', 'replay', 'nonce', 'proof', 'keys', 'dpop',
-  'sessions', 'identityHeaders', 'shutdown', 'cors', 'log', 'trustedProxies', 'timeouts', 'limits'] as const
+const TOP_KEYS = ['listen', 'tls', 'publicOrigin', 'upstream', 'upstreamHost', 'acl', 'admin', 'secrets', 'replay', 'nonce', 'proof', 'keys',
+  'identityHeaders', 'shutdown', 'cors', 'log', 'trustedProxies', 'timeouts', 'limits'] as const
 
-function build(root: Section, configFile: string): Config {
+/** The top-level keys the core and the modules own; a module may not take a core key or another module's. */
+export function topKeys(modules: readonly SchemeModule[]): readonly string[] {
+  const keys: string[] = [...TOP_KEYS]
+  for (const m of modules) {
+    if (m.section === undefined) continue
+    if (keys.includes(m.section)) throw new Error(`scheme module ${m.name}: config section ${m.section} is taken`)
+    keys.push(m.section)
+  }
+  return keys
+}
+
+function build(root: Section, configFile: string, modules: readonly SchemeModule[]): Config {
+  const core = readCore(root, configFile)
+  const sections: Record<string, unknown> = {}
+  for (const m of modules) if (m.section !== undefined && m.read) sections[m.section] = m.read(root)
+  return { ...core, ...sections }
+}
+
+function readCore(root: Section, configFile: string): Config {
   const { listen, tls, admin } = readListeners(root)
-  const sessions = readSessions(root)
   return {
     file: configFile,
     listen,
@@ -62,11 +81,9 @@ function build(root: Section, configFile: string): Config {
     nonce: readNonce(root),
     proof: readProof(root),
     keys: readKeys(root),
-    dpop: readDpop(root),
-    sessions,
     identityHeaders: readIdentityHeaders(root),
     shutdown: readShutdown(root),
-    cors: readCors(root, sessions.cookie.enabled),
+    cors: readCors(root),
     log: readLog(root),
     trustedProxies: readTrustedProxies(root),
     timeouts: readTimeouts(root),
@@ -77,7 +94,8 @@ function build(root: Section, configFile: string): Config {
 // ---------------------------------------------------------------- entry points
 
 /** Pure: validates YAML text. `file` names it in messages; relative paths resolve against dirname(file). */
-export function parseConfig(text: string, file: string, env: Readonly<Record<string, string | undefined>> = {}): ConfigResult {
+/** `modules`: the scheme modules whose sections the file may hold (default: the built-in ones, schemes/index.ts). */
+export function parseConfig(text: string, file: string, env: Readonly<Record<string, string | undefined>> = {}, modules: readonly SchemeModule[] = SCHEME_MODULES): ConfigResult {
   const { root, problems } = readYaml(text, file)
   // `---` alone, or only comments: a document with nothing in it.
   if (root === undefined || (root.kind === 'scalar' && root.value === null)) {
@@ -103,14 +121,14 @@ export function parseConfig(text: string, file: string, env: Readonly<Record<str
     problems.at(root.pos, '', `must be a map of settings (publicOrigin, upstream, acl, ...); got ${root.kind === 'seq' ? 'a list' : describe(root.value)}`)
   } else {
     const configFile = /^<.*>$/.test(file) ? file : resolvePath(file)
-    config = build(new Section(ctx, root, '', TOP_KEYS, { line: 1, col: 1 }), configFile)
+    config = build(new Section(ctx, root, '', topKeys(modules), { line: 1, col: 1 }), configFile, modules)
   }
   const all = [...sortByPosition(problems.list), ...envProblems.flatMap((p) => p.list)]
   return all.length === 0 && config !== undefined ? { config: deepFreeze(config), problems: [] } : { config: undefined, problems: all }
 }
 
 /** Reads the file (a missing or unreadable file is one problem at 1:1), then `parseConfig`. Pass `process.env` to honour overrides. */
-export async function loadConfigFile(file: string, env: Readonly<Record<string, string | undefined>> = {}): Promise<ConfigResult> {
+export async function loadConfigFile(file: string, env: Readonly<Record<string, string | undefined>> = {}, modules: readonly SchemeModule[] = SCHEME_MODULES): Promise<ConfigResult> {
   let text: string
   try {
     text = await readFile(file, 'utf8')
@@ -119,7 +137,7 @@ export async function loadConfigFile(file: string, env: Readonly<Record<string, 
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message
     return { config: undefined, problems: [{ file, line: 1, col: 1, path: '', message: `cannot read the config file: ${why}` }] }
   }
-  return parseConfig(text, file, env)
+  return parseConfig(text, file, env, modules)
 }
 
 function sortByPosition(list: readonly Problem[]): Problem[] {

@@ -8,9 +8,6 @@ export interface HostPort { readonly host: string; readonly port: number }
 export const PROOF_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'Ed25519', 'PS256'] as const
 export type ProofAlgorithm = typeof PROOF_ALGORITHMS[number]
 
-/** Access-token signing algorithms (config/sections/features.ts TOKEN_ALGORITHMS). */
-export type TokenAlgorithm = 'RS256' | 'PS256' | 'ES256' | 'ES384' | 'EdDSA' | 'Ed25519'
-
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 
 export interface Config {
@@ -79,30 +76,8 @@ export interface Config {
     readonly maxInFlightPerDomain: number
     readonly maxInFlight: number
   }
-  readonly dpop: {
-    /** Accept `Authorization: DPoP` + `DPoP` (schemes/dpop/). */
-    readonly enabled: boolean
-    /** The `aud` access tokens must hold; undefined: publicOrigin. */
-    readonly audience: string | undefined
-    /** Access-token algorithms of issuers that are not pinned. */
-    readonly algorithms: readonly TokenAlgorithm[]
-    /** RFC 9449 §9: every proof must carry a nonce this gateway issued. */
-    readonly requireNonce: boolean
-    /** Issuer URL → where its keys are (pinned issuers), and its own audience and algorithms. */
-    readonly issuers: Readonly<Record<string, {
-      readonly jwksUri: string | undefined
-      /** Absolute path of a JWK Set on disk (read at load). */
-      readonly jwksFile: string | undefined
-      readonly audience: string | undefined
-      readonly algorithms: readonly TokenAlgorithm[] | undefined
-    }>>
-  }
-  readonly sessions: {
-    /** `cacheSize`: opened tickets kept by `ath` (schemes/session/ticket.ts). */
-    readonly tickets: { readonly enabled: boolean; readonly ttlMs: number; readonly cacheSize: number }
-    /** `name` always starts with `__Host-`. */
-    readonly cookie: { readonly enabled: boolean; readonly name: string; readonly ttlMs: number }
-  }
+  // Scheme modules' sections (`dpop`, `sessions`, …) are kept beside these
+  // under their own key; read one with schemes/module.ts sectionOf.
   readonly identityHeaders: {
     /** As configured, e.g. `X-PoP-`. */
     readonly prefix: string

@@ -11,9 +11,18 @@
 
 import type { ServerResponse } from 'node:http'
 import { GatewayError, isGatewayError } from '../errors.js'
-import type { ChallengeParts } from '../schemes/types.js'
 
 export const PROBLEM_TYPE_PREFIX = 'urn:popgate:problem:'
+
+/** One scheme's part of a 401 (or of an error that carries an auth error). */
+export interface ChallengeParts {
+  /** One WWW-Authenticate field value (RFC 9110 §11.6.1); undefined for a scheme with none (a cookie). */
+  readonly field?: string | undefined
+  /** Other header fields (flat name, value, … list), e.g. a nonce header. */
+  readonly headers?: readonly string[]
+  /** Members added to the problem+json body, e.g. `nonce`. */
+  readonly body?: Readonly<Record<string, string>>
+}
 
 /** What respond needs of a scheme: its name and its challenge. */
 export interface Challenger {
@@ -69,7 +78,7 @@ function problemParts(err: GatewayError, challengers: readonly Challenger[] | un
       const owns = failed === undefined || c.name === failed
       if (!owns && err.status !== 401) continue
       const parts = c.challenge(owns ? err : undefined)
-      fields.push(parts.field)
+      if (parts.field !== undefined) fields.push(parts.field)
       const extra = parts.headers ?? []
       for (let i = 0; i < extra.length; i += 2) headers[extra[i]!.toLowerCase()] = extra[i + 1]!
       if (parts.body) Object.assign(body, parts.body)

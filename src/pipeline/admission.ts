@@ -10,7 +10,7 @@
 
 import { matchRule, authorize, type Rule, type Decision } from '../acl/index.js'
 import { GatewayError } from '../errors.js'
-import type { GatewayState } from './state.js'
+import type { GatewayState } from '../assembly/state.js'
 
 export interface Admission {
   readonly rule: Rule | undefined

@@ -11,7 +11,9 @@
 //   5. authorize             — the ACL says yes to this identity *before* any
 //                              I/O, so a stranger cannot make the gateway fetch
 //   6. verify                — keys, signature, replay: the scheme's I/O
-//   7. the rule's policy     — channelBinding (PROTOCOL.md §5); a rule's scopes
+//   7. grants                — steps any module adds after any scheme's verify
+//                              (a ticket, a Set-Cookie): response fields
+//   8. the rule's policy     — channelBinding (PROTOCOL.md §5); a rule's scopes
 //                              against the token's (PROTOCOL.md §3) for schemes
 //                              that carry tokens; for others the ACL already refused
 //
@@ -23,12 +25,12 @@ import { GatewayError, InsufficientScopeError, isGatewayError } from '../errors.
 import { identityClientKey, isAuthFailure, rateLimited } from '../limits/abuse.js'
 import { authorize, type Rule } from '../acl/index.js'
 import { clientAddress } from '../http/client-address.js'
-import { channelFacts } from '../http/channel.js'
 import type { RequestFacts } from '../http/request-facts.js'
 import { requireChannelBinding } from '../proofs/channel-binding.js'
-import type { Claim, Principal, RequestContext, Scheme } from '../schemes/types.js'
+import type { Claim, Principal, Scheme } from '../schemes/types.js'
+import type { GateView } from './request-view.js'
 import { ForbiddenError } from './admission.js'
-import type { GatewayState } from './state.js'
+import type { GatewayState } from '../assembly/state.js'
 
 /**
  * Where the gate records which scheme it chose (so a refusal carries that
@@ -37,7 +39,7 @@ import type { GatewayState } from './state.js'
  */
 export interface SchemeNote { scheme: string | undefined; claimed: string | undefined }
 
-export async function authenticate(state: GatewayState, req: IncomingMessage, facts: RequestFacts, method: string, path: string, rule: Rule | undefined, note: SchemeNote): Promise<Principal> {
+export async function authenticate(state: GatewayState, req: IncomingMessage, facts: RequestFacts, view: GateView, rule: Rule | undefined, note: SchemeNote): Promise<Principal> {
   const client = clientAddress(req, state.headers.trusted) // 1
   const wait = state.abuse.clients.retryAfterSec(client, state.now())
   if (wait > 0) {
@@ -48,17 +50,16 @@ export async function authenticate(state: GatewayState, req: IncomingMessage, fa
     const selected = state.schemes.select(facts) // 2
     if (!selected) throw new GatewayError('credentials_missing', 'credentials are required')
     note.scheme = selected.scheme.name
-    const ctx: RequestContext = { method, path, nowMs: state.now(), channel: channelFacts(req.socket) }
-    const claim = selected.scheme.parse(selected.credentials, ctx) // 3
+    const claim = selected.scheme.parse(selected.credentials, view) // 3
     note.claimed = claim.identity
-    return await authenticateClaim(state, selected.scheme, claim, ctx, rule, client)
+    return await authenticateClaim(state, selected.scheme, claim, view, rule, client)
   } catch (err) {
     if (isGatewayError(err) && isAuthFailure(err)) state.abuse.clients.hit(client, state.now())
     throw err
   }
 }
 
-async function authenticateClaim(state: GatewayState, scheme: Scheme, claim: Claim, ctx: RequestContext, rule: Rule | undefined, client: string): Promise<Principal> {
+async function authenticateClaim(state: GatewayState, scheme: Scheme, claim: Claim, view: GateView, rule: Rule | undefined, client: string): Promise<Principal> {
   // Keyed on the pair, not the identity alone: 300 bad proofs naming alice
   // from elsewhere must not 429 Alice's own valid proof (docs/security.md G2).
   const pair = identityClientKey(claim.identity, client)
@@ -68,16 +69,27 @@ async function authenticateClaim(state: GatewayState, scheme: Scheme, claim: Cla
     throw rateLimited(wait, 'for this identity')
   }
   try {
-    const decision = authorize(state.acl, rule, claim.identity, ctx.method, scheme.carriesScopes === true) // 5
+    const decision = authorize(state.acl, rule, claim.identity, view.method, scheme.carriesScopes === true) // 5
     if (!decision.allow) throw new ForbiddenError(decision)
-    const principal = await scheme.verify(claim, ctx, decision.rule) // 6
-    if (decision.rule.channelBinding === 'required') requireChannelBinding(principal.channelBound, ctx.channel.exporter) // 7
+    let principal = await scheme.verify(claim, view, decision.rule) // 6
+    if (state.grants.length > 0) principal = await runGrants(state, principal, view, decision.rule) // 7
+    if (decision.rule.channelBinding === 'required') requireChannelBinding(principal.channelBound, view.channel.exporter) // 8
     if (decision.rule.scopes.length > 0) requireScopes(decision.rule.scopes, principal.token?.scopes)
     return principal
   } catch (err) {
     if (isGatewayError(err) && isAuthFailure(err)) state.abuse.identities.hit(pair, state.now())
     throw err
   }
+}
+
+/** Every grant's response fields, after the scheme's own (a fresh nonce first). */
+async function runGrants(state: GatewayState, principal: Principal, view: GateView, rule: Rule): Promise<Principal> {
+  let fields: string[] | undefined
+  for (const g of state.grants) {
+    const more = await g.issue(principal, view, rule)
+    if (more !== undefined && more.length > 0) (fields ??= [...(principal.responseHeaders ?? [])]).push(...more)
+  }
+  return fields === undefined ? principal : { ...principal, responseHeaders: fields }
 }
 
 /** RFC 6750 §3.1: every scope the rule names must be among the token's; the challenge names them all (§3 `scope`). */

@@ -3,7 +3,7 @@
 // identity, duration in ms, upstream status). Never a header value.
 
 import type { IncomingMessage } from 'node:http'
-import type { GatewayState } from './state.js'
+import type { GatewayState } from '../assembly/state.js'
 import { writeInfoFields } from '../log.js'
 
 export interface Exchange {

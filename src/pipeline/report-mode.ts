@@ -21,7 +21,8 @@ import type { Principal } from '../schemes/types.js'
 import { ForbiddenError } from './admission.js'
 import { authenticate } from './authenticate.js'
 import type { Exchange } from './exchange.js'
-import type { GatewayState } from './state.js'
+import type { GateView } from './request-view.js'
+import type { GatewayState } from '../assembly/state.js'
 
 /** Gate statuses report mode waives: bad or missing credentials, and the ACL's 403. */
 const WAIVED_STATUS = new Set([400, 401, 403])
@@ -30,9 +31,9 @@ const WAIVED_STATUS = new Set([400, 401, 403])
  * The gate, except that on a report-mode rule a refusal it may waive becomes
  * `undefined` (forward without an identity) and a `would_deny` on the exchange.
  */
-export async function authenticateOrReport(state: GatewayState, req: IncomingMessage, facts: RequestFacts, method: string, path: string, rule: Rule | undefined, ex: Exchange): Promise<Principal | undefined> {
+export async function authenticateOrReport(state: GatewayState, req: IncomingMessage, facts: RequestFacts, view: GateView, rule: Rule | undefined, ex: Exchange): Promise<Principal | undefined> {
   try {
-    return await authenticate(state, req, facts, method, path, rule, ex)
+    return await authenticate(state, req, facts, view, rule, ex)
   } catch (err) {
     if (rule?.mode !== 'report' || !isGatewayError(err) || !WAIVED_STATUS.has(err.status)) throw err
     reportDenial(state, ex, rule, reasonOf(err))

@@ -16,18 +16,18 @@ import { upstreamHeaders } from '../proxy/headers.js'
 import type { WsProxy } from '../proxy/websocket.js'
 import type { Principal } from '../schemes/types.js'
 import { logExchange, type Exchange } from './exchange.js'
-import type { Responder } from './run.js'
-import type { OwnRoute } from './own-routes.js'
-import type { GatewayState } from './state.js'
+import type { ForwardPlan, Responder } from './run.js'
+import type { OwnRoute } from '../http/own-routes.js'
+import type { GatewayState } from '../assembly/state.js'
 
 export class HttpResponder implements Responder {
   constructor(private readonly req: IncomingMessage, private readonly res: ServerResponse) {}
 
   precheck(): void {}
 
-  async forward(state: GatewayState, target: Target, principal: Principal | undefined, assertion: string | undefined, keepToken: boolean): Promise<number | undefined> {
-    const headers = upstreamHeaders(this.req, state.headers, principal, { assertion, keepToken })
-    const result = await forward(this.req, this.res, state.upstream, target.forward, headers, principal?.responseHeaders)
+  async forward(state: GatewayState, target: Target, principal: Principal | undefined, plan: ForwardPlan): Promise<number | undefined> {
+    const headers = upstreamHeaders(this.req, state.headers, principal, { assertion: plan.assertion, keepToken: plan.keepToken })
+    const result = await forward(this.req, this.res, state.upstream, target.forward, headers, principal?.responseHeaders, plan.body)
     return result.upstreamStatus
   }
 
@@ -57,8 +57,8 @@ export class UpgradeResponder implements Responder {
     if (req.method !== 'GET' || req.headers.upgrade?.toLowerCase() !== 'websocket') throw new GatewayError('bad_request', 'only WebSocket upgrades are proxied')
   }
 
-  async forward(state: GatewayState, target: Target, principal: Principal | undefined, assertion: string | undefined, keepToken: boolean): Promise<number> {
-    const headers = upstreamHeaders(this.req, state.headers, principal, { upgrade: true, assertion, keepToken })
+  async forward(state: GatewayState, target: Target, principal: Principal | undefined, plan: ForwardPlan): Promise<number> {
+    const headers = upstreamHeaders(this.req, state.headers, principal, { upgrade: true, assertion: plan.assertion, keepToken: plan.keepToken })
     // The refusal is written from inside http-proxy-3's error callback, before it closes the socket.
     const onFailure = (err: Error) => this.refuse(state, upstreamError(err), undefined)
     try {

@@ -8,7 +8,7 @@
 //   2. read the head once  — header count, the one Host (a valid host[:port]
 //                            or 400), body or not, credential fields
 //   3. parse the target    — once; the ACL and the upstream see the same path
-//      the gateway's own documents (pipeline/own-routes.ts) are answered here
+//      the gateway's own documents (http/own-routes.ts) are answered here
 //   4. admission           — the ACL rule; public rules skip authentication;
 //                            a body on GET/HEAD/OPTIONS is refused unless the rule allows it
 //   5. authenticate        — the gate every scheme goes through: limits →
@@ -30,23 +30,34 @@ import { toGatewayError } from '../http/respond.js'
 import { GatewayError } from '../errors.js'
 import { admit, ForbiddenError, refuseUnexpectedBody } from './admission.js'
 import { authenticateOrReport, reportDenial } from './report-mode.js'
-import { ownRoute, type OwnRoute } from './own-routes.js'
+import { ownRoute, type OwnRoute } from '../http/own-routes.js'
 import { createExchange, type Exchange } from './exchange.js'
+import { GateView } from './request-view.js'
 import type { Principal } from '../schemes/types.js'
-import type { GatewayState, StateHolder } from './state.js'
+import type { GatewayState, StateHolder } from '../assembly/state.js'
 
 /** How an exchange is answered: the only part that differs between plain requests and upgrades. */
 export interface Responder {
   /** Refuses what this responder cannot carry (a non-WebSocket upgrade) before any other check. */
   precheck(req: IncomingMessage): void
   /** Sends the request upstream, with the signed assertion when there is one; resolves with the upstream's status. */
-  forward(state: GatewayState, target: Target, principal: Principal | undefined, assertion: string | undefined, keepToken: boolean): Promise<number | undefined>
+  forward(state: GatewayState, target: Target, principal: Principal | undefined, plan: ForwardPlan): Promise<number | undefined>
   /** Answers with one of the gateway's own documents. */
   answer(route: OwnRoute, method: string): void
   /** Writes a refusal; `scheme` names the scheme whose credentials failed, when one did. */
   refuse(state: GatewayState, err: GatewayError, scheme: string | undefined): void
   /** Writes the one access line. */
   log(state: GatewayState, ex: Exchange): void
+}
+
+/** How the request goes upstream, decided by the stages before forwarding. */
+export interface ForwardPlan {
+  /** The signed X-PoP-Assertion (proxy/assertion.ts), when configured and authenticated. */
+  readonly assertion: string | undefined
+  /** A token scheme's credentials reach the upstream (the rule's forwardToken). */
+  readonly keepToken: boolean
+  /** The body: the buffer a scheme's verify read (schemes/types.ts VerifyView), the request stream, or none. */
+  readonly body: Uint8Array | 'stream' | undefined
 }
 
 export async function drive(holder: StateHolder, req: IncomingMessage, out: Responder): Promise<void> {
@@ -74,12 +85,14 @@ export async function drive(holder: StateHolder, req: IncomingMessage, out: Resp
     ex.ruleId = rule?.id
     refuseUnexpectedBody(method, rule, facts.hasBody)
     let principal: Principal | undefined
+    let view: GateView | undefined
     if (isPublic) {
       ex.decision = 'public'
     } else if (wouldDeny) {
       reportDenial(state, ex, rule!, wouldDeny)
     } else {
-      principal = await authenticateOrReport(state, req, facts, method, target.path, rule, ex) // 5
+      view = new GateView(req, facts, method, target.path, state.now())
+      principal = await authenticateOrReport(state, req, facts, view, rule, ex) // 5
       if (principal) {
         ex.identity = principal.identity
         ex.decision = 'allow'
@@ -89,7 +102,8 @@ export async function drive(holder: StateHolder, req: IncomingMessage, out: Resp
     ex.forwardStartNs = process.hrtime.bigint()
     // A token scheme's credentials reach the upstream only when the rule asks (an upstream that reads the token itself).
     const keepToken = principal?.token !== undefined && rule?.forwardToken === true
-    ex.upstreamStatus = await out.forward(state, target, principal, assertion, keepToken)
+    const body = view?.buffered ?? (facts.hasBody ? 'stream' : undefined)
+    ex.upstreamStatus = await out.forward(state, target, principal, { assertion, keepToken, body })
   } catch (err) {
     const gerr = toGatewayError(err)
     ex.code = gerr.code

@@ -7,8 +7,7 @@
 
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { GatewayError } from '../errors.js'
-import { MAX_JTI_CHARS, iatInWindow, isJti } from './claims.js'
-import { htuMatches } from './domainpop.js'
+import { MAX_JTI_CHARS, htuMatches, iatInWindow, isJti } from './claims.js'
 
 export const SESSION_PROOF_TYP = 'domainpop-session+jwt'
 const MAC_BYTES = 32

@@ -37,11 +37,6 @@ export function upstreamError(err: Error & { code?: string }): GatewayError {
   return new GatewayError('upstream_unavailable', 'the upstream could not be reached', { cause: err })
 }
 
-function hasBody(req: IncomingMessage): boolean {
-  const cl = req.headers['content-length']
-  return req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0')
-}
-
 /** Copies the upstream response head onto `res`, minus hop-by-hop fields. */
 function writeHead(res: ServerResponse, status: number, headers: Record<string, string | string[] | undefined>, extra: readonly string[]): void {
   const connTokens = connectionTokens(headers.connection)
@@ -66,8 +61,10 @@ export interface ForwardResult { readonly upstreamStatus: number | undefined }
  * the exchange is over (finished, failed or aborted by the client); rejects
  * with a GatewayError only while nothing has been sent to the client yet.
  * `extraResponseHeaders` is a flat [name, value, …] list (e.g. a fresh nonce).
+ * `requestBody`: the stream (the request has one: http/request-facts.ts
+ * hasBody), a buffer a scheme already read, or none.
  */
-export function forward(req: IncomingMessage, res: ServerResponse, upstream: Upstream, path: string, headers: string[], extraResponseHeaders: readonly string[] = []): Promise<ForwardResult> {
+export function forward(req: IncomingMessage, res: ServerResponse, upstream: Upstream, path: string, headers: string[], extraResponseHeaders: readonly string[] = [], requestBody: Uint8Array | 'stream' | undefined = undefined): Promise<ForwardResult> {
   return new Promise((resolve, reject) => {
     let controller: Dispatcher.DispatchController | undefined
     let status: number | undefined
@@ -91,11 +88,11 @@ export function forward(req: IncomingMessage, res: ServerResponse, upstream: Ups
     }
     const onClientClose = () => { if (!res.writableFinished) abort() }
     res.on('close', onClientClose)
-    const body = hasBody(req) ? req : null
+    const body = requestBody === 'stream' ? req : requestBody ?? null
     // The request body ended early (client closed mid-upload): undici would
     // otherwise wait for the rest of it forever, even after the response.
-    // Without a body there is nothing to wait for, and no listener to pay for.
-    if (body !== null) req.on('close', () => { if (!req.complete) abort() })
+    // Without a streamed body there is nothing to wait for, and no listener to pay for.
+    if (body === req) req.on('close', () => { if (!req.complete) abort() })
 
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart(c) {

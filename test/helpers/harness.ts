@@ -9,7 +9,8 @@ import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import { startGateway, type Gateway } from '../../src/server.js'
-import type { BuildDeps } from '../../src/pipeline/build-state.js'
+import type { BuildDeps } from '../../src/assembly/build-state.js'
+import { schemeRedactFields } from '../../src/schemes/index.js'
 import { createLogger } from '../../src/log.js'
 import { createMetrics, type Metrics } from '../../src/metrics.js'
 import type { ReplayStore } from '../../src/replay/types.js'
@@ -96,6 +97,8 @@ export interface GatewayOptions {
   readonly now?: () => number
   readonly extraSchemes?: BuildDeps['extraSchemes']
   readonly ownRoutes?: BuildDeps['ownRoutes']
+  /** The scheme modules (default: the built-in ones); a test adds its own with one line. */
+  readonly modules?: BuildDeps['modules']
   /** Replaces the configured replay store (the gateway puts its deadline around it). */
   readonly replay?: ReplayStore
 }
@@ -116,7 +119,7 @@ export async function startTestGateway(opts: GatewayOptions): Promise<TestGatewa
   ].join('\n'))
   const log = memoryLog()
   const metrics = createMetrics()
-  const gw = await startGateway(configFile, { env: {}, log: createLogger((opts.logLevel ?? 'info') as 'info', log.stream), metrics, watch: opts.watch ?? false, now: opts.now, extraSchemes: opts.extraSchemes, ownRoutes: opts.ownRoutes, replay: opts.replay })
+  const gw = await startGateway(configFile, { env: {}, log: createLogger((opts.logLevel ?? 'info') as 'info', log.stream, schemeRedactFields(opts.modules)), metrics, watch: opts.watch ?? false, now: opts.now, extraSchemes: opts.extraSchemes, ownRoutes: opts.ownRoutes, replay: opts.replay, modules: opts.modules })
   return {
     gw, dir, configFile, aclFile, metrics, log,
     url: `http://127.0.0.1:${gw.http.port}`,

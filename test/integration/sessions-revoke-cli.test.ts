@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { createAdminServer } from '../../src/admin.js'
 import { createMemoryRevocations } from '../../src/revocation/memory.js'
 import type { Revocations } from '../../src/revocation/types.js'
-import type { StateHolder } from '../../src/pipeline/state.js'
+import type { StateHolder } from '../../src/assembly/state.js'
 import { popgate } from './cli-run.js'
 
 const revocations = createMemoryRevocations({ maxAgeMs: 3_600_000 })

@@ -1,6 +1,6 @@
 // The DomainPoP scheme (PROTOCOL.md §2): a proof signed with a key the
 // identity's own domain hosts.
-//   parse  — steps 1–4 (shape, header, static claims, nonce), no I/O: proofs/domainpop.ts
+//   parse  — steps 1–4 (shape, header, static claims, nonce), no I/O: proof.ts
 //   verify — steps 6–9 (key, signature, replay, channel binding); step 5,
 //            authorization, has run in the gate before this is called
 // Challenge: `WWW-Authenticate: DomainPoP realm=… nonce=… algs=…` plus the
@@ -8,12 +8,12 @@
 
 import { GatewayError } from '../../errors.js'
 import { parseAuthorization, serializeChallenge } from '../../http/auth-header.js'
-import { readDomainPopProof, type DomainPopProof, type ProofDeps } from '../../proofs/domainpop.js'
+import { readDomainPopProof, type DomainPopProof, type ProofDeps } from './proof.js'
 import { verifySignature, keyFitsAlgorithm } from '../../proofs/signature.js'
 import { checkChannelBinding } from '../../proofs/channel-binding.js'
 import { sameAlg, type KeyCache } from '../../keys/index.js'
-import type { ReplayStore } from '../../replay/types.js'
 import type { NonceIssuer } from '../../secrets/nonce.js'
+import type { SchemeReplay } from '../module.js'
 import type { Principal, Scheme } from '../types.js'
 
 export const DOMAINPOP_NONCE_HEADER = 'DomainPoP-Nonce'
@@ -21,24 +21,23 @@ export const DOMAINPOP_NONCE_HEADER = 'DomainPoP-Nonce'
 export interface DomainPopDeps {
   readonly proof: ProofDeps
   readonly keys: KeyCache
-  readonly replay: ReplayStore
-  /** The whole iat acceptance window (PROTOCOL.md §2.3 step 8). */
-  readonly replayTtlMs: number
+  /** Namespaced `dp`, kept for the whole iat acceptance window (PROTOCOL.md §2.3 step 8). */
+  readonly replay: SchemeReplay
   readonly nonces: NonceIssuer
   readonly now: () => number
-  readonly onReplay: () => void
 }
 
 export function createDomainPopScheme(deps: DomainPopDeps): Scheme<DomainPopProof> {
   const realm = deps.proof.publicOrigin
   const algs = deps.proof.proof.algorithms.join(' ')
+  const proofDeps: ProofDeps = { ...deps.proof, keyUrls: new Map() }
   return {
     name: 'domainpop',
     authScheme: 'DomainPoP',
     fields: [],
 
-    parse(credentials, ctx) {
-      return readDomainPopProof(domainPopToken(credentials.authorization), ctx, deps.proof)
+    parse(credentials, req) {
+      return readDomainPopProof(domainPopToken(credentials.authorization), req, proofDeps)
     },
 
     async verify(proof, ctx): Promise<Principal> {
@@ -57,8 +56,7 @@ export function createDomainPopScheme(deps: DomainPopDeps): Scheme<DomainPopProo
       }
 
       // Step 8: jti single use, keyed by identity (RFC 9449 §11.1).
-      if (!(await deps.replay.firstUse(`dp\n${proof.identity}\n${proof.jti}`, deps.replayTtlMs))) {
-        deps.onReplay()
+      if (!(await deps.replay.firstUse(`${proof.identity}\n${proof.jti}`))) {
         throw new GatewayError('proof_replayed', 'this proof was already used')
       }
       // Step 9: a `cb` that is present must match (§5); the rule's

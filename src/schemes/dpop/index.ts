@@ -14,10 +14,11 @@ import { GatewayError, InsufficientScopeError } from '../../errors.js'
 import { parseAuthorization, serializeChallenge } from '../../http/auth-header.js'
 import { verifySignature, keyFitsAlgorithm } from '../../proofs/signature.js'
 import type { KeySet } from '../../keys/index.js'
-import type { ReplayStore } from '../../replay/types.js'
 import type { NonceIssuer } from '../../secrets/nonce.js'
 import type { Config } from '../../config/types.js'
+import type { SchemeReplay } from '../module.js'
 import type { Claim, Principal, Scheme } from '../types.js'
+import type { DpopConfig } from './config.js'
 import { readAccessToken, type AccessToken, type IssuerPolicy } from './token.js'
 import { readDpopProof, DPOP_PROOF_ALGORITHMS, type DpopProof } from './proof.js'
 import type { IssuerKeys, PinnedKeys } from './issuers.js'
@@ -31,17 +32,16 @@ export interface DpopClaim extends Claim {
 
 export interface DpopDeps {
   readonly publicOrigin: string
-  readonly dpop: Config['dpop']
+  readonly dpop: DpopConfig
   /** Pinned issuers' keys: a set read from jwksFile at load, or a jwksUri. */
   readonly pinned: ReadonlyMap<string, PinnedKeys>
   readonly proof: Pick<Config['proof'], 'maxAgeMs' | 'clockSkewMs' | 'maxBytes'>
   readonly allowPorts: readonly number[] | 'any'
   readonly issuerKeys: IssuerKeys
-  readonly replay: ReplayStore
-  readonly replayTtlMs: number
+  /** Namespaced `dpop`: RFC 9449 §11.1 jti single use for the proof window. */
+  readonly replay: SchemeReplay
   readonly nonces: NonceIssuer
   readonly now: () => number
-  readonly onReplay: () => void
   /** RFC 9728 §5.1: the `resource_metadata` challenge parameter, when the gateway publishes it. */
   readonly resourceMetadata?: string
 }
@@ -62,6 +62,8 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
     alsoAuthSchemes: ['Bearer'],
     carriesScopes: true,
     fields: ['dpop'],
+    // The token and its proof, for an upstream that reads the token itself (a rule's forwardToken).
+    forwardable: ['authorization', 'dpop'],
 
     parse(credentials, ctx) {
       const parsed = parseAuthorization(credentials.authorization ?? '')
@@ -92,9 +94,8 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
       if (!(await verifySignature(token.alg, key.keyObject, token.signingInput, token.signature))) {
         throw new GatewayError('token_signature_invalid', 'the access token signature does not verify')
       }
-      // RFC 9449 §11.1: jti single use, per identity and key; the prefix keeps DPoP apart from DomainPoP ("dp\n").
-      if (!(await deps.replay.firstUse(`dpop\n${token.identity}\n${proof.thumbprint}\n${proof.jti}`, deps.replayTtlMs))) {
-        deps.onReplay()
+      // RFC 9449 §11.1: jti single use, per identity and key; the namespace keeps DPoP apart from other schemes.
+      if (!(await deps.replay.firstUse(`${token.identity}\n${proof.thumbprint}\n${proof.jti}`))) {
         throw new GatewayError('dpop_proof_replayed', 'this DPoP proof was already used')
       }
       return {
@@ -124,7 +125,7 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
 }
 
 /** A pinned issuer's keys as the scheme takes them. */
-export function pinnedKeys(issuers: Config['dpop']['issuers'], sets: ReadonlyMap<string, KeySet>): Map<string, PinnedKeys> {
+export function pinnedKeys(issuers: DpopConfig['issuers'], sets: ReadonlyMap<string, KeySet>): Map<string, PinnedKeys> {
   const out = new Map<string, PinnedKeys>()
   for (const [iss, p] of Object.entries(issuers)) {
     out.set(iss, p.jwksUri !== undefined ? { jwksUri: new URL(p.jwksUri) } : { jwks: sets.get(iss) })

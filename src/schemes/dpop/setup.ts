@@ -5,25 +5,25 @@
 import { readFile } from 'node:fs/promises'
 import { isGatewayError } from '../../errors.js'
 import { parseJwks, type KeySet } from '../../keys/index.js'
-import type { Config } from '../../config/types.js'
+import type { DpopConfig } from './config.js'
 import type { Problem } from '../../config/yaml-source.js'
-import type { OwnRoute } from '../../pipeline/own-routes.js'
+import type { OwnRoute } from '../../http/own-routes.js'
 import { DPOP_PROOF_ALGORITHMS } from './proof.js'
 
 /** RFC 9728 §3: the well-known path for a resource identifier without a path. */
 export const PROTECTED_RESOURCE_PATH = '/.well-known/oauth-protected-resource'
 
 /** Pinned issuers' `jwksFile`s, parsed; an unreadable or invalid one is a problem at the config file. */
-export async function loadPinnedSets(config: Config, problems: Problem[]): Promise<Map<string, KeySet>> {
+export async function loadPinnedSets(dpop: DpopConfig, configFile: string, problems: Problem[]): Promise<Map<string, KeySet>> {
   const sets = new Map<string, KeySet>()
-  if (!config.dpop.enabled) return sets
-  for (const [iss, p] of Object.entries(config.dpop.issuers)) {
+  if (!dpop.enabled) return sets
+  for (const [iss, p] of Object.entries(dpop.issuers)) {
     if (p.jwksFile === undefined) continue
     try {
       sets.set(iss, parseJwks(await readFile(p.jwksFile)))
     } catch (err) {
       const why = isGatewayError(err) ? err.detail : 'cannot be read'
-      problems.push({ file: config.file, line: 1, col: 1, path: `dpop.issuers["${iss}"].jwksFile`, message: `${p.jwksFile}: ${why}` })
+      problems.push({ file: configFile, line: 1, col: 1, path: `dpop.issuers["${iss}"].jwksFile`, message: `${p.jwksFile}: ${why}` })
     }
   }
   return sets
@@ -33,10 +33,10 @@ export async function loadPinnedSets(config: Config, problems: Problem[]): Promi
  * RFC 9728 §2 metadata: the resource (the audience tokens must carry), the
  * pinned authorization servers, and that tokens must be DPoP-bound.
  */
-export function protectedResourceRoute(config: Config): [string, OwnRoute] {
+export function protectedResourceRoute(dpop: DpopConfig, publicOrigin: string): [string, OwnRoute] {
   const body = JSON.stringify({
-    resource: config.dpop.audience ?? config.publicOrigin,
-    authorization_servers: Object.keys(config.dpop.issuers),
+    resource: dpop.audience ?? publicOrigin,
+    authorization_servers: Object.keys(dpop.issuers),
     bearer_methods_supported: ['header'],
     dpop_signing_alg_values_supported: [...DPOP_PROOF_ALGORITHMS],
     dpop_bound_access_tokens_required: true,

@@ -1,9 +1,9 @@
-// The gateway's own documents (pipeline/own-routes.ts) are answered before
+// The gateway's own documents (http/own-routes.ts) are answered before
 // the ACL, for GET and HEAD only, and never reach the upstream.
 
 import t from 'tap'
 import { rawRequest, startTestGateway, startUpstream } from '../../helpers/harness.js'
-import { ownRoute } from '../../../src/pipeline/own-routes.js'
+import { ownRoute } from '../../../src/http/own-routes.js'
 
 const DOC = '{"keys":[]}'
 const routes = new Map([['/.well-known/popgate/test.json', { contentType: 'application/json', body: DOC, cacheControl: 'max-age=300' }]])

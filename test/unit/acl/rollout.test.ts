@@ -6,7 +6,7 @@ import t from 'tap'
 import { parseAcl, lint, explain, formatExplanation, judge, ruleChanges, diffDecisions, isNote } from '../../../src/acl/index.js'
 import { parseCases, runCase } from '../../../src/acl/cases.js'
 import { formatProblem } from '../../../src/config/yaml-source.js'
-import { createDecisionSample } from '../../../src/pipeline/decision-sample.js'
+import { createDecisionSample } from '../../../src/acl/decision-sample.js'
 import type { Identity } from '../../../src/identity/domain.js'
 
 const ACL = `version: 1

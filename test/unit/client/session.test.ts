@@ -16,9 +16,9 @@ import { isGatewayError } from '../../../src/errors.js'
 import type { Identity } from '../../../src/identity/domain.js'
 import { createMemoryReplayStore } from '../../../src/replay/memory.js'
 import { createMemoryRevocations } from '../../../src/revocation/memory.js'
-import { mintTicket } from '../../../src/schemes/session/grant.js'
-import { createTicketBook, type TicketBook } from '../../../src/schemes/session/ticket.js'
-import { parseSessionRequest, verifySessionRequest, type SessionDeps } from '../../../src/schemes/session/verify.js'
+import { mintTicket } from '../../../src/schemes/sessions/grant.js'
+import { createTicketBook, type TicketBook } from '../../../src/schemes/sessions/ticket.js'
+import { parseSessionRequest, verifySessionRequest, type SessionDeps } from '../../../src/schemes/sessions/verify.js'
 
 const key = await generateClientKey('ES256')
 const ALICE = 'alice.example' as Identity

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { CONFIG_EXIT_CODE, ENV_OVERRIDES, loadConfigFile, parseConfig } from '../../../src/config/load.js'
-import type { Config } from '../../../src/config/types.js'
+import type { Config as CoreConfig } from '../../../src/config/types.js'
+import type { DpopConfig } from '../../../src/schemes/dpop/config.js'
+import type { SessionsConfig } from '../../../src/schemes/sessions/index.js'
 import { formatProblem } from '../../../src/config/yaml-source.js'
 
 /** The repository root, found from this file whether it runs from test/ or dist/test/. */
@@ -27,11 +29,13 @@ const BASE = 'publicOrigin: https://bob.example\nupstream: http://127.0.0.1:3000
 
 type Env = Record<string, string | undefined>
 type T = Pick<typeof t, 'same' | 'equal' | 'ok' | 'match'>
+/** The core config with the built-in scheme modules' sections beside it (schemes/module.ts sectionOf). */
+type Config = CoreConfig & { readonly dpop: DpopConfig; readonly sessions: SessionsConfig }
 const ok = (t: T, text: string, env?: Env): Config => {
   const r = parseConfig(text, FILE, env)
   t.same(r.problems.map(formatProblem), [], 'no problems')
   if (!r.config) throw new Error('expected a config')
-  return r.config
+  return r.config as Config
 }
 /** Formatted problems, for exact matching of file:line:col: path: message. */
 const problems = (text: string, env?: Env): string[] => {
@@ -574,7 +578,7 @@ t.test('features not built yet are refused when switched on, never silently igno
   for (const [text, re] of [
     ['sessions: {cookie: {enabled: true}}\n', /sessions\.cookie\.enabled: session cookies are not supported/],
     ['sessions: {tickets: {enabled: true}}\n', /sessions\.tickets\.enabled: session tickets are not supported/],
-    ['cors: {origins: [https://app.example]}\n', /cors\.origins: is read only by the session cookie's CSRF check; set sessions\.cookie\.enabled: true/],
+    ['cors: {origins: [https://app.example]}\n', /cors\.origins: CORS origins \(for session cookies\) are not supported/],
   ] as const) {
     const r = parseConfig(base + text, '/etc/popgate/gateway.yaml')
     t.equal(r.config, undefined, text.trim())

@@ -5,6 +5,7 @@
 // forward is given. What the whole gateway does with these outcomes (502/504
 // bodies, access lines, 100 MB streams) is test/integration/gateway-core's.
 
+import { readRequestFacts } from '../../../src/http/request-facts.js'
 import t from 'tap'
 import http from 'node:http'
 import net from 'node:net'
@@ -63,7 +64,8 @@ async function startFront(t: Test, upstreamUrl: string, opts: { extra?: string[]
     for (let i = 0; i < req.rawHeaders.length; i += 2) {
       if (!isHopByHop(req.rawHeaders[i]!.toLowerCase(), undefined)) headers.push(req.rawHeaders[i]!, req.rawHeaders[i + 1]!)
     }
-    forward(req, res, upstream, req.url!, headers, opts.extra).then(
+    // As the pipeline does: the body is streamed when the head says there is one (http/request-facts.ts).
+    forward(req, res, upstream, req.url!, headers, opts.extra, readRequestFacts(req.rawHeaders, undefined).hasBody ? 'stream' : undefined).then(
       (resolved) => slot.resolve({ resolved, heads }),
       (rejected: unknown) => {
         const headersSentAtRejection = res.headersSent

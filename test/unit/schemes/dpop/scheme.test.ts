@@ -10,7 +10,9 @@ import type { IssuerKeys } from '../../../../src/schemes/dpop/issuers.js'
 import { parseJwks } from '../../../../src/keys/index.js'
 import { createMemoryReplayStore } from '../../../../src/replay/memory.js'
 import { createNonceIssuer } from '../../../../src/secrets/nonce.js'
-import type { Credentials, RequestContext, Scheme } from '../../../../src/schemes/types.js'
+import type { Credentials, Scheme } from '../../../../src/schemes/types.js'
+import { namespacedReplay } from '../../../../src/schemes/replay.js'
+import { fakeView } from '../../../helpers/request-view.js'
 import type { Rule } from '../../../../src/acl/index.js'
 import { athOf, forgedJws, mintProof, mintToken, newKey, tokenClaims, type SigningKey } from '../../../helpers/dpop.js'
 
@@ -19,7 +21,7 @@ const ISS = 'https://as.alice.test'
 const NOW = 1_750_000_000_000
 const nowSec = NOW / 1000
 const nonces = createNonceIssuer([{ id: 'n1', key: randomBytes(32) }], { ttlMs: 300_000, clockSkewMs: 5_000 })
-const ctx: RequestContext = { method: 'GET', path: '/foo', nowMs: NOW, channel: { tls: false } as unknown as RequestContext['channel'] }
+const ctx = fakeView({ method: 'GET', path: '/foo', nowMs: NOW })
 
 async function setup(opts: { requireNonce?: boolean } = {}) {
   const issuerKey = await newKey('RS256', 'k1')
@@ -37,11 +39,9 @@ async function setup(opts: { requireNonce?: boolean } = {}) {
     proof: { maxAgeMs: 60_000, clockSkewMs: 5_000, maxBytes: 8192 },
     allowPorts: 'any',
     issuerKeys,
-    replay: createMemoryReplayStore({ maxEntries: 100, now: () => NOW }),
-    replayTtlMs: 71_000,
+    replay: namespacedReplay(createMemoryReplayStore({ maxEntries: 100, now: () => NOW }), 'dpop', 71_000, () => {}),
     nonces,
     now: () => NOW,
-    onReplay: () => {},
   })
   const token = (over: { header?: Record<string, unknown>; claims?: Record<string, unknown> } = {}, key: SigningKey = issuerKey) =>
     mintToken(key, { issuer: ISS, audience: ORIGIN, client, nowSec, ...over })

@@ -4,10 +4,10 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { GatewayError } from '../../../../src/errors.js'
-import { createCookieJar } from '../../../../src/schemes/cookie/cookie.js'
-import { clearCookieValue, cookieValues, sessionCookie, setCookieValue, withoutCookie } from '../../../../src/schemes/cookie/cookie-header.js'
-import { checkCsrf, type CsrfFacts } from '../../../../src/schemes/cookie/csrf.js'
-import { createTicketBook } from '../../../../src/schemes/session/ticket.js'
+import { createCookieJar } from '../../../../src/schemes/sessions/cookie.js'
+import { clearCookieValue, cookieValues, sessionCookie, setCookieValue, withoutCookie } from '../../../../src/schemes/sessions/cookie-header.js'
+import { checkCsrf, type CsrfFacts } from '../../../../src/schemes/sessions/csrf.js'
+import { createTicketBook } from '../../../../src/schemes/sessions/ticket.js'
 import type { Identity } from '../../../../src/identity/domain.js'
 
 const T0 = 1_765_100_000_000

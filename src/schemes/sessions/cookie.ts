@@ -12,7 +12,7 @@ import { GatewayError } from '../../errors.js'
 import { identityProblem, type Identity } from '../../identity/domain.js'
 import { createSealer } from '../../secrets/sealer.js'
 import type { NamedSecret } from '../../secrets/types.js'
-import type { MintingMethod } from '../session/ticket.js'
+import type { MintingMethod } from './ticket.js'
 
 export const COOKIE_TYP = 'popgate-cookie'
 /** Browsers keep at least 4096 bytes per cookie (RFC 6265 §6.1); a sealed cookie is about 300. */

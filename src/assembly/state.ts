@@ -6,37 +6,43 @@ import type { Config } from '../config/types.js'
 import type { Acl } from '../acl/index.js'
 import type { Secrets } from '../secrets/types.js'
 import type { NonceIssuer } from '../secrets/nonce.js'
-import type { KeyCache } from '../keys/index.js'
+import type { KeyCache, SafeFetcher } from '../keys/index.js'
 import type { ReplayStore } from '../replay/types.js'
 import type { Upstream } from '../proxy/forward.js'
 import type { HeaderPlan } from '../proxy/headers.js'
 import type { AssertionSigner } from '../proxy/assertion.js'
 import type { SchemeRegistry } from '../schemes/registry.js'
-import type { OwnRoutes } from './own-routes.js'
+import type { OwnRoutes } from '../http/own-routes.js'
 import type { Logger } from '../log.js'
 import type { Metrics } from '../metrics.js'
 import type { AbuseLimits } from '../limits/abuse.js'
-import type { IssuerKeys } from '../schemes/dpop/issuers.js'
-import type { DecisionSample } from './decision-sample.js'
+import type { Grant } from '../schemes/types.js'
+import type { ModuleBuilt } from './build-state.js'
+import type { DecisionSample } from '../acl/decision-sample.js'
 
 export interface GatewayState {
   readonly config: Config
   readonly acl: Acl
   readonly secrets: Secrets
   readonly nonces: NonceIssuer
+  /** Keys hosted on identities' own domains (keys/cache.ts), shared by the schemes that resolve them. */
   readonly keys: KeyCache
+  /** The one safe fetcher scheme modules' document caches use (keys/fetcher.ts). */
+  readonly fetcher: SafeFetcher
   readonly replay: ReplayStore
   readonly upstream: Upstream
   readonly headers: HeaderPlan
   /** Signs X-PoP-Assertion for authenticated requests; undefined unless identityHeaders.assertion (proxy/assertion.ts). */
   readonly assertion: AssertionSigner | undefined
-  /** The gateway's own documents, answered before the ACL (pipeline/own-routes.ts). */
+  /** The gateway's own documents, answered before the ACL (http/own-routes.ts). */
   readonly ownRoutes: OwnRoutes
   /** The enabled credential schemes (schemes/registry.ts). */
   readonly schemes: SchemeRegistry
   readonly abuse: AbuseLimits
-  /** DPoP issuers' metadata and key sets; undefined unless dpop.enabled (schemes/dpop/issuers.ts). */
-  readonly issuerKeys?: IssuerKeys | undefined
+  /** Steps after any scheme's verify that may add response fields (schemes/types.ts Grant). */
+  readonly grants: readonly Grant[]
+  /** What each scheme module built (schemes/module.ts): its gauges and the resources it closes. */
+  readonly modules: readonly ModuleBuilt[]
   /** Recent ACL decisions, replayed against the new ACL on reload; kept across reloads. */
   readonly decisions: DecisionSample
   readonly log: Logger

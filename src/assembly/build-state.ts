@@ -23,15 +23,15 @@ import type { Metrics } from '../metrics.js'
 import type { ReplayStore } from '../replay/types.js'
 import { createAbuseLimits } from '../limits/abuse.js'
 import { createSchemeRegistry } from '../schemes/registry.js'
-import { createDomainPopScheme } from '../schemes/domainpop/index.js'
-import { createDpopScheme, pinnedKeys } from '../schemes/dpop/index.js'
-import { createIssuerKeys, type IssuerKeys } from '../schemes/dpop/issuers.js'
-import { loadPinnedSets, protectedResourceRoute, PROTECTED_RESOURCE_PATH } from '../schemes/dpop/setup.js'
-import { createSafeFetcher } from '../keys/index.js'
-import type { Scheme } from '../schemes/types.js'
-import { NO_OWN_ROUTES, type OwnRoute, type OwnRoutes } from './own-routes.js'
+import { createSafeFetcher, type SafeFetcher } from '../keys/index.js'
+import type { Grant, Scheme } from '../schemes/types.js'
+import { SCHEME_MODULES } from '../schemes/index.js'
+import type { Built, Closeable, FetchHooks, SchemeModule, Shared } from '../schemes/module.js'
+import { sectionOf } from '../schemes/module.js'
+import { namespacedReplay } from '../schemes/replay.js'
+import { NO_OWN_ROUTES, type OwnRoute, type OwnRoutes } from '../http/own-routes.js'
 import { createAssertionSigner, JWKS_PATH, type AssertionSigner } from '../proxy/assertion.js'
-import { createDecisionSample } from './decision-sample.js'
+import { createDecisionSample } from '../acl/decision-sample.js'
 
 export interface BuildDeps {
   readonly env: Readonly<Record<string, string | undefined>>
@@ -44,6 +44,8 @@ export interface BuildDeps {
   readonly ownRoutes?: OwnRoutes
   /** Schemes registered after the built-in ones (tests: a second scheme through the same gate). */
   readonly extraSchemes?: (parts: { readonly replay: ReplayStore; readonly now: () => number }) => readonly Scheme[]
+  /** The scheme modules (default: schemes/index.ts SCHEME_MODULES); their config sections are read with the file. */
+  readonly modules?: readonly SchemeModule<any>[] // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 export type BuildResult = { readonly state: GatewayState; readonly problems: readonly [] } | { readonly state: undefined; readonly problems: readonly Problem[] }
@@ -51,7 +53,7 @@ export type BuildResult = { readonly state: GatewayState; readonly problems: rea
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 
 export async function loadState(configFile: string, deps: BuildDeps, prev?: GatewayState): Promise<BuildResult> {
-  const { config, problems } = await loadConfigFile(configFile, deps.env)
+  const { config, problems } = await loadConfigFile(configFile, deps.env, deps.modules ?? SCHEME_MODULES)
   if (!config) return { state: undefined, problems }
   return buildState(config, deps, prev)
 }
@@ -62,7 +64,6 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
   if (config.identityHeaders.assertion && secretsResult.secrets && secretsResult.secrets.assertion.length === 0) {
     problems.push({ file: config.secretsFile ?? config.file, line: 1, col: 1, path: 'assertion', message: 'identityHeaders.assertion is true but the secrets file lists no assertion keys (EC P-256 private JWKs; docs/upstream.md)' })
   }
-  const pinnedSets = await loadPinnedSets(config, problems)
   if (!aclResult.acl || !secretsResult.secrets || problems.length > 0) return { state: undefined, problems }
   const secrets = secretsResult.secrets
   const assertion = config.identityHeaders.assertion
@@ -72,56 +73,66 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
 
   const nonces = createNonceIssuer(secrets.nonce, { ttlMs: config.nonce.ttlMs, clockSkewMs: config.proof.clockSkewMs })
   const abuse = prev && same(prev.config.limits, config.limits) ? prev.abuse : createAbuseLimits(config.limits, (scope) => deps.metrics.inc('popgate_rate_limited_total', { scope }))
-  // The cache is kept across reloads while its config (and the budget it reports to) is unchanged.
-  const keys = prev && same(prev.config.keys, config.keys) && prev.abuse === abuse ? prev.keys : createKeyCache(config.keys, {
-    now,
-    onFetch: (_url, outcome, ms) => {
-      deps.metrics.inc('popgate_key_fetches_total', { outcome })
-      deps.metrics.observe('popgate_key_fetch_duration_seconds', { outcome }, ms / 1e3)
-    },
+  // Document caches and the fetcher are kept across reloads while the fetch policy (and the budget it reports to) is unchanged.
+  const sameFetchPolicy = prev !== undefined && same(prev.config.keys, config.keys) && prev.abuse === abuse
+  const hooks = fetchHooks(deps, abuse, now)
+  const fetcher = sameFetchPolicy ? prev.fetcher : createSafeFetcher(config.keys)
+  const keys = sameFetchPolicy ? prev.keys : createKeyCache(config.keys, {
+    ...hooks('key'),
     onKeyImport: () => deps.metrics.inc('popgate_key_reimports_total'),
-    beforeFetch: (identity) => abuse.newDomains.admit(identity, now()),
-    // Each refusal is a 401 that counts as a failed authentication, so these
-    // lines are bounded per identity by failedAuthPerIdentityPerMinute.
-    onRefused: (reason, identity) => {
-      deps.metrics.inc('popgate_key_fetches_refused_total', { reason })
-      deps.log.warn({ identity, reason }, 'key fetch refused by the key cache')
-    },
   })
   const replay = prev && same(prev.config.replay, config.replay) ? prev.replay : createReplayStore(config, deps)
-  const issuerKeys = !config.dpop.enabled ? undefined
-    : prev?.issuerKeys && same(prev.config.keys, config.keys) && prev.abuse === abuse ? prev.issuerKeys : createIssuerKeysFor(config, deps, abuse, now)
-  const replayTtlMs = config.proof.maxAgeMs + 2 * config.proof.clockSkewMs + 1_000
   const upstreamKey = (c: Config) => [c.upstream.href, c.timeouts, c.limits]
   const upstream = prev && same(upstreamKey(prev.config), upstreamKey(config)) ? prev.upstream : createUpstream(config)
 
+  // Each module gets the shared collaborators; a replay namespace belongs to the first module that asks.
+  const namespaces = new Map<string, string>()
+  const replayTtlMs = config.proof.maxAgeMs + 2 * config.proof.clockSkewMs + 1_000
+  const sharedFor = (m: SchemeModule): Shared => ({
+    config,
+    publicOrigin: config.publicOrigin,
+    proof: { ...config.proof, replayTtlMs },
+    nonces,
+    secrets,
+    replay(namespace) {
+      const owner = namespaces.get(namespace)
+      if (owner !== undefined && owner !== m.name) throw new Error(`replay namespace ${namespace} is ${owner}'s, not ${m.name}'s`)
+      namespaces.set(namespace, m.name)
+      return namespacedReplay(replay, namespace, replayTtlMs, () => deps.metrics.inc('popgate_replays_total'))
+    },
+    identityKeys: keys,
+    outbound: { fetch: (request, signal) => fetcher.fetch(request, signal), hooks },
+    now,
+    metrics: deps.metrics,
+    log: deps.log,
+  })
+  const modules = deps.modules ?? SCHEME_MODULES
+  const built: ModuleBuilt[] = []
+  for (const m of modules) {
+    const cfg = sectionOf(config, m)
+    const before = prev?.modules.find((b) => b.module === m)
+    const result = await m.build(cfg, sharedFor(m), before && { cfg: before.cfg, built: before.built, sameFetchPolicy })
+    if ('problems' in result) problems.push(...result.problems)
+    else built.push({ module: m, cfg, built: result })
+  }
+  if (problems.length > 0) {
+    // Nothing of this build is used: close what it opened and the previous state does not hold.
+    const opened: Closeable[] = [...built.flatMap((b) => b.built.resources ?? []), keys, fetcher, replay, { close: () => upstream.pool.close() }]
+    const held: Closeable[] = prev ? [...prev.modules.flatMap((b) => b.built.resources ?? []), prev.keys, prev.fetcher, prev.replay] : []
+    await releaseResources(upstream === prev?.upstream ? opened.slice(0, -1) : opened, held)
+    return { state: undefined, problems }
+  }
+
   const schemes = createSchemeRegistry([
-    createDomainPopScheme({
-      proof: { publicOrigin: config.publicOrigin, proof: config.proof, keys: config.keys, nonces },
-      keys,
-      replay,
-      // +1 s: the iat check is inclusive at both edges, the store's expiry is not.
-      replayTtlMs,
-      nonces,
-      now,
-      onReplay: () => deps.metrics.inc('popgate_replays_total'),
-    }),
-    ...(issuerKeys ? [createDpopScheme({
-      publicOrigin: config.publicOrigin,
-      dpop: config.dpop,
-      pinned: pinnedKeys(config.dpop.issuers, pinnedSets),
-      proof: config.proof,
-      allowPorts: config.keys.allowPorts,
-      issuerKeys,
-      replay,
-      replayTtlMs,
-      nonces,
-      now,
-      onReplay: () => deps.metrics.inc('popgate_replays_total'),
-      resourceMetadata: config.publicOrigin + PROTECTED_RESOURCE_PATH,
-    })] : []),
+    ...built.flatMap((b) => b.built.schemes),
     ...(deps.extraSchemes?.({ replay, now }) ?? []),
   ], { maxCredentialBytes: config.proof.maxBytes })
+  const grants: Grant[] = built.flatMap((b) => b.built.grants ?? [])
+  const routes = new Map<string, OwnRoute>(deps.ownRoutes ?? [])
+  for (const b of built) for (const [path, route] of b.built.routes ?? []) {
+    if (routes.has(path)) throw new Error(`two own routes at ${path} (${b.module.name})`)
+    routes.set(path, route)
+  }
 
   const state: GatewayState = {
     config,
@@ -129,13 +140,15 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
     secrets,
     nonces,
     keys,
+    fetcher,
     replay,
     upstream,
     headers: compileHeaderPlan(config, schemes.ownedFields ?? []),
     schemes,
+    grants,
+    modules: built,
     assertion,
-    ownRoutes: ownRoutes(config.dpop.enabled ? new Map([...(deps.ownRoutes ?? []), protectedResourceRoute(config)]) : deps.ownRoutes, assertion),
-    issuerKeys,
+    ownRoutes: ownRoutes(routes.size > 0 ? routes : undefined, assertion),
     abuse,
     decisions: prev?.decisions ?? createDecisionSample(),
     log: deps.log,
@@ -145,31 +158,33 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
   return { state, problems: [] }
 }
 
+/** What one module built for a state, with the section it was built from (reused on reload). */
+export interface ModuleBuilt { readonly module: SchemeModule; readonly cfg: unknown; readonly built: Built }
+
+/** Fetch hooks for one document cache: fetch metrics, the new-domain budget, refusals counted and logged. */
+function fetchHooks(deps: BuildDeps, abuse: GatewayState['abuse'], now: () => number): (what: string) => FetchHooks {
+  return (what) => ({
+    now,
+    onFetch: (_url, outcome, ms) => {
+      deps.metrics.inc('popgate_key_fetches_total', { outcome })
+      deps.metrics.observe('popgate_key_fetch_duration_seconds', { outcome }, ms / 1e3)
+    },
+    beforeFetch: (owner) => abuse.newDomains.admit(owner, now()),
+    // Each refusal is a 401 that counts as a failed authentication, so these
+    // lines are bounded per identity by failedAuthPerIdentityPerMinute.
+    onRefused: (reason, owner) => {
+      deps.metrics.inc('popgate_key_fetches_refused_total', { reason })
+      deps.log.warn({ identity: owner, reason }, `${what} fetch refused by the key cache`)
+    },
+  })
+}
+
 /** The gateway's own documents: the assertion JWKS when assertions are on, plus any a test hands in. */
 function ownRoutes(given: OwnRoutes | undefined, assertion: AssertionSigner | undefined): OwnRoutes {
   if (!assertion) return given ?? NO_OWN_ROUTES
   // Short max-age: a rotated-in key reaches caches soon (jose also refetches on an unknown kid).
   const jwks: OwnRoute = { contentType: 'application/jwk-set+json', body: assertion.jwks, cacheControl: 'public, max-age=300' }
   return new Map([...(given ?? []), [JWKS_PATH, jwks]])
-}
-
-/** The DPoP issuers' metadata and key sets, on their own safe fetcher, with the key cache's budget and metrics. */
-function createIssuerKeysFor(config: Config, deps: BuildDeps, abuse: GatewayState['abuse'], now: () => number): IssuerKeys {
-  const fetcher = createSafeFetcher(config.keys)
-  const keys = createIssuerKeys(config.keys, {
-    fetch: (request, signal) => fetcher.fetch(request, signal),
-    now,
-    onFetch: (_url, outcome, ms) => {
-      deps.metrics.inc('popgate_key_fetches_total', { outcome })
-      deps.metrics.observe('popgate_key_fetch_duration_seconds', { outcome }, ms / 1e3)
-    },
-    beforeFetch: (identity) => abuse.newDomains.admit(identity, now()),
-    onRefused: (reason, identity) => {
-      deps.metrics.inc('popgate_key_fetches_refused_total', { reason })
-      deps.log.warn({ identity, reason }, 'issuer key fetch refused by the key cache')
-    },
-  })
-  return { keyFor: keys.keyFor, close: async () => { await keys.close(); await fetcher.close() } }
 }
 
 /**
@@ -189,7 +204,14 @@ export async function releaseUnused(prev: GatewayState, next: GatewayState | und
   const tasks: Promise<unknown>[] = []
   if (prev.upstream !== next?.upstream) tasks.push(prev.upstream.pool.close())
   if (prev.keys !== next?.keys) tasks.push(prev.keys.close())
-  if (prev.issuerKeys !== undefined && prev.issuerKeys !== next?.issuerKeys) tasks.push(prev.issuerKeys.close())
+  if (prev.fetcher !== next?.fetcher) tasks.push(prev.fetcher.close())
   if (prev.replay !== next?.replay) tasks.push(prev.replay.close())
+  tasks.push(releaseResources(prev.modules.flatMap((b) => b.built.resources ?? []), next?.modules.flatMap((b) => b.built.resources ?? []) ?? []))
   await Promise.allSettled(tasks)
+}
+
+/** Closes each of `old` that `kept` does not list again. */
+async function releaseResources(old: readonly Closeable[], kept: readonly Closeable[]): Promise<void> {
+  const keep = new Set(kept)
+  await Promise.allSettled(old.filter((r) => !keep.has(r)).map((r) => r.close()))
 }

@@ -6,11 +6,12 @@
 
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
-import { readDomainPopProof, htuMatches, type ProofContext, type ProofDeps, type DomainPopProof } from '../../../src/proofs/domainpop.js'
-import { createNonceIssuer, type NonceIssuer } from '../../../src/secrets/nonce.js'
-import { GatewayError } from '../../../src/errors.js'
-import { b64json, b64url, compactJws, editParts, type JsonObject, type ProofParts } from '../../helpers/forge.js'
-import { unitConfig, PUBLIC_ORIGIN as ORIGIN } from '../../helpers/unit/config.js'
+import { readDomainPopProof, type ProofContext, type ProofDeps, type DomainPopProof } from '../../../../src/schemes/domainpop/proof.js'
+import { htuMatches } from '../../../../src/proofs/claims.js'
+import { createNonceIssuer, type NonceIssuer } from '../../../../src/secrets/nonce.js'
+import { GatewayError } from '../../../../src/errors.js'
+import { b64json, b64url, compactJws, editParts, type JsonObject, type ProofParts } from '../../../helpers/forge.js'
+import { unitConfig, PUBLIC_ORIGIN as ORIGIN } from '../../../helpers/unit/config.js'
 
 const T0 = 1_700_000_000_000 // a whole second
 const cfg = unitConfig()

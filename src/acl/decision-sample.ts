@@ -3,7 +3,7 @@
 // triples, never a credential. Recording stores three references to strings
 // the request already holds in preallocated arrays, so the per-request cost
 // is three writes and an increment, with no allocation. The ring survives
-// reloads (build-state.ts hands it to the next state).
+// reloads (assembly/build-state.ts hands it to the next state).
 
 export interface SampledDecision {
   /** The identity the ACL judged: the proven one, else the one a credential claimed; undefined = anonymous. */

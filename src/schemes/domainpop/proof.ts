@@ -1,17 +1,17 @@
 // DomainPoP proof checks that need no I/O: PROTOCOL.md §2.3 steps 1–4.
 // Reads a compact JWS, returns the claims the later stages need, or throws a
 // GatewayError with the §6 code. Pure but for the injected clock and nonce
-// issuer. Steps 5–8 (authorize, key, signature, replay) live in
-// src/pipeline/domainpop.ts so that authorization visibly precedes any fetch.
+// issuer. Step 5 (authorize) is the gate's; steps 6–9 (key, signature,
+// replay, channel binding) are the scheme's verify (index.ts), so that
+// authorization visibly precedes any fetch.
 
-import { GatewayError } from '../errors.js'
-import { identityProblem, type Identity } from '../identity/domain.js'
-import type { Config, ProofAlgorithm } from '../config/types.js'
-import type { NonceIssuer } from '../secrets/nonce.js'
-import { checkKeyUrl } from '../keys/url-policy.js'
-import { parseTarget } from '../http/target.js'
-import { splitCompactJws } from './jws.js'
-import { MAX_JTI_CHARS, iatInWindow, isJti } from './claims.js'
+import { GatewayError } from '../../errors.js'
+import { identityProblem, type Identity } from '../../identity/domain.js'
+import type { Config, ProofAlgorithm } from '../../config/types.js'
+import type { NonceIssuer } from '../../secrets/nonce.js'
+import { checkKeyUrl } from '../../keys/url-policy.js'
+import { splitCompactJws } from '../../proofs/jws.js'
+import { MAX_JTI_CHARS, htuMatches, iatInWindow, isJti } from '../../proofs/claims.js'
 
 export const DOMAINPOP_TYP = 'domainpop+jwt'
 /** RFC 8725 §3.10 / PROTOCOL.md §2.2: header members that would let the proof pick its own key. */
@@ -45,6 +45,8 @@ export interface ProofDeps {
   readonly proof: Config['proof']
   readonly keys: Config['keys']
   readonly nonces: NonceIssuer
+  /** Accepted key URLs (identity LF jku → URL), kept by the scheme: checkKeyUrl is pure and a client sends one jku on every request. */
+  readonly keyUrls?: Map<string, URL>
 }
 
 export function readDomainPopProof(token: string, ctx: ProofContext, deps: ProofDeps): DomainPopProof {
@@ -68,7 +70,7 @@ export function readDomainPopProof(token: string, ctx: ProofContext, deps: Proof
   // The detail says why, never what: a label of the proof's iss is not echoed (docs/errors.md).
   if (issWhy) throw new GatewayError('proof_iss_invalid', `iss ${issWhy.replace(/label "[^"]*"/, 'a label')}`)
   const identity = iss as Identity
-  const keyUrl = checkKeyUrlCached(header.jku, identity, deps.keys) // jku host must equal iss exactly
+  const keyUrl = checkKeyUrlCached(header.jku, identity, deps) // jku host must equal iss exactly
 
   // Step 3: static claims.
   if (payload.aud !== deps.publicOrigin) throw new GatewayError('proof_aud_mismatch', 'aud must be the gateway origin')
@@ -94,38 +96,17 @@ export function readDomainPopProof(token: string, ctx: ProofContext, deps: Proof
 }
 
 // checkKeyUrl is pure; a client sends the same jku on every request, so the
-// accepted ones are remembered per keys config (measured ~2 % of a proof).
-const keyUrlCaches = new WeakMap<Config['keys'], Map<string, URL>>()
+// accepted ones are remembered by the scheme (measured ~2 % of a proof).
 const KEY_URL_CACHE_MAX = 10_000
 
-function checkKeyUrlCached(jku: string, identity: Identity, cfg: Config['keys']): URL {
-  let cache = keyUrlCaches.get(cfg)
-  if (!cache) keyUrlCaches.set(cfg, (cache = new Map()))
+function checkKeyUrlCached(jku: string, identity: Identity, deps: ProofDeps): URL {
+  const cache = deps.keyUrls
+  if (cache === undefined) return checkKeyUrl(jku, identity, deps.keys)
   const k = identity + '\n' + jku
   const hit = cache.get(k)
   if (hit) return hit
-  const url = checkKeyUrl(jku, identity, cfg) // throws on refusal: refusals are never cached
+  const url = checkKeyUrl(jku, identity, deps.keys) // throws on refusal: refusals are never cached
   if (cache.size >= KEY_URL_CACHE_MAX) cache.clear()
   cache.set(k, url)
   return url
-}
-
-/**
- * RFC 9449 §4.3 (9): htu is compared ignoring query and fragment, after
- * RFC 3986 §6.2.2/§6.2.3 normalization. The expected value is built from
- * the configured publicOrigin and the normalized path, never from Host or
- * X-Forwarded-*.
- */
-export function htuMatches(htu: unknown, publicOrigin: string, path: string): boolean {
-  if (typeof htu !== 'string' || htu.length > 8192) return false
-  // Fast path: the exact string a well-behaved client sends.
-  if (htu.length === publicOrigin.length + path.length && htu.startsWith(publicOrigin) && htu.endsWith(path)) return true
-  let url: URL
-  try { url = new URL(htu) } catch { return false }
-  if (url.username || url.password || url.origin !== publicOrigin) return false
-  try {
-    return parseTarget(url.pathname).path === path
-  } catch {
-    return false
-  }
 }

@@ -1,9 +1,10 @@
-// Config sections `sessions` (tickets, cookie) and `cors` (the origins the
-// cookie's CSRF guard accepts besides publicOrigin). Kept beside the scheme
-// so it moves with it. Every problem is reported at its file:line.
+// The `sessions` config section (tickets, cookie), owned by the sessions
+// module. `cors.origins` (the origins the cookie's CSRF guard accepts besides
+// publicOrigin) is a core section (config/sections/features.ts). Every
+// problem is reported at its file:line.
 
 import type { Config } from '../../config/types.js'
-import { Section, bool, cookieName, listOf, origin, positiveInt, refine, scalar, duration, type Reader } from '../../config/readers.js'
+import { Section, bool, cookieName, positiveInt, refine, scalar, duration, type Reader } from '../../config/readers.js'
 
 /**
  * Whether the gateway wires the session schemes. While false, switching one
@@ -30,7 +31,14 @@ const hostCookieName = refine(cookieName, (v) => (v.startsWith('__Host-') && v.l
   // draft-ietf-httpbis-rfc6265bis §4.1.3.2: only a __Host- cookie is sure to be Secure, host-only and Path=/, so no sibling host can set or shadow it.
   : 'must start with __Host- (no other host of the site can then set or shadow the cookie)'))
 
-export function readSessions(root: Section): Config['sessions'] {
+export interface SessionsConfig {
+  /** `cacheSize`: opened tickets kept by `ath` (schemes/sessions/ticket.ts). */
+  readonly tickets: { readonly enabled: boolean; readonly ttlMs: number; readonly cacheSize: number }
+  /** `name` always starts with `__Host-`. */
+  readonly cookie: { readonly enabled: boolean; readonly name: string; readonly ttlMs: number }
+}
+
+export function readSessions(root: Section): SessionsConfig {
   const s = root.sub('sessions', ['tickets', 'cookie'])
   const st = s.sub('tickets', ['enabled', 'ttl', 'cacheSize'])
   const sc = s.sub('cookie', ['enabled', 'name', 'ttl', 'deviceBound'])
@@ -49,14 +57,6 @@ export function readSessions(root: Section): Config['sessions'] {
   // Device Bound Session Credentials (W3C DBSC) after a proof: not built.
   if (sc.get('deviceBound', scalar(bool), false)) sc.report('deviceBound', `device-bound session cookies (DBSC) ${NOT_YET}`)
   return { tickets, cookie }
-}
-
-export function readCors(root: Section, cookiesEnabled: boolean): Config['cors'] {
-  const c = root.sub('cors', ['origins'])
-  const origins = c.get('origins', listOf(scalar(origin), { unique: true }), [])
-  // The list only guards the session cookie: without the cookie it would promise a check that never runs.
-  if (origins.length > 0 && !cookiesEnabled) c.report('origins', 'is read only by the session cookie\'s CSRF check; set sessions.cookie.enabled: true, or leave the list empty')
-  return { origins }
 }
 
 /** The origins a cookie-authenticated unsafe request may come from: the gateway's own and `cors.origins`. */

@@ -1,0 +1,71 @@
+// The `dpop:` config section (PROTOCOL.md §3, docs/configuration.md): its
+// types and its reader, validated once with the rest of the config.
+
+import { Section, bool, filePath, httpUrl, listOf, mapOf, oneOf, scalar, type Reader } from '../../config/readers.js'
+import { audience } from '../../config/sections/features.js'
+
+/** Access-token signing algorithms an issuer may sign with (RFC 7518 §3.1); never `none` or HS*. */
+export const TOKEN_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA', 'Ed25519'] as const
+export type TokenAlgorithm = typeof TOKEN_ALGORITHMS[number]
+/** Default allowlist for issuers that are not pinned: what authorization servers use. */
+const DEFAULT_TOKEN_ALGORITHMS: readonly TokenAlgorithm[] = ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519']
+
+export interface PinnedIssuer {
+  readonly jwksUri: string | undefined
+  /** Absolute path of a JWK Set on disk (read at load). */
+  readonly jwksFile: string | undefined
+  readonly audience: string | undefined
+  readonly algorithms: readonly TokenAlgorithm[] | undefined
+}
+
+export interface DpopConfig {
+  /** Accept `Authorization: DPoP` + `DPoP` (schemes/dpop/). */
+  readonly enabled: boolean
+  /** The `aud` access tokens must hold; undefined: publicOrigin. */
+  readonly audience: string | undefined
+  /** Access-token algorithms of issuers that are not pinned. */
+  readonly algorithms: readonly TokenAlgorithm[]
+  /** RFC 9449 §9: every proof must carry a nonce this gateway issued. */
+  readonly requireNonce: boolean
+  /** Issuer URL → where its keys are (pinned issuers), and its own audience and algorithms. */
+  readonly issuers: Readonly<Record<string, PinnedIssuer>>
+}
+
+const tokenAlgorithms = listOf(scalar(oneOf(TOKEN_ALGORITHMS)), { nonEmpty: true, unique: true })
+
+const httpsUrl = (example: string) => scalar((v) => {
+  const u = httpUrl(v, example)
+  return typeof u === 'string' ? u : u.protocol !== 'https:' ? 'must be an https: URL' : { value: u.href }
+})
+
+/** `dpop.issuers`: issuer URL → where its keys are, and its own audience and algorithms. */
+const issuers: Reader<Record<string, PinnedIssuer>> = mapOf(
+  (k) => {
+    const u = httpUrl(k, 'https://as.alice.example')
+    return typeof u === 'string' ? u : u.protocol !== 'https:' ? 'must be an https: URL (PROTOCOL.md §3)' : { value: k as string }
+  },
+  (node, path, source) => {
+    const s = new Section({ file: source, overrides: new Map() }, node, path, ['jwksUri', 'jwksFile', 'audience', 'algorithms'])
+    const jwksUri = s.get('jwksUri', httpsUrl('https://as.alice.example/jwks'), undefined)
+    const jwksFile = s.get('jwksFile', scalar(filePath), undefined)
+    if (jwksUri === undefined && jwksFile === undefined && !s.has('jwksUri') && !s.has('jwksFile')) s.report('jwksUri', 'is required (or jwksFile: a JWK Set on disk)')
+    if (jwksUri !== undefined && jwksFile !== undefined) s.report('jwksFile', 'give jwksUri or jwksFile, not both')
+    return {
+      jwksUri,
+      jwksFile,
+      audience: s.get('audience', scalar(audience), undefined),
+      algorithms: s.get('algorithms', tokenAlgorithms, undefined),
+    }
+  },
+)
+
+export function readDpop(root: Section): DpopConfig {
+  const d = root.sub('dpop', ['enabled', 'audience', 'issuers', 'algorithms', 'requireNonce'])
+  return {
+    enabled: d.get('enabled', scalar(bool), false),
+    audience: d.get('audience', scalar(audience), undefined),
+    algorithms: d.get('algorithms', tokenAlgorithms, DEFAULT_TOKEN_ALGORITHMS),
+    requireNonce: d.get('requireNonce', scalar(bool), true),
+    issuers: d.get('issuers', issuers, {}),
+  }
+}
