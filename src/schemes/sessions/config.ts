@@ -7,11 +7,12 @@ import type { Config } from '../../config/types.js'
 import { Section, bool, cookieName, positiveInt, refine, scalar, duration, type Reader } from '../../config/readers.js'
 
 /**
- * Whether the gateway wires the session schemes. While false, switching one
- * on is refused (an operator would believe a protection is in place) and
- * the other keys are still read and checked.
+ * Which session schemes the gateway wires. One that is not: switching it on
+ * is refused (an operator would believe a protection is in place) and its
+ * other keys are still read and checked.
  */
-export const SESSIONS_BUILT = false
+export const TICKETS_BUILT = true
+export const COOKIES_BUILT = false
 const NOT_YET = 'are not supported by this version yet'
 
 const MINUTE = 60_000, HOUR = 3_600_000, DAY = 24 * HOUR
@@ -43,17 +44,17 @@ export function readSessions(root: Section): SessionsConfig {
   const st = s.sub('tickets', ['enabled', 'ttl', 'cacheSize'])
   const sc = s.sub('cookie', ['enabled', 'name', 'ttl', 'deviceBound'])
   const tickets = {
-    enabled: st.get('enabled', scalar(bool), SESSIONS_BUILT),
+    enabled: st.get('enabled', scalar(bool), false),
     ttlMs: st.get('ttl', boundedDuration(MINUTE, DAY, 'a ticket lifetime'), HOUR),
     cacheSize: st.get('cacheSize', scalar(positiveInt(1_000_000)), 10_000),
   }
-  if (tickets.enabled && !SESSIONS_BUILT) st.report('enabled', `session tickets ${NOT_YET}`)
+  if (tickets.enabled && !TICKETS_BUILT) st.report('enabled', `session tickets ${NOT_YET}`)
   const cookie = {
     enabled: sc.get('enabled', scalar(bool), false),
     name: sc.get('name', scalar(hostCookieName), '__Host-popgate'),
     ttlMs: sc.get('ttl', boundedDuration(MINUTE, 7 * DAY, 'a cookie lifetime'), HOUR),
   }
-  if (cookie.enabled && !SESSIONS_BUILT) sc.report('enabled', `session cookies ${NOT_YET}`)
+  if (cookie.enabled && !COOKIES_BUILT) sc.report('enabled', `session cookies ${NOT_YET}`)
   // Device Bound Session Credentials (W3C DBSC) after a proof: not built.
   if (sc.get('deviceBound', scalar(bool), false)) sc.report('deviceBound', `device-bound session cookies (DBSC) ${NOT_YET}`)
   return { tickets, cookie }

@@ -9,7 +9,6 @@
 
 import { GatewayError } from '../../errors.js'
 import type { Identity } from '../../identity/domain.js'
-import type { ReplayStore } from '../../replay/types.js'
 import type { Revocations } from '../../revocation/types.js'
 import { checkChannelBinding } from '../../proofs/channel-binding.js'
 import { athOf, checkSessionClaims, splitSessionProof, verifySessionProofMac, type SplitSessionProof } from '../../proofs/session-proof.js'
@@ -18,7 +17,7 @@ import type { MintingMethod, TicketBook, TicketContents } from './ticket.js'
 
 export interface SessionDeps {
   readonly tickets: TicketBook
-  readonly replay: ReplayStore
+  readonly replay: { firstUse(key: string, ttlMs: number): Promise<boolean> }
   readonly revocations: Revocations
   readonly publicOrigin: string
   readonly maxAgeMs: number

@@ -577,7 +577,6 @@ t.test('features not built yet are refused when switched on, never silently igno
   const base = 'publicOrigin: https://gw.example\nupstream: http://127.0.0.1:3000\nacl: ./acl.yaml\n'
   for (const [text, re] of [
     ['sessions: {cookie: {enabled: true}}\n', /sessions\.cookie\.enabled: session cookies are not supported/],
-    ['sessions: {tickets: {enabled: true}}\n', /sessions\.tickets\.enabled: session tickets are not supported/],
     ['cors: {origins: [https://app.example]}\n', /cors\.origins: CORS origins \(for session cookies\) are not supported/],
   ] as const) {
     const r = parseConfig(base + text, '/etc/popgate/gateway.yaml')

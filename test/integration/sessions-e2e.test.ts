@@ -1,0 +1,89 @@
+// Session tickets through real gateways (PROTOCOL.md §4): a proof with `epk`
+// gets a DomainPoP-Session field; follow-up requests carry the ticket and an
+// HMAC proof, and the upstream sees X-PoP-Auth-Method: session. A ticket
+// minted by one gateway process is accepted by a second that shares only the
+// secrets file; bad tickets and `sessions: false` are refused with their codes.
+
+import t, { type Test } from 'tap'
+import { writeFile, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startUpstream, startTestGateway, rawRequest } from '../helpers/harness.js'
+import { startKeyHost, keysConfig } from '../helpers/identity.js'
+import { createDomainPopFetch } from '../../src/client/fetch.js'
+import { formatSecretsYaml, generateSecrets } from '../../src/secrets/generate.js'
+import { signSessionProof } from '../../src/proofs/session-proof.js'
+
+const ORIGIN = 'https://gw.test'
+const ACL = `version: 1
+rules:
+  - id: foo
+    path: /foo
+    read: [alice.test]
+  - id: strict
+    path: /strict
+    read: [alice.test]
+    sessions: false
+`
+
+async function setup(t: Test) {
+  const dir = await mkdtemp(join(tmpdir(), 'popgate-sessions-'))
+  const secretsFile = join(dir, 'secrets.yaml')
+  await writeFile(secretsFile, formatSecretsYaml(generateSecrets()))
+  const up = await startUpstream()
+  const kh = await startKeyHost()
+  const extraConfig = `${keysConfig()}\nsecrets:\n  file: ${secretsFile}\nsessions:\n  tickets: { enabled: true }\n`
+  const a = await startTestGateway({ upstream: up.url, publicOrigin: ORIGIN, acl: ACL, extraConfig })
+  const b = await startTestGateway({ upstream: up.url, publicOrigin: ORIGIN, acl: ACL, extraConfig })
+  t.teardown(async () => { await a.close(); await b.close(); await up.close(); await kh.close(); await rm(dir, { recursive: true, force: true }) })
+  const { key, keyUrl } = await kh.publish('alice.test')
+  let last: Response | undefined
+  const statuses: number[] = []
+  const f = createDomainPopFetch({ identity: 'alice.test', keyUrl, privateKey: key, audience: ORIGIN, session: 'ticket',
+    fetch: async (u, i) => { const r = await fetch(u, i); statuses.push(r.status); last = r; return r } })
+  return { up, a, b, f, statuses, last: () => last! }
+}
+
+t.test('a ticket after a proof; the next request is a session; a second gateway with the same secrets file accepts it', async (t) => {
+  const { up, a, b, f, statuses, last } = await setup(t)
+  t.equal((await f(`${a.url}/foo`)).status, 200)
+  t.match(last().headers.get('domainpop-session'), /^ticket="[^"]+", epk="[^"]+", expires_in=3600$/)
+  t.equal(up.seen.at(-1)!.headers['x-pop-auth-method'], 'domainpop')
+  t.equal((await f(`${a.url}/foo`)).status, 200)
+  t.equal(up.seen.at(-1)!.headers['x-pop-auth-method'], 'session', 'X-PoP-Auth-Method: session')
+  t.equal(up.seen.at(-1)!.headers['x-pop-identity'], 'alice.test')
+  t.notOk(up.seen.at(-1)!.headers['domainpop-proof'], 'the session proof is not forwarded')
+  t.notOk(up.seen.at(-1)!.headers.authorization, 'nor the ticket')
+  t.equal((await f(`${b.url}/foo`)).status, 200, 'the other gateway process')
+  t.equal(up.seen.at(-1)!.headers['x-pop-auth-method'], 'session')
+  t.same(statuses, [401, 200, 200, 200], 'one challenge, one proof, then tickets only')
+})
+
+t.test('sessions: false refuses the ticket with session_refused; the client falls back to a proof', async (t) => {
+  const { up, a, f, statuses } = await setup(t)
+  await f(`${a.url}/foo`)
+  statuses.length = 0
+  const res = await f(`${a.url}/strict`)
+  t.equal(res.status, 200)
+  t.same(statuses, [401, 200], 'ticket refused, then a full proof')
+  t.equal(up.seen.at(-1)!.headers['x-pop-auth-method'], 'domainpop')
+})
+
+t.test('bad tickets over the wire, each with its code and a DomainPoP-Session challenge', async (t) => {
+  const { a } = await setup(t)
+  const sk = Buffer.alloc(32, 1)
+  const ask = async (ticket: string, proof?: string) => {
+    const headers: [string, string][] = [['authorization', `DomainPoP-Session ${ticket}`]]
+    if (proof) headers.push(['domainpop-proof', proof])
+    const r = await rawRequest(a.url, { path: '/foo', headers })
+    return { status: r.status, code: (JSON.parse(r.body) as { code: string }).code, www: String(r.headers['www-authenticate']) }
+  }
+  const proofFor = (ticket: string) => signSessionProof(sk, { htm: 'GET', htu: `${ORIGIN}/foo`, ticket })
+  const fake = 'eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIiwia2lkIjoibm9wZSIsInR5cCI6InBvcGdhdGUtdGlja2V0In0..AAAAAAAAAAAAAAAA.AAAA.AAAAAAAAAAAAAAAAAAAAAA'
+  const unknownKid = await ask(fake, proofFor(fake))
+  t.match(unknownKid, { status: 401, code: 'ticket_key_unknown' })
+  t.match(unknownKid.www, /DomainPoP-Session realm="https:\/\/gw\.test", error="invalid_token"/)
+  t.match(await ask('a.b.c.d', proofFor('a.b.c.d')), { status: 400, code: 'ticket_malformed' })
+  t.match(await ask('A'.repeat(3000), proofFor('x')), { status: 400 })
+  t.match(await ask(fake), { status: 400, code: 'session_proof_malformed' })
+})
