@@ -134,3 +134,28 @@ t.test('a rule with forwardToken passes Authorization and DPoP on to the upstrea
   t.equal(other.status, 200, other.body)
   t.equal(up.seen.at(-1)!.headers.authorization, undefined, 'a rule without forwardToken removes it')
 })
+
+t.test('sessions: a DPoP proof with epk gets a ticket; the next request is a session', async (t) => {
+  const { createDpopFetch } = await import('../../src/client/dpop.js')
+  const up = await startUpstream()
+  const as = await startKeyHost()
+  const issuerKey = await newKey('RS256', 'rs1')
+  const client = await newKey('ES256')
+  as.route('/.well-known/oauth-authorization-server', (req, res) => {
+    const h = (req.headers.host ?? '').split(':')[0]
+    json({ issuer: `https://${h}:${as.port}`, jwks_uri: `https://${h}:${as.port}/jwks` }, { contentType: 'application/json' })(req, res)
+  })
+  as.route('/jwks', json({ keys: [issuerKey.jwk] }, { contentType: 'application/json' }))
+  const gw = await startTestGateway({ upstream: up.url, publicOrigin: ORIGIN, acl: ACL, extraConfig: keysConfig() + '\ndpop:\n  enabled: true\nsessions:\n  tickets: { enabled: true }\n' })
+  t.teardown(async () => { await gw.close(); await as.close(); await up.close() })
+  const tok = await mintToken(issuerKey, { issuer: `https://alice.test:${as.port}`, audience: ORIGIN, client, nowSec: Math.floor(Date.now() / 1000) })
+  const statuses: number[] = []
+  const f = createDpopFetch({ accessToken: tok, privateKey: client.privateKey, audience: ORIGIN, session: 'ticket',
+    fetch: async (u, i) => { const r = await fetch(u, i); statuses.push(r.status); return r } })
+  t.equal((await f(`${gw.url}/foo`)).status, 200)
+  t.equal(up.seen.at(-1)!.headers['x-pop-auth-method'], 'dpop')
+  t.equal((await f(`${gw.url}/foo`)).status, 200)
+  t.equal(up.seen.at(-1)!.headers['x-pop-auth-method'], 'session', 'the ticket minted after the DPoP proof')
+  t.equal(up.seen.at(-1)!.headers['x-pop-key-thumbprint'], client.jkt, 'bound to the DPoP key')
+  t.same(statuses, [401, 200, 200])
+})
