@@ -26,3 +26,7 @@ export function withAclRevocations(store: Revocations, acl: ReadonlyMap<string, 
     close: () => store.close(),
   }
 }
+
+/** Whether a module resource is a revocation list (the admin route finds the running one among the resources). */
+export const isRevocations = (x: unknown): x is Revocations =>
+  typeof x === 'object' && x !== null && typeof (x as Revocations).notBefore === 'function' && typeof (x as Revocations).revoke === 'function'

@@ -87,3 +87,42 @@ t.test('bad tickets over the wire, each with its code and a DomainPoP-Session ch
   t.match(await ask('A'.repeat(3000), proofFor('x')), { status: 400 })
   t.match(await ask(fake), { status: 400, code: 'session_proof_malformed' })
 })
+
+t.test('a revocation on one replica reaches a second through Redis', async (t) => {
+  const { redisServerBinary, startRedisServer, NO_REDIS } = await import('../helpers/redis-server.js')
+  const { waitFor } = await import('../helpers/harness.js')
+  if (!redisServerBinary()) { t.comment(NO_REDIS); t.pass(NO_REDIS); return }
+  const redis = await startRedisServer()
+  const dir = await mkdtemp(join(tmpdir(), 'popgate-sessions-'))
+  const secretsFile = join(dir, 'secrets.yaml')
+  await writeFile(secretsFile, formatSecretsYaml(generateSecrets()))
+  const up = await startUpstream()
+  const kh = await startKeyHost()
+  const extraConfig = `${keysConfig()}\nsecrets:\n  file: ${secretsFile}\nsessions:\n  tickets: { enabled: true }\nreplay:\n  store: redis\n  url: ${redis.url}\nadmin:\n  listen: 127.0.0.1:0\n`
+  const a = await startTestGateway({ upstream: up.url, publicOrigin: ORIGIN, acl: ACL, extraConfig })
+  const b = await startTestGateway({ upstream: up.url, publicOrigin: ORIGIN, acl: ACL, extraConfig })
+  t.teardown(async () => { await a.close(); await b.close(); await up.close(); await kh.close(); await redis.close(); await rm(dir, { recursive: true, force: true }) })
+  const { key, keyUrl } = await kh.publish('alice.test')
+  const statuses: number[] = []
+  const f = createDomainPopFetch({ identity: 'alice.test', keyUrl, privateKey: key, audience: ORIGIN, session: 'ticket',
+    fetch: async (u, i) => { const r = await fetch(u, i); statuses.push(r.status); return r } })
+  await f(`${a.url}/foo`)
+  t.equal((await f(`${b.url}/foo`)).status, 200)
+  t.equal(up.seen.at(-1)!.headers['x-pop-auth-method'], 'session', 'replica b takes a\'s ticket')
+  const res = await fetch(`http://127.0.0.1:${a.gw.admin!.port}/sessions/revoke/alice.test`, { method: 'POST' })
+  t.equal(res.status, 200, 'revoked through replica a\'s admin listener')
+  await new Promise((r) => setTimeout(r, 5)) // a new ticket must be minted after the revocation time (ms)
+  // Replica b hears it through Redis pub/sub.
+  await waitFor(async () => {
+    statuses.length = 0
+    const r = await f(`${b.url}/foo`)
+    return r.status === 200 && statuses[0] === 401
+  }, 5_000, 50)
+  t.equal(statuses[0], 401, 'the old ticket is refused at replica b')
+  t.match(b.log.lines.map((l) => l.code).join(' '), /session_revoked/, 'with session_revoked')
+  t.equal(up.seen.at(-1)!.headers['x-pop-auth-method'], 'domainpop', 'the client proved again')
+  statuses.length = 0
+  t.equal((await f(`${b.url}/foo`)).status, 200)
+  t.same(statuses, [200], 'and has a fresh ticket')
+  t.equal(up.seen.at(-1)!.headers['x-pop-auth-method'], 'session')
+})
