@@ -126,3 +126,26 @@ t.test('a revocation on one replica reaches a second through Redis', async (t) =
   t.same(statuses, [200], 'and has a fresh ticket')
   t.equal(up.seen.at(-1)!.headers['x-pop-auth-method'], 'session')
 })
+
+t.test('the ACL checked on every request, and its revoke: map, both through a hot reload', async (t) => {
+  const { a, f, statuses, up } = await setup(t)
+  await f(`${a.url}/foo`)
+  statuses.length = 0
+  t.equal((await f(`${a.url}/foo`)).status, 200)
+  t.same(statuses, [200])
+  // revoke: alice.test from now on; the ticket minted before is refused, the client proves again.
+  await writeFile(a.aclFile, ACL + `revoke:\n  alice.test: ${new Date().toISOString()}\n`)
+  t.same(await a.gw.reload('test'), [])
+  await new Promise((r) => setTimeout(r, 5))
+  statuses.length = 0
+  t.equal((await f(`${a.url}/foo`)).status, 200)
+  t.same(statuses, [401, 200], 'session_revoked, then a proof')
+  t.match(a.log.lines.map((l) => l.code).join(' '), /session_revoked/)
+  t.equal(up.seen.at(-1)!.headers['x-pop-auth-method'], 'domainpop')
+  // The identity dropped from the ACL: its fresh ticket gets 403 at once.
+  await writeFile(a.aclFile, ACL.replace(/read: \[alice\.test\]/g, 'read: [bob.test]'))
+  t.same(await a.gw.reload('test'), [])
+  statuses.length = 0
+  t.equal((await f(`${a.url}/foo`)).status, 403)
+  t.same(statuses, [403], 'the ticket is still good, the ACL says no: 403 forbidden')
+})

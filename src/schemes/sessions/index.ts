@@ -10,6 +10,10 @@ import { createTicketBook } from './ticket.js'
 import { createSessionScheme, createTicketGrant } from './scheme.js'
 import { createMemoryRevocations } from '../../revocation/memory.js'
 import { createRedisRevocations } from '../../revocation/redis.js'
+import { isRevocations, withAclRevocations, type Revocations } from '../../revocation/types.js'
+
+/** Which replay config and lifetime a revocation list was made for. */
+const storeKeys = new WeakMap<Revocations, string>()
 
 export type { SessionsConfig }
 
@@ -18,14 +22,22 @@ export const sessionsModule: SchemeModule<SessionsConfig> = {
   section: 'sessions',
   redactFields: ['domainpop-proof'],
   read: readSessions,
-  async build(cfg, shared) {
+  async build(cfg, shared, prev) {
     if (!cfg.tickets.enabled) return { schemes: [] }
     const skew = shared.config.proof.clockSkewMs
     const maxAgeMs = Math.max(cfg.tickets.ttlMs, cfg.cookie.ttlMs) + skew
-    // Shared by the replicas when the replay store is: a revocation reaches every one at once.
-    const revocations = shared.config.replay.store === 'redis'
-      ? createRedisRevocations(shared.config.replay, { maxAgeMs, onError: (err) => shared.log.warn({ err }, 'session revocation list: Redis error') })
-      : createMemoryRevocations({ maxAgeMs, now: shared.now })
+    // A reload keeps the run-time list (a memory one would otherwise forget `popgate sessions revoke`)
+    // unless the replay store or the lifetimes changed.
+    const key = JSON.stringify([shared.config.replay, maxAgeMs])
+    const kept = prev?.built.resources?.find(isRevocations)
+    const store = kept !== undefined && storeKeys.get(kept) === key ? kept
+      // Shared by the replicas when the replay store is: a revocation reaches every one at once.
+      : shared.config.replay.store === 'redis'
+        ? createRedisRevocations(shared.config.replay, { maxAgeMs, onError: (err) => shared.log.warn({ err }, 'session revocation list: Redis error') })
+        : createMemoryRevocations({ maxAgeMs, now: shared.now })
+    storeKeys.set(store, key)
+    // The ACL's revoke: map (hot-reloaded with the ACL) on top of the run-time list.
+    const revocations = withAclRevocations(store, shared.aclRevocations)
     const tickets = createTicketBook(shared.secrets.tickets, { ttlMs: cfg.tickets.ttlMs, clockSkewMs: skew, cacheSize: cfg.tickets.cacheSize })
     const replay = shared.replay('session')
     const deps = {
@@ -33,6 +45,6 @@ export const sessionsModule: SchemeModule<SessionsConfig> = {
       replay: { firstUse: (key: string, ttlMs: number) => replay.firstUse(key, ttlMs) },
       maxAgeMs: shared.proof.maxAgeMs, clockSkewMs: skew, maxProofBytes: shared.proof.maxBytes,
     }
-    return { schemes: [createSessionScheme(deps)], grants: [createTicketGrant(deps)], resources: [revocations] }
+    return { schemes: [createSessionScheme(deps)], grants: [createTicketGrant(deps)], resources: [store] }
   },
 }
