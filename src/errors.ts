@@ -110,6 +110,7 @@ export const ERRORS = {
   token_unbound: spec(401, 'Unauthorized', 'invalid_token'),
   token_bearer_refused: spec(401, 'Unauthorized', 'invalid_token'),
   token_signature_invalid: spec(401, 'Unauthorized', 'invalid_token'),
+  token_issuer_not_allowed: spec(401, 'Unauthorized', 'invalid_token'),
   issuer_metadata_invalid: spec(401, 'Unauthorized', 'invalid_token'),
   dpop_nonce_required: spec(401, 'Unauthorized', 'use_dpop_nonce'),
   dpop_nonce_invalid: spec(401, 'Unauthorized', 'use_dpop_nonce'),

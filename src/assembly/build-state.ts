@@ -173,9 +173,9 @@ function fetchHooks(deps: BuildDeps, abuse: GatewayState['abuse'], now: () => nu
     beforeFetch: (owner) => abuse.newDomains.admit(owner, now()),
     // Each refusal is a 401 that counts as a failed authentication, so these
     // lines are bounded per identity by failedAuthPerIdentityPerMinute.
-    onRefused: (reason, owner) => {
+    onRefused: (reason, owner, client) => {
       deps.metrics.inc('popgate_key_fetches_refused_total', { reason })
-      deps.log.warn({ identity: owner, reason }, `${what} fetch refused by the key cache`)
+      deps.log.warn({ identity: owner, client, reason }, `${what} fetch refused by the key cache`)
     },
   })
 }

@@ -37,7 +37,10 @@ export interface KeyCacheStats extends Omit<DocumentCacheStats, 'refetches'> {
 }
 
 export interface KeyCache {
-  getKey(url: URL, identity: Identity, kid: string): Promise<ResolvedKey>
+  /** `client`: the address that asked; a URL the identity holds no document for is charged to (identity, client). */
+  getKey(url: URL, identity: Identity, kid: string, client?: string): Promise<ResolvedKey>
+  /** The key from `url` verified a proof: the document keeps its slot past its TTL and refetches without a quota check. */
+  markProven(url: URL): void
   readonly size: number
   stats(): KeyCacheStats
   close(): Promise<void>
@@ -55,7 +58,7 @@ export interface KeyCacheDeps {
   /** Called before a new fetch starts; throwing a GatewayError refuses it (not cached). The new-domain budget. */
   readonly beforeFetch?: (identity: Identity) => void
   /** Metrics and log hook: called once per fetch refused by the cache's own limits, before anything was fetched. */
-  readonly onRefused?: (reason: RefusalReason, identity: Identity) => void
+  readonly onRefused?: (reason: RefusalReason, identity: Identity, client: string) => void
 }
 
 /**
@@ -97,7 +100,7 @@ export function createKeyCache(cfg: KeysConfig, deps: KeyCacheDeps = {}): KeyCac
     sizeOf: storedKeysBytes,
     onFetch,
     beforeFetch: beforeFetch && ((owner) => beforeFetch(owner as Identity)),
-    onRefused: onRefused && ((reason, owner) => onRefused(reason, owner as Identity)),
+    onRefused: onRefused && ((reason, owner, client) => onRefused(reason, owner as Identity, client)),
   })
   let closed = false
 
@@ -109,7 +112,7 @@ export function createKeyCache(cfg: KeysConfig, deps: KeyCacheDeps = {}): KeyCac
   }
   const pick = (keys: Keys, kid: string): ResolvedKey => find(keys, kid) ?? (() => { throw notFound() })()
 
-  async function getKey(url: URL, identity: Identity, kid: string): Promise<ResolvedKey> {
+  async function getKey(url: URL, identity: Identity, kid: string, client?: string): Promise<ResolvedKey> {
     if (closed) throw new GatewayError('key_fetch_failed', 'key cache is closed')
     // checkKeyUrl already enforced this; the per-identity quotas depend on it.
     if (url.hostname !== identity) throw new GatewayError('proof_jku_invalid', 'jku host must equal the identity')
@@ -118,15 +121,16 @@ export function createKeyCache(cfg: KeysConfig, deps: KeyCacheDeps = {}): KeyCac
       const key = find(cached.value, kid)
       if (key !== undefined) return key
       // Key rotation: a kid the document lacks refreshes it, at most once per cooldown.
-      const refreshed = await docs.refresh({ url, owner: identity }, cached)
+      const refreshed = await docs.refresh({ url, owner: identity, client }, cached)
       if (refreshed === cached) throw notFound()
       return pick(refreshed.value, kid)
     }
-    return pick((await docs.get({ url, owner: identity })).value, kid)
+    return pick((await docs.get({ url, owner: identity, client })).value, kid)
   }
 
   return {
     getKey,
+    markProven: (url) => { docs.markProven(url.href) },
     get size() { return docs.size },
     stats: () => {
       const { refetches, ...s } = docs.stats()

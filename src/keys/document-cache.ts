@@ -5,24 +5,38 @@
 // construction. Returns: the cached entry. Throws: GatewayError only —
 // key_fetch_* / whatever `parse` throws (cached), key_fetch_busy (not cached).
 //
-// - Every entry is accounted to an *owner*: who vouches for the document
-//   (the identity for a DomainPoP jku, the issuer for its JWKS). An owner
-//   holds at most maxUrlsPerIdentity entries (cached or in flight) and
-//   maxBytesPerIdentity bytes: a new URL beyond the first bound is refused
-//   before anything is fetched (onRefused), and beyond the second the owner's
-//   own oldest entries go. So one owner naming a new URL on every request
-//   cannot make the gateway fetch without end, nor push anyone else out.
+// - Every document is accounted to an *owner*: who vouches for it (the
+//   identity for a DomainPoP jku, the issuer's host for its metadata and
+//   JWKS). An owner holds at most maxUrlsPerIdentity documents and
+//   maxBytesPerIdentity bytes of them; a new URL is refused (key_fetch_quota,
+//   before anything is fetched) while its documents fill that. A fresh
+//   document is never evicted for a new URL, and one whose key verified a
+//   proof (markProven) keeps its slot past its TTL and is refetched without
+//   any quota check: nothing a stranger does takes an identity's place.
+// - What a request *asks for* that its owner does not hold is charged to the
+//   *payer*, the pair (owner, client address) (issue 19): failures (cached
+//   for negativeTtlMs) and new fetches in flight, at most maxUrlsPerIdentity
+//   per pair, and at most maxInFlightPerDomain fetches in flight per pair. A
+//   stranger naming junk URLs under alice's domain spends their own quota,
+//   never alice's. An owner keeps at most NEGATIVES_PER_SLOT ×
+//   maxUrlsPerIdentity failures from all payers together (its oldest go
+//   first), so memory per owner stays bounded whatever the number of
+//   addresses. The refusal hook names the client address that spent the quota.
+// - Bookkeeping lives in owners.ts (owners, payers, their lists) and
+//   slot-table.ts (recency and bytes); this file is the policy.
 // - The whole cache is bounded by bytes (cacheMaxBytes) and entries
 //   (cacheMaxEntries), least recently used first out. Bytes are an estimate
 //   of what an entry keeps alive: the entry, its key and `sizeOf(value)`.
 // - Positive entries live for the document's own caching headers, clamped
 //   (ttl.ts). Failures are cached for negativeTtlMs and the same error is
-//   rethrown, so a broken URL costs one fetch per negativeTtlMs.
+//   rethrown, so a broken URL costs one fetch per negativeTtlMs; a document
+//   whose refetch fails keeps its slot, rethrowing the failure for as long.
 // - Concurrent misses for one key share one fetch (single flight).
 // - refresh() refetches at most once per refetchCooldownMs (key rotation);
 //   a failed refresh keeps the entry it had, restarting the cooldown.
-// - At most maxInFlightPerDomain fetches per owner and maxInFlight in all;
-//   beyond that key_fetch_busy at once: no queue that could grow without bound.
+// - At most maxInFlightPerDomain fetches per (owner, client address) and
+//   maxInFlight in all; beyond that key_fetch_busy at once: no queue that
+//   could grow without bound.
 //
 // Hot path: peek() on a fresh entry is one clock read, a Map get, the LRU
 // touch (delete + set) and no allocation (bench/micro/key-cache.ts).
@@ -32,6 +46,8 @@ import { GatewayError, isGatewayError } from '../errors.js'
 import { checkResponseHead } from './response-policy.js'
 import { cacheTtlMs } from './ttl.js'
 import type { FetchedDocument, FetchOne, FetchRequest, KeysConfig, MediaProfile } from './types.js'
+import { Accounts, Slot, type Owner, type Payer } from './owners.js'
+import { SlotTable } from './slot-table.js'
 
 export type DocumentCacheLimits = Pick<KeysConfig,
   'maxBytes' | 'cacheMinTtlMs' | 'cacheMaxTtlMs' | 'negativeTtlMs' | 'refetchCooldownMs' | 'cacheMaxEntries' | 'cacheMaxBytes'
@@ -51,6 +67,8 @@ export interface DocumentRequest {
   readonly url: URL
   /** Who vouches for the document; its quotas apply. */
   readonly owner: string
+  /** The client address that asked (http/client-address.ts): failures and new fetches are charged to (owner, client). */
+  readonly client?: string
   /** The cache key; default url.href. A POST names its own (URL plus what identifies the body). */
   readonly key?: string
   readonly method?: FetchRequest['method']
@@ -73,8 +91,8 @@ export interface DocumentCacheOptions<T> {
   readonly onFetch?: (url: string, outcome: string, ms: number) => void
   /** Called before a fetch starts, after the cache's own limits passed; throwing a GatewayError refuses it (not cached). */
   readonly beforeFetch?: (owner: string) => void
-  /** Called once per fetch the cache refused before it started. */
-  readonly onRefused?: (reason: RefusalReason, owner: string) => void
+  /** Called once per fetch the cache refused before it started, with the client address whose quota was spent. */
+  readonly onRefused?: (reason: RefusalReason, owner: string, client: string) => void
 }
 
 export interface DocumentCacheStats {
@@ -91,11 +109,11 @@ export interface DocumentCacheStats {
   readonly refetches: number
   /** Refused: in-flight caps. */
   readonly busyRejections: number
-  /** Refused: the owner already holds maxUrlsPerIdentity entries. */
+  /** Refused: the owner's documents, or the (owner, client) pair's failures and new fetches, fill maxUrlsPerIdentity. */
   readonly quotaRefusals: number
   /** Entries dropped for the global bounds. */
   readonly evictions: number
-  /** Entries an owner lost to its own newer ones (maxUrlsPerIdentity, maxBytesPerIdentity). */
+  /** Entries an owner lost to its own bounds: expired documents, or its oldest failures. */
   readonly ownerEvictions: number
   readonly inFlight: number
 }
@@ -107,7 +125,9 @@ export interface DocumentCache<T> {
   get(request: DocumentRequest): Promise<CachedDocument<T>>
   /** Fetch again, unless `current` was fetched less than refetchCooldownMs ago: then `current`. */
   refresh(request: DocumentRequest, current: CachedDocument<T>): Promise<CachedDocument<T>>
-  /** Entries held by `owner`. */
+  /** A key of the document at `key` verified a proof: it keeps its slot past its TTL and refetches without a quota check. False when not held. */
+  markProven(key: string): boolean
+  /** Entries held by `owner` (documents and failures). */
   held(owner: string): number
   readonly size: number
   stats(): DocumentCacheStats
@@ -123,42 +143,10 @@ export interface DocumentCache<T> {
 export const ENTRY_OVERHEAD_BYTES = 340
 /** A cached failure: the error object and its captured stack, estimated. */
 export const NEGATIVE_ENTRY_BYTES = 512
+/** An owner keeps at most this many × maxUrlsPerIdentity failures, from all payers together. */
+export const NEGATIVES_PER_SLOT = 4
 /** A JS string: header plus one byte per character (URLs, base64url and kids are one-byte strings). */
 export const stringBytes = (s: string | undefined): number => (s === undefined ? 0 : 16 + s.length)
-
-class Slot<T> implements CachedDocument<T> {
-  /** The owner's next older and newer entries (an intrusive list: no Map or Set per owner). */
-  older: Slot<T> | undefined = undefined
-  newer: Slot<T> | undefined = undefined
-  // One shape for positive and negative entries (value or error is undefined).
-  constructor(
-    readonly key: string,
-    readonly owner: Owner<T>,
-    readonly value: T,
-    readonly error: GatewayError | undefined,
-    public fetchedAtMs: number,
-    readonly expiresAtMs: number,
-    readonly charge: number,
-  ) {}
-}
-
-/**
- * What one owner holds: counters and the ends of its list of entries,
- * oldest fetched first. Measured (bench/scale/key-cache-child.ts, heap per
- * cached one-key domain): 527 bytes before per-owner accounting, 1,015 with
- * a Map and a Set per owner, 717 with this.
- */
-class Owner<T> {
-  entries = 0
-  bytes = 0
-  /** Fetches in flight for this owner. */
-  fetching = 0
-  /** Of those, fetches of keys it held no entry for when they started (they count against its URL quota). */
-  fetchingNew = 0
-  oldest: Slot<T> | undefined = undefined
-  newest: Slot<T> | undefined = undefined
-  constructor(readonly name: string) {}
-}
 
 /** Runs a hook: whatever it throws, it must never change an outcome. */
 export function quietly(hook: () => void): void {
@@ -169,23 +157,28 @@ export function quietly(hook: () => void): void {
   }
 }
 
+const busy = (): GatewayError => new GatewayError('key_fetch_busy', 'too many key fetches in flight; try again shortly')
+
 export function createDocumentCache<T>(opts: DocumentCacheOptions<T>): DocumentCache<T> {
   const { limits, profile } = opts
   const now = opts.now ?? Date.now
-  /** key → entry; insertion order is recency (least recently used first). */
-  const slots = new Map<string, Slot<T>>()
-  const owners = new Map<string, Owner<T>>()
+  const table = new SlotTable<Slot<T>>()
+  const accounts = new Accounts<T>()
   const inFlight = new Map<string, Promise<Slot<T>>>()
   const closer = new AbortController()
   let closed = false
-  let bytes = 0
   const counters = { hits: 0, misses: 0, negativeHits: 0, fetches: 0, refetches: 0, busyRejections: 0, quotaRefusals: 0, evictions: 0, ownerEvictions: 0 }
 
   function peek(key: string): CachedDocument<T> | undefined {
-    const slot = slots.get(key)
-    if (slot === undefined || slot.expiresAtMs <= now()) return undefined
-    slots.delete(key)
-    slots.set(key, slot)
+    const slot = table.get(key)
+    if (slot === undefined) return undefined
+    if (slot.expiresAtMs <= now()) {
+      // An expired document whose refetch failed: the failure, for negativeTtlMs.
+      if (slot.failure === undefined || slot.failedUntilMs <= now()) return undefined
+      counters.negativeHits++
+      throw slot.failure
+    }
+    table.touch(slot)
     if (slot.error !== undefined) {
       counters.negativeHits++
       throw slot.error
@@ -213,158 +206,184 @@ export function createDocumentCache<T>(opts: DocumentCacheOptions<T>): DocumentC
   function load(key: string, request: DocumentRequest, previous: Slot<T> | undefined): Promise<Slot<T>> {
     const pending = inFlight.get(key)
     if (pending !== undefined) return pending
-    const owner = ownerOf(request.owner)
-    if (inFlight.size >= limits.maxInFlight) return refuse('in_flight', owner, busy('too many key fetches in flight; try again shortly'))
-    if (owner.fetching >= limits.maxInFlightPerDomain) return refuse('in_flight_per_owner', owner, busy('too many key fetches in flight; try again shortly'))
-    const isNew = slots.get(key)?.owner !== owner
-    if (isNew && heldBy(owner) >= limits.maxUrlsPerIdentity) {
-      return refuse('urls_per_owner', owner, new GatewayError('key_fetch_quota', 'this identity has too many key URLs cached; reuse one, or retry when they expire'))
+    const owner = accounts.owner(request.owner)
+    const payer = accounts.payer(owner.name, request.client ?? '')
+    if (inFlight.size >= limits.maxInFlight) return refuse('in_flight', owner, payer, busy())
+    if (payer.fetching >= limits.maxInFlightPerDomain) return refuse('in_flight_per_owner', owner, payer, busy())
+    const held = table.get(key)
+    // A document the owner already holds (fresh, expired or proven) refetches without a quota check.
+    const known = held !== undefined && held.owner === owner && held.error === undefined ? held : undefined
+    if (known === undefined) {
+      dropExpired(owner)
+      if (payer.charged >= limits.maxUrlsPerIdentity) {
+        return refuse('urls_per_owner', owner, payer, new GatewayError('key_fetch_quota', 'this client has too many failed or pending key URLs for this identity; retry when they expire'))
+      }
+      // The payer's own new fetches in flight count too (one client's burst cannot overshoot); others' do not.
+      if (owner.positives.count + payer.fetchingNew >= limits.maxUrlsPerIdentity) {
+        return refuse('urls_per_owner', owner, payer, new GatewayError('key_fetch_quota', 'this identity has too many key URLs cached; reuse one, or retry when they expire'))
+      }
     }
     try {
       opts.beforeFetch?.(owner.name)
     } catch (err) {
-      forgetIfEmpty(owner)
+      accounts.forgetIfEmpty(owner, payer)
       throw err
     }
     counters.fetches++
     if (previous !== undefined) counters.refetches++
     owner.fetching++
-    if (isNew) owner.fetchingNew++
-    const p = fetchAndStore(key, request, owner, isNew, previous)
+    payer.fetching++
+    if (known === undefined) payer.fetchingNew++
+    const p = fetchAndStore(key, request, owner, payer, previous ?? known)
     inFlight.set(key, p)
     return p
   }
 
-  function refuse(reason: RefusalReason, owner: Owner<T>, error: GatewayError): never {
+  function refuse(reason: RefusalReason, owner: Owner<T>, payer: Payer, error: GatewayError): never {
     if (reason === 'urls_per_owner') counters.quotaRefusals++
     else counters.busyRejections++
-    forgetIfEmpty(owner)
-    quietly(() => opts.onRefused?.(reason, owner.name))
+    accounts.forgetIfEmpty(owner, payer)
+    quietly(() => opts.onRefused?.(reason, owner.name, payer.client))
     throw error
   }
 
-  /** Entries the owner holds plus new keys it is fetching; expired entries are dropped first. */
-  function heldBy(owner: Owner<T>): number {
+  /** Drops the owner's expired failures and expired documents no proof vouched for (the owner stays: the caller is using it). */
+  function dropExpired(owner: Owner<T>): void {
     const t = now()
-    for (let slot = owner.oldest; slot !== undefined;) {
-      const next = slot.newer
-      // The owner stays in the owners map even if this empties it: the caller is about to use it.
-      if (slot.expiresAtMs <= t) remove(slot, false)
-      slot = next
+    for (const list of [owner.negatives, owner.positives]) {
+      for (let slot = list.oldest; slot !== undefined;) {
+        const next = slot.newer
+        if (slot.expiresAtMs <= t && !slot.proven && slot.failedUntilMs <= t) {
+          remove(slot)
+          counters.ownerEvictions++
+        }
+        slot = next
+      }
     }
-    return owner.entries + owner.fetchingNew
   }
 
-  async function fetchAndStore(key: string, request: DocumentRequest, owner: Owner<T>, isNew: boolean, previous: Slot<T> | undefined): Promise<Slot<T>> {
+  async function fetchAndStore(key: string, request: DocumentRequest, owner: Owner<T>, payer: Payer, previous: Slot<T> | undefined): Promise<Slot<T>> {
     const startedMs = performance.now()
     const href = request.url.href
+    const isNew = previous === undefined
     // Bookkeeping and store happen in one synchronous step, so nothing can see the fetch both done and not yet stored.
     const settle = (): void => {
       inFlight.delete(key)
       owner.fetching--
-      if (isNew) owner.fetchingNew--
+      payer.fetching--
+      if (isNew) payer.fetchingNew--
     }
-    let doc: FetchedDocument
-    let value: T
     let slot: Slot<T>
     try {
+      let doc: FetchedDocument
+      let value: T
       try {
         doc = await opts.fetch({ url: request.url, method: request.method, body: request.body, profile, maxBytes: limits.maxBytes }, closer.signal)
         // The safe fetcher already did these; an injected one gets the same policy.
         checkResponseHead(doc.status, doc.headers, limits.maxBytes, profile)
         if (doc.body.length > limits.maxBytes) throw new GatewayError('key_fetch_too_large', `key document is larger than ${limits.maxBytes} bytes`)
         value = await opts.parse(doc)
-      } catch (err) {
+      } finally {
         settle()
-        throw err
       }
-      settle()
       const charge = ENTRY_OVERHEAD_BYTES + stringBytes(key) + opts.sizeOf(value)
       if (charge > limits.maxBytesPerIdentity) throw new GatewayError('key_fetch_too_large', 'key document takes more memory than one identity may hold')
       const t = now()
-      slot = new Slot<T>(key, owner, value, undefined, t, t + cacheTtlMs(doc.headers, t, limits.cacheMinTtlMs, limits.cacheMaxTtlMs), charge)
+      slot = new Slot<T>(key, owner, value, undefined, t, t + cacheTtlMs(doc.headers, t, limits.cacheMinTtlMs, limits.cacheMaxTtlMs), charge, undefined)
+      slot.proven = previous?.proven === true
+      if (!closed && !storeDocument(slot)) throw new GatewayError('key_fetch_quota', 'this identity has too many key URLs cached; reuse one, or retry when they expire')
     } catch (err) {
       const error = isGatewayError(err) ? err : new GatewayError('key_fetch_failed', 'could not fetch the key document', { cause: err })
-      const t = now()
-      if (!closed) {
-        // A failed refresh keeps the document we already trust (restarting
-        // the cooldown); any other failure is remembered briefly.
-        if (previous !== undefined) keep(previous, owner, t)
-        else store(new Slot<T>(key, owner, undefined as T, error, t, t + limits.negativeTtlMs, ENTRY_OVERHEAD_BYTES + stringBytes(key) + NEGATIVE_ENTRY_BYTES))
-      }
-      forgetIfEmpty(owner)
+      // A document refused for the owner's bounds is cached as a failure too, charged to the payer who named it.
+      if (!closed) storeFailure(key, owner, payer, previous, error)
+      accounts.forgetIfEmpty(owner, payer)
       report(href, error.code, startedMs)
       throw error
     }
-    if (!closed) store(slot)
-    forgetIfEmpty(owner)
+    accounts.forgetIfEmpty(owner, payer)
     report(href, 'ok', startedMs)
     return slot
   }
 
-  function keep(previous: Slot<T>, owner: Owner<T>, t: number): void {
-    if (slots.get(previous.key) === previous) {
-      previous.fetchedAtMs = t
+  /** A failed fetch: a document already held keeps its slot (restarting the cooldown); anything else is a failure charged to the payer. */
+  function storeFailure(key: string, owner: Owner<T>, payer: Payer, previous: Slot<T> | undefined, error: GatewayError): void {
+    const t = now()
+    if (previous !== undefined) {
+      let kept = previous
+      if (table.get(previous.key) !== previous) {
+        // Evicted while the refetch ran: put it back (it is still the newest document we trust).
+        kept = new Slot<T>(previous.key, owner, previous.value, undefined, t, previous.expiresAtMs, previous.charge, undefined)
+        kept.proven = previous.proven
+        add(kept)
+      }
+      kept.fetchedAtMs = t
+      if (kept.expiresAtMs <= t) {
+        kept.failure = error
+        kept.failedUntilMs = t + limits.negativeTtlMs
+      }
       return
     }
-    // Evicted while the refresh ran: put it back (it is still the newest document we trust).
-    store(new Slot<T>(previous.key, owner, previous.value, undefined, t, previous.expiresAtMs, previous.charge))
-  }
-
-  /** Adds `slot` as the newest entry of the cache and of its owner, then restores the bounds. */
-  function store(slot: Slot<T>): void {
-    const old = slots.get(slot.key)
-    // The same key under another owner (two issuers pinning one jwks_uri): that owner may now hold nothing.
-    if (old !== undefined) remove(old, old.owner !== slot.owner)
-    const owner = slot.owner
-    slots.set(slot.key, slot)
-    slot.older = owner.newest
-    if (owner.newest !== undefined) owner.newest.newer = slot
-    else owner.oldest = slot
-    owner.newest = slot
-    owner.entries++
-    owner.bytes += slot.charge
-    bytes += slot.charge
-    // The new slot is the newest in both orders, so with more than one entry
-    // the oldest is never the slot just added.
-    // The owner pays for its own churn first ...
-    while (owner.entries > 1 && (owner.entries > limits.maxUrlsPerIdentity || owner.bytes > limits.maxBytesPerIdentity)) {
-      remove(owner.oldest!, false)
+    const slot = new Slot<T>(key, owner, undefined as T, error, t, t + limits.negativeTtlMs, ENTRY_OVERHEAD_BYTES + stringBytes(key) + NEGATIVE_ENTRY_BYTES, payer)
+    const old = table.get(key)
+    // Never over a document someone trusts: a failure for a URL whose document another owner holds is not cached.
+    if (old !== undefined && old.error === undefined) return
+    add(slot)
+    payer.negatives++
+    while (owner.negatives.count > NEGATIVES_PER_SLOT * limits.maxUrlsPerIdentity) {
+      remove(owner.negatives.oldest!)
       counters.ownerEvictions++
     }
-    // ... then the cache as a whole forgets the least recently used.
-    while (slots.size > 1 && (slots.size > limits.cacheMaxEntries || bytes > limits.cacheMaxBytes)) {
-      remove(slots.values().next().value as Slot<T>, true)
+    restoreGlobalBounds()
+  }
+
+  /**
+   * A fetched document: the newest of its owner, within the owner's bounds
+   * without pushing out a fresh or proven one; false (nothing stored) when
+   * only that would make room (several clients' new URLs fetched at once, or
+   * a document too big for what the owner already holds).
+   */
+  function storeDocument(slot: Slot<T>): boolean {
+    add(slot)
+    const owner = slot.owner
+    const over = (): boolean => owner.positives.count > limits.maxUrlsPerIdentity || owner.positives.bytes > limits.maxBytesPerIdentity
+    if (over()) dropExpired(owner)
+    if (over()) {
+      remove(slot)
+      return false
+    }
+    restoreGlobalBounds()
+    return true
+  }
+
+  /** Adds `slot` in place of whatever its key held. */
+  function add(slot: Slot<T>): void {
+    const old = table.get(slot.key)
+    if (old !== undefined) {
+      remove(old)
+      if (old.owner !== slot.owner) accounts.forgetIfEmpty(old.owner, old.payer)
+    }
+    table.add(slot)
+    slot.owner.listOf(slot).push(slot)
+  }
+
+  function remove(slot: Slot<T>): void {
+    if (!table.remove(slot)) return
+    slot.owner.listOf(slot).unlink(slot)
+    // The owner is kept even if this empties it: the caller may be using it (its forgetting is the caller's).
+    if (slot.payer !== undefined) {
+      slot.payer.negatives--
+      accounts.forgetPayerIfEmpty(slot.payer)
+    }
+  }
+
+  /** The cache as a whole forgets the least recently used, whoever's (never the entry just added: it is the newest). */
+  function restoreGlobalBounds(): void {
+    while (table.size > 1 && (table.size > limits.cacheMaxEntries || table.bytes > limits.cacheMaxBytes)) {
+      const victim = table.oldest()!
+      remove(victim)
+      accounts.forgetIfEmpty(victim.owner, victim.payer)
       counters.evictions++
     }
-  }
-
-  function remove(slot: Slot<T>, forgetOwner: boolean): void {
-    if (slots.get(slot.key) !== slot) return
-    slots.delete(slot.key)
-    bytes -= slot.charge
-    const owner = slot.owner
-    if (slot.older !== undefined) slot.older.newer = slot.newer
-    else owner.oldest = slot.newer
-    if (slot.newer !== undefined) slot.newer.older = slot.older
-    else owner.newest = slot.older
-    slot.older = slot.newer = undefined
-    owner.entries--
-    owner.bytes -= slot.charge
-    if (forgetOwner) forgetIfEmpty(owner)
-  }
-
-  function ownerOf(name: string): Owner<T> {
-    let owner = owners.get(name)
-    if (owner === undefined) {
-      owner = new Owner<T>(name)
-      owners.set(name, owner)
-    }
-    return owner
-  }
-
-  function forgetIfEmpty(owner: Owner<T>): void {
-    if (owner.entries === 0 && owner.fetching === 0 && owners.get(owner.name) === owner) owners.delete(owner.name)
   }
 
   function report(href: string, outcome: string, startedMs: number): void {
@@ -375,19 +394,22 @@ export function createDocumentCache<T>(opts: DocumentCacheOptions<T>): DocumentC
     peek,
     get,
     refresh,
-    held: (owner) => owners.get(owner)?.entries ?? 0,
-    get size() { return slots.size },
-    stats: () => ({ entries: slots.size, bytes, owners: owners.size, ...counters, inFlight: inFlight.size }),
+    markProven(key) {
+      const slot = table.get(key)
+      if (slot === undefined || slot.error !== undefined) return false
+      slot.proven = true
+      return true
+    },
+    held: (owner) => accounts.owners.get(owner)?.entries ?? 0,
+    get size() { return table.size },
+    stats: () => ({ entries: table.size, bytes: table.bytes, owners: accounts.owners.size, ...counters, inFlight: inFlight.size }),
     async close() {
       if (closed) return
       closed = true
       closer.abort()
       await Promise.allSettled([...inFlight.values()])
-      slots.clear()
-      owners.clear()
-      bytes = 0
+      table.clear()
+      accounts.clear()
     },
   }
 }
-
-const busy = (detail: string): GatewayError => new GatewayError('key_fetch_busy', detail)

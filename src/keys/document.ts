@@ -6,7 +6,7 @@
 // - A JWK Set `{"keys":[...]}` (RFC 7517 §5) or a single JWK object.
 // - Any private member anywhere rejects the whole document: a domain that
 //   publishes a private key has lost it, and none of its keys can be trusted.
-// - Usable: EC P-256/P-384, OKP Ed25519, RSA with a 2048–8192-bit modulus.
+// - Usable: EC P-256/P-384, OKP Ed25519, RSA with a 2048–8192-bit modulus and e = 65537.
 //   Other types and curves, and keys whose `use`/`key_ops` exclude
 //   signature verification, are skipped; a malformed key of a usable type is
 //   a broken document and rejects it.
@@ -112,8 +112,9 @@ export interface ImportedKey {
 }
 
 /**
- * The policy every key document shares (DomainPoP documents, an issuer's
- * JWKS): a usable signing key, or a string saying why this entry is skipped.
+ * The one importer of public keys, for every key the gateway verifies with
+ * (DomainPoP documents, an issuer's JWKS, a DPoP proof's `jwk`, a token's
+ * `cnf.jwk`): a usable signing key, or a string saying why this entry is skipped.
  * Throws GatewayError('key_document_invalid') for a malformed key of a
  * usable type. Private members are the caller's check (they reject the
  * whole document, not one key).
@@ -139,6 +140,10 @@ export function importPublicKey(entry: Json): ImportedKey | string {
   } else if (kty === 'RSA') {
     type = 'RSA'
     members = { kty: type, n: str(entry, 'n'), e: str(entry, 'e') }
+    // Refused from the members' lengths, before OpenSSL sees the key: a key
+    // that is refused must cost no import, let alone a verify.
+    const bounds = rsaBoundsProblem(members.n!, members.e!)
+    if (bounds !== undefined) return bounds
   } else {
     return `key type ${describe(kty)} is not supported`
   }
@@ -160,6 +165,26 @@ export function importPublicKey(entry: Json): ImportedKey | string {
   }
   const alg = entry.alg === undefined ? undefined : KNOWN_ALGS.get(entry.alg as string) ?? (entry.alg as string)
   return { members, alg, keyObject }
+}
+
+/** base64url of 65537 in the fewest octets (RFC 7518 §6.3.1.2: e and n use the minimum octets). */
+const E_65537 = 'AQAB'
+/** base64url characters of a 2048-bit and of an 8192-bit modulus (256 and 1024 octets, unpadded). */
+const RSA_MIN_CHARS = Math.ceil((RSA_MIN_BITS / 8) * 4 / 3)
+const RSA_MAX_CHARS = Math.ceil((RSA_MAX_BITS / 8) * 4 / 3)
+
+/**
+ * The RSA bounds read from the members as written, so that a refused key is
+ * never imported: e must be 65537 (a huge public exponent makes every verify
+ * many times slower: CPU amplification by whoever chose the key), and n's
+ * length must be that of a 2048–8192-bit modulus. The exact bit length is
+ * checked again on the imported key (`n` may start with zero bits).
+ */
+function rsaBoundsProblem(n: string, e: string): string | undefined {
+  if (e !== E_65537) return 'an RSA key has a public exponent other than 65537'
+  if (n.length < RSA_MIN_CHARS) return `an RSA key is shorter than ${RSA_MIN_BITS} bits`
+  if (n.length > RSA_MAX_CHARS) return `an RSA key is longer than ${RSA_MAX_BITS} bits`
+  return undefined
 }
 
 /** A key's type and public members, however they are held. */

@@ -11,12 +11,15 @@
 //    held, accounted to the owner who vouches for it.
 //      ttl             Cache-Control / Expires → TTL clamped to [min, max]
 //      document-cache  single flight, negative caching, refresh with cooldown,
-//                      in-flight caps per owner and in all, per-owner URL and
-//                      byte quotas, an LRU bounded by entries and bytes
+//                      in-flight caps per (owner, client) and in all, per-owner
+//                      document quotas, per-(owner, client) failure quotas,
+//                      proven documents kept, an LRU bounded by entries and bytes
+//      owners          the owner and payer accounts and their entry lists
+//      slot-table      key → entry in recency order, with its byte total
 // 3. Readers — one per kind of document, each a parse and a selection rule.
 //      url-policy      checkKeyUrl: may this jku be fetched for this identity?
 //      document        a DomainPoP key document → keys with kid = RFC 7638 thumbprint;
-//                      importPublicKey: which JWKs are usable, shared by all readers
+//                      importPublicKey: the one importer of verification keys (documents, JWKS, DPoP proof and cnf keys)
 //      hot-keys        bounded set of imported keys beside the DomainPoP cache
 //      cache           createKeyCache: the DomainPoP key cache (jku host = identity = owner)
 //      jwks            createJwksReader: an issuer's JWK Set, keys by the issuer's
@@ -34,7 +37,7 @@ export {
   createDocumentCache, type DocumentCache, type DocumentCacheOptions, type DocumentCacheLimits, type DocumentCacheStats,
   type DocumentRequest, type CachedDocument, type RefusalReason,
 } from './document-cache.js'
-export { parseKeyDocument, importPublicKey, sameAlg, PRIVATE_MEMBERS, MAX_KEYS_PER_DOCUMENT } from './document.js'
+export { parseKeyDocument, importPublicKey, sameAlg, PRIVATE_MEMBERS, MAX_KEYS_PER_DOCUMENT, type PublicMembers } from './document.js'
 export { createKeyCache, type KeyCache, type KeyCacheDeps, type KeyCacheStats } from './cache.js'
 export { createJwksReader, parseJwks, selectJwks, type JwksReader, type JwksReaderDeps, type JwksKey, type KeySet, type KeySelector } from './jwks.js'
 export type {

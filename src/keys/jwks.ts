@@ -125,12 +125,14 @@ export interface JwksReaderDeps {
   readonly fetch?: FetchOne
   readonly onFetch?: (url: string, outcome: string, ms: number) => void
   readonly beforeFetch?: (issuer: string) => void
-  readonly onRefused?: (reason: RefusalReason, issuer: string) => void
+  readonly onRefused?: (reason: RefusalReason, issuer: string, client: string) => void
 }
 
 export interface JwksReader {
-  /** The one key of the issuer's set at `jwksUri` that `selector` names. */
-  getKey(jwksUri: URL, issuer: string, selector: KeySelector): Promise<JwksKey>
+  /** The one key of the issuer's set at `jwksUri` that `selector` names; `client` as for the key cache. */
+  getKey(jwksUri: URL, issuer: string, selector: KeySelector, client?: string): Promise<JwksKey>
+  /** A key of the set at `jwksUri` verified a token: it keeps its slot (document-cache.ts markProven). */
+  markProven(jwksUri: URL): void
   readonly size: number
   stats(): DocumentCacheStats
   close(): Promise<void>
@@ -158,8 +160,8 @@ export function createJwksReader(cfg: KeysConfig, deps: JwksReaderDeps = {}): Jw
   const notFound = (): GatewayError => new GatewayError('key_not_found', 'the issuer\'s key set has no key for this kid and alg')
 
   return {
-    async getKey(jwksUri, issuer, selector) {
-      const request = { url: jwksUri, owner: issuer }
+    async getKey(jwksUri, issuer, selector, client) {
+      const request = { url: jwksUri, owner: issuer, client }
       const entry = await sets.get(request)
       const key = pick(entry, selector)
       if (key !== undefined) return key
@@ -167,6 +169,7 @@ export function createJwksReader(cfg: KeysConfig, deps: JwksReaderDeps = {}): Jw
       const refreshed = await sets.refresh(request, entry)
       return (refreshed === entry ? undefined : pick(refreshed, selector)) ?? (() => { throw notFound() })()
     },
+    markProven: (jwksUri) => { sets.markProven(jwksUri.href) },
     get size() { return sets.size },
     stats: () => sets.stats(),
     async close() {

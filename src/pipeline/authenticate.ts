@@ -50,6 +50,7 @@ export async function authenticate(state: GatewayState, req: IncomingMessage, fa
     const selected = state.schemes.select(facts) // 2
     if (!selected) throw new GatewayError('credentials_missing', 'credentials are required')
     note.scheme = selected.scheme.name
+    view.client = client
     const claim = selected.scheme.parse(selected.credentials, view) // 3
     note.claimed = claim.identity
     return await authenticateClaim(state, selected.scheme, claim, view, rule, client)

@@ -17,6 +17,8 @@ export class GateView implements VerifyView {
   #bodyLimit = 0
   /** The body as buffered by `body()`; the forwarder sends it instead of the stream. Undefined: never asked. */
   buffered: Uint8Array | undefined
+  /** The client address; set by the gate once it has read it (pipeline/authenticate.ts step 1). */
+  client = ''
 
   constructor(
     private readonly req: IncomingMessage,

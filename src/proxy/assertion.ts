@@ -8,7 +8,9 @@
 //           default the upstream's origin), iat, exp (iat + 60 s), jti,
 //           auth_method, cnf.jkt (RFC 7800 §3.1: the client key's RFC 7638
 //           thumbprint), rule (the ACL rule id, when it has one), htm, htu,
-//           channel_bound (only when true), client_id and scope (token schemes)
+//           channel_bound (only when true); for token schemes, when the token
+//           has them: token_sub (the token's own `sub`, as X-PoP-Subject: the
+//           JWT's `sub` is already the identity), client_id and scope
 //
 // Built for the hot path: the header segment and the constant claims are
 // serialized once per key set; per request one JSON.stringify, one ECDSA
@@ -46,8 +48,13 @@ export function createAssertionSigner(keys: readonly AssertionKey[], opts: { iss
         auth_method: p.method, cnf: { jkt: p.thumbprint }, rule: ruleId, htm: method, htu: opts.issuer + path,
       }
       if (p.channelBound) claims.channel_bound = true
-      if (p.token?.clientId !== undefined) claims.client_id = p.token.clientId
-      if (p.token?.scopes !== undefined) claims.scope = p.token.scopes.join(' ')
+      // Everything the upstream sees as an identity header is signed here too (issue 19, Info).
+      const token = p.token
+      if (token !== undefined) {
+        if (token.sub !== undefined) claims.token_sub = token.sub
+        if (token.clientId !== undefined) claims.client_id = token.clientId
+        if (token.scopes !== undefined && token.scopes.length > 0) claims.scope = token.scopes.join(' ')
+      }
       // `fixed` is an object's opening: splice the per-request members after it.
       const body = fixed + ',' + JSON.stringify(claims).slice(1)
       const input = head + Buffer.from(body).toString('base64url')

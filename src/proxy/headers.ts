@@ -8,7 +8,7 @@ import type { BlockList } from 'node:net'
 import type { IncomingMessage } from 'node:http'
 import type { Config } from '../config/types.js'
 import { compileTrustedProxies, isTrustedPeer } from '../http/client-address.js'
-import { compileStripList, hasStrippedPrefix, type StripList } from './identity-strip.js'
+import { compileStripList, hasStrippedPrefix, UNTRUSTED_FORWARDING, type StripList } from './identity-strip.js'
 
 /** RFC 9110 §7.6.1 hop-by-hop fields, plus legacy ones proxies also drop. */
 export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate'])
@@ -24,8 +24,6 @@ export interface IdentityHeaders {
   readonly token?: { readonly sub?: string; readonly clientId?: string; readonly scopes?: readonly string[] } | undefined
 }
 
-/** Forwarding metadata believed only from trusted proxies (beyond X-Forwarded-For/Proto/Host, which are rebuilt). */
-const FORWARDING_HEADERS = new Set(['forwarded', 'x-real-ip', 'x-forwarded-port', 'x-forwarded-prefix', 'x-forwarded-server', 'x-forwarded-ssl', 'x-client-ip', 'true-client-ip', 'cf-connecting-ip'])
 
 export interface HeaderPlan {
   /** Lowercased prefix with `_` treated as `-`, e.g. `x-pop-`. */
@@ -138,7 +136,7 @@ export function upstreamHeaders(req: IncomingMessage, plan: HeaderPlan, identity
     if (key === 'x-forwarded-for') { if (trustedPeer) xff = xff ? `${xff}, ${raw[i + 1]}` : raw[i + 1]; continue }
     if (key === 'x-forwarded-proto') { if (trustedPeer) xfp ??= raw[i + 1]; continue }
     if (key === 'x-forwarded-host') { if (trustedPeer) xfh ??= raw[i + 1]; continue }
-    if (!trustedPeer && FORWARDING_HEADERS.has(key)) continue
+    if (!trustedPeer && UNTRUSTED_FORWARDING.has(key)) continue
     out.push(name, raw[i + 1]!)
   }
   if (plan.upstreamHost !== undefined) out.push('Host', plan.upstreamHost)

@@ -31,6 +31,34 @@
 //     auth_request), X-Forwarded-Uri / -Method (Traefik forward auth,
 //     Authelia), X-Envoy-Original-Path, X-HTTP-Method-Override, X-HTTP-Method,
 //     X-Method-Override (Express method-override, Rails, Symfony, ASP.NET)
+//   more identity-like names (issue 19): X-Authenticated-* (Kong's
+//     X-Authenticated-Userid|Scope, X-Authenticated-User of WSO2 and several
+//     API gateways, X-Authenticated-Groups), X-Credential-* (Kong
+//     X-Credential-Identifier|Username), X-Auth-User (Django RemoteUser
+//     examples, Nextcloud/Seafile proxy auth), X-Remote-Userid, X-Proxy-User,
+//     X-Forwarded-Login, X-Webproxy-User, X-Authorized-User
+//
+// UNTRUSTED_FORWARDING (below) is the other half: what a front proxy sets
+// about the connection and the URL, believed from peers in trustedProxies
+// only. Who believes them:
+//   scheme: Rack (Rack::Request#scheme) X-Forwarded-Scheme, X-Forwarded-Ssl,
+//     X-Url-Scheme; Rails/Rack, OWA and ISA Front-End-Https; nginx configs
+//     X-Scheme; Werkzeug/Django SECURE_PROXY_SSL_HEADER setups
+//     X-Forwarded-Protocol; ASP.NET Core X-Original-Proto; IIS ARR X-ARR-SSL
+//   URL: Spring/ASP.NET/Werkzeug X-Forwarded-Prefix, ASP.NET Core
+//     X-Original-Prefix, X-Forwarded-Path (Kong, Zuul), X-Script-Name
+//     (Werkzeug, gunicorn setups)
+//   host: X-Original-Host (ASP.NET Core, Azure Front Door), X-Host,
+//     X-HTTP-Host-Override, X-Forwarded-Server (Apache mod_proxy)
+//   client address: RFC 7239 Forwarded; Rails remote_ip Client-IP;
+//     X-Real-IP (nginx); X-Cluster-Client-IP (Rackspace, Riverbed);
+//     X-Forwarded and Forwarded-For (Symfony, Laravel TrustProxies, older
+//     proxies); X-Client-IP, True-Client-IP (Akamai, Cloudflare),
+//     CF-Connecting-IP, Fastly-Client-IP, X-Original-For (ASP.NET Core),
+//     X-Originating-IP, X-Remote-IP, X-Remote-Addr, X-ProxyUser-IP (Google),
+//     X-Envoy-External-Address, X-Azure-ClientIP, X-Azure-SocketIP,
+//     X-Appengine-User-IP, X-Forwarded-By (Tomcat RemoteIpValve)
+// (X-Forwarded-For, -Proto and -Host are rebuilt by proxy/headers.ts.)
 
 /** The built-in list; `identityHeaders.strip` adds to it (never replaces it). */
 export const DEFAULT_STRIP: readonly string[] = Object.freeze([
@@ -39,7 +67,8 @@ export const DEFAULT_STRIP: readonly string[] = Object.freeze([
   'X-Forwarded-User', 'X-Forwarded-Email', 'X-Forwarded-Preferred-Username', 'X-Forwarded-Groups', 'X-Forwarded-Access-Token',
   'X-Auth-Request-*', 'GAP-Auth', 'X-Id-Token',
   'X-Pomerium-*', 'X-Vouch-*', 'Tailscale-User-*',
-  'X-Consumer-*', 'X-Authenticated-Userid', 'X-Authenticated-Scope', 'X-Credential-Identifier', 'X-Anonymous-Consumer',
+  'X-Consumer-*', 'X-Authenticated-*', 'X-Credential-*', 'X-Anonymous-Consumer',
+  'X-Auth-User', 'X-Remote-Userid', 'X-Proxy-User', 'X-Forwarded-Login', 'X-Webproxy-User', 'X-Authorized-User',
   'X-Auth-Userid', 'X-Auth-Username', 'X-Auth-Email', 'X-Auth-Roles', 'X-Auth-Groups', 'X-Auth-Subject',
   'OIDC-Claim-*', 'OIDC-Access-Token', 'OIDC-Id-Token',
   'Client-Cert', 'Client-Cert-Chain', 'X-Client-Cert', 'X-Client-Cert-*', 'X-SSL-Client-*', 'X-SSL-Cert', 'Ssl-Client-*',
@@ -48,6 +77,25 @@ export const DEFAULT_STRIP: readonly string[] = Object.freeze([
   'X-Amzn-Oidc-*', 'Cf-Access-*', 'X-Goog-Authenticated-User-*', 'X-Goog-Iap-Jwt-Assertion', 'X-MS-CLIENT-PRINCIPAL*', 'X-MS-TOKEN-*',
   'X-Original-URL', 'X-Rewrite-URL', 'X-Original-URI', 'X-Original-Method', 'X-Forwarded-Uri', 'X-Forwarded-Method', 'X-Envoy-Original-Path',
   'X-HTTP-Method-Override', 'X-HTTP-Method', 'X-Method-Override',
+])
+
+/**
+ * Forwarding metadata about the connection and the URL: believed only from
+ * peers in trustedProxies, dropped from every other peer (matched like the
+ * strip list: lowercased, `_` as `-`). X-Forwarded-For/-Proto/-Host are not
+ * here: proxy/headers.ts rebuilds them.
+ */
+export const UNTRUSTED_FORWARDING: ReadonlySet<string> = new Set([
+  // scheme
+  'x-forwarded-ssl', 'x-forwarded-scheme', 'x-forwarded-protocol', 'x-url-scheme', 'x-scheme', 'front-end-https', 'x-original-proto', 'x-arr-ssl',
+  // URL
+  'x-forwarded-prefix', 'x-original-prefix', 'x-forwarded-path', 'x-script-name',
+  // host and port
+  'x-forwarded-port', 'x-forwarded-server', 'x-original-host', 'x-host', 'x-http-host-override',
+  // client address
+  'forwarded', 'x-real-ip', 'client-ip', 'x-client-ip', 'true-client-ip', 'cf-connecting-ip', 'fastly-client-ip', 'x-cluster-client-ip',
+  'x-forwarded', 'forwarded-for', 'x-original-for', 'x-originating-ip', 'x-remote-ip', 'x-remote-addr', 'x-proxyuser-ip',
+  'x-envoy-external-address', 'x-azure-clientip', 'x-azure-socketip', 'x-appengine-user-ip', 'x-forwarded-by',
 ])
 
 export interface StripList {

@@ -119,7 +119,8 @@ export interface FetchHooks {
   readonly now: () => number
   readonly onFetch: (url: string, outcome: string, ms: number) => void
   readonly beforeFetch: (owner: string) => void
-  readonly onRefused: (reason: RefusalReason, owner: string) => void
+  /** `client`: the address the refused fetch was charged to (issue 19), named in the log line. */
+  readonly onRefused: (reason: RefusalReason, owner: string, client: string) => void
 }
 
 /** A module's section as `read` returned it (kept in the frozen Config under `module.section`). */

@@ -59,6 +59,8 @@ export interface RequestView {
   field(name: string): string | undefined
   /** One cookie by name from the Cookie field(s) (RFC 6265 §5.4), or undefined. */
   cookie(name: string): string | undefined
+  /** The client address (http/client-address.ts): what a key fetch the request causes is charged to, with the identity (issue 19). */
+  readonly client: string
 }
 
 /** What `verify` (and only verify: after the ACL said yes) may also read. */

@@ -7,7 +7,7 @@ import type { VerifyView } from '../../src/schemes/types.js'
 
 export const PLAIN_CHANNEL: ChannelFacts = { tlsVersion: undefined, exporter: undefined, clientCertSha256: undefined }
 
-export function fakeView(over: { method?: string; path?: string; target?: string; authority?: string; nowMs: number; channel?: ChannelFacts; headers?: Record<string, string>; body?: Uint8Array }): VerifyView {
+export function fakeView(over: { method?: string; path?: string; target?: string; authority?: string; client?: string; nowMs: number; channel?: ChannelFacts; headers?: Record<string, string>; body?: Uint8Array }): VerifyView {
   const headers = new Map(Object.entries(over.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]))
   const path = over.path ?? '/'
   return {
@@ -15,6 +15,7 @@ export function fakeView(over: { method?: string; path?: string; target?: string
     path,
     target: over.target ?? path,
     authority: over.authority,
+    client: over.client ?? '127.0.0.1',
     nowMs: over.nowMs,
     channel: over.channel ?? PLAIN_CHANNEL,
     field: (name) => headers.get(name),

@@ -105,3 +105,14 @@ t.test('secrets file: a bad assertion key is refused at its item, and its privat
   t.match(dup.problems.map((p) => p.message), [/duplicate kid a/])
   t.match(parseSecrets(NONCE + 'assertion: {}\n', 'secrets.yaml').problems.map((p) => p.message), [/must be a list/])
 })
+
+t.test('a token principal: the token\'s sub, client_id and scope are signed, not only sent as plain headers (issue 19)', async (t) => {
+  const signer = createAssertionSigner([generateAssertionKey('a1')], { issuer: ISSUER, audience: AUD })
+  const dpop: Principal = { ...alice, method: 'dpop', token: { sub: 'mallory', clientId: 'svc-a', scopes: ['api:read', 'api:write'] } }
+  const { payload } = await verifyWith(signer.jwks, signer.sign(dpop, 'GET', '/foo', 'foo', Date.now()))
+  t.match(payload, { sub: 'alice.test', token_sub: 'mallory', client_id: 'svc-a', scope: 'api:read api:write' })
+  const bare = (await verifyWith(signer.jwks, signer.sign({ ...dpop, token: { scopes: [] } }, 'GET', '/foo', 'foo', Date.now()))).payload
+  t.notOk('token_sub' in bare || 'client_id' in bare || 'scope' in bare, 'absent facts, no claims')
+  const domainpop = (await verifyWith(signer.jwks, signer.sign(alice, 'GET', '/foo', 'foo', Date.now()))).payload
+  t.notOk('token_sub' in domainpop, 'no token, no token_sub')
+})

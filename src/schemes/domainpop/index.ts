@@ -44,7 +44,8 @@ export function createDomainPopScheme(deps: DomainPopDeps): Scheme<DomainPopProo
     async verify(proof, ctx): Promise<Principal> {
       // Step 6: the key, from cache or from the identity's own domain (§2.4).
       // A fetch for a domain not fetched this minute spends the new-domain budget (limits/abuse.ts).
-      const key = await deps.keys.getKey(proof.keyUrl, proof.identity, proof.kid)
+      // Failed and new URLs are charged to (identity, client): a stranger cannot spend the identity's quota.
+      const key = await deps.keys.getKey(proof.keyUrl, proof.identity, proof.kid, ctx.client)
 
       // Step 7: signature, with the key's type checked against alg (RFC 8725 §3.1).
       // RFC 7517 §4.4: a key document that names an alg for the key binds it to that alg.
@@ -55,6 +56,8 @@ export function createDomainPopScheme(deps: DomainPopDeps): Scheme<DomainPopProo
       if (!(await verifySignature(proof.alg, key.keyObject, proof.signingInput, proof.signature))) {
         throw new GatewayError('proof_signature_invalid', 'signature does not verify')
       }
+      // The key document vouched for a proof: it keeps its slot in the key cache.
+      deps.keys.markProven(proof.keyUrl)
 
       // Step 8: jti single use, keyed by identity (RFC 9449 §11.1).
       if (!(await deps.replay.firstUse(`${proof.identity}\n${proof.jti}`))) {

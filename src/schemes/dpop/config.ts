@@ -3,6 +3,7 @@
 
 import { Section, bool, filePath, httpUrl, listOf, mapOf, oneOf, scalar, type Reader } from '../../config/readers.js'
 import { audience } from '../../config/sections/features.js'
+import { canonicalIssuer, readIssuer } from '../../identity/issuer.js'
 
 /** Access-token signing algorithms an issuer may sign with (RFC 7518 §3.1); never `none` or HS*. */
 export const TOKEN_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA', 'Ed25519'] as const
@@ -42,7 +43,11 @@ const httpsUrl = (example: string) => scalar((v) => {
 const issuers: Reader<Record<string, PinnedIssuer>> = mapOf(
   (k) => {
     const u = httpUrl(k, 'https://as.alice.example')
-    return typeof u === 'string' ? u : u.protocol !== 'https:' ? 'must be an https: URL (PROTOCOL.md §3)' : { value: k as string }
+    if (typeof u === 'string') return u
+    if (u.protocol !== 'https:') return 'must be an https: URL (PROTOCOL.md §3)'
+    // The form tokens' iss must have (identity/issuer.ts), so a pinned issuer can match one.
+    const issuer = readIssuer(k as string)
+    return typeof issuer === 'string' ? `is not an issuer a token can name: ${issuer}` : { value: k as string }
   },
   (node, path, source) => {
     const s = new Section({ file: source, overrides: new Map() }, node, path, ['jwksUri', 'jwksFile', 'audience', 'algorithms'])
@@ -66,6 +71,20 @@ export function readDpop(root: Section): DpopConfig {
     audience: d.get('audience', scalar(audience), undefined),
     algorithms: d.get('algorithms', tokenAlgorithms, DEFAULT_TOKEN_ALGORITHMS),
     requireNonce: d.get('requireNonce', scalar(bool), true),
-    issuers: d.get('issuers', issuers, {}),
+    issuers: pinnedOnce(d, d.get('issuers', issuers, {})),
   }
+}
+
+/** `https://alice.test` and `https://alice.test/` are one issuer (identity/issuer.ts): pinned once. */
+function pinnedOnce(d: Section, pinned: DpopConfig['issuers']): DpopConfig['issuers'] {
+  const seen = new Map<string, string>()
+  for (const iss of Object.keys(pinned)) {
+    const url = readIssuer(iss)
+    if (typeof url === 'string') continue
+    const canonical = canonicalIssuer(url)
+    const first = seen.get(canonical)
+    if (first !== undefined) d.report('issuers', `${iss} and ${first} are the same issuer; pin it once`)
+    seen.set(canonical, iss)
+  }
+  return pinned
 }

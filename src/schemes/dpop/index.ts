@@ -2,7 +2,8 @@
 // `DPoP: <proof>` (RFC 9449), the token issued by an OAuth server on the
 // identity's domain and bound to the proof's key (RFC 7800 `cnf`).
 //   parse  — no I/O: the token's and the proof's static checks (token.ts,
-//            proof.ts); the identity is the host of the token's `iss`
+//            proof.ts); the identity is the host of the token's `iss`, when
+//            that issuer may speak for its host (identity/issuer.ts)
 //   verify — after the gate's ACL step: the issuer's keys (issuers.ts, through
 //            the keys layer), the token's and the proof's signatures, then
 //            `jti` single use
@@ -20,6 +21,7 @@ import type { SchemeReplay } from '../module.js'
 import type { Claim, Principal, Scheme } from '../types.js'
 import type { DpopConfig } from './config.js'
 import { readAccessToken, type AccessToken, type IssuerPolicy } from './token.js'
+import { canonicalIssuer, compileIssuerRule, readIssuer } from '../../identity/issuer.js'
 import { readDpopProof, DPOP_PROOF_ALGORITHMS, type DpopProof } from './proof.js'
 import type { IssuerKeys, PinnedKeys } from './issuers.js'
 
@@ -52,8 +54,10 @@ const DPOP_WORDS: Readonly<Record<string, string>> = { use_nonce: 'use_dpop_nonc
 export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
   const audience = deps.dpop.audience ?? deps.publicOrigin
   const defaults: IssuerPolicy = { audience, algorithms: deps.dpop.algorithms }
-  const policies = new Map<string, IssuerPolicy>(Object.entries(deps.dpop.issuers).map(([iss, p]) => [iss, { audience: p.audience ?? audience, algorithms: p.algorithms ?? deps.dpop.algorithms }]))
+  // Pinned issuers by canonical form (identity/issuer.ts), as tokens' issuers are looked up.
+  const policies = new Map<string, IssuerPolicy>(Object.entries(deps.dpop.issuers).map(([iss, p]) => [canonicalPinned(iss), { audience: p.audience ?? audience, algorithms: p.algorithms ?? deps.dpop.algorithms }]))
   const policyFor = (issuer: string): IssuerPolicy => policies.get(issuer) ?? defaults
+  const issuers = compileIssuerRule(Object.keys(deps.dpop.issuers))
   const algs = [...DPOP_PROOF_ALGORITHMS].join(' ')
 
   return {
@@ -70,7 +74,7 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
       if (!parsed) throw new GatewayError('dpop_credentials_invalid', 'Authorization must be "DPoP <access token>"')
       const bearer = parsed.scheme.toLowerCase() === 'bearer'
       const token = readAccessToken(parsed.credentials, {
-        nowMs: ctx.nowMs, clockSkewMs: deps.proof.clockSkewMs, maxBytes: deps.proof.maxBytes, allowPorts: deps.allowPorts, policyFor,
+        nowMs: ctx.nowMs, clockSkewMs: deps.proof.clockSkewMs, maxBytes: deps.proof.maxBytes, allowPorts: deps.allowPorts, issuers, policyFor,
       })
       // RFC 9449 §7.2: a bound token presented as Bearer is refused (a token without cnf was refused above).
       if (bearer) throw new GatewayError('token_bearer_refused', 'a DPoP-bound token must be presented with the DPoP scheme')
@@ -84,16 +88,18 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
       return { identity: token.identity, token, proof }
     },
 
-    async verify({ token, proof }): Promise<Principal> {
+    async verify({ token, proof }, ctx): Promise<Principal> {
       // The proof first: it needs no I/O, and a bad one must cost no fetch.
       if (!(await verifySignature(proof.alg, proof.key, proof.signingInput, proof.signature))) {
         throw new GatewayError('dpop_proof_signature_invalid', 'DPoP proof signature does not verify')
       }
-      const key = await deps.issuerKeys.keyFor(token, deps.pinned.get(token.issuer))
+      const pinned = token.pinned ? deps.pinned.get(token.issuer) : undefined
+      const key = await deps.issuerKeys.keyFor(token, pinned, ctx.client)
       if (!keyFitsAlgorithm(key.keyObject, token.alg)) throw new GatewayError('token_signature_invalid', 'the issuer key does not fit the token alg')
       if (!(await verifySignature(token.alg, key.keyObject, token.signingInput, token.signature))) {
         throw new GatewayError('token_signature_invalid', 'the access token signature does not verify')
       }
+      deps.issuerKeys.markProven(token, pinned)
       // RFC 9449 §11.1: jti single use, per identity and key; the namespace keeps DPoP apart from other schemes.
       if (!(await deps.replay.firstUse(`${token.identity}\n${proof.thumbprint}\n${proof.jti}`))) {
         throw new GatewayError('dpop_proof_replayed', 'this DPoP proof was already used')
@@ -131,11 +137,17 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
   }
 }
 
-/** A pinned issuer's keys as the scheme takes them. */
+/** A pinned issuer's keys as the scheme takes them, by canonical issuer (`sets` by the issuer as configured). */
 export function pinnedKeys(issuers: DpopConfig['issuers'], sets: ReadonlyMap<string, KeySet>): Map<string, PinnedKeys> {
   const out = new Map<string, PinnedKeys>()
   for (const [iss, p] of Object.entries(issuers)) {
-    out.set(iss, p.jwksUri !== undefined ? { jwksUri: new URL(p.jwksUri) } : { jwks: sets.get(iss) })
+    out.set(canonicalPinned(iss), p.jwksUri !== undefined ? { jwksUri: new URL(p.jwksUri) } : { jwks: sets.get(iss) })
   }
   return out
+}
+
+/** A `dpop.issuers` key in canonical form (the config loader already refused one that is not an issuer). */
+function canonicalPinned(iss: string): string {
+  const url = readIssuer(iss)
+  return typeof url === 'string' ? iss : canonicalIssuer(url)
 }

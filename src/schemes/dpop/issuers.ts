@@ -1,15 +1,17 @@
 // Where an issuer's token-signing keys come from (PROTOCOL.md §3):
 //   pinned with a JWK Set on disk      → that set, read at load;
 //   pinned with jwksUri                → that URL, on any host the operator chose;
-//   not pinned                         → RFC 8414 metadata at the issuer's host
-//     (/.well-known/oauth-authorization-server, path inserted, §3.1), else
-//     /.well-known/openid-configuration (OIDC Discovery §4); its `issuer` must
-//     equal `iss` exactly (RFC 8414 §3.3) and its `jwks_uri` must be https on
-//     the issuer's own host.
+//   not pinned                         → metadata at the issuer's origin root
+//     (identity/issuer.ts discoveryUrls: RFC 8414 /.well-known/oauth-authorization-server,
+//     else OpenID Discovery /.well-known/openid-configuration); its `issuer`
+//     must be the token's issuer in canonical form (RFC 8414 §3.3) and its
+//     `jwks_uri` must be https on the issuer's own host. Only a path-less
+//     issuer is ever discovered: an issuer with a path was refused in parse
+//     unless pinned (issue 19), and discoveryUrls refuses one again here.
 // Every fetch goes through the keys layer (document caches, quotas, the safe
 // fetcher); the owner every entry is accounted to is the identity, the
 // issuer's host. Called only from verify, so only for identities the ACL allows.
-// Throws GatewayError: issuer_metadata_invalid, key_fetch_*, key_not_found.
+// Throws GatewayError: issuer_metadata_invalid, token_issuer_not_allowed, key_fetch_*, key_not_found.
 
 import { GatewayError, isGatewayError } from '../../errors.js'
 import type { Identity } from '../../identity/domain.js'
@@ -18,6 +20,7 @@ import {
   type DocumentCache, type FetchOne, type JwksKey, type JwksReader, type KeySet, type KeysConfig, type RefusalReason,
 } from '../../keys/index.js'
 import type { AccessToken } from './token.js'
+import { discoveryUrls, isSameIssuer } from '../../identity/issuer.js'
 
 export interface IssuerMetadata {
   readonly issuer: string
@@ -34,25 +37,21 @@ export interface IssuerKeysDeps {
   readonly now?: () => number
   readonly onFetch?: (url: string, outcome: string, ms: number) => void
   readonly beforeFetch?: (owner: string) => void
-  readonly onRefused?: (reason: RefusalReason, owner: string) => void
+  readonly onRefused?: (reason: RefusalReason, owner: string, client: string) => void
 }
 
 export interface IssuerKeys {
-  /** The key that signed `token`, by its issuer; `pinned` when the operator named the issuer. */
-  keyFor(token: AccessToken, pinned: PinnedKeys | undefined): Promise<JwksKey>
+  /** The key that signed `token`, by its issuer; `pinned` when the operator named the issuer; `client` the address that asked (quotas). */
+  keyFor(token: AccessToken, pinned: PinnedKeys | undefined, client?: string): Promise<JwksKey>
+  /** The key keyFor gave verified `token`: the metadata and key set it came from keep their slots (document-cache.ts markProven). */
+  markProven(token: AccessToken, pinned: PinnedKeys | undefined): void
   close(): Promise<void>
 }
 
 const invalid = (why: string): GatewayError => new GatewayError('issuer_metadata_invalid', why)
 
-/** RFC 8414 §3.1: the well-known segment goes between the host and the issuer's path. */
-export function metadataUrls(issuer: URL): readonly [URL, URL] {
-  const path = issuer.pathname === '/' ? '' : issuer.pathname.replace(/\/$/, '')
-  return [
-    new URL(`${issuer.origin}/.well-known/oauth-authorization-server${path}`),
-    new URL(`${issuer.origin}${path}/.well-known/openid-configuration`),
-  ]
-}
+/** Where an issuer's metadata is looked for (identity/issuer.ts): path-less issuers only, at the origin's root. */
+export const metadataUrls = (issuer: URL): readonly [URL, URL] => discoveryUrls(issuer)
 
 /** The two members we use; the rest of the document is not kept. */
 export function parseMetadata(body: Uint8Array | string): IssuerMetadata {
@@ -79,18 +78,18 @@ export function createIssuerKeys(cfg: KeysConfig, deps: IssuerKeysDeps): IssuerK
   })
   const jwks: JwksReader = createJwksReader(cfg, { fetch: deps.fetch, now: deps.now, onFetch: deps.onFetch, beforeFetch: deps.beforeFetch, onRefused: deps.onRefused })
 
-  async function discover(token: AccessToken): Promise<URL> {
+  async function discover(token: AccessToken, client: string | undefined): Promise<URL> {
     const [rfc8414, oidc] = metadataUrls(token.issuerUrl)
     let meta: IssuerMetadata
     try {
-      meta = (await metadata.get({ url: rfc8414, owner: token.identity })).value
+      meta = (await metadata.get({ url: rfc8414, owner: token.identity, client })).value
     } catch (err) {
       // Only "not there" falls back; a timeout or a bad document is the answer.
       if (!isGatewayError(err) || err.code !== 'key_fetch_status') throw err
-      meta = (await metadata.get({ url: oidc, owner: token.identity })).value
+      meta = (await metadata.get({ url: oidc, owner: token.identity, client })).value
     }
-    // RFC 8414 §3.3: the document must be the issuer's own, byte for byte.
-    if (meta.issuer !== token.issuer) throw invalid('issuer metadata names another issuer')
+    // RFC 8414 §3.3: the document must be the issuer's own (in the one canonical form).
+    if (!isSameIssuer(meta.issuer, token.issuer)) throw invalid('issuer metadata names another issuer')
     let url: URL
     try {
       url = new URL(meta.jwksUri)
@@ -105,15 +104,25 @@ export function createIssuerKeys(cfg: KeysConfig, deps: IssuerKeysDeps): IssuerK
   }
 
   return {
-    async keyFor(token, pinned) {
+    async keyFor(token, pinned, client) {
       const selector = { alg: token.alg, kid: token.kid }
       if (pinned?.jwks) {
         const found = selectJwks(pinned.jwks, selector)
         if (found.length !== 1) throw new GatewayError('key_not_found', found.length === 0 ? 'the pinned key set has no key for this kid and alg' : 'several pinned keys fit; the token must name a kid')
         return found[0]!
       }
-      const url = pinned?.jwksUri ?? (await discover(token))
-      return jwks.getKey(url, token.identity as Identity, selector)
+      const url = pinned?.jwksUri ?? (await discover(token, client))
+      return jwks.getKey(url, token.identity as Identity, selector, client)
+    },
+    markProven(token, pinned) {
+      if (pinned?.jwks) return
+      if (pinned?.jwksUri) return jwks.markProven(pinned.jwksUri)
+      for (const url of metadataUrls(token.issuerUrl)) {
+        if (!metadata.markProven(url.href)) continue
+        const meta = metadata.peek(url.href)
+        if (meta !== undefined) jwks.markProven(new URL(meta.value.jwksUri))
+        return
+      }
     },
     async close() {
       await Promise.all([metadata.close(), jwks.close()])

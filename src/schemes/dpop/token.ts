@@ -8,7 +8,8 @@
 // whether that is worth doing, and what identity to ask the ACL about.
 
 import { GatewayError, isGatewayError } from '../../errors.js'
-import { identityProblem, type Identity } from '../../identity/domain.js'
+import type { Identity } from '../../identity/domain.js'
+import { readIssuer, type IssuerRule } from '../../identity/issuer.js'
 import { splitCompactJws } from '../../proofs/jws.js'
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '../../proofs/signature.js'
 import { readPublicJwk } from './jwk.js'
@@ -22,8 +23,6 @@ const THUMBPRINT = /^[A-Za-z0-9_-]{43}$/
 const HEADER_SAFE = /^[\x20-\x7e]{1,512}$/
 /** RFC 6749 §3.3 scope-token. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,256}$/
-const PATH_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/
-const MAX_ISSUER_CHARS = 2048
 
 /** What the operator configured for one issuer, or the defaults for an issuer named only by its token. */
 export interface IssuerPolicy {
@@ -33,8 +32,10 @@ export interface IssuerPolicy {
 
 export interface AccessToken {
   readonly identity: Identity
-  /** `iss` as written: compared byte for byte with the metadata's `issuer` (RFC 8414 §3.3). */
+  /** `iss` in canonical form (identity/issuer.ts): the key for pinned settings and the metadata's `issuer`. */
   readonly issuer: string
+  /** Pinned in `dpop.issuers`: keys from configuration, never discovered. */
+  readonly pinned: boolean
   readonly issuerUrl: URL
   readonly alg: SignatureAlgorithm
   readonly kid: string | undefined
@@ -52,6 +53,9 @@ export interface TokenContext {
   readonly clockSkewMs: number
   readonly maxBytes: number
   readonly allowPorts: readonly number[] | 'any'
+  /** Which issuers may speak for their host (identity/issuer.ts). */
+  readonly issuers: IssuerRule
+  /** By canonical issuer. */
   readonly policyFor: (issuer: string) => IssuerPolicy
 }
 
@@ -69,9 +73,11 @@ export function readAccessToken(token: string, ctx: TokenContext): AccessToken {
   if (!TOKEN_TYPS.has(header.typ)) throw bad('token typ must be at+jwt or JWT')
   for (const m of FORBIDDEN_HEADER) if (Object.hasOwn(header, m)) throw bad(`token header member ${m} is not allowed`)
 
-  const issuer = payload.iss
-  if (typeof issuer !== 'string') throw bad('token iss is required')
-  const issuerUrl = readIssuerUrl(issuer, ctx.allowPorts)
+  const iss = payload.iss
+  if (typeof iss !== 'string') throw bad('token iss is required')
+  const issuerUrl = readIssuerUrl(iss, ctx.allowPorts)
+  // Issue 19: a path of a domain speaks for the domain only when its operator pinned it.
+  const { issuer, pinned } = ctx.issuers.admit(issuerUrl)
   const identity = issuerUrl.hostname as Identity
   const policy = ctx.policyFor(issuer)
 
@@ -98,7 +104,7 @@ export function readAccessToken(token: string, ctx: TokenContext): AccessToken {
 
   const jkt = readConfirmation(payload.cnf)
   return {
-    identity, issuer, issuerUrl, alg: alg as SignatureAlgorithm, kid: kid as string | undefined, jkt,
+    identity, issuer, pinned, issuerUrl, alg: alg as SignatureAlgorithm, kid: kid as string | undefined, jkt,
     sub: optionalHeaderSafe(payload.sub, 'sub'),
     clientId: optionalHeaderSafe(payload.client_id, 'client_id'),
     scopes: readScopes(payload.scope),
@@ -109,22 +115,11 @@ export function readAccessToken(token: string, ctx: TokenContext): AccessToken {
 
 /**
  * `iss` must be an https URL in canonical form whose host is a valid identity
- * (PROTOCOL.md §3): no userinfo, query, fragment, percent-encoding or dot
- * segments, so that one issuer has one spelling.
+ * (PROTOCOL.md §3, identity/issuer.ts), on an allowed port.
  */
 export function readIssuerUrl(issuer: string, allowPorts: readonly number[] | 'any'): URL {
-  if (issuer.length > MAX_ISSUER_CHARS || !/^https:\/\/[^/?#@\\]+(\/[^?#]*)?$/.test(issuer)) throw bad('token iss must be an https URL without query or fragment')
-  let url: URL
-  try {
-    url = new URL(issuer)
-  } catch {
-    throw bad('token iss is not a URL')
-  }
-  const why = identityProblem(url.hostname)
-  if (why) throw bad(`token iss host ${why}`)
-  if (!PATH_CHARS.test(url.pathname) || url.pathname.split('/').some((s) => s === '.' || s === '..')) throw bad('token iss path is not canonical')
-  const canonical = url.pathname === '/' ? [url.origin, url.origin + '/'] : [url.origin + url.pathname]
-  if (!canonical.includes(issuer)) throw bad('token iss is not in canonical form')
+  const url = readIssuer(issuer)
+  if (typeof url === 'string') throw bad(`token iss ${url}`)
   if (url.port !== '' && allowPorts !== 'any' && !allowPorts.includes(Number(url.port))) throw bad(`token iss port ${url.port} is not allowed`)
   return url
 }

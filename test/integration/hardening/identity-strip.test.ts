@@ -8,7 +8,7 @@
 
 import t from 'tap'
 import { rawRequest, startTestGateway, startUpstream } from '../../helpers/harness.js'
-import { DEFAULT_STRIP } from '../../../src/proxy/identity-strip.js'
+import { DEFAULT_STRIP, UNTRUSTED_FORWARDING } from '../../../src/proxy/identity-strip.js'
 
 /** One sample name per default entry; for a prefix (`X-Auth-Request-*`), two names under it. */
 export const STRIPPED_BY_DEFAULT: readonly string[] = [
@@ -21,6 +21,9 @@ export const STRIPPED_BY_DEFAULT: readonly string[] = [
   // Pomerium, Vouch, Tailscale, Kong, Keycloak Gatekeeper, mod_auth_openidc
   'X-Pomerium-Jwt-Assertion', 'X-Pomerium-Claim-Email', 'X-Vouch-User', 'X-Vouch-Idp-Claims-Groups', 'Tailscale-User-Login', 'Tailscale-User-Name',
   'X-Consumer-Username', 'X-Consumer-Id', 'X-Authenticated-Userid', 'X-Authenticated-Scope', 'X-Credential-Identifier', 'X-Anonymous-Consumer',
+  // more identity-like names (issue 19)
+  'X-Authenticated-User', 'X-Authenticated-Groups', 'X-Credential-Username', 'X-Auth-User', 'X-Remote-Userid', 'X-Proxy-User',
+  'X-Forwarded-Login', 'X-Webproxy-User', 'X-Authorized-User',
   'X-Auth-Userid', 'X-Auth-Username', 'X-Auth-Email', 'X-Auth-Roles', 'X-Auth-Groups', 'X-Auth-Subject',
   'OIDC_CLAIM_sub', 'OIDC-Claim-Email', 'OIDC_access_token', 'OIDC-Id-Token',
   // client certificates from TLS terminators (RFC 9440, Apache mod_ssl, nginx, HAProxy, Envoy XFCC, Traefik, IIS/ARR, ALB, CloudFront)
@@ -35,6 +38,25 @@ export const STRIPPED_BY_DEFAULT: readonly string[] = [
   // URL and method rewriting that some frameworks obey
   'X-Original-URL', 'X-Rewrite-URL', 'X-Original-URI', 'X-Original-Method', 'X-Forwarded-Uri', 'X-Forwarded-Method', 'X-Envoy-Original-Path',
   'X-HTTP-Method-Override', 'X-HTTP-Method', 'X-Method-Override',
+]
+
+/**
+ * Issue 19: what a front proxy says about the scheme, the URL, the host and
+ * the client address. Dropped from a peer not in trustedProxies (Rack and
+ * Rails believe the scheme ones, Client-IP feeds remote_ip), kept from a
+ * trusted one. Written out by hand like the table above (docs/configuration.md).
+ */
+export const UNTRUSTED_ONLY: readonly string[] = [
+  // scheme
+  'X-Forwarded-Ssl', 'X-Forwarded-Scheme', 'X-Forwarded-Protocol', 'X-Url-Scheme', 'X-Scheme', 'Front-End-Https', 'X-Original-Proto', 'X-ARR-SSL',
+  // URL
+  'X-Forwarded-Prefix', 'X-Original-Prefix', 'X-Forwarded-Path', 'X-Script-Name',
+  // host and port
+  'X-Forwarded-Port', 'X-Forwarded-Server', 'X-Original-Host', 'X-Host', 'X-HTTP-Host-Override',
+  // client address
+  'Forwarded', 'X-Real-IP', 'Client-IP', 'X-Client-IP', 'True-Client-IP', 'CF-Connecting-IP', 'Fastly-Client-IP', 'X-Cluster-Client-IP',
+  'X-Forwarded', 'Forwarded-For', 'X-Original-For', 'X-Originating-IP', 'X-Remote-IP', 'X-Remote-Addr', 'X-ProxyUser-IP',
+  'X-Envoy-External-Address', 'X-Azure-ClientIP', 'X-Azure-SocketIP', 'X-Appengine-User-IP', 'X-Forwarded-By',
 ]
 
 /** Look-alikes that are not in the list and must still pass. */
@@ -79,4 +101,24 @@ t.test('the table covers every default entry of src/proxy/identity-strip.ts', as
     const covered = STRIPPED_BY_DEFAULT.some((n) => (prefix === undefined ? key(n) === key(entry) : key(n).startsWith(prefix)))
     t.ok(covered, `${entry} has a row above`)
   }
+})
+
+t.test('forwarding metadata (scheme, URL, host, client address) is dropped from an untrusted peer in both spellings, kept from a trusted one', async (t) => {
+  const up = await startUpstream()
+  const open = await startTestGateway({ upstream: up.url })
+  const behind = await startTestGateway({ upstream: up.url, extraConfig: 'trustedProxies: [127.0.0.1]' })
+  t.teardown(async () => { await open.close(); await behind.close(); await up.close() })
+  const underscore = (n: string) => n.replaceAll('-', '_')
+  for (const name of UNTRUSTED_ONLY) {
+    for (const spelled of [name, underscore(name)]) {
+      const headers: [string, string][] = [[spelled, 'https'], ['X-Marker', spelled]]
+      t.equal((await rawRequest(open.url, { path: '/public/x', headers })).status, 200, spelled)
+      const names = up.seen.at(-1)!.rawHeaders.filter((_, i) => i % 2 === 0).map(key)
+      t.notOk(names.includes(key(name)), `${spelled} dropped from an untrusted peer`)
+      t.equal(up.seen.at(-1)!.headers['x-marker'], spelled, 'the request itself went through')
+    }
+    t.equal((await rawRequest(behind.url, { path: '/public/x', headers: [[name, 'https']] })).status, 200)
+    t.equal(up.seen.at(-1)!.headers[name.toLowerCase()], 'https', `${name} kept from a trusted proxy`)
+  }
+  for (const entry of UNTRUSTED_FORWARDING) t.ok(UNTRUSTED_ONLY.some((n) => key(n) === entry), `${entry} has a row above`)
 })

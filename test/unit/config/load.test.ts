@@ -420,6 +420,11 @@ t.test('dpop: keys read, pinned issuers checked, none or HS256 never an algorith
   oneProblem(t, BASE + 'dpop: {issuers: {"https://as.example": {jwksUri: "https://as.example/j", jwksFile: /k.json}}}\n', `${FILE}:`, /not both/)
   oneProblem(t, BASE + 'dpop: {issuers: {"http://as.example": {jwksUri: "https://as.example/jwks"}}}\n', `${FILE}:4:18: dpop.issuers["http://as.example"]:`, /https:/)
   oneProblem(t, BASE + 'dpop: {issuers: {"https://as.example": {}}}\n', `${FILE}:4:40: dpop.issuers["https://as.example"].jwksUri:`, /is required/)
+  // Issue 19: a pinned issuer is written the way a token's iss must be, and pinned once in canonical form.
+  oneProblem(t, BASE + 'dpop: {issuers: {"https://as.example/a/../b": {jwksUri: "https://as.example/jwks"}}}\n', `${FILE}:4:18: dpop.issuers["https://as.example/a/../b"]:`, /not an issuer a token can name: is not in canonical form/)
+  oneProblem(t, BASE + 'dpop: {issuers: {"https://as.example/a%2Fb": {jwksUri: "https://as.example/jwks"}}}\n', `${FILE}:4:18:`, /not an issuer a token can name: path is not canonical/)
+  oneProblem(t, BASE + 'dpop: {issuers: {"https://as.example": {jwksUri: "https://as.example/jwks"}, "https://as.example/": {jwksUri: "https://as.example/jwks"}}}\n', `${FILE}:4:`, /https:\/\/as\.example\/ and https:\/\/as\.example are the same issuer; pin it once/)
+  ok(t, BASE + 'dpop: {issuers: {"https://as.example/a": {jwksUri: "https://as.example/jwks"}, "https://as.example/a/": {jwksUri: "https://as.example/jwks"}}}\n')
 })
 
 t.test('identity headers, cookie name, CORS origins, log level, trusted proxies', async (t) => {

@@ -4,7 +4,7 @@
 // the string, and sizeOf is its length, so byte accounting is easy to follow.
 
 import t, { type Test } from 'tap'
-import { createDocumentCache, ENTRY_OVERHEAD_BYTES, NEGATIVE_ENTRY_BYTES, stringBytes, type DocumentCache, type DocumentCacheLimits, type DocumentCacheOptions, type RefusalReason } from '../../../src/keys/document-cache.js'
+import { createDocumentCache, ENTRY_OVERHEAD_BYTES, NEGATIVE_ENTRY_BYTES, NEGATIVES_PER_SLOT, stringBytes, type DocumentCache, type DocumentCacheLimits, type DocumentCacheOptions, type RefusalReason } from '../../../src/keys/document-cache.js'
 import { JSON_PROFILE } from '../../../src/keys/response-policy.js'
 import type { FetchedDocument, FetchRequest } from '../../../src/keys/types.js'
 import { GatewayError } from '../../../src/errors.js'
@@ -124,19 +124,27 @@ t.test('failures count against the quota too, and free their slot when they expi
   t.equal(h.seen.length, 3)
 })
 
-t.test("an owner over its byte quota loses its own oldest entries, never anyone else's", async (t) => {
+t.test("an owner over its byte quota: a new document is refused, never a fresh one evicted for it, nor anyone else's (issue 19)", async (t) => {
   // Room for two of a.test's 1,000-byte documents, not three.
   const big = (n: number) => `/${n}${'x'.repeat(999)}`
   const perOwner = 2 * charge('a.test', big(1)) + 10
   const h = harness(t, { maxUrlsPerIdentity: 100, maxBytesPerIdentity: perOwner })
   t.equal(await outcome(h.docs.get(req('b.test', '/b'))), 'ok:/b')
-  for (let i = 1; i <= 5; i++) await h.docs.get(req('a.test', big(i)))
-  t.equal(h.docs.held('a.test'), 2)
-  t.ok(h.docs.peek(`https://a.test${big(5)}`) && h.docs.peek(`https://a.test${big(4)}`), 'its two newest are kept')
-  t.equal(h.docs.peek(`https://a.test${big(1)}`), undefined, 'its oldest went')
+  for (let i = 1; i <= 2; i++) t.equal(await outcome(h.docs.get(req('a.test', big(i)))), `ok:${big(i)}`)
+  t.equal(await outcome(h.docs.get(req('a.test', big(3)))), 'key_fetch_quota', 'a third does not fit: it is the one refused')
+  t.equal(h.docs.held('a.test'), 3, 'the two documents, and the refusal cached as a failure (charged to the client that named it)')
+  t.ok(h.docs.peek(`https://a.test${big(1)}`) && h.docs.peek(`https://a.test${big(2)}`), 'the two fresh ones are kept')
+  const fetched = h.seen.length
+  t.equal(await outcome(h.docs.get(req('a.test', big(3)))), 'key_fetch_quota', 'refused again, before any fetch')
+  t.equal(h.seen.length, fetched)
   t.equal(h.docs.peek('https://b.test/b')?.value, '/b', 'b.test kept its entry, though it is the least recently used')
-  t.match(h.docs.stats(), { ownerEvictions: 3, evictions: 0 })
-  t.ok(h.docs.stats().bytes <= perOwner + charge('b.test', '/b'))
+  // A key of big(1) verified a proof; then both documents expire (max-age=600).
+  t.ok(h.docs.markProven(`https://a.test${big(1)}`))
+  h.advance(600_000)
+  t.equal(await outcome(h.docs.get(req('a.test', big(3)))), `ok:${big(3)}`, 'expired documents make room ...')
+  t.equal(h.docs.held('a.test'), 2, '... but only the one no proof vouched for went (and the expired failure)')
+  t.equal(await outcome(h.docs.get(req('a.test', big(1)))), `ok:${big(1)}`, 'the proven one refetches without a quota check, though the owner is full')
+  t.match(h.docs.stats(), { evictions: 0 })
 })
 
 t.test('a document larger than one owner may hold is refused and the refusal cached', async (t) => {
@@ -248,4 +256,64 @@ t.test('close refuses new lookups and empties the cache', async (t) => {
   await h.docs.close()
   t.equal(await outcome(h.docs.get(req('a.test', '/2'))), 'key_fetch_failed')
   t.match(h.docs.stats(), { entries: 0, bytes: 0, owners: 0 })
+})
+
+/** As `req`, from a client address. */
+const from = (client: string, owner: string, path: string) => ({ ...req(owner, path), client })
+
+t.test('issue 19: failures are charged to (owner, client): a stranger fills only its own quota, and is named when refused', async (t) => {
+  const h = harness(t, { maxUrlsPerIdentity: 2 })
+  h.serve.set('/junk1', new GatewayError('key_fetch_status')).set('/junk2', new GatewayError('key_fetch_status')).set('/junk3', new GatewayError('key_fetch_status'))
+  t.equal(await outcome(h.docs.get(from('203.0.113.9', 'a.test', '/junk1'))), 'key_fetch_status')
+  t.equal(await outcome(h.docs.get(from('203.0.113.9', 'a.test', '/junk2'))), 'key_fetch_status')
+  t.equal(await outcome(h.docs.get(from('203.0.113.9', 'a.test', '/junk3'))), 'key_fetch_quota', 'the stranger\'s third junk URL: its own quota is spent')
+  const refusals: unknown[] = []
+  const h2 = harness(t, { maxUrlsPerIdentity: 1 }, { onRefused: (reason, owner, client) => { refusals.push([reason, owner, client]) } })
+  h2.serve.set('/junk1', new GatewayError('key_fetch_status'))
+  await outcome(h2.docs.get(from('203.0.113.9', 'a.test', '/junk1')))
+  await outcome(h2.docs.get(from('203.0.113.9', 'a.test', '/junk2')))
+  t.same(refusals, [['urls_per_owner', 'a.test', '203.0.113.9']], 'the refusal names the client that spent the quota')
+  t.equal(await outcome(h.docs.get(from('198.51.100.7', 'a.test', '/alice'))), 'ok:/alice', 'the identity, from its own address, fetches its document')
+  t.equal(await outcome(h.docs.get(from('198.51.100.7', 'a.test', '/alice2'))), 'ok:/alice2', 'and a second: its slots were never spent')
+})
+
+t.test('issue 19: failures from many addresses stay bounded per owner (oldest go) and never touch its documents', async (t) => {
+  const h = harness(t, { maxUrlsPerIdentity: 2 })
+  t.equal(await outcome(h.docs.get(from('198.51.100.7', 'a.test', '/alice'))), 'ok:/alice')
+  for (let i = 0; i < 40; i++) {
+    h.serve.set(`/junk${i}`, new GatewayError('key_fetch_status'))
+    t.equal(await outcome(h.docs.get(from(`203.0.113.${i}`, 'a.test', `/junk${i}`))), 'key_fetch_status')
+  }
+  t.equal(h.docs.held('a.test'), 1 + NEGATIVES_PER_SLOT * 2, `one document and at most ${NEGATIVES_PER_SLOT} × maxUrlsPerIdentity failures`)
+  t.equal(h.docs.peek('https://a.test/alice')?.value, '/alice', 'the document is still there')
+  t.equal(await outcome(h.docs.get(from('198.51.100.7', 'a.test', '/alice2'))), 'ok:/alice2')
+})
+
+t.test('issue 19: a proven document keeps its slot past its TTL; its failed refetch keeps it too, rethrowing for negativeTtl', async (t) => {
+  const h = harness(t, { maxUrlsPerIdentity: 1, negativeTtlMs: 10_000 })
+  t.equal(await outcome(h.docs.get(from('198.51.100.7', 'a.test', '/alice'))), 'ok:/alice')
+  t.ok(h.docs.markProven('https://a.test/alice'))
+  t.notOk(h.docs.markProven('https://a.test/nothing'), 'nothing to mark')
+  h.advance(600_000) // expired
+  t.equal(await outcome(h.docs.get(from('203.0.113.9', 'a.test', '/junk'))), 'key_fetch_quota', 'an expired proven document is not a free slot for a stranger\'s URL')
+  h.serve.set('/alice', new GatewayError('key_fetch_timeout'))
+  const before = h.seen.length
+  t.equal(await outcome(h.docs.get(from('198.51.100.7', 'a.test', '/alice'))), 'key_fetch_timeout', 'the refetch fails')
+  t.equal(await outcome(h.docs.get(from('198.51.100.7', 'a.test', '/alice'))), 'key_fetch_timeout', 'rethrown from the cache ...')
+  t.equal(h.seen.length, before + 1, '... without a second fetch')
+  t.equal(h.docs.held('a.test'), 1, 'the slot is kept: no failure took its place')
+  h.serve.delete('/alice')
+  h.advance(10_000)
+  t.equal(await outcome(h.docs.get(from('198.51.100.7', 'a.test', '/alice'))), 'ok:/alice', 'after negativeTtl it is refetched, without a quota check')
+})
+
+t.test('issue 19: in-flight fetches are capped per (owner, client): a stranger\'s slow fetches do not make the identity busy', async (t) => {
+  const h = harness(t, { maxUrlsPerIdentity: 8, maxInFlightPerDomain: 2 })
+  h.hold.add('/slow1').add('/slow2').add('/slow3')
+  const a = outcome(h.docs.get(from('203.0.113.9', 'a.test', '/slow1')))
+  const b = outcome(h.docs.get(from('203.0.113.9', 'a.test', '/slow2')))
+  t.equal(await outcome(h.docs.get(from('203.0.113.9', 'a.test', '/slow3'))), 'key_fetch_busy', 'the stranger\'s own cap')
+  t.equal(await outcome(h.docs.get(from('198.51.100.7', 'a.test', '/alice'))), 'ok:/alice', 'the identity is not busy')
+  h.release()
+  await Promise.all([a, b])
 })

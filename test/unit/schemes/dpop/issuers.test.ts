@@ -23,15 +23,37 @@ function fakeFetch(routes: Map<string, unknown>) {
 }
 
 const tokenFor = (issuer: string, kid = 'k1'): AccessToken => ({
-  identity: new URL(issuer).hostname as Identity, issuer, issuerUrl: readIssuerUrl(issuer, 'any'), alg: 'ES256', kid, jkt: 'x'.repeat(43),
+  identity: new URL(issuer).hostname as Identity, issuer, pinned: false, issuerUrl: readIssuerUrl(issuer, 'any'), alg: 'ES256', kid, jkt: 'x'.repeat(43),
   sub: undefined, clientId: undefined, scopes: [], signingInput: '', signature: Buffer.alloc(0),
 })
 
 const code = async (p: Promise<unknown>) => { try { await p; return 'ok' } catch (err) { return err instanceof GatewayError ? err.code : String(err) } }
 
-t.test('metadata URLs: RFC 8414 §3.1 inserts the well-known segment before the path; OpenID appends it', async (t) => {
+t.test('metadata URLs: only at the origin root of a path-less issuer (issue 19); never under a path the token chose', async (t) => {
   t.strictSame(metadataUrls(new URL('https://as.alice.test')).map(String), ['https://as.alice.test/.well-known/oauth-authorization-server', 'https://as.alice.test/.well-known/openid-configuration'])
-  t.strictSame(metadataUrls(new URL('https://alice.test/tenant/a')).map(String), ['https://alice.test/.well-known/oauth-authorization-server/tenant/a', 'https://alice.test/tenant/a/.well-known/openid-configuration'])
+  t.throws(() => metadataUrls(new URL('https://alice.test/tenant/a')), { code: 'token_issuer_not_allowed' })
+  t.throws(() => metadataUrls(new URL('https://alice.test/u/mallory/')), { code: 'token_issuer_not_allowed' })
+})
+
+t.test('an issuer with a path is never discovered, even if parse were bypassed', async (t) => {
+  const { fetch, seen } = fakeFetch(new Map())
+  const keys = createIssuerKeys(keysConfig(), { fetch })
+  t.teardown(() => keys.close())
+  t.equal(await code(keys.keyFor(tokenFor('https://alice.test/u/mallory'), undefined)), 'token_issuer_not_allowed')
+  t.strictSame(seen, [], 'nothing fetched')
+})
+
+t.test('the metadata issuer is compared in canonical form: a trailing slash on a path-less issuer is the same issuer', async (t) => {
+  const key = await newKey('ES256', 'k1')
+  const { fetch } = fakeFetch(new Map<string, unknown>([
+    ['https://alice.test/.well-known/oauth-authorization-server', { issuer: 'https://alice.test/', jwks_uri: 'https://alice.test/jwks' }],
+    ['https://alice.test/jwks', { keys: [key.jwk] }],
+    ['https://bob.test/.well-known/oauth-authorization-server', { issuer: 'https://bob.test/as', jwks_uri: 'https://bob.test/jwks' }],
+  ]))
+  const keys = createIssuerKeys(keysConfig(), { fetch })
+  t.teardown(() => keys.close())
+  t.equal(await code(keys.keyFor(tokenFor('https://alice.test'), undefined)), 'ok')
+  t.equal(await code(keys.keyFor(tokenFor('https://bob.test'), undefined)), 'issuer_metadata_invalid', 'another issuer of the same host is another issuer')
 })
 
 t.test('discovery, checks and fallback', async (t) => {

@@ -30,6 +30,7 @@ async function setup(opts: { requireNonce?: boolean } = {}) {
   const set = parseJwks(JSON.stringify({ keys: [issuerKey.jwk] }))
   const issuerKeys: IssuerKeys = {
     async keyFor(token) { keyForCalls.push(token.issuer); return set.keys[0]! },
+    markProven() {},
     async close() {},
   }
   const scheme = createDpopScheme({
