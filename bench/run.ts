@@ -45,6 +45,7 @@ import type { FixedRateResult } from './load/fixed-rate-child.js'
 import type { LatencyResults } from './lib/report.js'
 import { runAclMicro } from './micro/acl.js'
 import { runVerifyMicro } from './micro/verify.js'
+import { runSessionsMicro } from './micro/sessions.js'
 import { topSelfTime } from './profile-top.js'
 import { runScale, scaleMarkdown, scaleFailed, type ScaleResults } from './scale/index.js'
 import { toMarkdown, median, type Report, type RunInfo } from './lib/report.js'
@@ -247,6 +248,8 @@ async function main(): Promise<void> {
     acl = runAclMicro()
     say('micro: proof signature verification')
     verify = await runVerifyMicro()
+    say('micro: the session ticket path (µs of CPU per request, one at a time)')
+    for (const r of await runSessionsMicro()) say(`  ${r.usPerOp.toFixed(2).padStart(8)} µs  ${r.path}`)
   }
 
   const upstream = await startServer(new URL('upstream.js', SERVERS), [])

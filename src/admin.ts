@@ -2,8 +2,10 @@
 // answers), /readyz (state loaded, not draining, and the replay store
 // answers), /metrics (Prometheus text; gauges read from the current state
 // at scrape), and the live page at / (admin/page.ts) with its style and
-// script. It has no authentication, so nothing here changes state: only
-// GET and HEAD are answered, anything else is 405 (docs/security.md G19).
+// script. It has no authentication, so nothing here changes state but
+// POST /sessions/revoke/<identity>, which can only make sessions stricter
+// (revocation/admin-route.ts); everything else is GET and HEAD, anything
+// else is 405 (docs/security.md G19).
 //
 // Bound to loopback (the default), the page answers only requests whose
 // Host is a loopback name: a web page the operator visits cannot point a
@@ -17,12 +19,16 @@ import { renderMain, renderPage } from './admin/page.js'
 import { readView } from './admin/view.js'
 import { PAGE_CSP, PAGE_SCRIPT, PAGE_STYLE } from './admin/assets.js'
 import type { ReloadStatus } from './config/reload-status.js'
+import { handleRevoke } from './revocation/admin-route.js'
+import type { Revocations } from './revocation/types.js'
 
 export interface AdminOptions {
   /** The listener is bound to a loopback address: the page refuses non-loopback Host names. */
   readonly loopback?: boolean
   /** The last reload's outcome, for the reload gauges (config/reload-status.ts). */
   readonly reload?: () => ReloadStatus
+  /** The sessions module's revocation list, when it built one (POST /sessions/revoke/<identity>). */
+  readonly revocations?: () => Revocations | undefined
 }
 
 const PAGE_HEADERS = { 'content-security-policy': PAGE_CSP, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' }
@@ -40,6 +46,7 @@ export function createAdminServer(holder: StateHolder, draining: () => boolean =
   const startedAtMs = Date.now()
   return http.createServer((req, res) => {
     const [path, query] = (req.url ?? '').split('?') as [string, string | undefined]
+    if (handleRevoke(req, res, path, opts.revocations?.())) return
     const send = (status: number, type: string, body: string, extra: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body), ...extra })
       res.end(req.method === 'HEAD' ? undefined : body)

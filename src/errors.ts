@@ -45,6 +45,10 @@ export const ERRORS = {
   malformed_proof: spec(400, 'Bad Request', 'invalid_request'),
   multiple_credentials: spec(400, 'Bad Request', 'invalid_request'),
   proof_too_large: spec(400, 'Bad Request', 'invalid_request'),
+  // Session tickets and session proofs (PROTOCOL.md §4): the form is wrong
+  ticket_malformed: spec(400, 'Bad Request', 'invalid_request'),
+  ticket_too_large: spec(400, 'Bad Request', 'invalid_request'),
+  session_proof_malformed: spec(400, 'Bad Request', 'invalid_request'),
   body_too_large: spec(413, 'Payload Too Large'),
   // 401 with a bare challenge
   credentials_missing: spec(401, 'Unauthorized'),
@@ -69,6 +73,23 @@ export const ERRORS = {
   proof_iat_invalid: spec(401, 'Unauthorized', 'invalid_proof'),
   proof_signature_invalid: spec(401, 'Unauthorized', 'invalid_proof'),
   proof_replayed: spec(401, 'Unauthorized', 'invalid_proof'),
+  proof_epk_invalid: spec(401, 'Unauthorized', 'invalid_proof'),
+  // 401: session tickets and cookies (PROTOCOL.md §4): the credential is not (or no longer) good
+  ticket_invalid: spec(401, 'Unauthorized', 'invalid_token'),
+  ticket_key_unknown: spec(401, 'Unauthorized', 'invalid_token'),
+  ticket_key_retired: spec(401, 'Unauthorized', 'invalid_token'),
+  ticket_expired: spec(401, 'Unauthorized', 'invalid_token'),
+  session_revoked: spec(401, 'Unauthorized', 'invalid_token'),
+  session_refused: spec(401, 'Unauthorized', 'invalid_token'),
+  cookie_invalid: spec(401, 'Unauthorized', 'invalid_token'),
+  cookie_expired: spec(401, 'Unauthorized', 'invalid_token'),
+  // 401: the HS256 session proof is wrong (PROTOCOL.md §4)
+  session_proof_invalid: spec(401, 'Unauthorized', 'invalid_proof'),
+  session_proof_signature_invalid: spec(401, 'Unauthorized', 'invalid_proof'),
+  session_proof_ath_mismatch: spec(401, 'Unauthorized', 'invalid_proof'),
+  session_proof_mismatch: spec(401, 'Unauthorized', 'invalid_proof'),
+  session_proof_iat_invalid: spec(401, 'Unauthorized', 'invalid_proof'),
+  session_proof_replayed: spec(401, 'Unauthorized', 'invalid_proof'),
   // 401: channel binding (PROTOCOL.md §5, RFC 9266)
   channel_binding_unavailable: spec(401, 'Unauthorized', 'invalid_request'),
   channel_binding_mismatch: spec(401, 'Unauthorized', 'invalid_proof'),
@@ -108,6 +129,7 @@ export const ERRORS = {
   signature_replayed: spec(401, 'Unauthorized', 'invalid_signature'),
   // 403: authenticated, ACL says no (or nothing matches)
   forbidden: spec(403, 'Forbidden', 'insufficient_scope'),
+  cookie_origin_refused: spec(403, 'Forbidden'),
   insufficient_scope: spec(403, 'Forbidden', 'insufficient_scope'),
   // 429: abuse limits
   rate_limited: spec(429, 'Too Many Requests'),

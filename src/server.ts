@@ -12,6 +12,7 @@ import { loadState, releaseUnused, type BuildDeps } from './assembly/build-state
 import type { GatewayState, StateHolder } from './assembly/state.js'
 import { createWsProxy } from './proxy/websocket.js'
 import { createAdminServer } from './admin.js'
+import { isRevocations } from './revocation/types.js'
 import { watchConfig, type ConfigWatcher } from './config/watch.js'
 import { formatProblem, inLineOrder, type Problem } from './config/yaml-source.js'
 import { createReloadStatus } from './config/reload-status.js'
@@ -136,7 +137,9 @@ export async function startGateway(configFile: string, deps: BuildDeps & { watch
   for (const warning of configWarnings(cfg)) built.state.log.warn(warning)
   const reloadStatus = createReloadStatus()
   await reloadStatus.succeeded([configFile, cfg.aclFile])
-  const admin = cfg.admin ? createAdminServer(holder, () => inFlight.isDraining, { loopback: isLoopbackHost(cfg.admin.listen.host), reload: reloadStatus.current }) : undefined
+  // The sessions module's revocation list, when it built one (POST /sessions/revoke/<identity>).
+  const revocations = () => holder.current.modules.flatMap((m) => m.built.resources ?? []).find(isRevocations)
+  const admin = cfg.admin ? createAdminServer(holder, () => inFlight.isDraining, { loopback: isLoopbackHost(cfg.admin.listen.host), reload: reloadStatus.current, revocations }) : undefined
   const adminAddr = admin && cfg.admin ? await listen(admin, cfg.admin.listen) : undefined
 
   let reloading = Promise.resolve<readonly Problem[]>([])

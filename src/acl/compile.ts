@@ -37,6 +37,8 @@ export interface AclSpec {
   readonly mode?: RuleMode
   /** What a request no rule matches gets; default `enforce` (refused). */
   readonly unmatched?: RuleMode
+  /** identity → not-before (ms) for its tickets and cookies. */
+  readonly revoke?: ReadonlyMap<string, number>
 }
 
 export const defaultRuleId = (index: number): string => `rule-${index + 1}`
@@ -77,7 +79,7 @@ export function compileAcl(spec: AclSpec): Acl {
     })
   })
   Object.freeze(rules)
-  return Object.freeze({ file: spec.file, rules, mode: spec.mode ?? 'enforce', unmatched: spec.unmatched ?? 'enforce', verbs, verbOf, matcher: new RuleTrie(rules) })
+  return Object.freeze({ file: spec.file, rules, mode: spec.mode ?? 'enforce', unmatched: spec.unmatched ?? 'enforce', verbs, verbOf, matcher: new RuleTrie(rules), revoke: spec.revoke ?? new Map<string, number>() })
 }
 
 /** The rule that decides a request: the first, in file order, whose path pattern and `methods` filter match. */

@@ -9,6 +9,7 @@ import { joinPath, readYaml, type Problem, type YNode } from '../config/yaml-sou
 import { parseDomainPattern, type DomainPattern } from '../identity/domain.js'
 import { compileAcl, defaultRuleId, type RuleSpec } from './compile.js'
 import { pathPatternProblem } from './path-pattern.js'
+import { readRevoke } from './revoke.js'
 import { DEFAULT_VERBS, RULE_FIELDS, type Acl, type HttpSignatureDemand } from './types.js'
 
 /** RFC 9421 §2.1/§2.2 component names a route may demand: a derived component or a lowercase field name. */
@@ -32,7 +33,7 @@ const requirement: Check<string> = (v) =>
 
 export interface AclResult { readonly acl: Acl | undefined; readonly problems: readonly Problem[] }
 
-const TOP_KEYS = ['version', 'mode', 'unmatched', 'verbs', 'rules'] as const
+const TOP_KEYS = ['version', 'mode', 'unmatched', 'verbs', 'rules', 'revoke'] as const
 const MODES = ['enforce', 'report'] as const
 /** Rule fields that only mean something once a caller has authenticated. */
 const AUTH_ONLY_FIELDS = ['channelBinding', 'sessions', 'scopes', 'mode', 'require', 'httpSignature'] as const
@@ -51,8 +52,9 @@ export function parseAcl(text: string, file: string): AclResult {
   const unmatched = top.get('unmatched', scalar(oneOf(MODES)), 'enforce')
   const verbs = top.get('verbs', readVerbs, DEFAULT_VERBS)
   const rules = top.required('rules', readRules(verbs), [])
+  const revoke = top.get('revoke', readRevoke, new Map<string, number>())
   if (!problems.ok) return { acl: undefined, problems: problems.list }
-  return { acl: compileAcl({ file, verbs, rules, mode, unmatched }), problems: [] }
+  return { acl: compileAcl({ file, verbs, rules, mode, unmatched, revoke }), problems: [] }
 }
 
 // ---------------------------------------------------------------- verbs

@@ -89,6 +89,8 @@ export interface Acl {
   readonly verbOf: ReadonlyMap<string, string>
   /** The compiled path matcher: opaque, use `matchRule`. */
   readonly matcher: RuleTrie
+  /** `revoke:` — identity → not-before time (ms) for its session tickets and cookies (acl/revoke.ts). */
+  readonly revoke: ReadonlyMap<string, number>
 }
 
 export type DenyReason =

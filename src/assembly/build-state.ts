@@ -104,6 +104,7 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
     publicOrigin: config.publicOrigin,
     proof: { ...config.proof, replayTtlMs },
     nonces,
+    aclRevocations: aclResult.acl?.revoke ?? new Map(),
     secrets,
     replay(namespace) {
       const owner = namespaces.get(namespace)

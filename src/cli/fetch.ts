@@ -53,10 +53,11 @@ export async function runFetch(argv: string[]): Promise<number> {
     if (values.identity !== undefined || values['key-url'] !== undefined) throw new UsageError('--dpop-token replaces --identity and --key-url (the identity is the token\'s issuer)')
     if (!values.key) throw new UsageError('--dpop-token needs --key, the private JWK the token is bound to')
   } else if (!values.identity || !values.key || !values['key-url']) throw new UsageError('fetch needs --identity, --key and --key-url (or --dpop-token and --key)')
-  if (values.session !== 'none') throw new UsageError('--session ticket is not available in this version')
   const bind = values['channel-binding'] === true
   if (bind && new URL(url).protocol !== 'https:') throw new UsageError('--channel-binding needs an https URL: the binding is to the TLS connection (PROTOCOL.md §5)')
   if (bind && dpopToken !== undefined) throw new UsageError('--channel-binding works with DomainPoP proofs; the gateway does not check cb on DPoP proofs')
+  if (values.session !== 'none' && values.session !== 'ticket') throw new UsageError(`--session ${values.session}: expected ticket or none`)
+  const session = values.session as 'ticket' | 'none'
   const headers = new Headers()
   for (const h of values.header ?? []) {
     const i = h.indexOf(':')
@@ -70,9 +71,9 @@ export async function runFetch(argv: string[]): Promise<number> {
   const doFetch = httpSignature
     ? createHttpSignatureFetch({ agent: values.agent!, privateKey: key, fetch: await fetchWith(tlsFiles) })
     : token !== undefined
-    ? createDpopFetch({ accessToken: token, privateKey: key, audience: values.audience, fetch: await fetchWith(tlsFiles) })
+    ? createDpopFetch({ accessToken: token, privateKey: key, audience: values.audience, fetch: await fetchWith(tlsFiles), session })
     : createDomainPopFetch({
-      identity: values.identity!, keyUrl: values['key-url']!, privateKey: key, audience: values.audience, fetch: await fetchWith(tlsFiles), channelBinding: binding,
+      identity: values.identity!, keyUrl: values['key-url']!, privateKey: key, audience: values.audience, fetch: await fetchWith(tlsFiles), channelBinding: binding, session,
     })
   const method = values.request ?? (values.data !== undefined ? 'POST' : 'GET')
   let res: Response
@@ -93,6 +94,11 @@ export async function runFetch(argv: string[]): Promise<number> {
     process.stdout.write('\n')
   }
   process.stdout.write(body)
+  // One request per run: say whether the gateway granted a ticket (the field itself is a credential: -i shows it).
+  if (session === 'ticket') {
+    const granted = /expires_in=(\d+)/.exec(res.headers.get('domainpop-session') ?? '')
+    process.stderr.write(granted ? `session ticket granted, expires in ${granted[1]} s\n` : 'no session ticket was granted (sessions.tickets.enabled may be off, or the rule says sessions: false)\n')
+  }
   if (res.ok) return EXIT.ok
   // A refusal: the body stays on stdout, as curl leaves it; the problem, as one line, goes to stderr.
   const problem = problemOf(res, body)

@@ -42,9 +42,10 @@ export const USAGE = `popgate — DomainPoP authentication gateway
   popgate keygen --identity DOMAIN --out DIR [--alg ES256|ES384|Ed25519|PS256] [--keyhost URL]
   popgate keyhost --identity DOMAIN [--listen HOST:PORT] [--store DIR|memory] [--token-file F] [--cert F --key F] [--public-origin URL] [--signatures-directory]
   popgate keyhost publish --url URL --token-file F --jwk FILE [--cacert FILE]
-  popgate fetch URL --identity DOMAIN --key FILE --key-url URL [-X M] [-H H] [-d BODY] [-i] [--audience URL] [--cacert FILE] [--cert FILE [--cert-key FILE]] [--channel-binding]
+  popgate fetch URL --identity DOMAIN --key FILE --key-url URL [-X M] [-H H] [-d BODY] [-i] [--session ticket] [--audience URL] [--cacert FILE] [--cert FILE [--cert-key FILE]] [--channel-binding]
   popgate fetch URL --dpop-token TOKEN|@FILE --key FILE [same options]
   popgate fetch URL --http-signature --key FILE --agent URL [same options]
+  popgate sessions revoke IDENTITY [--admin URL]    end every ticket and cookie of IDENTITY
   popgate demo [--port N]                           every party on loopback, for a first look
   popgate --version
 
@@ -144,6 +145,9 @@ stderr (status, problem code and detail) and exits 1.
   -H, --header "N: V"   a request header (repeatable)
   -d, --data BODY       a request body
   -i, --include         print the status line and headers
+  --session ticket|none ticket: the proof carries an ephemeral ECDH key (epk) asking for a
+                        session ticket (PROTOCOL.md §4); stderr says whether one was granted,
+                        -i shows its DomainPoP-Session field. Default none
   --audience URL        the gateway's publicOrigin when it differs from URL's origin
   --cacert FILE         trust this PEM CA for an https URL (or set NODE_EXTRA_CA_CERTS)
   --session none        every request carries its own proof (the only choice in this version)
@@ -153,6 +157,16 @@ stderr (status, problem code and detail) and exits 1.
   --channel-binding     bind every DomainPoP proof to this TLS 1.3 connection (cb,
                         RFC 9266): https only, and only to a gateway that terminates
                         TLS itself
+`,
+  sessions: `popgate sessions revoke IDENTITY [--admin URL]
+
+Ends every session ticket and cookie of IDENTITY minted before now, through
+a gateway's admin listener (POST /sessions/revoke/IDENTITY). With
+replay.store: redis every replica refuses them at once; with the memory
+store only the replica asked. Proofs still work: the identity's next proof
+mints a fresh ticket. For a revocation kept in version control, use the
+ACL's revoke: map instead (docs/acl.md).
+  --admin URL   the admin listener (default http://127.0.0.1:9090)
 `,
   demo: `popgate demo [--port N]
 

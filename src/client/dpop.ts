@@ -9,6 +9,8 @@ import { createHash, randomBytes, type KeyObject } from 'node:crypto'
 import { parseChallenges } from '../http/auth-header.js'
 import { signRaw } from './proof.js'
 import { lazyClientKey, replayableBody, type ClientKey, type ClientAlgorithm } from './keys.js'
+import { acceptTicket, createTicketJar, newPendingTicket, presentTicket, sendWithTicket } from './session.js'
+import type { SessionCurve } from '../proofs/session-key.js'
 
 export interface DpopProofInput {
   readonly method: string
@@ -19,6 +21,8 @@ export interface DpopProofInput {
   readonly nonce?: string
   readonly iatSec?: number
   readonly jti?: string
+  /** More claims (`epk` to ask for a session ticket, PROTOCOL.md §4). */
+  readonly extraClaims?: Readonly<Record<string, unknown>>
 }
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
@@ -33,6 +37,7 @@ export function signDpopProof(key: ClientKey, input: DpopProofInput): string {
     iat: input.iatSec ?? Math.floor(Date.now() / 1000),
     ...(input.accessToken !== undefined ? { ath: createHash('sha256').update(input.accessToken).digest('base64url') } : {}),
     ...(input.nonce !== undefined ? { nonce: input.nonce } : {}),
+    ...input.extraClaims,
   }
   const signingInput = `${b64(header)}.${b64(claims)}`
   return `${signingInput}.${signRaw(key, signingInput).toString('base64url')}`
@@ -48,6 +53,14 @@ export interface DpopFetchOptions {
   readonly audience?: string
   /** Underlying fetch (default: globalThis.fetch). */
   readonly fetch?: typeof fetch
+  /**
+   * `ticket`: the DPoP proof also carries `epk`; once the gateway answers with a ticket, requests carry
+   * `Authorization: DomainPoP-Session` and an HS256 session proof instead of the token (PROTOCOL.md §4). Default `none`.
+   */
+  readonly session?: 'ticket' | 'none'
+  readonly sessionCurve?: SessionCurve
+  /** The clock tickets are renewed by (tests). */
+  readonly now?: () => number
 }
 
 export type DpopFetch = (input: string | URL, init?: RequestInit) => Promise<Response>
@@ -67,25 +80,39 @@ export function createDpopFetch(opts: DpopFetchOptions): DpopFetch {
   const baseFetch = opts.fetch ?? globalThis.fetch
   const nonces = new Map<string, string>() // origin → last DPoP-Nonce
   const key = lazyClientKey(opts.privateKey, opts.alg)
+  const now = opts.now ?? Date.now
+  const tickets = opts.session === 'ticket' ? createTicketJar({ now }) : undefined
 
   return async function dpopFetch(input, init = {}) {
     const url = new URL(String(input))
     const origin = opts.audience ?? url.origin
     const method = (init.method ?? 'GET').toUpperCase()
     const k = await key()
-    const attempt = async (): Promise<Response> => {
+    const attempt = async (mayUseTicket: boolean): Promise<{ res: Response; usedTicket: boolean }> => {
       const headers = new Headers(init.headers)
-      headers.set('authorization', `DPoP ${opts.accessToken}`)
-      headers.set('dpop', signDpopProof(k, { method, htu: origin + url.pathname, accessToken: opts.accessToken, nonce: nonces.get(origin) }))
+      const ticket = mayUseTicket ? tickets?.usable(origin) : undefined
+      const nonce = nonces.get(origin)
+      const pending = !ticket && tickets ? newPendingTicket(opts.sessionCurve) : undefined
+      if (ticket) presentTicket(headers, ticket, { method, htu: origin + url.pathname })
+      else {
+        headers.set('authorization', `DPoP ${opts.accessToken}`)
+        headers.set('dpop', signDpopProof(k, { method, htu: origin + url.pathname, accessToken: opts.accessToken, nonce, extraClaims: pending ? { epk: pending.epk } : undefined }))
+      }
       const res = await baseFetch(url, { ...init, method, headers })
       const fresh = res.headers.get('dpop-nonce')
       if (fresh) nonces.set(origin, fresh)
-      return res
+      // HKDF inputs for a DPoP proof (docs/protocol.md §4): its nonce (or ""), the gateway's origin, the thumbprint of its jwk.
+      if (pending && res.ok) {
+        const t = acceptTicket(res, pending, { nonce: nonce ?? '', aud: origin, kid: k.kid }, now())
+        if (t) tickets!.set(origin, t)
+      }
+      return { res, usedTicket: ticket !== undefined }
     }
-    const first = await attempt()
+    const { res: first, final } = await sendWithTicket(attempt, () => tickets?.drop(origin), replayableBody(init.body))
+    if (final) return first
     // RFC 9449 §9: retry once with the nonce the server just gave.
-    if (first.status !== 401 || !replayableBody(init.body) || dpopError(first) !== 'use_dpop_nonce' || !first.headers.get('dpop-nonce')) return first
+    if (first.status !== 401 || dpopError(first) !== 'use_dpop_nonce' || !first.headers.get('dpop-nonce')) return first
     await first.body?.cancel()
-    return attempt()
+    return (await attempt(false)).res
   }
 }

@@ -3,10 +3,17 @@
 // once on use_nonce, and signs every request with a new proof. With a
 // `channelBinding` (client/channel-binding.ts) every request goes on that
 // connection and its proof carries the connection's `cb` (PROTOCOL.md §5).
+// With `session: 'ticket'` (PROTOCOL.md §4) a proof also carries `epk`; once the
+// gateway answers with a ticket, requests carry the ticket and an HS256
+// session proof instead, a ticket near its expiry is renewed with a full
+// proof, and a refused ticket is dropped and the request sent again with
+// a full proof.
 
 import { parseChallenges } from '../http/auth-header.js'
 import { signDomainPopProof } from './proof.js'
 import { lazyClientKey, replayableBody, type ClientKey, type ClientAlgorithm } from './keys.js'
+import { acceptTicket, createTicketJar, newPendingTicket, presentTicket, sendWithTicket } from './session.js'
+import type { SessionCurve } from '../proofs/session-key.js'
 import type { KeyObject } from 'node:crypto'
 import type { ChannelBinding } from './channel-binding.js'
 
@@ -22,6 +29,12 @@ export interface DomainPopFetchOptions {
   readonly fetch?: typeof fetch
   /** Bind every proof to this TLS 1.3 connection (RFC 9266): `cb` in the proof, the request on that connection. */
   readonly channelBinding?: ChannelBinding
+  /** `ticket`: negotiate a session ticket and use HMAC proofs after the first request (default `none`: a proof per request). */
+  readonly session?: 'ticket' | 'none'
+  /** The ECDH curve of the ticket's ephemeral key (default P-256). */
+  readonly sessionCurve?: SessionCurve
+  /** The clock tickets are renewed by (tests). */
+  readonly now?: () => number
 }
 
 export type DomainPopFetch = (input: string | URL, init?: RequestInit) => Promise<Response>
@@ -49,32 +62,44 @@ export function createDomainPopFetch(opts: DomainPopFetchOptions): DomainPopFetc
   const baseFetch = binding !== undefined ? boundFetch(binding) : opts.fetch ?? globalThis.fetch
   const nonces = new Map<string, string>() // origin → last nonce
   const key = lazyClientKey(opts.privateKey, opts.alg)
+  const now = opts.now ?? Date.now
+  const tickets = opts.session === 'ticket' ? createTicketJar({ now }) : undefined
 
   return async function domainPopFetch(input, init = {}) {
     const url = new URL(String(input))
     const audience = opts.audience ?? url.origin
     const method = (init.method ?? 'GET').toUpperCase()
     const k = await key()
-    const attempt = async (): Promise<Response> => {
+    const attempt = async (mayUseTicket: boolean): Promise<{ res: Response; usedTicket: boolean }> => {
       const headers = new Headers(init.headers)
+      const ticket = mayUseTicket ? tickets?.usable(audience) : undefined
       const nonce = nonces.get(audience)
-      if (nonce) {
+      let pending: ReturnType<typeof newPendingTicket> | undefined
+      if (ticket) presentTicket(headers, ticket, { method, htu: audience + url.pathname })
+      else if (nonce) {
+        pending = tickets ? newPendingTicket(opts.sessionCurve) : undefined
         // The exporter of the connection this request will go on (opened now if there is none).
-        const extraClaims = binding !== undefined ? { cb: await binding.exporter() } : undefined
+        const cb = binding !== undefined ? await binding.exporter() : undefined
+        const extraClaims = pending || cb ? { ...(pending ? { epk: pending.epk } : {}), ...(cb ? { cb } : {}) } : undefined
         headers.set('authorization', 'DomainPoP ' + signDomainPopProof(k, { identity: opts.identity, keyUrl: opts.keyUrl, audience, method, path: url.pathname, nonce, extraClaims }))
       }
       const res = await baseFetch(url, { ...init, method, headers })
       const fresh = nonceFromResponse(res)
       if (fresh) nonces.set(audience, fresh)
-      return res
+      if (pending && nonce && res.ok) {
+        const t = acceptTicket(res, pending, { nonce, aud: audience, kid: k.kid }, now())
+        if (t) tickets!.set(audience, t)
+      }
+      return { res, usedTicket: ticket !== undefined }
     }
-    const first = await attempt()
-    if (first.status !== 401 || !replayableBody(init.body)) return first
+    const { res: first, final } = await sendWithTicket(attempt, () => tickets?.drop(audience), replayableBody(init.body))
+    if (final) return first
+    if (first.status !== 401) return first
     const challenge = domainPopChallenge(first)
     // Retry once: when we sent no proof yet (bare challenge), or the gateway says use_nonce.
     if (!challenge || (challenge.params.error !== undefined && challenge.params.error !== 'use_nonce')) return first
     await first.body?.cancel()
-    return attempt()
+    return (await attempt(false)).res
   }
 }
 

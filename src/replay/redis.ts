@@ -60,7 +60,8 @@ type Client = Redis | Cluster
 
 type IoRedis = { readonly Redis: typeof Redis; readonly Cluster: typeof Cluster }
 
-function connect({ Redis, Cluster }: IoRedis, c: RedisReplayConfig): Client {
+/** A client for `c` (standalone, cluster or sentinel) with the store's fail-fast options; also used by revocation/redis.ts. */
+export function connect({ Redis, Cluster }: IoRedis, c: RedisReplayConfig): Client {
   const conn = connectionFromUrl(c.url!)
   const opts = clientOptions(c)
   if (c.mode === 'cluster') {

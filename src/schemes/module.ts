@@ -89,6 +89,8 @@ export interface Shared {
   }
   /** The gateway's nonces (secrets/nonce.ts). */
   readonly nonces: NonceIssuer
+  /** The ACL's `revoke:` map (identity → not-before ms for its session tickets and cookies; acl/revoke.ts). */
+  readonly aclRevocations: ReadonlyMap<string, number>
   readonly secrets: Secrets
   /**
    * The replay store, with every key prefixed by `namespace` + LF; a

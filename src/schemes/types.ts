@@ -106,7 +106,21 @@ export interface Principal {
   /** Header fields the response must carry (flat name, value, … list): a fresh nonce. Also on a WebSocket 101. */
   readonly responseHeaders: readonly string[] | undefined
   /** The credential asked for a session (a ticket or a cookie) for a grant to mint (PROTOCOL.md §4). */
-  readonly sessionRequest?: { readonly kind: 'ticket' | 'cookie'; readonly epk?: JsonWebKey }
+  readonly sessionRequest?: SessionRequest
+}
+
+/**
+ * What a proof that asked for a session carries for the grant (PROTOCOL.md §4):
+ * `epk` and the HKDF inputs (the proof's nonce, aud and kid), and the `cb` it
+ * was verified with (the ticket is then bound to it).
+ */
+export interface SessionRequest {
+  readonly kind: 'ticket' | 'cookie'
+  readonly epk?: unknown
+  readonly nonce?: string
+  readonly aud?: string
+  readonly kid?: string
+  readonly cb?: string
 }
 
 export interface Scheme<C extends Claim = Claim> {

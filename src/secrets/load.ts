@@ -5,8 +5,8 @@
 //
 // secrets.yaml (docs/configuration.md, "Secrets"; `popgate secrets generate` makes one):
 //   nonce:   [{ id: n2, secret: <base64url, ≥ 32 bytes> }, { id: n1, secret: … }]
-//   tickets: [...]
-//   cookies: [...]
+//   tickets: [{ id: t2, secret: … }, { id: t1, secret: …, retired: 2026-12-07T10:00:00Z }]
+//   cookies: [...]      (`retired`: when the key stopped sealing; it opens for one TTL + skew after that)
 //   assertion: [{ kid: a1, kty: EC, crv: P-256, x: …, y: …, d: … }]   (secrets/assertion-keys.ts)
 
 import { randomBytes } from 'node:crypto'
@@ -58,7 +58,7 @@ export function parseSecrets(text: string, file: string): { secrets?: Secrets; p
     if (e.key === 'assertion') { assertion = readAssertionKeys(e.value, e.key, problems); continue }
     // The key is not printed: in this file a stray key is often a pasted secret.
     if (!(KINDS as readonly string[]).includes(e.key)) { problems.at(e.keyPos, '', `unknown key (${HIDDEN}); ${hint(e.key, [...KINDS, 'assertion'])}`); continue }
-    readList(e.value, e.key, out[e.key as Kind], problems)
+    readList(e.value, e.key, out[e.key as Kind], problems, e.key !== 'nonce')
   }
   if (!problems.ok) return { problems: problems.list }
   if (out.nonce.length === 0) problems.at(root.pos, 'nonce', 'at least one nonce secret is required')
@@ -66,18 +66,29 @@ export function parseSecrets(text: string, file: string): { secrets?: Secrets; p
   return { secrets: fillMissing(out, assertion), problems: [] }
 }
 
-function readList(node: YNode, path: string, into: NamedSecret[], problems: Problems): void {
+/** RFC 3339 date-time with an explicit offset (`2026-12-07T10:00:00Z`). */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/
+
+function readList(node: YNode, path: string, into: NamedSecret[], problems: Problems, retirable: boolean): void {
   if (node.kind !== 'seq') { problems.at(node.pos, path, 'must be a list of { id, secret }'); return }
+  const known = retirable ? ['id', 'secret', 'retired'] : ['id', 'secret']
   node.items.forEach((item, i) => {
     const p = joinPath(path, i)
     if (item.kind !== 'map') { problems.at(item.pos, p, 'must be { id, secret }'); return }
     const get = (k: string) => item.entries.find((e) => e.key === k)?.value
-    for (const e of item.entries) if (e.key !== 'id' && e.key !== 'secret') problems.at(e.keyPos, p, `unknown key (${HIDDEN}); ${hint(e.key, ['id', 'secret'])}`)
-    const id = get('id'), secret = get('secret')
+    for (const e of item.entries) if (!known.includes(e.key)) problems.at(e.keyPos, p, `unknown key (${HIDDEN}); ${hint(e.key, known)}`)
+    const id = get('id'), secret = get('secret'), retired = get('retired')
     const r = checkSecret(id?.kind === 'scalar' ? id.value : undefined, secret?.kind === 'scalar' ? secret.value : undefined)
+    let retiredAtMs: number | undefined
+    if (retired !== undefined) {
+      const v = retired.kind === 'scalar' ? retired.value : undefined
+      retiredAtMs = typeof v === 'string' && RFC3339.test(v) ? Date.parse(v) : NaN
+      if (Number.isNaN(retiredAtMs)) { problems.at(retired.pos, joinPath(p, 'retired'), 'must be an RFC 3339 time such as 2026-12-07T10:00:00Z'); return }
+      if (i === 0) { problems.at(retired.pos, joinPath(p, 'retired'), 'the first key seals new credentials and cannot be retired; put the new key first'); return }
+    }
     if (typeof r === 'string') problems.at(item.pos, p, r)
     else if (into.some((s) => s.id === r.id)) problems.at(item.pos, p, `duplicate id ${r.id}`)
-    else into.push(r)
+    else into.push(retiredAtMs === undefined ? r : { ...r, retiredAtMs })
   })
 }
 

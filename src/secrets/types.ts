@@ -1,7 +1,12 @@
 import type { AssertionKey } from './assertion-keys.js'
 
 /** A named secret key; lists are ordered newest first (the first signs, all verify). */
-export interface NamedSecret { readonly id: string; readonly key: Buffer }
+export interface NamedSecret {
+  readonly id: string
+  readonly key: Buffer
+  /** Tickets and cookies: when this key stopped sealing; it opens for one credential TTL plus skew after that (secrets/sealer.ts). */
+  readonly retiredAtMs?: number
+}
 
 export interface Secrets {
   readonly nonce: readonly NamedSecret[]

@@ -28,7 +28,7 @@ const dpopChallenge = (res: { rawHeaders: string[] }): string => {
   return 'none'
 }
 
-async function setup(t: { teardown(fn: () => unknown): void }) {
+async function setup(t: { teardown(fn: () => unknown): void }, extraConfig = '') {
   const up = await startUpstream()
   const as = await startKeyHost()
   const issuerKey = await newKey('RS256', 'rs1')
@@ -39,14 +39,14 @@ async function setup(t: { teardown(fn: () => unknown): void }) {
     json({ issuer: `https://${h}:${as.port}`, jwks_uri: `https://${h}:${as.port}/jwks` }, { contentType: 'application/json' })(req, res)
   })
   as.route('/jwks', json({ keys: [issuerKey.jwk] }, { contentType: 'application/json' }))
-  const gw = await startTestGateway({ upstream: up.url, publicOrigin: ORIGIN, acl: ACL, extraConfig: keysConfig() + '\ndpop:\n  enabled: true\n' })
+  const gw = await startTestGateway({ upstream: up.url, publicOrigin: ORIGIN, acl: ACL, extraConfig: keysConfig() + '\ndpop:\n  enabled: true\n' + extraConfig })
   t.teardown(async () => { await gw.close(); await as.close(); await up.close() })
   const nowSec = () => Math.floor(Date.now() / 1000)
   const token = (host = 'alice.test', claims: Record<string, unknown> = {}) =>
     mintToken(issuerKey, { issuer: `https://${host}:${as.port}`, audience: ORIGIN, client, nowSec: nowSec(), claims })
   const proof = (tok: string, path: string, nonce?: string) => mintProof(client, { token: tok, htm: 'GET', htu: ORIGIN + path, nowSec: nowSec(), nonce })
   const get = (path: string, headers: [string, string][]) => rawRequest(gw.url, { path, headers })
-  return { gw, up, as, token, proof, get }
+  return { gw, up, as, client, token, proof, get }
 }
 
 
@@ -139,4 +139,18 @@ t.test('a rule with forwardToken passes Authorization and DPoP on to the upstrea
   const other = await get('/foo', [['Authorization', `DPoP ${tok}`], ['DPoP', proof(tok, '/foo', nonce)]])
   t.equal(other.status, 200, other.body)
   t.equal(up.seen.at(-1)!.headers.authorization, undefined, 'a rule without forwardToken removes it')
+})
+
+t.test('sessions: a DPoP proof with epk gets a ticket; the next request is a session', async (t) => {
+  const { createDpopFetch } = await import('../../src/client/dpop.js')
+  const { gw, up, client, token } = await setup(t, 'sessions:\n  tickets: { enabled: true }\n')
+  const statuses: number[] = []
+  const f = createDpopFetch({ accessToken: await token(), privateKey: client.privateKey, audience: ORIGIN, session: 'ticket',
+    fetch: async (u, i) => { const r = await fetch(u, i); statuses.push(r.status); return r } })
+  t.equal((await f(`${gw.url}/foo`)).status, 200)
+  t.equal(up.seen.at(-1)!.headers['x-pop-auth-method'], 'dpop')
+  t.equal((await f(`${gw.url}/foo`)).status, 200)
+  t.equal(up.seen.at(-1)!.headers['x-pop-auth-method'], 'session', 'the ticket minted after the DPoP proof')
+  t.equal(up.seen.at(-1)!.headers['x-pop-key-thumbprint'], client.jkt, 'bound to the DPoP key')
+  t.same(statuses, [401, 200, 200])
 })

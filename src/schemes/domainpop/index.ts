@@ -15,6 +15,7 @@ import { sameAlg, type KeyCache } from '../../keys/index.js'
 import type { NonceIssuer } from '../../secrets/nonce.js'
 import type { SchemeReplay } from '../module.js'
 import type { Principal, Scheme } from '../types.js'
+import { sessionRequestOf } from '../sessions/grant.js'
 
 export const DOMAINPOP_NONCE_HEADER = 'DomainPoP-Nonce'
 
@@ -65,7 +66,13 @@ export function createDomainPopScheme(deps: DomainPopDeps): Scheme<DomainPopProo
       // Step 9: a `cb` that is present must match (§5); the rule's
       // `channelBinding: required` is the gate's policy stage.
       const channelBound = checkChannelBinding(proof.claims.cb, ctx.channel.exporter)
+      // PROTOCOL.md §4: `epk` asks for a session ticket; the grant mints it with these HKDF inputs.
+      const asked = sessionRequestOf(proof.claims)
+      const sessionRequest = asked?.epk !== undefined
+        ? { kind: 'ticket' as const, epk: asked.epk, nonce: String(proof.claims.nonce), aud: String(proof.claims.aud), kid: proof.kid, cb: channelBound ? String(proof.claims.cb) : undefined }
+        : asked?.cookie ? { kind: 'cookie' as const } : undefined
       return {
+        ...(sessionRequest ? { sessionRequest } : {}),
         identity: proof.identity,
         method: 'domainpop',
         thumbprint: key.kid,

@@ -127,7 +127,14 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
       if (!(await deps.replay.firstUse(`${token.identity}\n${proof.thumbprint}\n${proof.jti}`))) {
         throw new GatewayError('dpop_proof_replayed', 'this DPoP proof was already used')
       }
+      // PROTOCOL.md §4, docs/protocol.md: `epk` as an extra claim asks for a session ticket; HKDF takes the
+      // proof's nonce (or ""), the gateway's publicOrigin as aud and the proof key's thumbprint as kid.
+      const epk = proof.claims.epk
+      const sessionRequest = epk !== undefined
+        ? { kind: 'ticket' as const, epk, nonce: typeof proof.claims.nonce === 'string' ? proof.claims.nonce : '', aud: deps.publicOrigin, kid: proof.thumbprint }
+        : undefined
       return {
+        ...(sessionRequest ? { sessionRequest } : {}),
         identity: token.identity,
         method: 'dpop',
         thumbprint: token.jkt,

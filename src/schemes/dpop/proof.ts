@@ -27,6 +27,8 @@ export interface DpopProof {
   readonly nonceRefresh: boolean
   readonly signingInput: string
   readonly signature: Buffer
+  /** The proof's claims (`epk`, `nonce`: a session ticket asked for, PROTOCOL.md §4). */
+  readonly claims: Readonly<Record<string, unknown>>
 }
 
 export interface ProofCheck {
@@ -102,5 +104,5 @@ export function readDpopProof(value: string, ath: string, jkt: string, c: ProofC
     if (!n.ok) throw new GatewayError('dpop_nonce_invalid', n.code === 'nonce_stale' ? 'the DPoP nonce has expired' : 'the DPoP nonce was not issued by this gateway')
     nonceRefresh = n.refresh
   }
-  return { alg, key: key.keyObject, thumbprint: key.thumbprint, jti, nonceRefresh, signingInput: jws.signingInput, signature: jws.signature }
+  return { alg, key: key.keyObject, thumbprint: key.thumbprint, jti, nonceRefresh, signingInput: jws.signingInput, signature: jws.signature, claims: payload }
 }

@@ -1,33 +1,21 @@
-// Session tickets and the session cookie (PROTOCOL.md §4): not built yet.
-// The module owns the `sessions:` section so that a config written for the
-// next version is validated now, and switching either on is refused at its
-// line, never silently ignored (an operator would believe a protection is in
-// place). It builds no scheme.
+// Session tickets and the session cookie (PROTOCOL.md §4). Tickets are wired:
+// the `session` scheme (scheme.ts) and the grant that mints tickets after a
+// proof with `epk`. The cookie's parts are built and tested here (cookie.ts,
+// csrf.ts, cookie-header.ts) but not wired: `sessions.cookie.enabled: true`
+// is refused at its line (config.ts), never silently ignored.
 
-import { bool, cookieName, duration, scalar, type Section } from '../../config/readers.js'
 import type { SchemeModule } from '../module.js'
+import { readSessions, type SessionsConfig } from './config.js'
+import { createTicketBook } from './ticket.js'
+import { createSessionScheme, createTicketGrant } from './scheme.js'
+import { createMemoryRevocations } from '../../revocation/memory.js'
+import { createRedisRevocations } from '../../revocation/redis.js'
+import { isRevocations, withAclRevocations, type Revocations } from '../../revocation/types.js'
 
-const NOT_YET = 'are not supported by this version yet'
+/** Which replay config and lifetime a revocation list was made for. */
+const storeKeys = new WeakMap<Revocations, string>()
 
-export interface SessionsConfig {
-  readonly tickets: { readonly enabled: boolean; readonly ttlMs: number }
-  readonly cookie: { readonly enabled: boolean; readonly name: string; readonly ttlMs: number }
-}
-
-export function readSessions(root: Section): SessionsConfig {
-  const s = root.sub('sessions', ['tickets', 'cookie'])
-  const st = s.sub('tickets', ['enabled', 'ttl'])
-  const sc = s.sub('cookie', ['enabled', 'name', 'ttl'])
-  const tickets = { enabled: st.get('enabled', scalar(bool), false), ttlMs: st.get('ttl', duration(), 3_600_000) }
-  if (tickets.enabled) st.report('enabled', `session tickets ${NOT_YET}`)
-  const cookie = {
-    enabled: sc.get('enabled', scalar(bool), false),
-    name: sc.get('name', scalar(cookieName), '__Host-popgate'),
-    ttlMs: sc.get('ttl', duration(), 3_600_000),
-  }
-  if (cookie.enabled) sc.report('enabled', `session cookies ${NOT_YET}`)
-  return { tickets, cookie }
-}
+export type { SessionsConfig }
 
 export const sessionsModule: SchemeModule<SessionsConfig> = {
   name: 'sessions',
@@ -36,5 +24,29 @@ export const sessionsModule: SchemeModule<SessionsConfig> = {
   section: 'sessions',
   credentialFields: ['domainpop-proof'],
   read: readSessions,
-  async build() { return { schemes: [] } },
+  async build(cfg, shared, prev) {
+    if (!cfg.tickets.enabled) return { schemes: [] }
+    const skew = shared.config.proof.clockSkewMs
+    const maxAgeMs = Math.max(cfg.tickets.ttlMs, cfg.cookie.ttlMs) + skew
+    // A reload keeps the run-time list (a memory one would otherwise forget `popgate sessions revoke`)
+    // unless the replay store or the lifetimes changed.
+    const key = JSON.stringify([shared.config.replay, maxAgeMs])
+    const kept = prev?.built.resources?.find(isRevocations)
+    const store = kept !== undefined && storeKeys.get(kept) === key ? kept
+      // Shared by the replicas when the replay store is: a revocation reaches every one at once.
+      : shared.config.replay.store === 'redis'
+        ? createRedisRevocations(shared.config.replay, { maxAgeMs, onError: (err) => shared.log.warn({ err }, 'session revocation list: Redis error') })
+        : createMemoryRevocations({ maxAgeMs, now: shared.now })
+    storeKeys.set(store, key)
+    // The ACL's revoke: map (hot-reloaded with the ACL) on top of the run-time list.
+    const revocations = withAclRevocations(store, shared.aclRevocations)
+    const tickets = createTicketBook(shared.secrets.tickets, { ttlMs: cfg.tickets.ttlMs, clockSkewMs: skew, cacheSize: cfg.tickets.cacheSize })
+    const replay = shared.replay('session')
+    const deps = {
+      tickets, revocations, now: shared.now, publicOrigin: shared.publicOrigin,
+      replay: { firstUse: (key: string, ttlMs: number) => replay.firstUse(key, ttlMs) },
+      maxAgeMs: shared.proof.maxAgeMs, clockSkewMs: skew, maxProofBytes: shared.proof.maxBytes,
+    }
+    return { schemes: [createSessionScheme(deps)], grants: [createTicketGrant(deps)], resources: [store] }
+  },
 }

@@ -76,7 +76,7 @@ t.test('defaults: only the three required keys', async (t) => {
       cacheMaxBytes: 33_554_432, maxUrlsPerIdentity: 8, maxBytesPerIdentity: 262_144,
     },
     dpop: { enabled: false, audience: undefined, algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'], requireNonce: true, issuers: {}, authorizationServers: [] },
-    sessions: { tickets: { enabled: false, ttlMs: 3_600_000 }, cookie: { enabled: false, name: '__Host-popgate', ttlMs: 3_600_000 } },
+    sessions: { tickets: { enabled: false, ttlMs: 3_600_000, cacheSize: 10_000 }, cookie: { enabled: false, name: '__Host-popgate', ttlMs: 3_600_000 } },
     httpSignatures: { enabled: false, algorithms: ['ed25519', 'ecdsa-p256-sha256'], maxValidityMs: 86_400_000, clockSkewMs: undefined, requireTag: true, maxBodyBytes: 1_048_576 },
     identityHeaders: { prefix: 'X-PoP-', assertion: false, assertionAudience: undefined, signature: false, signatureMaxBodyBytes: 1_048_576, forwardAuthorization: false, strip: [] },
     shutdown: { drainTimeoutMs: 20_000 },
@@ -120,7 +120,7 @@ t.test('a full config: every key read, every value normalized', async (t) => {
     cacheMaxBytes: 16_777_216, maxUrlsPerIdentity: 3, maxBytesPerIdentity: 131_072,
   })
   t.strictSame(JSON.parse(JSON.stringify(c.dpop)), { enabled: true, audience: 'https://bob.example', algorithms: ['ES256', 'RS256'], requireNonce: false, issuers: { 'https://as.alice.example': { jwksUri: 'https://as.alice.example/jwks.json', audience: 'api://reports', algorithms: ['PS256'] } }, authorizationServers: ['https://as.carol.example'] })
-  t.strictSame(c.sessions, { tickets: { enabled: false, ttlMs: 1_800_000 }, cookie: { enabled: false, name: '__Host-gate', ttlMs: 7_200_000 } })
+  t.strictSame(c.sessions, { tickets: { enabled: false, ttlMs: 1_800_000, cacheSize: 5_000 }, cookie: { enabled: false, name: '__Host-gate', ttlMs: 7_200_000 } })
   t.strictSame(c.httpSignatures, { enabled: true, algorithms: ['ed25519', 'rsa-pss-sha512'], maxValidityMs: 3_600_000, clockSkewMs: 2_000, requireTag: false, maxBodyBytes: 65_536 })
   t.strictSame(c.identityHeaders, { prefix: 'X-Auth-', assertion: true, assertionAudience: 'https://reports.internal', signature: true, signatureMaxBodyBytes: 2_097_152, forwardAuthorization: true, strip: ['X-Legacy-User', 'X-Corp-Sso-*'] })
   t.strictSame(c.shutdown, { drainTimeoutMs: 45_000 })
@@ -447,6 +447,13 @@ t.test('identity headers, cookie name, CORS origins, log level, trusted proxies'
     ['identityHeaders: {prefix: ""}\n', '4:27: identityHeaders.prefix:', /must not be empty/],
     ['sessions: {cookie: {name: "a;b"}}\n', '4:27: sessions.cookie.name:', /cookie-name token/],
     ['sessions: {cookie: {name: "a=b"}}\n', '4:27: sessions.cookie.name:', /cookie-name token/],
+    ['sessions: {cookie: {name: popgate}}\n', '4:27: sessions.cookie.name:', /must start with __Host-/],
+    ['sessions: {cookie: {name: __Host-}}\n', '4:27: sessions.cookie.name:', /must start with __Host-/],
+    ['sessions: {cookie: {ttl: 8d}}\n', '4:26: sessions.cookie.ttl:', /a cookie lifetime must be between 1m and 168h/],
+    ['sessions: {tickets: {ttl: 30s}}\n', '4:27: sessions.tickets.ttl:', /a ticket lifetime must be between 1m and 24h/],
+    ['sessions: {tickets: {ttl: 25h}}\n', '4:27: sessions.tickets.ttl:', /a ticket lifetime must be between 1m and 24h/],
+    ['sessions: {tickets: {cacheSize: 0}}\n', '4:33: sessions.tickets.cacheSize:', /./],
+    ['sessions: {cookie: {deviceBound: true}}\n', '4:34: sessions.cookie.deviceBound:', /device-bound session cookies \(DBSC\) are not supported/],
     ['cors: {origins: ["*"]}\n', '4:18: cors.origins[0]:', /"\*" is not allowed/],
     ['cors: {origins: [https://app.example/path]}\n', '4:18: cors.origins[0]:', /no path/],
     ['cors: {origins: [https://a.example, "https://A.example/"]}\n', '4:37: cors.origins[1]:', /duplicate/],
@@ -593,7 +600,6 @@ t.test('features not built yet are refused when switched on, never silently igno
   const base = 'publicOrigin: https://gw.example\nupstream: http://127.0.0.1:3000\nacl: ./acl.yaml\n'
   for (const [text, re] of [
     ['sessions: {cookie: {enabled: true}}\n', /sessions\.cookie\.enabled: session cookies are not supported/],
-    ['sessions: {tickets: {enabled: true}}\n', /sessions\.tickets\.enabled: session tickets are not supported/],
     ['cors: {origins: [https://app.example]}\n', /cors\.origins: CORS origins \(for session cookies\) are not supported/],
   ] as const) {
     const r = parseConfig(base + text, '/etc/popgate/gateway.yaml')

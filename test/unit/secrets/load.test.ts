@@ -133,3 +133,22 @@ t.test('an empty secrets file is a problem at 1:1, not a silent nothing', async 
     t.match(r.problems, [{ file: 'secrets.yaml', line: 1, col: 1, message: /empty/ }], JSON.stringify(text))
   }
 })
+
+t.test('tickets and cookies: a key may be marked retired (RFC 3339); nonces and the first key may not', async (t) => {
+  const k = () => key(32)
+  const good = parseSecrets(`nonce: [{ id: n, secret: ${k()} }]\ntickets:\n  - { id: t2, secret: ${k()} }\n  - { id: t1, secret: ${k()}, retired: 2026-12-07T10:00:00Z }\ncookies:\n  - { id: c2, secret: ${k()} }\n  - { id: c1, secret: ${k()}, retired: "2026-12-07T11:00:00+01:00" }\n`, FILE)
+  t.same(good.problems, [])
+  t.equal(good.secrets!.tickets[1]!.retiredAtMs, Date.parse('2026-12-07T10:00:00Z'))
+  t.equal(good.secrets!.tickets[0]!.retiredAtMs, undefined)
+  t.equal(good.secrets!.cookies[1]!.retiredAtMs, Date.parse('2026-12-07T10:00:00Z'))
+  const cases: [string, RegExp][] = [
+    [`nonce: [{ id: n, secret: ${k()} }]\ntickets:\n  - { id: t2, secret: ${k()}, retired: 2026-12-07T10:00:00Z }\n`, /secrets\.yaml:3:\d+: tickets\[0\]\.retired: the first key seals new credentials and cannot be retired/],
+    [`nonce: [{ id: n, secret: ${k()} }]\ntickets:\n  - { id: t2, secret: ${k()} }\n  - { id: t1, secret: ${k()}, retired: yesterday }\n`, /secrets\.yaml:4:\d+: tickets\[1\]\.retired: must be an RFC 3339 time/],
+    [`nonce: [{ id: n2, secret: ${k()} }, { id: n1, secret: ${k()}, retired: 2026-12-07T10:00:00Z }]\n`, /nonce\[1\]: unknown key .*did you mean "secret"|nonce\[1\]: unknown key/],
+  ]
+  for (const [text, re] of cases) {
+    const r = parseSecrets(text, FILE)
+    t.equal(r.secrets, undefined)
+    t.match(r.problems.map(formatProblem).join('\n'), re)
+  }
+})
