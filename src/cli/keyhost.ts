@@ -7,6 +7,7 @@ import { resolve } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { createKeyHostHandler, bearerTokenFromFile, DEFAULT_KEY_TTL_MS, SIGNATURES_DIRECTORY_PATH, type KeyHostEvent } from '../keyhost/server.js'
 import { createDirKeyStore, createMemoryKeyStore } from '../keyhost/store.js'
+import { createIssuer } from '../keyhost/issuer.js'
 import { requireIdentity, originOption } from './keys.js'
 import { readInput, fetchWith, readTlsFiles, unreachable } from './net.js'
 import { UsageError, CliError, EXIT } from './usage.js'
@@ -35,6 +36,7 @@ async function serveKeyhost(argv: string[]): Promise<number> {
     identity: { type: 'string' }, listen: { type: 'string', default: '127.0.0.1:8443' }, store: { type: 'string', default: 'memory' },
     'token-file': { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' }, 'public-origin': { type: 'string' },
     'signatures-directory': { type: 'boolean', default: false },
+    issuer: { type: 'boolean', default: false },
   } })
   const identity = requireIdentity(values.identity)
   if (!values.cert !== !values.key) throw new UsageError('--cert and --key go together: give both to serve https, or neither for plain http')
@@ -53,6 +55,9 @@ async function serveKeyhost(argv: string[]): Promise<number> {
   const scheme = tls ? 'https' : 'http'
   const origin = publicOrigin ?? new URL(`${scheme}://${identity}:${addr.port}`).origin
   // Without a token file nobody may publish: fail closed.
+  if (values.issuer && !tls && !publicOrigin) throw new UsageError('--issuer needs https: give --cert and --key, or --public-origin https://… when a TLS proxy fronts this process')
+  if (values.issuer && !authorize) throw new UsageError('--issuer needs --token-file: the token endpoint answers only the domain\'s own services')
+  const issuer = values.issuer ? createIssuer({ publicOrigin: origin, authorize: authorize!, pathPrefix: PREFIX }) : undefined
   const onEvent = (e: KeyHostEvent): void => {
     const from = e.client ? ` from ${e.client}` : ''
     const line = e.action === 'published' ? `published kid ${e.kid}${from}; expires ${e.expiresAt}`
@@ -60,7 +65,7 @@ async function serveKeyhost(argv: string[]): Promise<number> {
       : `refused ${e.method}${from}: no or wrong publish token`
     process.stdout.write(`${new Date().toISOString()} ${line}\n`)
   }
-  server.on('request', createKeyHostHandler({ identity, store, authorize: authorize ?? (() => false), publicOrigin: origin, pathPrefix: PREFIX, onEvent, signaturesDirectory: values['signatures-directory'] }))
+  server.on('request', createKeyHostHandler({ identity, store, authorize: authorize ?? (() => false), publicOrigin: origin, pathPrefix: PREFIX, onEvent, signaturesDirectory: values['signatures-directory'], issuer }))
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
   process.stdout.write([
     `keyhost for ${identity} on ${scheme}://${host}:${addr.port} (keys published as ${origin}${PREFIX}keys/<kid>)`,
@@ -68,6 +73,7 @@ async function serveKeyhost(argv: string[]): Promise<number> {
     ...(values['signatures-directory'] ? [`the same keys as an HTTP Message Signatures directory: ${origin}${SIGNATURES_DIRECTORY_PATH}`] : []),
     `store: ${values.store === 'memory' ? 'memory (keys are lost on exit)' : resolve(values.store!)}; published keys expire after ${DEFAULT_KEY_TTL_MS / 86_400_000} days`,
     authorize ? `publish: POST ${origin}${PREFIX}keys with "Authorization: Bearer <token in ${values['token-file']}>"` : 'no --token-file: publishing is disabled',
+    ...(issuer ? [`issuer: ${origin} (RFC 8414 metadata at ${origin}/.well-known/oauth-authorization-server; cnf.jwk tokens from POST ${origin}${PREFIX}issuer/token with the same token)`] : []),
     '',
   ].join('\n'))
   const stop = () => { server.close(); server.closeAllConnections(); process.exitCode = 0 }

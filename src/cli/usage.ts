@@ -40,7 +40,7 @@ export const USAGE = `popgate — DomainPoP authentication gateway
   popgate acl diff OLD_ACL NEW_ACL [--sample ACCESS_LOG.jsonl]
   popgate secrets generate [--out FILE [--force]] [--env]
   popgate keygen --identity DOMAIN --out DIR [--alg ES256|ES384|Ed25519|PS256] [--keyhost URL]
-  popgate keyhost --identity DOMAIN [--listen HOST:PORT] [--store DIR|memory] [--token-file F] [--cert F --key F] [--public-origin URL] [--signatures-directory]
+  popgate keyhost --identity DOMAIN [--listen HOST:PORT] [--store DIR|memory] [--token-file F] [--cert F --key F] [--public-origin URL] [--signatures-directory] [--issuer]
   popgate keyhost publish --url URL --token-file F --jwk FILE [--cacert FILE]
   popgate fetch URL --identity DOMAIN --key FILE --key-url URL [-X M] [-H H] [-d BODY] [-i] [--session ticket] [--audience URL] [--cacert FILE] [--cert FILE [--cert-key FILE]] [--channel-binding]
   popgate fetch URL --dpop-token TOKEN|@FILE --key FILE [same options]
@@ -108,7 +108,7 @@ command that publishes the public key on the identity's key host.
   --keyhost URL   where that key host is reached (default https://DOMAIN)
 `,
   keyhost: `popgate keyhost --identity DOMAIN [--listen HOST:PORT] [--store DIR|memory] [--token-file FILE]
-                [--cert FILE --key FILE] [--public-origin URL] [--signatures-directory]
+                [--cert FILE --key FILE] [--public-origin URL] [--signatures-directory] [--issuer]
 popgate keyhost publish --url URL --token-file FILE --jwk FILE [--cacert FILE]
 
 The reference key host of an identity domain (docs/keyhost.md).
@@ -121,6 +121,9 @@ The reference key host of an identity domain (docs/keyhost.md).
                    default: what this process serves, e.g. http://DOMAIN:8443
   --signatures-directory  also serve the published keys at
                    /.well-known/http-message-signatures-directory (Web Bot Auth agents)
+  --issuer         also be the domain's reference issuer: RFC 8414 metadata, a JWKS and a
+                   token endpoint that binds a caller's public key (cnf.jwk) for DPoP;
+                   needs https and --token-file (the same token authenticates callers)
 publish: POSTs a public JWK to the key host at URL; prints the key URL.
 `,
   fetch: `popgate fetch URL --identity DOMAIN --key FILE --key-url URL [options]

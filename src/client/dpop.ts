@@ -44,8 +44,8 @@ export function signDpopProof(key: ClientKey, input: DpopProofInput): string {
 }
 
 export interface DpopFetchOptions {
-  /** The DPoP-bound access token (a JWT whose `cnf.jkt` is this key's thumbprint). */
-  readonly accessToken: string
+  /** The DPoP-bound access token (a JWT bound to this key by `cnf.jkt` or `cnf.jwk`), or a function that returns the current one for an audience (renewed tokens: client/issuer.ts). */
+  readonly accessToken: string | ((audience: string) => string | Promise<string>)
   /** The proof key: a KeyObject, a loaded ClientKey, or a path to a private JWK file. */
   readonly privateKey: KeyObject | ClientKey | string
   readonly alg?: ClientAlgorithm
@@ -88,6 +88,7 @@ export function createDpopFetch(opts: DpopFetchOptions): DpopFetch {
     const origin = opts.audience ?? url.origin
     const method = (init.method ?? 'GET').toUpperCase()
     const k = await key()
+    const token = typeof opts.accessToken === 'string' ? opts.accessToken : await opts.accessToken(origin)
     const attempt = async (mayUseTicket: boolean): Promise<{ res: Response; usedTicket: boolean }> => {
       const headers = new Headers(init.headers)
       const ticket = mayUseTicket ? tickets?.usable(origin) : undefined
@@ -95,8 +96,8 @@ export function createDpopFetch(opts: DpopFetchOptions): DpopFetch {
       const pending = !ticket && tickets ? newPendingTicket(opts.sessionCurve) : undefined
       if (ticket) presentTicket(headers, ticket, { method, htu: origin + url.pathname })
       else {
-        headers.set('authorization', `DPoP ${opts.accessToken}`)
-        headers.set('dpop', signDpopProof(k, { method, htu: origin + url.pathname, accessToken: opts.accessToken, nonce, extraClaims: pending ? { epk: pending.epk } : undefined }))
+        headers.set('authorization', `DPoP ${token}`)
+        headers.set('dpop', signDpopProof(k, { method, htu: origin + url.pathname, accessToken: token, nonce, extraClaims: pending ? { epk: pending.epk } : undefined }))
       }
       const res = await baseFetch(url, { ...init, method, headers })
       const fresh = res.headers.get('dpop-nonce')

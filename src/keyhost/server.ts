@@ -13,13 +13,18 @@
 
 import http from 'node:http'
 import https from 'node:https'
-import { createHash, timingSafeEqual, createPublicKey } from 'node:crypto'
+import { createHash, timingSafeEqual } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { calculateJwkThumbprint, type JWK } from 'jose'
 import type { KeyStore } from './store.js'
 import { IDENTITY_KEY_PATH_PREFIX } from '../schemes/index.js'
 import { SIGNATURES_DIRECTORY_PATH } from '../proofs/http-signature/agent.js'
 import { SIGNATURES_DIRECTORY_MEDIA_TYPE } from '../keys/signature-directory.js'
+import type { Issuer } from './issuer.js'
+import { checkPublishableJwk } from './publishable.js'
+import { readBody } from './read-body.js'
+
+export { checkPublishableJwk }
 
 export interface KeyHostOptions {
   readonly identity: string
@@ -36,6 +41,8 @@ export interface KeyHostOptions {
   readonly onEvent?: (event: KeyHostEvent) => void
   /** Also serve the published keys as an HTTP Message Signatures directory (Web Bot Auth). */
   readonly signaturesDirectory?: boolean
+  /** Also act as the domain's reference issuer (`cnf.jwk` tokens; keyhost/issuer.ts). */
+  readonly issuer?: Issuer
 }
 
 export { SIGNATURES_DIRECTORY_PATH, SIGNATURES_DIRECTORY_MEDIA_TYPE }
@@ -45,8 +52,6 @@ export type KeyHostEvent =
   | { readonly action: 'revoked'; readonly kid: string; readonly client: string | undefined }
   | { readonly action: 'refused'; readonly method: string; readonly client: string | undefined }
 
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']
-const MAX_BODY_BYTES = 16 * 1024
 /** How long a published key is served: 30 days, then it must be published again. */
 export const DEFAULT_KEY_TTL_MS = 30 * 24 * 3600_000
 
@@ -57,33 +62,6 @@ export function bearerTokenFromFile(file: string): (req: http.IncomingMessage) =
     const m = /^Bearer ([^\s]+)$/.exec(req.headers.authorization ?? '')
     return !!m && timingSafeEqual(createHash('sha256').update(m[1]!).digest(), expected)
   }
-}
-
-/** Pure: is this a public signing key we are willing to publish? Returns the cleaned JWK or why not. */
-export function checkPublishableJwk(input: unknown): JWK | string {
-  if (!input || typeof input !== 'object' || Array.isArray(input)) return 'body must be a JWK object'
-  const jwk = input as Record<string, unknown>
-  for (const m of PRIVATE_MEMBERS) if (m in jwk) return `private member "${m}" is not allowed: publish the public key only`
-  let members: string[]
-  if (jwk.kty === 'EC' && (jwk.crv === 'P-256' || jwk.crv === 'P-384')) members = ['kty', 'crv', 'x', 'y']
-  else if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') members = ['kty', 'crv', 'x']
-  else if (jwk.kty === 'RSA') members = ['kty', 'n', 'e']
-  else return 'unsupported key type: use EC P-256/P-384, OKP Ed25519 or RSA'
-  const out: Record<string, unknown> = {}
-  for (const m of members) {
-    if (typeof jwk[m] !== 'string') return `member "${m}" is required`
-    out[m] = jwk[m]
-  }
-  try {
-    const k = createPublicKey({ key: out as import('node:crypto').JsonWebKey, format: 'jwk' })
-    if (k.asymmetricKeyType === 'rsa' && (k.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) return 'RSA keys must be at least 2048 bits'
-  } catch {
-    return 'not a valid public key'
-  }
-  if (jwk.use !== undefined && jwk.use !== 'sig') return 'use must be "sig"'
-  if (typeof jwk.alg === 'string') out.alg = jwk.alg
-  out.use = 'sig'
-  return out as JWK
 }
 
 export function createKeyHostHandler(opts: KeyHostOptions): http.RequestListener {
@@ -144,23 +122,10 @@ export function createKeyHostHandler(opts: KeyHostOptions): http.RequestListener
         opts.onEvent?.({ action: 'published', kid: id, expiresAt: new Date(expiresAtMs).toISOString(), client })
         return json(res, 201, { keyUrl: `${opts.publicOrigin}${prefix}/${id}`, kid: id, expiresAt: new Date(expiresAtMs).toISOString() })
       }
+      if (opts.issuer && (await opts.issuer.handle(req, res, path))) return
       json(res, 404, { error: 'not_found' })
     })().catch(() => { if (!res.headersSent) json(res, 500, { error: 'server_error' }); else res.destroy() })
   }
-}
-
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    req.on('data', (c: Buffer) => {
-      size += c.length
-      if (size > MAX_BODY_BYTES) { reject(new Error('too large')); req.pause(); return }
-      chunks.push(c)
-    })
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    req.on('error', reject)
-  })
 }
 
 export function createKeyHostServer(opts: KeyHostOptions, tls?: { cert: Buffer; key: Buffer }): http.Server {
