@@ -5,10 +5,11 @@
 // programming error there, not an operator's mistake.
 
 import type { Pos } from '../config/yaml-source.js'
-import type { DomainPattern } from '../identity/domain.js'
+import type { DomainPattern, Identity } from '../identity/domain.js'
+import type { IdentityPolicy } from './identities.js'
 import { pathPatternProblem } from './path-pattern.js'
 import { RuleTrie } from './trie.js'
-import { DEFAULT_VERBS, type Acl, type Rule, type RuleMode } from './types.js'
+import { DEFAULT_VERBS, type Acl, type GroupInfo, type Rule, type RuleMode } from './types.js'
 
 export interface RuleSpec {
   readonly id?: string
@@ -33,6 +34,10 @@ export interface AclSpec {
   readonly rules: readonly RuleSpec[]
   /** What rules without their own `mode` get; default `enforce`. */
   readonly mode?: RuleMode
+  /** `groups:` as parse.ts resolved them (rules' grants already hold the expanded patterns). */
+  readonly groups?: ReadonlyMap<string, GroupInfo>
+  /** `identities:`: per-identity key-trust settings. */
+  readonly identities?: ReadonlyMap<Identity, IdentityPolicy>
 }
 
 export const defaultRuleId = (index: number): string => `rule-${index + 1}`
@@ -71,7 +76,16 @@ export function compileAcl(spec: AclSpec): Acl {
     })
   })
   Object.freeze(rules)
-  return Object.freeze({ file: spec.file, rules, mode: spec.mode ?? 'enforce', verbs, verbOf, matcher: new RuleTrie(rules) })
+  return Object.freeze({
+    file: spec.file,
+    rules,
+    mode: spec.mode ?? 'enforce',
+    verbs,
+    verbOf,
+    matcher: new RuleTrie(rules),
+    groups: spec.groups ?? new Map<string, GroupInfo>(),
+    identities: spec.identities ?? new Map<Identity, IdentityPolicy>(),
+  })
 }
 
 /** The rule that decides a request: the first, in file order, whose path pattern and `methods` filter match. */
