@@ -5,10 +5,11 @@
 // programming error there, not an operator's mistake.
 
 import type { Pos } from '../config/yaml-source.js'
-import type { DomainPattern } from '../identity/domain.js'
+import type { DomainPattern, Identity } from '../identity/domain.js'
+import type { IdentityPolicy } from './identities.js'
 import { pathPatternProblem } from './path-pattern.js'
 import { RuleTrie } from './trie.js'
-import { DEFAULT_VERBS, type Acl, type HttpSignatureDemand, type Rule, type RuleMode } from './types.js'
+import { DEFAULT_VERBS, type Acl, type GroupInfo, type HttpSignatureDemand, type Rule, type RuleMode } from './types.js'
 
 export interface RuleSpec {
   readonly id?: string
@@ -39,6 +40,10 @@ export interface AclSpec {
   readonly unmatched?: RuleMode
   /** identity → not-before (ms) for its tickets and cookies. */
   readonly revoke?: ReadonlyMap<string, number>
+  /** `groups:` as parse.ts resolved them (rules' grants already hold the expanded patterns). */
+  readonly groups?: ReadonlyMap<string, GroupInfo>
+  /** `identities:`: per-identity key-trust settings. */
+  readonly identities?: ReadonlyMap<Identity, IdentityPolicy>
 }
 
 export const defaultRuleId = (index: number): string => `rule-${index + 1}`
@@ -79,7 +84,18 @@ export function compileAcl(spec: AclSpec): Acl {
     })
   })
   Object.freeze(rules)
-  return Object.freeze({ file: spec.file, rules, mode: spec.mode ?? 'enforce', unmatched: spec.unmatched ?? 'enforce', verbs, verbOf, matcher: new RuleTrie(rules), revoke: spec.revoke ?? new Map<string, number>() })
+  return Object.freeze({
+    file: spec.file,
+    rules,
+    mode: spec.mode ?? 'enforce',
+    unmatched: spec.unmatched ?? 'enforce',
+    verbs,
+    verbOf,
+    matcher: new RuleTrie(rules),
+    revoke: spec.revoke ?? new Map<string, number>(),
+    groups: spec.groups ?? new Map<string, GroupInfo>(),
+    identities: spec.identities ?? new Map<Identity, IdentityPolicy>(),
+  })
 }
 
 /** The rule that decides a request: the first, in file order, whose path pattern and `methods` filter match. */

@@ -3,7 +3,7 @@
 // rule passed over and why; the decision itself comes from `authorize`, the
 // same function the gateway uses. Not on the request path.
 
-import type { Identity } from '../identity/domain.js'
+import type { DomainPattern, Identity } from '../identity/domain.js'
 import { authorize, grantingPattern } from './decide.js'
 import { patternMatches, splitPath } from './path-pattern.js'
 import type { Acl, Explanation, PassReason, Rule } from './types.js'
@@ -56,7 +56,8 @@ function verdict(e: Explanation): string {
   if (d.allow) {
     if (d.rule.public) return `ALLOW by ${by}: public, no authentication needed`
     const also = d.rule.require.length > 0 ? `; the credential must also be: ${d.rule.require.join(' or ')}` : ''
-    return `ALLOW by ${by}: "${d.verb}" is granted to ${e.identity} by pattern "${e.pattern?.source}"${also}`
+    const via = e.pattern?.group === undefined ? '' : ` (in group:${e.pattern.group})`
+    return `ALLOW by ${by}: "${d.verb}" is granted to ${e.identity} by pattern "${e.pattern?.source}"${via}${also}`
   }
   const head = `DENY (${d.reason}) by ${by}`
   switch (d.reason) {
@@ -66,8 +67,7 @@ function verdict(e: Explanation): string {
       return `${head}: the rule does not grant "${d.verb}" (it grants ${granted.length ? granted.join(', ') : 'nothing'})`
     }
     case 'identity_not_listed': {
-      const sources = (d.rule.grants.get(d.verb!) ?? []).map((p) => p.source)
-      return `${head}: ${e.identity} is not among "${d.verb}": ${sources.join(', ')}`
+      return `${head}: ${e.identity} is not among "${d.verb}": ${grantSources(d.rule.grants.get(d.verb!) ?? []).join(', ')}`
     }
     case 'scope_missing':
       return `${head}: the rule requires scopes ${d.rule.scopes.join(', ')}, which only token schemes carry (checked against the token when one is presented)`
@@ -76,6 +76,17 @@ function verdict(e: Explanation): string {
     case 'no_rule':
       return head // unreachable: no_rule never carries a rule
   }
+}
+
+/** The patterns as the rule wrote them: a group once, with what it stands for. */
+function grantSources(patterns: readonly DomainPattern[]): string[] {
+  const entries: { group: string | undefined; sources: string[] }[] = []
+  for (const p of patterns) {
+    const same = p.group === undefined ? undefined : entries.find((e) => e.group === p.group)
+    if (same) same.sources.push(p.source)
+    else entries.push({ group: p.group, sources: [p.source] })
+  }
+  return entries.map((e) => (e.group === undefined ? e.sources[0]! : `group:${e.group} (${e.sources.join(', ')})`))
 }
 
 function describeRule(rule: Rule, file: string): string {

@@ -6,6 +6,8 @@
 // together must accept every method this rule accepts. A rule hidden only by
 // the union of several narrower path patterns is not detected.
 
+import { joinPath } from '../config/yaml-source.js'
+import { matchesDomain } from '../identity/domain.js'
 import { splitPath } from './path-pattern.js'
 import type { Acl, LintFinding, LintKind, Rule } from './types.js'
 
@@ -39,6 +41,13 @@ export function lint(acl: Acl, known?: ReadonlySet<string>): LintFinding[] {
       if (!acl.verbOf.has(m)) add(rule, 'unmapped_method', `method ${m} maps to no verb: requests with it are always denied`)
     }
   }
+  for (const [name, group] of acl.groups) {
+    if (!group.used) findings.push({ where: joinPath('groups', name), ruleId: '', index: -1, pos: group.pos, kind: 'unused_group', message: `no rule or group names group:${name}` })
+  }
+  for (const [identity, policy] of acl.identities) {
+    const named = acl.rules.some((r) => [...r.grants.values()].some((ps) => ps.some((p) => matchesDomain(p, identity))))
+    if (!named) findings.push({ where: joinPath('identities', identity), ruleId: '', index: -1, pos: policy.pos, kind: 'unnamed_identity', message: `no rule lets ${identity} in anywhere: its settings never apply` })
+  }
   return findings
 }
 
@@ -55,6 +64,7 @@ export const isNote = (f: LintFinding): boolean => f.kind === 'report_mode' || f
 
 /** `file:line:col: rules[i] (id): message`, like a parse problem. */
 export function formatFinding(f: LintFinding, file: string): string {
+  if (f.where !== undefined) return `${file}:${f.pos.line}:${f.pos.col}: ${f.where}: ${f.message}`
   return `${file}:${f.pos.line}:${f.pos.col}: rules[${f.index}] (${f.ruleId}): ${f.message}`
 }
 

@@ -6,8 +6,10 @@
 import { dirname } from 'node:path'
 import { INVALID, Section, bool, describe, listOf, oneOf, scalar, type Check, type Context, type Reader, type Source } from '../config/toolkit.js'
 import { joinPath, readYaml, type Problem, type YNode } from '../config/yaml-source.js'
-import { parseDomainPattern, type DomainPattern } from '../identity/domain.js'
+import type { DomainPattern, Identity } from '../identity/domain.js'
 import { compileAcl, defaultRuleId, type RuleSpec } from './compile.js'
+import { expandRefs, readGroups, readPatternRef, referencedGroups, resolveGroups, type GroupEntry, type PatternRef } from './groups.js'
+import { readIdentities, type IdentityPolicy } from './identities.js'
 import { pathPatternProblem } from './path-pattern.js'
 import { readRevoke } from './revoke.js'
 import { DEFAULT_VERBS, RULE_FIELDS, type Acl, type HttpSignatureDemand } from './types.js'
@@ -33,7 +35,7 @@ const requirement: Check<string> = (v) =>
 
 export interface AclResult { readonly acl: Acl | undefined; readonly problems: readonly Problem[] }
 
-const TOP_KEYS = ['version', 'mode', 'unmatched', 'verbs', 'rules', 'revoke'] as const
+const TOP_KEYS = ['version', 'mode', 'unmatched', 'verbs', 'groups', 'identities', 'rules', 'revoke'] as const
 const MODES = ['enforce', 'report'] as const
 /** Rule fields that only mean something once a caller has authenticated. */
 const AUTH_ONLY_FIELDS = ['channelBinding', 'sessions', 'scopes', 'mode', 'require', 'httpSignature'] as const
@@ -51,10 +53,20 @@ export function parseAcl(text: string, file: string): AclResult {
   const mode = top.get('mode', scalar(oneOf(MODES)), 'enforce')
   const unmatched = top.get('unmatched', scalar(oneOf(MODES)), 'enforce')
   const verbs = top.get('verbs', readVerbs, DEFAULT_VERBS)
-  const rules = top.required('rules', readRules(verbs), [])
+  const groupEntries = top.get('groups', readGroups, new Map<string, GroupEntry>())
+  const identities = top.get('identities', readIdentities(ctx), new Map<Identity, IdentityPolicy>())
+  const read = top.required('rules', readRules(verbs), [])
   const revoke = top.get('revoke', readRevoke, new Map<string, number>())
+  // Groups are followed once both are read, so a rule may name a group defined below it.
+  const groups = resolveGroups(groupEntries, ctx.file)
+  const rules = read.map(({ spec, refs }): RuleSpec => ({
+    ...spec,
+    grants: new Map([...refs].map(([verb, list]) => [verb, expandRefs(list, groups, groupEntries, ctx.file)])),
+  }))
   if (!problems.ok) return { acl: undefined, problems: problems.list }
-  return { acl: compileAcl({ file, verbs, rules, mode, unmatched, revoke }), problems: [] }
+  const used = referencedGroups([...read.flatMap((r) => [...r.refs.values()]), ...[...groupEntries.values()].map((g) => g.refs)])
+  const groupInfo = new Map([...groupEntries].map(([name, g]) => [name, { patterns: groups.get(name)!, pos: g.pos, used: used.has(name) }]))
+  return { acl: compileAcl({ file, verbs, rules, mode, unmatched, revoke, groups: groupInfo, identities }), problems: [] }
 }
 
 // ---------------------------------------------------------------- verbs
@@ -98,17 +110,20 @@ function verbNameProblem(name: string): string | undefined {
 
 // ---------------------------------------------------------------- rules
 
-function readRules(verbs: ReadonlyMap<string, readonly string[]>): Reader<RuleSpec[]> {
+/** A rule as read, its grants still naming groups. */
+interface RuleRead { readonly spec: RuleSpec; readonly refs: ReadonlyMap<string, readonly PatternRef[]> }
+
+function readRules(verbs: ReadonlyMap<string, readonly string[]>): Reader<RuleRead[]> {
   return (node, path, source) => {
     if (node.kind !== 'seq') return fail(source, node, path, `must be a list of rules; got ${kindOf(node)}`)
     const ctx: Context = { file: source, overrides: new Map() }
     const read = node.items.map((item, i) => readRule(ctx, item, joinPath(path, i), i, verbs))
     reportDuplicateIds(read)
-    return read.map((r) => r.spec)
+    return read.map((r) => ({ spec: r.spec, refs: r.refs }))
   }
 }
 
-interface ReadRule { readonly spec: RuleSpec; readonly section: Section; readonly explicitId: boolean }
+interface ReadRule { readonly spec: RuleSpec; readonly refs: ReadonlyMap<string, readonly PatternRef[]>; readonly section: Section; readonly explicitId: boolean }
 
 function readRule(ctx: Context, node: YNode, path: string, index: number, verbs: ReadonlyMap<string, readonly string[]>): ReadRule {
   const s = new Section(ctx, node, path, [...RULE_FIELDS, ...verbs.keys()], node.pos)
@@ -116,13 +131,13 @@ function readRule(ctx: Context, node: YNode, path: string, index: number, verbs:
   const pattern = s.required('path', scalar(pathPattern), '/')
   const methods = s.get('methods', listOf(scalar(method), { nonEmpty: true, unique: true }), undefined)
   const isPublic = s.get('public', scalar(bool), false)
-  const grants = new Map<string, readonly DomainPattern[]>()
+  const refs = new Map<string, readonly PatternRef[]>()
   for (const verb of verbs.keys()) {
     if (!s.has(verb)) continue
     if (isPublic) s.report(verb, 'a public rule lets everyone in without authentication; it cannot also grant verbs')
     // An empty list is more likely a mistake than a wish to grant nothing: leave the key out for that.
-    const patterns = s.get(verb, listOf(scalar(domainPattern), { nonEmpty: true }), undefined)
-    if (patterns !== undefined) grants.set(verb, patterns)
+    const patterns = s.get(verb, listOf(readPatternRef, { nonEmpty: true }), undefined)
+    if (patterns !== undefined) refs.set(verb, patterns)
   }
   if (isPublic) {
     for (const key of AUTH_ONLY_FIELDS) if (s.has(key)) s.report(key, 'means nothing on a public rule: nobody authenticates there')
@@ -132,7 +147,7 @@ function readRule(ctx: Context, node: YNode, path: string, index: number, verbs:
     path: pattern,
     methods,
     public: isPublic,
-    grants,
+    grants: new Map<string, readonly DomainPattern[]>(),
     channelBinding: s.get('channelBinding', scalar(oneOf(['required', 'optional'] as const)), 'optional'),
     sessions: s.get('sessions', scalar(bool), true),
     scopes: s.get('scopes', listOf(scalar(scope), { unique: true }), []),
@@ -143,7 +158,7 @@ function readRule(ctx: Context, node: YNode, path: string, index: number, verbs:
     httpSignature: s.get('httpSignature', httpSignatureDemand, undefined),
     pos: node.pos,
   }
-  return { spec, section: s, explicitId: id !== undefined }
+  return { spec, refs, section: s, explicitId: id !== undefined }
 }
 
 /** Ids name rules in logs and assertions: one id, one rule, default ids included. */
@@ -182,13 +197,6 @@ const method: Check<string> = (v) => {
   if (/^[A-Z][A-Z0-9_-]*$/.test(v)) return { value: v }
   if (/^[A-Za-z][A-Za-z0-9_-]*$/.test(v)) return `must be uppercase (methods are case-sensitive): ${v.toUpperCase()}`
   return `must be an HTTP method name like GET; got ${describe(v)}`
-}
-
-const domainPattern: Check<DomainPattern> = (v) => {
-  // YAML reads an unquoted `*.partner.example` as an alias to an anchor that does not exist: null.
-  if (v === null) return 'is empty; quote patterns that start with "*" ("*.partner.example", "*"): YAML reads an unquoted * as an alias'
-  const p = parseDomainPattern(v)
-  return typeof p === 'string' ? p : { value: p }
 }
 
 /** RFC 6749 §3.3 scope-token. */

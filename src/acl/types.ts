@@ -5,6 +5,7 @@
 
 import type { Pos } from '../config/yaml-source.js'
 import type { DomainPattern, Identity } from '../identity/domain.js'
+import type { IdentityPolicy } from './identities.js'
 import type { RuleTrie } from './trie.js'
 
 /** Keys a rule may carry besides one key per declared verb. */
@@ -91,6 +92,17 @@ export interface Acl {
   readonly matcher: RuleTrie
   /** `revoke:` — identity → not-before time (ms) for its session tickets and cookies (acl/revoke.ts). */
   readonly revoke: ReadonlyMap<string, number>
+  /** `groups:` name → the patterns it stands for (followed through nested groups). */
+  readonly groups: ReadonlyMap<string, GroupInfo>
+  /** `identities:` identity → its key-trust settings (pinning, new-key policy). */
+  readonly identities: ReadonlyMap<Identity, IdentityPolicy>
+}
+
+export interface GroupInfo {
+  readonly patterns: readonly DomainPattern[]
+  readonly pos: Pos
+  /** Some rule or group names it (lint reports the others). */
+  readonly used: boolean
 }
 
 export type DenyReason =
@@ -138,8 +150,14 @@ export type LintKind =
   | 'channel_binding'
   /** `require` names something no principal can hold here (a session with `sessions: false`, a name that is no scheme or assurance). */
   | 'unsatisfiable_require'
+  /** A group no rule or group names. */
+  | 'unused_group'
+  /** An `identities:` entry that no rule's pattern lets in anywhere. */
+  | 'unnamed_identity'
 
 export interface LintFinding {
+  /** For findings about `groups:` or `identities:`, the entry's key path (`groups.partners`); ruleId is then '' and index -1. */
+  readonly where?: string
   readonly ruleId: string
   readonly index: number
   readonly pos: Pos

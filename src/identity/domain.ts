@@ -46,11 +46,15 @@ export function isIdentity(input: unknown): input is Identity {
   return identityProblem(input) === undefined
 }
 
-/** An ACL domain pattern, compiled: `*` (any authenticated), `*.suffix` (strict subdomains), or exact. */
+/**
+ * An ACL domain pattern, compiled: `*` (any authenticated), `*.suffix` (strict
+ * subdomains), or exact. `group` names the ACL group a rule took it from
+ * (`read: [group:partners]`), for explanations only.
+ */
 export type DomainPattern =
-  | { readonly kind: 'any'; readonly source: string }
-  | { readonly kind: 'suffix'; readonly source: string; readonly suffix: string } // suffix starts with '.'
-  | { readonly kind: 'exact'; readonly source: string; readonly identity: Identity }
+  | { readonly kind: 'any'; readonly source: string; readonly group?: string }
+  | { readonly kind: 'suffix'; readonly source: string; readonly suffix: string; readonly group?: string } // suffix starts with '.'
+  | { readonly kind: 'exact'; readonly source: string; readonly identity: Identity; readonly group?: string }
 
 export function parseDomainPattern(input: unknown): DomainPattern | string {
   if (input === '*') return { kind: 'any', source: '*' }

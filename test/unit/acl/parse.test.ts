@@ -121,7 +121,7 @@ t.test('verb declarations are checked', async (t) => {
 
 t.test('the top level is checked', async (t) => {
   t.same(problemsOf(''), ['acl.yaml:1:1: (root): is empty: an ACL needs at least "version: 1" and "rules"'])
-  t.same(problemsOf('- a\n'), ['acl.yaml:1:1: (root): must be a map with the keys version, mode, unmatched, verbs, rules, revoke; got a list'])
+  t.same(problemsOf('- a\n'), ['acl.yaml:1:1: (root): must be a map with the keys version, mode, unmatched, verbs, groups, identities, rules, revoke; got a list'])
   t.same(problemsOf('rules: []\n'), ['acl.yaml:1:1: version: is required'])
   t.same(problemsOf('version: "1"\nrules: []\n'), ['acl.yaml:1:10: version: must be 1, the only ACL format version; got "1"'])
   t.same(problemsOf('version: 1\n'), ['acl.yaml:1:1: rules: is required'])
