@@ -45,3 +45,11 @@ export const clientCerts = {
   expired: pair('client-expired'),
   otherCaFile: join(TLS_DIR, 'other-ca.pem'),
 } as const
+
+/** An ACL whose one rule, /bound, lets alice.test in only on a channel-bound proof (RFC 9266; docs/tls.md). */
+export const CHANNEL_BOUND_ACL = `version: 1
+rules:
+  - path: /bound
+    read: [alice.test]
+    channelBinding: required
+`

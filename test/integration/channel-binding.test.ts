@@ -11,13 +11,10 @@ import { startKeyHost, keysConfig, TLS_DIR, CA_FILE } from '../helpers/identity.
 import { signDomainPopProof } from '../../src/client/proof.js'
 import { keepAliveGet } from '../helpers/tls-client.js'
 
+import { CHANNEL_BOUND_ACL } from '../helpers/tls-fixtures.js'
+
 const ORIGIN = 'https://gw.test'
-const ACL = `version: 1
-rules:
-  - path: /bound
-    read: [alice.test]
-    channelBinding: required
-  - path: /foo
+const ACL = CHANNEL_BOUND_ACL + `  - path: /foo
     read: [alice.test]
 `
 

@@ -9,17 +9,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startUpstream, startTestGateway } from '../../helpers/harness.js'
 import { startKeyHost, keysConfig } from '../../helpers/identity.js'
-import { TLS_DIR, clientCerts, tlsFixtures } from '../../helpers/tls-fixtures.js'
+import { TLS_DIR, clientCerts, tlsFixtures, CHANNEL_BOUND_ACL } from '../../helpers/tls-fixtures.js'
 import { saveClientKey } from '../../../src/client/keys.js'
 import { popgate, stopAll, oneLineFailure } from '../cli-run.js'
 
 const ORIGIN = 'https://gw.test'
-const ACL = `version: 1
-rules:
-  - path: /bound
-    read: [alice.test]
-    channelBinding: required
-`
+const ACL = CHANNEL_BOUND_ACL
 t.setTimeout(120_000)
 
 t.test('popgate fetch with a client certificate and channel binding', async (t) => {

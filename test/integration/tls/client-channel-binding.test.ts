@@ -9,17 +9,12 @@ import { join } from 'node:path'
 import type { Dispatcher } from 'undici'
 import { startUpstream, startTestGateway } from '../../helpers/harness.js'
 import { startKeyHost, keysConfig } from '../../helpers/identity.js'
-import { TLS_DIR, clientCerts, tlsFixtures } from '../../helpers/tls-fixtures.js'
+import { TLS_DIR, clientCerts, tlsFixtures, CHANNEL_BOUND_ACL } from '../../helpers/tls-fixtures.js'
 import { createChannelBinding, type ChannelBinding } from '../../../src/client/channel-binding.js'
 import { createDomainPopFetch } from '../../../src/client/fetch.js'
 
 const ORIGIN = 'https://gw.test'
-const ACL = `version: 1
-rules:
-  - path: /bound
-    read: [alice.test]
-    channelBinding: required
-`
+const ACL = CHANNEL_BOUND_ACL
 
 const authorizationOf = (headers: Dispatcher.DispatchOptions['headers']): string | undefined => {
   const flat: string[] = Array.isArray(headers) ? (headers as unknown[]).flat() as string[] : Object.entries(headers ?? {}).flat() as string[]
