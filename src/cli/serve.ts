@@ -5,8 +5,7 @@
 
 import { parseArgs } from 'node:util'
 import { resolve } from 'node:path'
-import { existsSync, readFileSync } from 'node:fs'
-import { createSecureContext } from 'node:tls'
+import { existsSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import { loadTlsMaterial } from '../tls/context.js'
 import { loadCaBundle } from '../tls/client-cert-header.js'
