@@ -2,7 +2,7 @@
 // Stages throw `GatewayError(code)`; only src/http/respond.ts turns one into a
 // response (status, WWW-Authenticate error, problem+json). PROTOCOL.md §6.
 
-import { SCHEME_AUTH_ERRORS, SCHEME_ERRORS } from './schemes/errors.js'
+import { SCHEME_AUTH_ERRORS, SCHEME_CHALLENGE_CODES, SCHEME_ERRORS } from './schemes/errors.js'
 
 /**
  * Every `error` word a challenge may carry, with where it is defined. Each
@@ -173,11 +173,11 @@ export class GatewayError extends Error {
 
 /**
  * Refusals that are a step of a normal flow, not a failure: a request without
- * credentials (the challenge) and a DPoP proof without the nonce this gateway
- * requires (RFC 9449 §8: the nonce round trip, a client's first request).
- * Logged and counted as decision `challenge`, like DomainPoP's first 401.
+ * credentials (the challenge) and the codes a scheme registers as such (a
+ * DPoP proof without the nonce this gateway requires, RFC 9449 §8).
+ * Logged and counted as decision `challenge`, like the first 401.
  */
-export const CHALLENGE_CODES: ReadonlySet<string> = new Set<ErrorCode>(['credentials_missing', 'dpop_nonce_required'])
+export const CHALLENGE_CODES: ReadonlySet<string> = new Set<string>(['credentials_missing', ...SCHEME_CHALLENGE_CODES])
 
 export const isGatewayError = (e: unknown): e is GatewayError => e instanceof GatewayError
 

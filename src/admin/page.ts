@@ -56,7 +56,7 @@ ${reloadList(a.reloads)}
 <p>${view.keys.entries} documents · ${view.keys.owners} identities · ${Math.round(view.keys.bytes / 1024)} KiB · hit ratio ${view.keys.hits + view.keys.misses === 0 ? '1' : (view.keys.hits / (view.keys.hits + view.keys.misses)).toFixed(3)} · ${view.keys.hotKeys} hot keys · ${view.keys.inFlight} fetching</p>
 ${cacheTable(view.nowMs, view.keyEntries, 'identity')}
 </section>
-${view.issuerEntries === undefined ? '' : `<section id="issuer-cache"><h2>Issuer caches (DPoP)</h2>${cacheTable(view.nowMs, view.issuerEntries, 'issuer')}</section>`}
+${view.issuerEntries === undefined ? '' : `<section id="issuer-cache"><h2>Issuer caches</h2>${cacheTable(view.nowMs, view.issuerEntries, 'issuer')}</section>`}
 </main>`
 }
 

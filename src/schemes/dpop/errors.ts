@@ -8,6 +8,9 @@ export const DPOP_AUTH_ERRORS = {
   invalid_dpop_proof: 'RFC 9449 §7.1',
 } as const
 
+/** RFC 9449 §8: the nonce round trip is a step of a client's first request, not a failure. */
+export const DPOP_CHALLENGE_CODES = ['dpop_nonce_required'] as const
+
 const BAD_REQUEST = { status: 400, title: 'Bad Request' } as const
 const UNAUTHORIZED = { status: 401, title: 'Unauthorized' } as const
 
