@@ -84,6 +84,7 @@ async function exchange(state: GatewayState, req: IncomingMessage, out: Responde
     const own = ownRoute(state.ownRoutes, method, target.path)
     if (own !== undefined) {
       ex.decision = 'public'
+      own.guard?.(method, (name) => { const v = req.headers[name]; return Array.isArray(v) ? v.join(', ') : v })
       out.answer(own, method)
       return
     }
