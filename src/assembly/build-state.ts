@@ -166,7 +166,7 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
     modules: built,
     assertion,
     forwardSigner,
-    ownRoutes: ownRoutes(routes.size > 0 ? routes : undefined, assertion, forwardSigner),
+    ownRoutes: ownRoutes(routes.size > 0 ? routes : undefined, assertion, forwardSigner, built.flatMap((b) => b.built.jwks ?? [])),
     abuse,
     decisions: prev?.decisions ?? createDecisionSample(),
     log: deps.log,
@@ -212,11 +212,15 @@ function fetchHooks(deps: BuildDeps, abuse: GatewayState['abuse'], now: () => nu
 }
 
 /** The gateway's own documents: the assertion JWKS and the forward-signature directory when those are on, plus the modules' routes. */
-function ownRoutes(given: OwnRoutes | undefined, assertion: AssertionSigner | undefined, forwardSigner: ForwardSigner | undefined): OwnRoutes {
-  if (!assertion && !forwardSigner) return given ?? NO_OWN_ROUTES
+// The JWK Set holds the assertion keys (when assertions are on) and the modules' published keys (`Built.jwks`: cnf.jwe encryption keys).
+function ownRoutes(given: OwnRoutes | undefined, assertion: AssertionSigner | undefined, forwardSigner: ForwardSigner | undefined, moduleJwks: readonly object[] = []): OwnRoutes {
+  if (!assertion && !forwardSigner && moduleJwks.length === 0) return given ?? NO_OWN_ROUTES
   const routes = new Map(given ?? [])
   // Short max-age: a rotated-in key reaches caches soon (jose also refetches on an unknown kid).
-  if (assertion) routes.set(JWKS_PATH, { contentType: 'application/jwk-set+json', body: assertion.jwks, cacheControl: 'public, max-age=300' })
+  if (assertion || moduleJwks.length > 0) {
+    const keys = [...(assertion ? (JSON.parse(assertion.jwks) as { keys: object[] }).keys : []), ...moduleJwks]
+    routes.set(JWKS_PATH, { contentType: 'application/jwk-set+json', body: JSON.stringify({ keys }), cacheControl: 'public, max-age=300' })
+  }
   if (forwardSigner) routes.set(SIGNATURES_DIRECTORY_PATH, { contentType: SIGNATURES_DIRECTORY_MEDIA_TYPE, body: forwardSigner.directory, cacheControl: 'public, max-age=300' })
   return routes
 }

@@ -53,6 +53,12 @@ export interface Built {
   readonly grants?: readonly Grant[]
   /** Its own documents, answered before the ACL (GET/HEAD on exact paths; http/own-routes.ts). */
   readonly routes?: ReadonlyMap<string, OwnRoute>
+  /**
+   * Public JWKs it publishes in the gateway's own JWK Set
+   * (`<publicOrigin>/.well-known/popgate/jwks.json`, beside the assertion
+   * keys): the `use: "enc"` keys issuers encrypt `cnf.jwe` to (PROTOCOL.md §4).
+   */
+  readonly jwks?: readonly object[]
   /** Its gauges for /metrics, read at scrape time; names start `popgate_`. */
   gauges?(): readonly Gauge[]
   /** Up to `limit` entries of its document caches (issuer metadata, key sets), most recently used first: the admin page's cache table. */

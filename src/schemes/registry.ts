@@ -41,8 +41,9 @@ export interface SchemeRegistry {
 }
 
 export function createSchemeRegistry(schemes: readonly Scheme[], opts: { readonly maxCredentialBytes: number }): SchemeRegistry {
-  const byAuthScheme = new Map<string, Scheme>()
-  const byField = new Map<string, Scheme>()
+  // Usually one scheme per auth-scheme and per field; several when they tell their credentials apart by form (`byForm`).
+  const byAuthScheme = new Map<string, Scheme[]>()
+  const byField = new Map<string, Scheme[]>()
   const byName = new Map<string, Scheme>()
   const ownedCookies = new Set<string>()
   const ambientSchemes: Scheme[] = []
@@ -58,13 +59,17 @@ export function createSchemeRegistry(schemes: readonly Scheme[], opts: { readonl
     if (s.ambient !== undefined) ambientSchemes.push(s)
     for (const a of [...(s.authScheme === undefined ? [] : [s.authScheme]), ...(s.alsoAuthSchemes ?? [])]) {
       const key = a.toLowerCase()
-      if (byAuthScheme.has(key)) throw new Error(`two schemes own Authorization: ${a}`)
-      byAuthScheme.set(key, s)
+      const owners = byAuthScheme.get(key) ?? []
+      // Sharing needs every owner but one to tell its credentials apart by form.
+      if (owners.length > 0 && [...owners, s].filter((o) => o.byForm === undefined).length > 1) throw new Error(`two schemes own Authorization: ${a}`)
+      byAuthScheme.set(key, [...owners, s])
     }
     for (const f of s.fields) {
       // Lowercase only: the header scan compares lowercased names, so any other spelling could never match.
-      if (f !== f.toLowerCase() || byField.has(f) || f === 'authorization' || f === 'host') throw new Error(`field ${f} cannot be owned by ${s.name}`)
-      byField.set(f, s)
+      const owners = byField.get(f) ?? []
+      const sibling = (o: Scheme) => o.authScheme !== undefined && o.authScheme.toLowerCase() === s.authScheme?.toLowerCase() && (o.byForm !== undefined || s.byForm !== undefined)
+      if (f !== f.toLowerCase() || !owners.every(sibling) || f === 'authorization' || f === 'host') throw new Error(`field ${f} cannot be owned by ${s.name}`)
+      byField.set(f, [...owners, s])
     }
   }
   // Authorization carries the scheme and a token68 (RFC 9110 §11.6.2); the
@@ -79,18 +84,25 @@ export function createSchemeRegistry(schemes: readonly Scheme[], opts: { readonl
     if (value !== undefined) {
       if (value.length > maxAuthorizationChars) throw new GatewayError('proof_too_large', `Authorization is larger than ${opts.maxCredentialBytes} bytes`)
       const sp = value.indexOf(' ')
-      byAuthorization = byAuthScheme.get((sp < 0 ? value : value.slice(0, sp)).toLowerCase())
+      const owners = byAuthScheme.get((sp < 0 ? value : value.slice(0, sp)).toLowerCase())
+      byAuthorization = owners === undefined ? undefined : owners.length === 1 ? owners[0] : byForm(owners, sp < 0 ? '' : value.slice(sp + 1).trim())
     }
     let chosen = byAuthorization
     if (facts.fields !== undefined) {
       for (const name of facts.fields.keys()) {
-        const owner = byField.get(name)!
-        if (chosen !== undefined && owner !== chosen) throw new GatewayError('multiple_credentials', `credentials of two schemes (${chosen.name}, ${owner.name})`)
-        chosen = owner
+        const owners = byField.get(name)!
+        if (chosen !== undefined && !owners.includes(chosen)) throw new GatewayError('multiple_credentials', `credentials of two schemes (${chosen.name}, ${owners[0]!.name})`)
+        chosen ??= owners.find((o) => o.byForm === undefined) ?? owners[0]
       }
     }
     if (chosen === undefined) return ambient === undefined ? undefined : selectAmbient(ambient)
     return { scheme: chosen, credentials: { authorization: byAuthorization === chosen ? value : undefined, fields: facts.fields } }
+  }
+
+  /** The owner whose form fits, else the one without a form test. */
+  function byForm(owners: readonly Scheme[], credentials: string): Scheme | undefined {
+    for (const o of owners) if (o.byForm?.(credentials) === true) return o
+    return owners.find((o) => o.byForm === undefined)
   }
 
   function selectAmbient(source: AmbientSource): Selected | undefined {

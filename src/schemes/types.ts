@@ -134,6 +134,16 @@ export interface Scheme<C extends Claim = Claim> {
    * presented as Bearer, RFC 9449 §7.2). `credentials.authorization` carries them.
    */
   readonly alsoAuthSchemes?: readonly string[]
+  /**
+   * Set when this scheme shares its auth-scheme with another and tells its
+   * credentials apart by form (schemes/registry.ts): the Authorization
+   * credentials (after the auth-scheme) go to the scheme whose `byForm` says
+   * yes, else to the one sharing it without `byForm`. Schemes sharing an
+   * auth-scheme share its owned fields too. (PROTOCOL.md §4: an issuer's JWS
+   * and a gateway's ticket both come as `DomainPoP-Session`.) Cheap: it runs
+   * on every request of that auth-scheme.
+   */
+  readonly byForm?: (credentials: string) => boolean
   /** Principals of this scheme carry token scopes: the ACL leaves a rule's `scopes` to the gate's policy step. */
   readonly carriesScopes?: boolean
   /** Other request fields it owns, lowercased (e.g. `dpop`). Credentials of two schemes in one request → 400. Never forwarded. */

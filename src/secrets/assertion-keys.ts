@@ -51,8 +51,12 @@ export function generateAssertionKey(kid?: string): AssertionKey {
   return toKey(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, kid)
 }
 
-/** One list item → a key, or a message saying what is wrong (never the key material). */
-function readKey(item: YNode, path: string, problems: Problems): AssertionKey | undefined {
+/** What a list's keys are for: the `alg` and `use` they may be given (and are published with). */
+export interface KeyPurpose { readonly alg: string; readonly use: string; readonly what: string }
+const SIGNING: KeyPurpose = { alg: 'ES256', use: 'sig', what: 'assertions are ES256' }
+
+/** One list item → an EC P-256 private key and its kid, or a message saying what is wrong (never the key material). */
+export function readEcPrivateJwk(item: YNode, path: string, problems: Problems, purpose: KeyPurpose): { kid: string | undefined; privateKey: KeyObject } | undefined {
   if (item.kind !== 'map') { problems.at(item.pos, path, 'must be an EC P-256 private JWK { kid, kty: EC, crv: P-256, x, y, d }'); return undefined }
   const v: Record<string, unknown> = {}
   let ok = true
@@ -61,9 +65,9 @@ function readKey(item: YNode, path: string, problems: Problems): AssertionKey | 
     v[e.key] = e.value.kind === 'scalar' ? e.value.value : undefined
   }
   const bad = (msg: string) => { problems.at(item.pos, path, msg); ok = false }
-  if (v.kty !== 'EC' || v.crv !== 'P-256') bad('must be kty: EC with crv: P-256 (assertions are ES256)')
-  if (v.alg !== undefined && v.alg !== 'ES256') bad('alg, when given, must be ES256')
-  if (v.use !== undefined && v.use !== 'sig') bad('use, when given, must be sig')
+  if (v.kty !== 'EC' || v.crv !== 'P-256') bad(`must be kty: EC with crv: P-256 (${purpose.what})`)
+  if (v.alg !== undefined && v.alg !== purpose.alg) bad(`alg, when given, must be ${purpose.alg}`)
+  if (v.use !== undefined && v.use !== purpose.use) bad(`use, when given, must be ${purpose.use}`)
   if (v.kid !== undefined && (typeof v.kid !== 'string' || !KID.test(v.kid))) bad('kid must be 1-64 characters of A-Z a-z 0-9 _ -')
   for (const c of ['x', 'y', 'd']) if (typeof v[c] !== 'string' || !COORD.test(v[c] as string)) bad(`${c} must be 32 bytes in base64url (43 characters)`)
   if (!ok) return undefined
@@ -79,7 +83,12 @@ function readKey(item: YNode, path: string, problems: Problems): AssertionKey | 
     return undefined
   }
   if (point.subarray(1, 33).toString('base64url') !== v.x || point.subarray(33).toString('base64url') !== v.y) { bad('x and y are not the public half of d'); return undefined }
-  return toKey(privateKey, v.kid as string | undefined)
+  return { kid: v.kid as string | undefined, privateKey }
+}
+
+function readKey(item: YNode, path: string, problems: Problems): AssertionKey | undefined {
+  const k = readEcPrivateJwk(item, path, problems, SIGNING)
+  return k && toKey(k.privateKey, k.kid)
 }
 
 /** The `assertion` list; problems are reported at their items. */

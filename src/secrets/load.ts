@@ -8,6 +8,7 @@
 //   tickets: [{ id: t2, secret: … }, { id: t1, secret: …, retired: 2026-12-07T10:00:00Z }]
 //   cookies: [...]      (`retired`: when the key stopped sealing; it opens for one TTL + skew after that)
 //   assertion: [{ kid: a1, kty: EC, crv: P-256, x: …, y: …, d: … }]   (secrets/assertion-keys.ts)
+//   encryption: [{ kid: e1, kty: EC, crv: P-256, x: …, y: …, d: … }]  (secrets/encryption-keys.ts: cnf.jwe)
 
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
@@ -15,6 +16,7 @@ import { readYaml, Problems, joinPath, type Problem, type YNode } from '../confi
 import { closestKey } from '../config/readers.js'
 import type { NamedSecret, Secrets } from './types.js'
 import { generateAssertionKey, readAssertionKeys, type AssertionKey } from './assertion-keys.js'
+import { generateEncryptionKey, readEncryptionKeys, type EncryptionKey } from './encryption-keys.js'
 
 const KINDS = ['nonce', 'tickets', 'cookies'] as const
 type Kind = typeof KINDS[number]
@@ -31,7 +33,7 @@ const hint = (key: string, known: readonly string[]): string => {
 
 export function generateDevSecrets(): Secrets {
   const one = (): NamedSecret[] => [{ id: 'dev', key: randomBytes(32) }]
-  return { nonce: one(), tickets: one(), cookies: one(), assertion: [generateAssertionKey('dev')], generated: true }
+  return { nonce: one(), tickets: one(), cookies: one(), assertion: [generateAssertionKey('dev')], encryption: [generateEncryptionKey('dev')], generated: true }
 }
 
 function checkSecret(id: unknown, secret: unknown): string | NamedSecret {
@@ -54,16 +56,18 @@ export function parseSecrets(text: string, file: string): { secrets?: Secrets; p
     return { problems: problems.list }
   }
   let assertion: AssertionKey[] = []
+  let encryption: EncryptionKey[] = []
   for (const e of root.entries) {
     if (e.key === 'assertion') { assertion = readAssertionKeys(e.value, e.key, problems); continue }
+    if (e.key === 'encryption') { encryption = readEncryptionKeys(e.value, e.key, problems); continue }
     // The key is not printed: in this file a stray key is often a pasted secret.
-    if (!(KINDS as readonly string[]).includes(e.key)) { problems.at(e.keyPos, '', `unknown key (${HIDDEN}); ${hint(e.key, [...KINDS, 'assertion'])}`); continue }
+    if (!(KINDS as readonly string[]).includes(e.key)) { problems.at(e.keyPos, '', `unknown key (${HIDDEN}); ${hint(e.key, [...KINDS, 'assertion', 'encryption'])}`); continue }
     readList(e.value, e.key, out[e.key as Kind], problems, e.key !== 'nonce')
   }
   if (!problems.ok) return { problems: problems.list }
   if (out.nonce.length === 0) problems.at(root.pos, 'nonce', 'at least one nonce secret is required')
   if (!problems.ok) return { problems: problems.list }
-  return { secrets: fillMissing(out, assertion), problems: [] }
+  return { secrets: { ...fillMissing(out, assertion), encryption }, problems: [] }
 }
 
 /** RFC 3339 date-time with an explicit offset (`2026-12-07T10:00:00Z`). */

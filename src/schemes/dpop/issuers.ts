@@ -19,7 +19,7 @@ import {
   createDocumentCache, createJwksReader, selectJwks, JSON_PROFILE,
   type CacheEntryView, type DocumentCache, type FetchOne, type JwksKey, type JwksReader, type KeySet, type KeysConfig, type RefusalReason,
 } from '../../keys/index.js'
-import type { AccessToken } from './token.js'
+import type { SignedTokenFacts } from './token.js'
 import { discoveryUrls, isSameIssuer } from '../../identity/issuer.js'
 
 export interface IssuerMetadata {
@@ -42,9 +42,9 @@ export interface IssuerKeysDeps {
 
 export interface IssuerKeys {
   /** The key that signed `token`, by its issuer; `pinned` when the operator named the issuer; `client` the address that asked (quotas). */
-  keyFor(token: AccessToken, pinned: PinnedKeys | undefined, client?: string): Promise<JwksKey>
+  keyFor(token: SignedTokenFacts, pinned: PinnedKeys | undefined, client?: string): Promise<JwksKey>
   /** The key keyFor gave verified `token`: the metadata and key set it came from keep their slots (document-cache.ts markProven). */
-  markProven(token: AccessToken, pinned: PinnedKeys | undefined): void
+  markProven(token: SignedTokenFacts, pinned: PinnedKeys | undefined): void
   /** Up to `limit` cached metadata documents and key sets, most recently used first (the admin page). */
   list?(limit: number): CacheEntryView[]
   close(): Promise<void>
@@ -80,7 +80,7 @@ export function createIssuerKeys(cfg: KeysConfig, deps: IssuerKeysDeps): IssuerK
   })
   const jwks: JwksReader = createJwksReader(cfg, { fetch: deps.fetch, now: deps.now, onFetch: deps.onFetch, beforeFetch: deps.beforeFetch, onRefused: deps.onRefused })
 
-  async function discover(token: AccessToken, client: string | undefined): Promise<URL> {
+  async function discover(token: SignedTokenFacts, client: string | undefined): Promise<URL> {
     const [rfc8414, oidc] = metadataUrls(token.issuerUrl)
     let meta: IssuerMetadata
     try {

@@ -61,7 +61,17 @@ export interface TokenContext {
 
 const bad = (why: string): GatewayError => new GatewayError('token_invalid', why)
 
+/** An access token with its `cnf` read by `readCnf` (a DPoP token: exactly one of jkt or jwk). */
 export function readAccessToken(token: string, ctx: TokenContext): AccessToken {
+  const { facts, payload } = readSignedToken(token, ctx)
+  return { ...facts, jkt: readConfirmation(payload.cnf) }
+}
+
+/** Everything of an issuer's signed token but its `cnf` (shared with schemes/issuer-symmetric, whose `cnf` is `jwe`). */
+export interface SignedTokenFacts extends Omit<AccessToken, 'jkt'> {}
+
+/** The checks every issuer token gets before its key is known (RFC 9068, RFC 8725); `payload` for the caller's own `cnf`. */
+export function readSignedToken(token: string, ctx: TokenContext): { facts: SignedTokenFacts; payload: Readonly<Record<string, unknown>> } {
   let jws
   try {
     jws = splitCompactJws(token, ctx.maxBytes)
@@ -102,15 +112,15 @@ export function readAccessToken(token: string, ctx: TokenContext): AccessToken {
   const audOk = typeof aud === 'string' ? aud === policy.audience : Array.isArray(aud) && aud.includes(policy.audience)
   if (!audOk) throw new GatewayError('token_audience_mismatch', 'token aud does not name this gateway')
 
-  const jkt = readConfirmation(payload.cnf)
-  return {
-    identity, issuer, pinned, issuerUrl, alg: alg as SignatureAlgorithm, kid: kid as string | undefined, jkt,
+  const facts: SignedTokenFacts = {
+    identity, issuer, pinned, issuerUrl, alg: alg as SignatureAlgorithm, kid: kid as string | undefined,
     sub: optionalHeaderSafe(payload.sub, 'sub'),
     clientId: optionalHeaderSafe(payload.client_id, 'client_id'),
     scopes: readScopes(payload.scope),
     signingInput: jws.signingInput,
     signature: jws.signature,
   }
+  return { facts, payload }
 }
 
 /**
