@@ -36,6 +36,8 @@ const COUNTERS = {
   popgate_rate_limited_total: { help: 'Requests refused by an abuse limit, by scope (client|identity|new_domain|header_count)', labels: ['scope'] },
   popgate_sessions_minted_total: { help: 'Session tickets or cookies issued, by scheme', labels: ['scheme'] },
   popgate_sessions_refused_total: { help: 'Session tickets or cookies refused, by scheme and code', labels: ['scheme', 'code'] },
+  popgate_introspection_requests_total: { help: 'Calls to an RFC 7662 introspection endpoint, by outcome (active|inactive|refused: an answer refused, e.g. no cnf.jkt|failed: no usable answer)', labels: ['outcome'] },
+  popgate_introspection_cache_total: { help: 'Opaque-token lookups, by result (hit|negative_hit|shared_hit: from Redis|coalesced: joined a call in flight|miss: asked the issuer)', labels: ['result'] },
   popgate_spans_dropped_total: { help: 'Trace spans the OTLP exporter could not deliver (collector down, slow or refusing), dropped; requests are unaffected', labels: [] },
 } as const satisfies Record<string, { help: string; labels: readonly string[] }>
 

@@ -8,8 +8,9 @@
 // GET for documents (key sets, RFC 8414 metadata); POST with a body and its
 // Content-Type for the one exchange that needs it (RFC 7662 introspection).
 // One deadline (timeoutMs) covers DNS, connect, TLS, headers and body. No
-// redirects are followed, no cookies or credentials are sent, and the body is
-// read only while it stays under the cap.
+// redirects are followed, no cookies are sent, credentials only when a POST
+// names them (introspection's client authentication), and the body is read
+// only while it stays under the cap.
 
 import { errors as undiciErrors, type Agent, type Dispatcher } from 'undici'
 import { GatewayError, isGatewayError } from '../errors.js'
@@ -48,6 +49,7 @@ export function createSafeFetcher(cfg: KeysConfig, seams?: KeyFetcherSeams): Saf
       throw new GatewayError('key_fetch_failed', 'the URL is not a fetchable https URL')
     }
     if ((method === 'POST') !== (request.body !== undefined)) throw new GatewayError('key_fetch_failed', 'a POST needs a body and a GET has none')
+    if (request.authorization !== undefined && method !== 'POST') throw new GatewayError('key_fetch_failed', 'credentials are sent with a POST only')
     const controller = new AbortController()
     let timedOut = false
     const timer = setTimeout(() => { timedOut = true; controller.abort() }, cfg.timeoutMs)
@@ -61,7 +63,10 @@ export function createSafeFetcher(cfg: KeysConfig, seams?: KeyFetcherSeams): Saf
         method,
         headers: request.body === undefined
           ? { accept: profile.accept, 'user-agent': USER_AGENT }
-          : { accept: profile.accept, 'user-agent': USER_AGENT, 'content-type': request.body.contentType },
+          : {
+            accept: profile.accept, 'user-agent': USER_AGENT, 'content-type': request.body.contentType,
+            ...(request.authorization !== undefined ? { authorization: request.authorization } : {}),
+          },
         body: request.body?.bytes,
         signal: controller.signal,
       }

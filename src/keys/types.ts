@@ -63,6 +63,8 @@ export interface FetchRequest {
   readonly profile: MediaProfile
   /** POST only: the body and its Content-Type (e.g. an RFC 7662 introspection form). */
   readonly body?: { readonly contentType: string; readonly bytes: Buffer | string }
+  /** POST only: an `Authorization` value (RFC 7662 §2.1 client authentication, e.g. `Basic …`). Never logged. */
+  readonly authorization?: string
   /** Response body cap; default keys.maxBytes. */
   readonly maxBytes?: number
 }

@@ -4,6 +4,7 @@
 import { Section, bool, filePath, httpUrl, listOf, mapOf, oneOf, scalar, type Reader } from '../../config/readers.js'
 import { audience } from '../../config/sections/features.js'
 import { canonicalIssuer, readIssuer } from '../../identity/issuer.js'
+import { readIntrospection, type IntrospectionConfig } from './introspection/config.js'
 
 /** Access-token signing algorithms an issuer may sign with (RFC 7518 §3.1); never `none` or HS*. */
 export const TOKEN_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA', 'Ed25519'] as const
@@ -17,6 +18,8 @@ export interface PinnedIssuer {
   readonly jwksFile: string | undefined
   readonly audience: string | undefined
   readonly algorithms: readonly TokenAlgorithm[] | undefined
+  /** RFC 7662: the issuer answers for its opaque tokens here (introspection/). */
+  readonly introspection?: IntrospectionConfig | undefined
 }
 
 export interface DpopConfig {
@@ -58,16 +61,21 @@ const issuers: Reader<Record<string, PinnedIssuer>> = mapOf(
     return typeof issuer === 'string' ? `is not an issuer a token can name: ${issuer}` : { value: k as string }
   },
   (node, path, source) => {
-    const s = new Section({ file: source, overrides: new Map() }, node, path, ['jwksUri', 'jwksFile', 'audience', 'algorithms'])
+    const s = new Section({ file: source, overrides: new Map() }, node, path, ['jwksUri', 'jwksFile', 'audience', 'algorithms', 'introspection'])
     const jwksUri = s.get('jwksUri', httpsUrl('https://as.alice.example/jwks'), undefined)
     const jwksFile = s.get('jwksFile', scalar(filePath), undefined)
-    if (jwksUri === undefined && jwksFile === undefined && !s.has('jwksUri') && !s.has('jwksFile')) s.report('jwksUri', 'is required (or jwksFile: a JWK Set on disk)')
+    const introspection = readIntrospection(s)
+    // An issuer of opaque tokens only needs no key set; one that also signs JWTs names it.
+    if (introspection === undefined && jwksUri === undefined && jwksFile === undefined && !s.has('jwksUri') && !s.has('jwksFile')) {
+      s.report('jwksUri', 'is required (or jwksFile: a JWK Set on disk, or introspection: for opaque tokens)')
+    }
     if (jwksUri !== undefined && jwksFile !== undefined) s.report('jwksFile', 'give jwksUri or jwksFile, not both')
     return {
       jwksUri,
       jwksFile,
       audience: s.get('audience', scalar(audience), undefined),
       algorithms: s.get('algorithms', tokenAlgorithms, undefined),
+      ...(introspection !== undefined ? { introspection } : {}),
     }
   },
 )
@@ -79,7 +87,7 @@ export function readDpop(root: Section): DpopConfig {
     audience: d.get('audience', scalar(audience), undefined),
     algorithms: d.get('algorithms', tokenAlgorithms, DEFAULT_TOKEN_ALGORITHMS),
     requireNonce: d.get('requireNonce', scalar(bool), true),
-    issuers: pinnedOnce(d, d.get('issuers', issuers, {})),
+    issuers: oneIntrospecting(d, pinnedOnce(d, d.get('issuers', issuers, {}))),
     authorizationServers: d.get('authorizationServers', listOf(issuerId, { unique: true }), []),
   }
 }
@@ -95,5 +103,16 @@ function pinnedOnce(d: Section, pinned: DpopConfig['issuers']): DpopConfig['issu
     if (first !== undefined) d.report('issuers', `${iss} and ${first} are the same issuer; pin it once`)
     seen.set(canonical, iss)
   }
+  return pinned
+}
+
+/**
+ * An opaque token names no issuer, so the configuration must (PROTOCOL.md §3:
+ * the identity is known before any I/O): at most one pinned issuer
+ * introspects, and every opaque token is that issuer's.
+ */
+function oneIntrospecting(d: Section, pinned: DpopConfig['issuers']): DpopConfig['issuers'] {
+  const named = Object.entries(pinned).filter(([, p]) => p.introspection !== undefined).map(([iss]) => iss)
+  if (named.length > 1) d.report('issuers', `only one issuer may have introspection (opaque tokens name no issuer); ${named.join(' and ')} both do`)
   return pinned
 }

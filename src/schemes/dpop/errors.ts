@@ -26,6 +26,10 @@ export const DPOP_ERRORS = {
   token_signature_invalid: { ...UNAUTHORIZED, authError: 'invalid_token' },
   token_issuer_not_allowed: { ...UNAUTHORIZED, authError: 'invalid_token' },
   issuer_metadata_invalid: { ...UNAUTHORIZED, authError: 'invalid_token' },
+  // RFC 7662 introspection of opaque tokens: every failure is the token's (401), never the gateway's.
+  token_inactive: { ...UNAUTHORIZED, authError: 'invalid_token' },
+  introspection_failed: { ...UNAUTHORIZED, authError: 'invalid_token' },
+  introspection_identity_mismatch: { ...UNAUTHORIZED, authError: 'invalid_token' },
   // RFC 9449 §8, §7.1: the nonce, the proof.
   dpop_nonce_required: { ...UNAUTHORIZED, authError: 'use_dpop_nonce' },
   dpop_nonce_invalid: { ...UNAUTHORIZED, authError: 'use_dpop_nonce' },

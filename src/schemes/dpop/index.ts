@@ -10,6 +10,10 @@
 // A token already verified is taken from the token cache (token-cache.ts):
 // its parse and signature check are skipped while its issuer's key is the
 // same; the proof, its `jti` and the ACL are checked on every request.
+// An opaque access token (not a compact JWS) is the one introspecting pinned
+// issuer's (introspection/): its identity is that issuer's host, known from
+// configuration before the ACL runs; verify asks the issuer (RFC 7662) and
+// checks the answer's `cnf.jkt` against the proof's key.
 // Also owns `Authorization: Bearer`, only to refuse it (RFC 9449 §7.2): this
 // gateway takes no bearer tokens, and a DPoP-bound one presented as Bearer is
 // a downgrade. Challenge: `WWW-Authenticate: DPoP algs=…` plus `DPoP-Nonce`.
@@ -28,11 +32,16 @@ import { canonicalIssuer, compileIssuerRule, readIssuer } from '../../identity/i
 import { readDpopProof, DPOP_PROOF_ALGORITHMS, type DpopProof } from './proof.js'
 import type { IssuerKeys, PinnedKeys } from './issuers.js'
 import { createTokenCache, tokenHash, type CachedToken, type TokenCache } from './token-cache.js'
+import type { Introspector } from './introspection/introspector.js'
+import type { Identity } from '../../identity/domain.js'
 
 export const DPOP_NONCE_HEADER = 'DPoP-Nonce'
 
 export interface DpopClaim extends Claim {
-  readonly token: AccessToken
+  /** A JWT access token, read; undefined for an opaque one. */
+  readonly token: AccessToken | undefined
+  /** An opaque access token as sent, to be introspected (never logged, never a cache key). */
+  readonly opaque?: string
   readonly proof: DpopProof
   /** base64url SHA-256 of the token: the token cache's key, and the proof's `ath`. */
   readonly tokenHash: string
@@ -56,6 +65,8 @@ export interface DpopDeps {
   readonly resourceMetadata?: string
   /** Verified tokens; default a cache of this scheme's own (TOKEN_CACHE_DEFAULTS). */
   readonly tokenCache?: TokenCache
+  /** The one pinned issuer that introspects opaque tokens, and its identity (the issuer's host). */
+  readonly introspection?: { readonly identity: Identity; readonly introspector: Introspector }
   /** The signature check (a test counts the token's). Default proofs/signature.ts. */
   readonly verifySignature?: typeof verifySignature
 }
@@ -74,6 +85,64 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
   const tokens = deps.tokenCache ?? createTokenCache()
   const verifySig = deps.verifySignature ?? verifySignature
 
+
+  /** RFC 9449 §11.1: jti single use, per identity and key; the namespace keeps DPoP apart from other schemes. */
+  async function firstUse(identity: string, proof: DpopProof): Promise<void> {
+    if (!(await deps.replay.firstUse(`${identity}\n${proof.thumbprint}\n${proof.jti}`))) {
+      throw new GatewayError('dpop_proof_replayed', 'this DPoP proof was already used')
+    }
+  }
+
+  function principalOf(identity: string, jkt: string, facts: Principal['token'], proof: DpopProof): Principal {
+    // PROTOCOL.md §4, docs/protocol.md: `epk` as an extra claim asks for a session ticket; HKDF takes the
+    // proof's nonce (or ""), the gateway's publicOrigin as aud and the proof key's thumbprint as kid.
+    // `ses: "cookie"` (an extra claim too) asks for a browser session cookie; `epk` wins when both are sent, as for DomainPoP.
+    const epk = proof.claims.epk
+    const sessionRequest = epk !== undefined
+      ? { kind: 'ticket' as const, epk, nonce: typeof proof.claims.nonce === 'string' ? proof.claims.nonce : '', aud: deps.publicOrigin, kid: proof.thumbprint }
+      : proof.claims.ses === 'cookie' ? { kind: 'cookie' as const } : undefined
+    return {
+      ...(sessionRequest ? { sessionRequest } : {}),
+      identity,
+      method: 'dpop',
+      thumbprint: jkt,
+      confirmation: { jkt },
+      channelBound: false,
+      token: facts === undefined ? undefined : { sub: facts.sub, clientId: facts.clientId, scopes: facts.scopes },
+      // RFC 9449 §8.2: a new nonce may come on any response; send one before the client's expires.
+      responseHeaders: proof.nonceRefresh ? [DPOP_NONCE_HEADER, deps.nonces.issue(deps.now())] : undefined,
+    }
+  }
+
+  /** An opaque token: no I/O; the identity is the introspecting issuer's host (configuration, not the token). */
+  function parseOpaque(raw: string, hash: string, bearer: boolean, fields: ReadonlyMap<string, string> | undefined, ctx: { method: string; path: string; nowMs: number }): DpopClaim {
+    const intro = deps.introspection!
+    // RFC 6750 §2.1 b64token, bounded like a JWT token.
+    if (raw.length > deps.proof.maxBytes || !B64TOKEN.test(raw)) throw new GatewayError('token_invalid', 'the access token is neither a JWT nor an opaque token')
+    // RFC 9449 §7.2: this gateway takes no bearer tokens; an opaque one is introspected only when DPoP-presented.
+    if (bearer) throw new GatewayError('token_bearer_refused', 'a DPoP-bound token must be presented with the DPoP scheme')
+    const proofValue = fields?.get('dpop')
+    if (proofValue === undefined) throw new GatewayError('dpop_credentials_invalid', 'a DPoP proof header is required with a DPoP token')
+    // A cached active answer lets parse refuse a proof by another key before any work; otherwise verify compares.
+    const known = intro.introspector.peek(hash, ctx.nowMs)
+    const proof = readDpopProof(proofValue, hash, known?.active === true ? known.token.jkt : undefined, {
+      method: ctx.method, path: ctx.path, nowMs: ctx.nowMs, publicOrigin: deps.publicOrigin,
+      maxAgeMs: deps.proof.maxAgeMs, clockSkewMs: deps.proof.clockSkewMs, maxBytes: deps.proof.maxBytes,
+      requireNonce: deps.dpop.requireNonce, nonces: deps.nonces,
+    })
+    return { identity: intro.identity, token: undefined, opaque: raw, proof, tokenHash: hash }
+  }
+
+  /** After the ACL allowed the issuer's host and the proof's signature verified: ask the issuer (RFC 7662). */
+  async function verifyOpaque(raw: string, hash: string, proof: DpopProof): Promise<Principal> {
+    const intro = deps.introspection!
+    const facts = await intro.introspector.introspect(raw, hash, deps.now())
+    // RFC 9449 §6.2, §4.3 (12): the key the issuer bound the token to is the key that signed this proof.
+    if (facts.jkt !== proof.thumbprint) throw new GatewayError('dpop_proof_mismatch', 'DPoP proof key is not the key the token is bound to')
+    await firstUse(intro.identity, proof)
+    return principalOf(intro.identity, facts.jkt, facts, proof)
+  }
+
   return {
     name: 'dpop',
     authScheme: 'DPoP',
@@ -88,6 +157,7 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
       if (!parsed) throw new GatewayError('dpop_credentials_invalid', 'Authorization must be "DPoP <access token>"')
       const bearer = parsed.scheme.toLowerCase() === 'bearer'
       const hash = tokenHash(parsed.credentials)
+      if (deps.introspection !== undefined && isOpaque(parsed.credentials)) return parseOpaque(parsed.credentials, hash, bearer, credentials.fields, ctx)
       // A hit stands for every check readAccessToken made: the same bytes, this scheme's policy, and exp still ahead.
       const cached = tokens.get(hash, ctx.nowMs)
       const token = cached?.token ?? readAccessToken(parsed.credentials, {
@@ -105,11 +175,12 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
       return { identity: token.identity, token, proof, tokenHash: hash, cached }
     },
 
-    async verify({ token, proof, tokenHash: hash, cached }, ctx): Promise<Principal> {
+    async verify({ token, opaque, proof, tokenHash: hash, cached }, ctx): Promise<Principal> {
       // The proof first: it needs no I/O, and a bad one must cost no fetch.
       if (!(await verifySig(proof.alg, proof.key, proof.signingInput, proof.signature))) {
         throw new GatewayError('dpop_proof_signature_invalid', 'DPoP proof signature does not verify')
       }
+      if (token === undefined) return verifyOpaque(opaque!, hash, proof)
       const pinned = token.pinned ? deps.pinned.get(token.issuer) : undefined
       // Asked on every request, cached or not: a key gone from the issuer's set refuses the token here.
       const key = await deps.issuerKeys.keyFor(token, pinned, ctx.client)
@@ -123,28 +194,8 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
         tokens.set(hash, token, key, deps.now())
       }
       deps.issuerKeys.markProven(token, pinned)
-      // RFC 9449 §11.1: jti single use, per identity and key; the namespace keeps DPoP apart from other schemes.
-      if (!(await deps.replay.firstUse(`${token.identity}\n${proof.thumbprint}\n${proof.jti}`))) {
-        throw new GatewayError('dpop_proof_replayed', 'this DPoP proof was already used')
-      }
-      // PROTOCOL.md §4, docs/protocol.md: `epk` as an extra claim asks for a session ticket; HKDF takes the
-      // proof's nonce (or ""), the gateway's publicOrigin as aud and the proof key's thumbprint as kid.
-      // `ses: "cookie"` (an extra claim too) asks for a browser session cookie; `epk` wins when both are sent, as for DomainPoP.
-      const epk = proof.claims.epk
-      const sessionRequest = epk !== undefined
-        ? { kind: 'ticket' as const, epk, nonce: typeof proof.claims.nonce === 'string' ? proof.claims.nonce : '', aud: deps.publicOrigin, kid: proof.thumbprint }
-        : proof.claims.ses === 'cookie' ? { kind: 'cookie' as const } : undefined
-      return {
-        ...(sessionRequest ? { sessionRequest } : {}),
-        identity: token.identity,
-        method: 'dpop',
-        thumbprint: token.jkt,
-        confirmation: { jkt: token.jkt },
-        channelBound: false,
-        token: { sub: token.sub, clientId: token.clientId, scopes: token.scopes },
-        // RFC 9449 §8.2: a new nonce may come on any response; send one before the client's expires.
-        responseHeaders: proof.nonceRefresh ? [DPOP_NONCE_HEADER, deps.nonces.issue(deps.now())] : undefined,
-      }
+      await firstUse(token.identity, proof)
+      return principalOf(token.identity, token.jkt, token, proof)
     },
 
     challenge(error) {
@@ -165,13 +216,22 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
 export function pinnedKeys(issuers: DpopConfig['issuers'], sets: ReadonlyMap<string, KeySet>): Map<string, PinnedKeys> {
   const out = new Map<string, PinnedKeys>()
   for (const [iss, p] of Object.entries(issuers)) {
-    out.set(canonicalPinned(iss), p.jwksUri !== undefined ? { jwksUri: new URL(p.jwksUri) } : { jwks: sets.get(iss) })
+    // An issuer pinned for introspection only has no key set: a JWT in its name finds no key (never discovery).
+    out.set(canonicalPinned(iss), p.jwksUri !== undefined ? { jwksUri: new URL(p.jwksUri) } : { jwks: sets.get(iss) ?? NO_KEYS })
   }
   return out
 }
 
+/** RFC 6750 §2.1 b64token: what an opaque token may be made of. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
+
+/** Not a compact JWS (header.payload.signature): an opaque token, the introspecting issuer's. */
+const isOpaque = (token: string): boolean => token.split('.', 4).length !== 3
+
+const NO_KEYS: KeySet = Object.freeze({ keys: [] })
+
 /** A `dpop.issuers` key in canonical form (the config loader already refused one that is not an issuer). */
-function canonicalPinned(iss: string): string {
+export function canonicalPinned(iss: string): string {
   const url = readIssuer(iss)
   return typeof url === 'string' ? iss : canonicalIssuer(url)
 }

@@ -1,12 +1,15 @@
 // The DPoP folder's module (schemes/module.ts): its `dpop:` section, its
 // issuer-key cache on the shared safe fetcher (kept across reloads while the
 // fetch policy is unchanged), pinned issuers' JWK Sets read from disk, the
-// RFC 9728 protected-resource metadata route, and the scheme itself.
+// RFC 9728 protected-resource metadata route, the introspector of the issuer
+// that answers for opaque tokens (introspection/; one per state: a reload
+// starts its cache empty), and the scheme itself.
 
 import type { Problem } from '../../config/yaml-source.js'
 import type { Built, SchemeModule, Shared } from '../module.js'
 import { readDpop, type DpopConfig } from './config.js'
-import { createDpopScheme, pinnedKeys } from './index.js'
+import { canonicalPinned, createDpopScheme, pinnedKeys } from './index.js'
+import { buildIntrospection } from './introspection/setup.js'
 import { createIssuerKeys, type IssuerKeys } from './issuers.js'
 import { loadPinnedSets, protectedResourceRoute, PROTECTED_RESOURCE_PATH } from './setup.js'
 
@@ -23,7 +26,11 @@ export const dpopModule: SchemeModule<DpopConfig> = {
     if (!cfg.enabled) return { schemes: [] }
     const problems: Problem[] = []
     const pinnedSets = await loadPinnedSets(cfg, shared.config.file, problems)
-    if (problems.length > 0) return { problems }
+    const introspection = await buildIntrospection(cfg, shared, problems, canonicalPinned)
+    if (problems.length > 0) {
+      await introspection?.introspector.close()
+      return { problems }
+    }
     const old = (prev?.built as DpopBuilt | undefined)?.issuerKeys
     const issuerKeys = old !== undefined && prev!.sameFetchPolicy ? old : issuerKeysOn(shared)
     const scheme = createDpopScheme({
@@ -37,11 +44,12 @@ export const dpopModule: SchemeModule<DpopConfig> = {
       nonces: shared.nonces,
       now: shared.now,
       resourceMetadata: shared.publicOrigin + PROTECTED_RESOURCE_PATH,
+      ...(introspection !== undefined ? { introspection } : {}),
     })
     const built: DpopBuilt = {
       schemes: [scheme],
       routes: new Map([protectedResourceRoute(cfg, shared.publicOrigin)]),
-      resources: [issuerKeys],
+      resources: introspection !== undefined ? [issuerKeys, introspection.introspector] : [issuerKeys],
       issuerKeys,
       cacheEntries: (limit) => issuerKeys.list?.(limit) ?? [],
     }

@@ -58,8 +58,12 @@ function headerKey(header: Readonly<Record<string, unknown>>): PublicJwk | strin
   return key
 }
 
-/** `ath`: base64url SHA-256 of the access token as sent (token-cache.ts `tokenHash`); `jkt` the key the token is bound to. */
-export function readDpopProof(value: string, ath: string, jkt: string, c: ProofCheck): DpopProof {
+/**
+ * `ath`: base64url SHA-256 of the access token as sent (token-cache.ts
+ * `tokenHash`); `jkt` the key the token is bound to, or undefined when it is
+ * not known yet (an opaque token before introspection: verify compares it).
+ */
+export function readDpopProof(value: string, ath: string, jkt: string | undefined, c: ProofCheck): DpopProof {
   // §4.3 (1)-(2): one proof. A comma means a client (or Node) joined two.
   if (value.includes(',')) throw new GatewayError('dpop_credentials_invalid', 'more than one DPoP proof')
   let jws
@@ -93,7 +97,7 @@ export function readDpopProof(value: string, ath: string, jkt: string, c: ProofC
   if (payload.ath !== ath) {
     throw new GatewayError('dpop_proof_mismatch', 'DPoP proof ath is not the hash of this access token')
   }
-  if (key.thumbprint !== jkt) throw new GatewayError('dpop_proof_mismatch', 'DPoP proof key is not the key the token is bound to')
+  if (jkt !== undefined && key.thumbprint !== jkt) throw new GatewayError('dpop_proof_mismatch', 'DPoP proof key is not the key the token is bound to')
 
   // §4.3 (10), §9, §11.3: once a nonce is required, a proof without one is refused.
   let nonceRefresh = false

@@ -150,14 +150,14 @@ function readConfirmation(cnf: unknown): string {
   return key.thumbprint
 }
 
-function optionalHeaderSafe(v: unknown, name: string): string | undefined {
+export function optionalHeaderSafe(v: unknown, name: string): string | undefined {
   if (v === undefined) return undefined
   if (typeof v !== 'string' || !HEADER_SAFE.test(v)) throw bad(`token ${name} must be printable ASCII of at most 512 characters`)
   return v
 }
 
 /** RFC 6749 §3.3 / RFC 9068 §2.2.3: `scope` is space-separated scope-tokens. */
-function readScopes(v: unknown): readonly string[] {
+export function readScopes(v: unknown): readonly string[] {
   if (v === undefined) return []
   if (typeof v !== 'string' || v.length > 4096) throw bad('token scope must be a string')
   const out = v.split(' ').filter((s) => s !== '')
