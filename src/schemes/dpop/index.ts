@@ -19,6 +19,7 @@ import { parseAuthorization, serializeChallenge } from '../../http/auth-header.j
 import { verifySignature, keyFitsAlgorithm } from '../../proofs/signature.js'
 import type { KeySet } from '../../keys/index.js'
 import type { NonceIssuer } from '../../secrets/nonce.js'
+import type { KeyTrust } from '../../keys/trust.js'
 import type { Config } from '../../config/types.js'
 import type { SchemeReplay } from '../module.js'
 import type { Claim, Principal, Scheme } from '../types.js'
@@ -48,6 +49,8 @@ export interface DpopDeps {
   readonly proof: Pick<Config['proof'], 'maxAgeMs' | 'clockSkewMs' | 'maxBytes'>
   readonly allowPorts: readonly number[] | 'any'
   readonly issuerKeys: IssuerKeys
+  /** The control point for keys learnt from a domain (keys/trust.ts): the issuer's key against the identity's pins, records, newKeys. */
+  readonly keyTrust: KeyTrust
   /** Namespaced `dpop`: RFC 9449 §11.1 jti single use for the proof window. */
   readonly replay: SchemeReplay
   readonly nonces: NonceIssuer
@@ -113,6 +116,8 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
       const pinned = token.pinned ? deps.pinned.get(token.issuer) : undefined
       // Asked on every request, cached or not: a key gone from the issuer's set refuses the token here.
       const key = await deps.issuerKeys.keyFor(token, pinned, ctx.client)
+      // The issuer's key is the identity's key: a pinned identity takes only its pinned thumbprints (checked before any signature work).
+      deps.keyTrust.checkPin(token.identity, key.thumbprint, 'dpop')
       if (cached?.key !== key) {
         // Not verified with this key yet (a new token, or the issuer's set changed since): the full check.
         if (cached) tokens.delete(hash)
@@ -122,6 +127,7 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
         }
         tokens.set(hash, token, key, deps.now())
       }
+      await deps.keyTrust.admit({ identity: token.identity, thumbprint: key.thumbprint, alg: token.alg, scheme: 'dpop', url: key.source })
       deps.issuerKeys.markProven(token, pinned)
       // RFC 9449 §11.1: jti single use, per identity and key; the namespace keeps DPoP apart from other schemes.
       if (!(await deps.replay.firstUse(`${token.identity}\n${proof.thumbprint}\n${proof.jti}`))) {
