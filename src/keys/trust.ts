@@ -95,6 +95,8 @@ export interface KeyTrust {
   readonly pinsFor: PinLookup
   /** Throws key_not_pinned when `identity` is pinned and `thumbprint` is not among its pins. No I/O. */
   checkPin(identity: string, thumbprint: string, scheme: string): void
+  /** Counts a key_not_pinned a reader threw (a key its pins withheld at import) like one checkPin threw. */
+  counted<T>(scheme: string, lookup: Promise<T>): Promise<T>
   /** After the key's signature verified: pins, record, newKeys policy. */
   admit(key: SeenKey): Promise<void>
   list(identity?: string): Promise<KeyView[]>
@@ -197,6 +199,10 @@ export function createKeyTrust(deps: KeyTrustDeps): KeyTrust {
   return {
     pinsFor,
     checkPin,
+    counted: (scheme, lookup) => lookup.catch((err: unknown) => {
+      if (err instanceof GatewayError && err.code === 'key_not_pinned') metrics.inc('popgate_key_pin_refusals_total', { scheme })
+      throw err
+    }),
     admit,
     async list(identity) {
       if (identity !== undefined) checkInput(identity)

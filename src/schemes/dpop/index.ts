@@ -115,7 +115,7 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
       }
       const pinned = token.pinned ? deps.pinned.get(token.issuer) : undefined
       // Asked on every request, cached or not: a key gone from the issuer's set refuses the token here.
-      const key = await deps.issuerKeys.keyFor(token, pinned, ctx.client)
+      const key = await deps.keyTrust.counted('dpop', deps.issuerKeys.keyFor(token, pinned, ctx.client))
       // The issuer's key is the identity's key: a pinned identity takes only its pinned thumbprints (checked before any signature work).
       deps.keyTrust.checkPin(token.identity, key.thumbprint, 'dpop')
       if (cached?.key !== key) {
