@@ -4,8 +4,10 @@
 // at scrape), and the live page at / (admin/page.ts) with its style and
 // script. It has no authentication, so nothing here changes state but
 // POST /sessions/revoke/<identity>, which can only make sessions stricter
-// (revocation/admin-route.ts); everything else is GET and HEAD, anything
-// else is 405 (docs/security.md G19).
+// (revocation/admin-route.ts), and POST /keys/approve/<identity>/<thumbprint>
+// (keys/admin-route.ts), which admits a held key: one more reason this
+// listener belongs on loopback (docs/security.md, "Key trust"); everything
+// else is GET and HEAD, anything else is 405 (docs/security.md G19).
 //
 // Bound to loopback (the default), the page answers only requests whose
 // Host is a loopback name: a web page the operator visits cannot point a
@@ -20,6 +22,7 @@ import { readView } from './admin/view.js'
 import { PAGE_CSP, PAGE_SCRIPT, PAGE_STYLE } from './admin/assets.js'
 import type { ReloadStatus } from './config/reload-status.js'
 import { handleRevoke } from './revocation/admin-route.js'
+import { handleKeys } from './keys/admin-route.js'
 import type { Revocations } from './revocation/types.js'
 
 export interface AdminOptions {
@@ -47,6 +50,7 @@ export function createAdminServer(holder: StateHolder, draining: () => boolean =
   return http.createServer((req, res) => {
     const [path, query] = (req.url ?? '').split('?') as [string, string | undefined]
     if (handleRevoke(req, res, path, opts.revocations?.())) return
+    if (handleKeys(req, res, path, holder.current.keyTrust)) return
     const send = (status: number, type: string, body: string, extra: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body), ...extra })
       res.end(req.method === 'HEAD' ? undefined : body)

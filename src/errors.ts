@@ -110,6 +110,9 @@ export const ERRORS = {
   key_fetch_quota: spec(401, 'Unauthorized', 'invalid_proof'),
   key_document_invalid: spec(401, 'Unauthorized', 'invalid_proof'),
   key_not_found: spec(401, 'Unauthorized', 'invalid_proof'),
+  // Key trust (docs/security.md "Key trust"): the ACL's identities: settings, enforced at the one control point (keys/trust.ts)
+  key_not_pinned: spec(401, 'Unauthorized', 'invalid_proof'),
+  key_held: spec(401, 'Unauthorized', 'invalid_proof'),
   // The schemes' own codes (src/schemes/<name>/errors.ts).
   ...SCHEME_ERRORS,
   // Client certificates (docs/tls.md): the listener's `require`, an RFC 9440 Client-Cert from a trusted hop
@@ -163,8 +166,14 @@ export class GatewayError extends Error {
   readonly detail: string
   /** Sent as Retry-After (429, 503). */
   readonly retryAfterSec: number | undefined
+  /**
+   * A key fetch failed because the key host could not be reached or answered
+   * 5xx (RFC 5861 §4 "stale-if-error": an error, not an answer): a key that
+   * verified before may be served stale (keys/document-cache.ts).
+   */
+  readonly outage: boolean
 
-  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown; retryAfterSec?: number }) {
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown; retryAfterSec?: number; outage?: boolean }) {
     const s = ERRORS[code]
     const safe = sanitizeDescription(detail ?? s.title)
     super(safe, options)
@@ -174,6 +183,7 @@ export class GatewayError extends Error {
     this.authError = s.authError
     this.title = s.title
     this.retryAfterSec = options?.retryAfterSec
+    this.outage = options?.outage === true
     this.detail = safe
   }
 }

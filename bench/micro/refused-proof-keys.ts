@@ -26,6 +26,7 @@ import { createMemoryReplayStore } from '../../src/replay/memory.js'
 import { createNonceIssuer } from '../../src/secrets/nonce.js'
 import type { Credentials, VerifyView, Scheme } from '../../src/schemes/types.js'
 import type { Rule } from '../../src/acl/index.js'
+import { openKeyTrust } from '../../test/helpers/key-trust.js'
 
 const ORIGIN = 'https://gw.bench'
 const ISS = 'https://alice.test'
@@ -40,7 +41,7 @@ const nonces = createNonceIssuer([{ id: 'n1', key: randomBytes(32) }], { ttlMs: 
 const issuer = generateKeyPairSync('ec', { namedCurve: 'P-256' })
 const set = parseJwks(JSON.stringify({ keys: [{ ...(issuer.publicKey.export({ format: 'jwk' }) as object), kid: 'k1', alg: 'ES256' }] }))
 const store = createMemoryReplayStore({ maxEntries: 100_000 })
-const scheme: Scheme<DpopClaim> = createDpopScheme({
+const scheme: Scheme<DpopClaim> = createDpopScheme({ keyTrust: openKeyTrust(),
   publicOrigin: ORIGIN,
   dpop: { enabled: true, audience: undefined, algorithms: ['ES256', 'RS256'], requireNonce: true, issuers: {} },
   pinned: new Map(),

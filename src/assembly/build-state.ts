@@ -38,6 +38,10 @@ import { createTracing } from '../tracing/index.js'
 import { createForwardSigner, type ForwardSigner } from '../proxy/forward-signature.js'
 import { SIGNATURES_DIRECTORY_PATH } from '../proofs/http-signature/agent.js'
 import { SIGNATURES_DIRECTORY_MEDIA_TYPE } from '../keys/signature-directory.js'
+import { createKeyTrust, createKeyTrustCore, createPinBoard, type KeyTrustCore, type PinBoard } from '../keys/trust.js'
+import { createMemoryKnownKeys } from '../keys/known-keys.js'
+import { createRedisKnownKeys } from '../keys/known-keys-redis.js'
+import { createKeyWebhook } from '../keys/webhook.js'
 
 export interface BuildDeps {
   readonly env: Readonly<Record<string, string | undefined>>
@@ -84,13 +88,34 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
   const abuse = prev && same(prev.config.limits, config.limits) ? prev.abuse : createAbuseLimits(config.limits, (scope) => deps.metrics.inc('popgate_rate_limited_total', { scope }))
   // Document caches and the fetcher are kept across reloads while the fetch policy (and the budget it reports to) is unchanged.
   const sameFetchPolicy = prev !== undefined && same(prev.config.keys, config.keys) && prev.abuse === abuse
-  const hooks = fetchHooks(deps, abuse, now)
+  // The pins the document readers ask before importing: one board for the gateway's life, set from each ACL built.
+  const pinBoard: PinBoard = prev?.pinBoard ?? createPinBoard()
+  const hooks = fetchHooks(deps, abuse, now, pinBoard)
   const fetcher = sameFetchPolicy ? prev.fetcher : createSafeFetcher(config.keys)
   const keys = sameFetchPolicy ? prev.keys : createKeyCache(config.keys, {
     ...hooks('key'),
     onKeyImport: () => deps.metrics.inc('popgate_key_reimports_total'),
   })
   const replay = prev && same(prev.config.replay, config.replay) ? prev.replay : createReplayStore(config, deps)
+  // The key records live where the replay store does (memory, or Redis so that replicas agree).
+  const keyTrustCore = prev && replay === prev.replay ? prev.keyTrustCore : createKeyTrustCore(
+    config.replay.store === 'redis' && !deps.replay ? createRedisKnownKeys(config.replay) : createMemoryKnownKeys())
+  const webhookUrl = config.keys.webhook
+  const keyTrust = createKeyTrust({
+    core: keyTrustCore,
+    policies: aclResult.acl.identities,
+    now,
+    log: deps.log,
+    metrics: deps.metrics,
+    webhook: webhookUrl === undefined ? undefined : createKeyWebhook({
+      url: webhookUrl,
+      fetch: (request, signal) => fetcher.fetch(request, signal),
+      onOutcome: (outcome, code) => {
+        deps.metrics.inc('popgate_key_webhook_total', { outcome })
+        if (outcome !== 'delivered') deps.log.warn({ outcome, code }, 'key_first_seen webhook not delivered')
+      },
+    }),
+  })
   const upstreamKey = (c: Config) => [c.upstream.href, c.timeouts, c.limits]
   const upstream = prev && same(upstreamKey(prev.config), upstreamKey(config)) ? prev.upstream : createUpstream(config)
   const tracing = !config.tracing ? undefined : prev?.tracing && same(prev.config.tracing, config.tracing) ? prev.tracing
@@ -113,6 +138,7 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
       return namespacedReplay(replay, namespace, replayTtlMs, () => deps.metrics.inc('popgate_replays_total'))
     },
     identityKeys: keys,
+    keyTrust,
     outbound: { fetch: (request, signal) => fetcher.fetch(request, signal), hooks },
     now,
     metrics: deps.metrics,
@@ -129,9 +155,9 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
   }
   // Nothing of a refused build is used: close what it opened and the previous state does not hold.
   const abandon = async (list: readonly Problem[]): Promise<BuildResult> => {
-    const opened: Closeable[] = [...built.flatMap((b) => b.built.resources ?? []), keys, fetcher, replay]
+    const opened: Closeable[] = [...built.flatMap((b) => b.built.resources ?? []), keys, fetcher, replay, keyTrustCore]
     if (upstream !== prev?.upstream) opened.push({ close: () => upstream.pool.close() })
-    const held: Closeable[] = prev ? [...prev.modules.flatMap((b) => b.built.resources ?? []), prev.keys, prev.fetcher, prev.replay] : []
+    const held: Closeable[] = prev ? [...prev.modules.flatMap((b) => b.built.resources ?? []), prev.keys, prev.fetcher, prev.replay, prev.keyTrustCore] : []
     await releaseResources(opened, held)
     return { state: undefined, problems: list }
   }
@@ -150,6 +176,8 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
     routes.set(path, route)
   }
 
+  // The readers enforce this ACL's pins from now on (trust.ts still checks every key against the state's own).
+  pinBoard.set(aclResult.acl.identities)
   const state: GatewayState = {
     config,
     acl: aclResult.acl,
@@ -158,6 +186,9 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
     keys,
     fetcher,
     replay,
+    keyTrust,
+    keyTrustCore,
+    pinBoard,
     upstream,
     // Credential fields never forwarded: the enabled schemes' own, and every module's (even one switched off).
     headers: compileHeaderPlan(config, [...(schemes.ownedFields ?? []), ...modules.flatMap((m) => m.credentialFields ?? [])], schemes.ownedCookies),
@@ -193,9 +224,15 @@ function unknownRequirements(acl: Acl, schemes: SchemeRegistry): Problem[] {
 export interface ModuleBuilt { readonly module: SchemeModule; readonly cfg: unknown; readonly built: Built }
 
 /** Fetch hooks for one document cache: fetch metrics, the new-domain budget, refusals counted and logged. */
-function fetchHooks(deps: BuildDeps, abuse: GatewayState['abuse'], now: () => number): (what: string) => FetchHooks {
+function fetchHooks(deps: BuildDeps, abuse: GatewayState['abuse'], now: () => number, pins: PinBoard): (what: string) => FetchHooks {
   return (what) => ({
     now,
+    pinsFor: pins.lookup,
+    // RFC 5861 §4: counted on every use, logged once per outage of a document.
+    onStale: (owner, url, first) => {
+      deps.metrics.inc('popgate_keys_stale_served_total', { cache: what })
+      if (first) deps.log.warn({ identity: owner, url }, `${what} host unreachable or failing: serving the key that verified before (keys.staleIfError)`)
+    },
     onFetch: (_url, outcome, ms) => {
       deps.metrics.inc('popgate_key_fetches_total', { outcome })
       deps.metrics.observe('popgate_key_fetch_duration_seconds', { outcome }, ms / 1e3)
@@ -244,6 +281,7 @@ export async function releaseUnused(prev: GatewayState, next: GatewayState | und
   if (prev.keys !== next?.keys) tasks.push(prev.keys.close())
   if (prev.fetcher !== next?.fetcher) tasks.push(prev.fetcher.close())
   if (prev.replay !== next?.replay) tasks.push(prev.replay.close())
+  if (prev.keyTrustCore !== next?.keyTrustCore) tasks.push(prev.keyTrustCore.close())
   tasks.push(releaseResources(prev.modules.flatMap((b) => b.built.resources ?? []), next?.modules.flatMap((b) => b.built.resources ?? []) ?? []))
   await Promise.allSettled(tasks)
 }

@@ -8,6 +8,7 @@ import type { Secrets } from '../secrets/types.js'
 import type { NonceIssuer } from '../secrets/nonce.js'
 import type { KeyCache, SafeFetcher } from '../keys/index.js'
 import type { ReplayStore } from '../replay/types.js'
+import type { KeyTrust, KeyTrustCore, PinBoard } from '../keys/trust.js'
 import type { Upstream } from '../proxy/forward.js'
 import type { HeaderPlan } from '../proxy/headers.js'
 import type { AssertionSigner } from '../proxy/assertion.js'
@@ -32,6 +33,12 @@ export interface GatewayState {
   /** The one safe fetcher scheme modules' document caches use (keys/fetcher.ts). */
   readonly fetcher: SafeFetcher
   readonly replay: ReplayStore
+  /** The one control point for keys learnt from a domain (keys/trust.ts), with this state's ACL identities:. */
+  readonly keyTrust: KeyTrust
+  /** The key records and what this process accepted (kept while the replay store is). */
+  readonly keyTrustCore: KeyTrustCore
+  /** The pins the document readers ask before importing (one for the gateway's life). */
+  readonly pinBoard: PinBoard
   readonly upstream: Upstream
   readonly headers: HeaderPlan
   /** Signs X-PoP-Assertion for authenticated requests; undefined unless identityHeaders.assertion (proxy/assertion.ts). */

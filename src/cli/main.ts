@@ -13,11 +13,12 @@ import { runFetch } from './fetch.js'
 import { runDemo } from './demo.js'
 import { runSecrets } from './secrets.js'
 import { runSessions } from './sessions.js'
+import { runKeys } from './known-keys.js'
 import { UsageError, CliError, USAGE, EXIT, helpFor } from './usage.js'
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   serve: runServe, check: runCheck, acl: runAcl, secrets: runSecrets, keygen: runKeygen, keyhost: runKeyhost, fetch: runFetch, demo: runDemo,
-  sessions: runSessions,
+  sessions: runSessions, keys: runKeys,
 }
 
 

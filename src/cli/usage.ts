@@ -46,6 +46,8 @@ export const USAGE = `popgate — DomainPoP authentication gateway
   popgate fetch URL --dpop-token TOKEN|@FILE --key FILE [same options]
   popgate fetch URL --http-signature --key FILE --agent URL [same options]
   popgate sessions revoke IDENTITY [--admin URL]    end every ticket and cookie of IDENTITY
+  popgate keys list [IDENTITY] [--admin URL] [--json]   known keys per identity: state, age, where from
+  popgate keys approve IDENTITY THUMBPRINT [--admin URL]   accept a key held by newKeys: hold
   popgate demo [--port N]                           every party on loopback, for a first look
   popgate --version
 
@@ -170,6 +172,20 @@ store only the replica asked. Proofs still work: the identity's next proof
 mints a fresh ticket. For a revocation kept in version control, use the
 ACL's revoke: map instead (docs/acl.md).
   --admin URL   the admin listener (default http://127.0.0.1:9090)
+`,
+  keys: `popgate keys list [IDENTITY] [--admin URL] [--json]
+popgate keys approve IDENTITY THUMBPRINT [--admin URL]
+
+The key records (docs/security.md, "Key trust"), through a gateway's admin
+listener. list: every key accepted, held or approved per identity (and the
+ACL's pinned keys not seen yet), with its state, age, algorithm, scheme,
+last use and the document it came from. approve: accepts a key that
+newKeys: hold refused (401 key_held); IDENTITY must be in the ACL's
+identities: section, THUMBPRINT its RFC 7638 thumbprint (as list shows it).
+With replay.store: redis every replica shares the records; with the memory
+store only the replica asked.
+  --admin URL   the admin listener (default http://127.0.0.1:9090)
+  --json        list: the records as JSON
 `,
   demo: `popgate demo [--port N]
 

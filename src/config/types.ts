@@ -104,6 +104,10 @@ export interface Config {
     readonly hotKeys: number
     readonly maxInFlightPerDomain: number
     readonly maxInFlight: number
+    /** RFC 5861 §4 stale-if-error: a verified key stays usable this long past expiry while its host is down (default 1 h; absent in hand-built configs: 0). */
+    readonly staleIfErrorMs?: number
+    /** keys.webhook: key_first_seen events are POSTed here (keys/webhook.ts); undefined: none. */
+    readonly webhook?: string | undefined
   }
   // Scheme modules' sections (`dpop`, `sessions`, …) are kept beside these
   // under their own key; read one with schemes/module.ts sectionOf.

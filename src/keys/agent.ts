@@ -147,7 +147,7 @@ async function resolveCandidates(hostname: string, resolve: Readonly<Record<stri
   try {
     return await lookupHost(hostname)
   } catch (err) {
-    throw new GatewayError('key_fetch_failed', `key host name does not resolve (${safeCode(err)})`, { cause: err })
+    throw new GatewayError('key_fetch_failed', `key host name does not resolve (${safeCode(err)})`, { cause: err, outage: true })
   }
 }
 

@@ -25,6 +25,7 @@ import { createSafeFetcher } from './fetcher.js'
 import { HotKeys } from './hot-keys.js'
 import { JWK_SET_PROFILE } from './response-policy.js'
 import type { FetchDocument, FetchOne, KeysConfig, ResolvedKey, StoredKey } from './types.js'
+import type { PinLookup } from './thumbprint.js'
 
 /** The document layer's counters (identities are its owners), with its refetches named for what they are here, and the hot set. */
 export interface KeyCacheStats extends Omit<DocumentCacheStats, 'refetches'> {
@@ -61,6 +62,10 @@ export interface KeyCacheDeps {
   readonly beforeFetch?: (identity: Identity) => void
   /** Metrics and log hook: called once per fetch refused by the cache's own limits, before anything was fetched. */
   readonly onRefused?: (reason: RefusalReason, identity: Identity, client: string) => void
+  /** An identity's pinned thumbprints (keys/trust.ts): keys they do not list are never imported. */
+  readonly pinsFor?: PinLookup
+  /** A document served stale through its host's outage (document-cache.ts). */
+  readonly onStale?: (identity: string, url: string, first: boolean) => void
 }
 
 /**
@@ -95,14 +100,15 @@ export function createKeyCache(cfg: KeysConfig, deps: KeyCacheDeps = {}): KeyCac
     profile: JWK_SET_PROFILE,
     fetch,
     now: deps.now,
-    parse: async (doc) => {
-      const parsed = (await parseKeyDocument(doc.body)).map((k) => hot.admit(k))
+    parse: async (doc, request) => {
+      const parsed = (await parseKeyDocument(doc.body, deps.pinsFor?.(request.owner))).map((k) => hot.admit(k))
       return parsed.length === 1 ? parsed[0]! : parsed
     },
     sizeOf: storedKeysBytes,
     onFetch,
     beforeFetch: beforeFetch && ((owner) => beforeFetch(owner as Identity)),
     onRefused: onRefused && ((reason, owner, client) => onRefused(reason, owner as Identity, client)),
+    onStale: deps.onStale,
   })
   let closed = false
 

@@ -34,6 +34,13 @@
 // - Concurrent misses for one key share one fetch (single flight).
 // - refresh() refetches at most once per refetchCooldownMs (key rotation);
 //   a failed refresh keeps the entry it had, restarting the cooldown.
+// - Stale if error (RFC 5861 §4, keys.staleIfError): an expired document
+//   that a proof vouched for (markProven) whose refetch fails for an outage
+//   (the host unreachable, a timeout, a 5xx: GatewayError.outage) is served
+//   as it was for up to staleIfErrorMs past its expiry, refetched every
+//   negativeTtlMs meanwhile. Any answer ends it at once: a 200 replaces the
+//   document (a key it no longer lists is gone), a 404 or a bad document is
+//   the failure it always was.
 // - At most maxInFlightPerDomain fetches per (owner, client address) and
 //   maxInFlight in all; beyond that key_fetch_busy at once: no queue that
 //   could grow without bound.
@@ -52,7 +59,7 @@ import { SlotTable } from './slot-table.js'
 
 export type DocumentCacheLimits = Pick<KeysConfig,
   'maxBytes' | 'cacheMinTtlMs' | 'cacheMaxTtlMs' | 'negativeTtlMs' | 'refetchCooldownMs' | 'cacheMaxEntries' | 'cacheMaxBytes'
-  | 'maxInFlight' | 'maxInFlightPerDomain' | 'maxUrlsPerIdentity' | 'maxBytesPerIdentity'>
+  | 'maxInFlight' | 'maxInFlightPerDomain' | 'maxUrlsPerIdentity' | 'maxBytesPerIdentity' | 'staleIfErrorMs'>
 
 /** Why a fetch was refused before it started (a metrics label). */
 export type RefusalReason = 'in_flight' | 'in_flight_per_owner' | 'urls_per_owner'
@@ -80,8 +87,8 @@ export interface DocumentCacheOptions<T> {
   readonly limits: DocumentCacheLimits
   /** Accept header and the response media types taken. */
   readonly profile: MediaProfile
-  /** The document → the value kept. Throws a GatewayError for a document that must not be used; that is cached as a failure. */
-  readonly parse: (doc: FetchedDocument) => Promise<T>
+  /** The document → the value kept (`request`: what was asked, its owner); throws a GatewayError for a document that must not be used: that is cached as a failure. */
+  readonly parse: (doc: FetchedDocument, request: DocumentRequest) => Promise<T>
   /** Bytes `value` keeps alive, estimated; the entry and its key are counted by the cache. */
   readonly sizeOf: (value: T) => number
   /** The one outbound seam (the safe fetcher's `fetch`, or a test double). */
@@ -94,6 +101,8 @@ export interface DocumentCacheOptions<T> {
   readonly beforeFetch?: (owner: string) => void
   /** Called once per fetch the cache refused before it started, with the client address whose quota was spent. */
   readonly onRefused?: (reason: RefusalReason, owner: string, client: string) => void
+  /** Called each time an expired document is served through an outage (stale if error); `first` once per outage of that document. */
+  readonly onStale?: (owner: string, url: string, first: boolean) => void
 }
 
 export interface DocumentCacheStats {
@@ -189,6 +198,12 @@ export function createDocumentCache<T>(opts: DocumentCacheOptions<T>): DocumentC
     if (slot.expiresAtMs <= now()) {
       // An expired document whose refetch failed: the failure, for negativeTtlMs.
       if (slot.failure === undefined || slot.failedUntilMs <= now()) return undefined
+      // ... unless it is served stale through an outage (RFC 5861 §4).
+      if (servesStale(slot, slot.failure, now())) {
+        table.touch(slot)
+        stale(slot)
+        return slot
+      }
       counters.negativeHits++
       throw slot.failure
     }
@@ -297,7 +312,7 @@ export function createDocumentCache<T>(opts: DocumentCacheOptions<T>): DocumentC
         // The safe fetcher already did these; an injected one gets the same policy.
         checkResponseHead(doc.status, doc.headers, limits.maxBytes, profile)
         if (doc.body.length > limits.maxBytes) throw new GatewayError('key_fetch_too_large', `key document is larger than ${limits.maxBytes} bytes`)
-        value = await opts.parse(doc)
+        value = await opts.parse(doc, request)
       } finally {
         settle()
       }
@@ -310,9 +325,14 @@ export function createDocumentCache<T>(opts: DocumentCacheOptions<T>): DocumentC
     } catch (err) {
       const error = isGatewayError(err) ? err : new GatewayError('key_fetch_failed', 'could not fetch the key document', { cause: err })
       // A document refused for the owner's bounds is cached as a failure too, charged to the payer who named it.
-      if (!closed) storeFailure(key, owner, payer, previous, error)
+      const kept = closed ? undefined : storeFailure(key, owner, payer, previous, error)
       accounts.forgetIfEmpty(owner, payer)
       report(href, error.code, startedMs)
+      // An outage, and a document a proof vouched for within staleIfError: served as it was (RFC 5861 §4).
+      if (kept !== undefined && servesStale(kept, error, now())) {
+        stale(kept)
+        return kept
+      }
       throw error
     }
     accounts.forgetIfEmpty(owner, payer)
@@ -320,8 +340,19 @@ export function createDocumentCache<T>(opts: DocumentCacheOptions<T>): DocumentC
     return slot
   }
 
-  /** A failed fetch: a document already held keeps its slot (restarting the cooldown); anything else is a failure charged to the payer. */
-  function storeFailure(key: string, owner: Owner<T>, payer: Payer, previous: Slot<T> | undefined, error: GatewayError): void {
+  /** RFC 5861 §4: an expired, proven document may stand in while its host is down, for staleIfErrorMs past its expiry. */
+  function servesStale(slot: Slot<T>, error: GatewayError, t: number): boolean {
+    return error.outage && slot.proven && slot.error === undefined && slot.expiresAtMs <= t && t < slot.expiresAtMs + (limits.staleIfErrorMs ?? 0)
+  }
+
+  function stale(slot: Slot<T>): void {
+    const first = !slot.servedStale
+    slot.servedStale = true
+    quietly(() => opts.onStale?.(slot.owner.name, slot.key, first))
+  }
+
+  /** A failed fetch: a document already held keeps its slot (restarting the cooldown; returned); anything else is a failure charged to the payer. */
+  function storeFailure(key: string, owner: Owner<T>, payer: Payer, previous: Slot<T> | undefined, error: GatewayError): Slot<T> | undefined {
     const t = now()
     if (previous !== undefined) {
       let kept = previous
@@ -329,6 +360,7 @@ export function createDocumentCache<T>(opts: DocumentCacheOptions<T>): DocumentC
         // Evicted while the refetch ran: put it back (it is still the newest document we trust).
         kept = new Slot<T>(previous.key, owner, previous.value, undefined, t, previous.expiresAtMs, previous.charge, undefined)
         kept.proven = previous.proven
+        kept.servedStale = previous.servedStale
         add(kept)
       }
       kept.fetchedAtMs = t
@@ -336,12 +368,12 @@ export function createDocumentCache<T>(opts: DocumentCacheOptions<T>): DocumentC
         kept.failure = error
         kept.failedUntilMs = t + limits.negativeTtlMs
       }
-      return
+      return kept
     }
     const slot = new Slot<T>(key, owner, undefined as T, error, t, t + limits.negativeTtlMs, ENTRY_OVERHEAD_BYTES + stringBytes(key) + NEGATIVE_ENTRY_BYTES, payer)
     const old = table.get(key)
     // Never over a document someone trusts: a failure for a URL whose document another owner holds is not cached.
-    if (old !== undefined && old.error === undefined) return
+    if (old !== undefined && old.error === undefined) return undefined
     add(slot)
     payer.negatives++
     while (owner.negatives.count > NEGATIVES_PER_SLOT * limits.maxUrlsPerIdentity) {
@@ -349,6 +381,7 @@ export function createDocumentCache<T>(opts: DocumentCacheOptions<T>): DocumentC
       counters.ownerEvictions++
     }
     restoreGlobalBounds()
+    return undefined
   }
 
   /**

@@ -14,7 +14,7 @@
 //   it depends on the key, not on how the document happened to encode it.
 
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto'
-import { jwkThumbprint } from './thumbprint.js'
+import { admitsEntry, jwkThumbprint } from './thumbprint.js'
 import { GatewayError } from '../errors.js'
 import type { ResolvedKey, StoredKey } from './types.js'
 
@@ -39,17 +39,27 @@ export type Json = Record<string, unknown>
 const invalid = (why: string, cause?: unknown): GatewayError =>
   new GatewayError('key_document_invalid', `key document ${why}`, cause === undefined ? undefined : { cause })
 
-export async function parseKeyDocument(body: Uint8Array | string): Promise<ResolvedKey[]> {
+/**
+ * `pins`: the owner's pinned thumbprints (keys/trust.ts), undefined when not
+ * pinned. A key they do not list is skipped before it is imported; a
+ * document of such keys only is an empty list (the proof's kid then is not
+ * found), not a broken document.
+ */
+export async function parseKeyDocument(body: Uint8Array | string, pins?: ReadonlySet<string>): Promise<ResolvedKey[]> {
   const entries = readEntries(body)
   refusePrivateMembers(entries)
   const keys = new Map<string, ResolvedKey>()
   const skipped: string[] = []
+  let unpinned = 0
   for (const entry of entries) {
+    if (!admitsEntry(entry, pins)) { unpinned++; continue }
     const outcome = await readKey(entry)
     if (typeof outcome === 'string') skipped.push(outcome)
+    // Imported, its canonical thumbprint must be the pinned one it was admitted as (a non-canonical spelling is skipped).
+    else if (pins !== undefined && !pins.has(outcome.kid)) unpinned++
     else if (!keys.has(outcome.kid)) keys.set(outcome.kid, outcome)
   }
-  if (keys.size === 0) throw invalid(`has no usable signing key (${[...new Set(skipped)].join('; ')})`)
+  if (keys.size === 0 && unpinned === 0) throw invalid(`has no usable signing key (${[...new Set(skipped)].join('; ')})`)
   return [...keys.values()]
 }
 

@@ -110,15 +110,16 @@ export const createKeyFetcher = createSafeFetcher
 
 /** Every failure becomes one §2.4 code; the raw error stays in `cause` for logs. */
 function classify(err: unknown, timedOut: boolean, timeoutMs: number): GatewayError {
-  if (timedOut) return new GatewayError('key_fetch_timeout', `key host did not answer within ${timeoutMs} ms`, { cause: err })
+  if (timedOut) return new GatewayError('key_fetch_timeout', `key host did not answer within ${timeoutMs} ms`, { cause: err, outage: true })
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     if (isGatewayError(e)) return e
   }
   if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || err instanceof undiciErrors.ConnectTimeoutError) {
-    return new GatewayError('key_fetch_timeout', `key host did not answer within ${timeoutMs} ms`, { cause: err })
+    return new GatewayError('key_fetch_timeout', `key host did not answer within ${timeoutMs} ms`, { cause: err, outage: true })
   }
   if (err instanceof undiciErrors.RequestAbortedError || (err as { name?: string } | null)?.name === 'AbortError') {
     return new GatewayError('key_fetch_failed', 'key fetch was cancelled', { cause: err })
   }
-  return new GatewayError('key_fetch_failed', `could not fetch the key document (${safeCode(err)})`, { cause: err })
+  // Connection refused or reset, DNS failure, TLS failure: the host could not be reached (an outage, RFC 5861 §4).
+  return new GatewayError('key_fetch_failed', `could not fetch the key document (${safeCode(err)})`, { cause: err, outage: true })
 }

@@ -24,6 +24,9 @@
 //      cache           createKeyCache: the DomainPoP key cache (jku host = identity = owner)
 //      jwks            createJwksReader: an issuer's JWK Set, keys by the issuer's
 //                      own kid, alg, kty and use (RFC 7517); owner = issuer
+//    Every key learnt from a domain is admitted for its identity at one control
+//    point, trust.ts (pins, key records, newKeys: hold); the readers ask its
+//    pin lookup before they import a key.
 //      signature-directory  createSignatureDirectoryReader: an HTTP Message
 //                      Signatures key directory (Web Bot Auth); keys by
 //                      (directory URL, RFC 7638 thumbprint); owner = agent host
@@ -42,7 +45,8 @@ export {
 } from './document-cache.js'
 export { parseKeyDocument, importPublicKey, sameAlg, PRIVATE_MEMBERS, MAX_KEYS_PER_DOCUMENT, type PublicMembers } from './document.js'
 export { createKeyCache, type KeyCache, type KeyCacheDeps, type KeyCacheStats } from './cache.js'
-export { createJwksReader, parseJwks, selectJwks, type JwksReader, type JwksReaderDeps, type JwksKey, type KeySet, type KeySelector } from './jwks.js'
+export { createJwksReader, parseJwks, selectJwks, refuseWithheld, type JwksReader, type JwksReaderDeps, type JwksKey, type KeySet, type KeySelector, type WithheldKey } from './jwks.js'
+export { membersThumbprint, admitsEntry, type PinLookup } from './thumbprint.js'
 export {
   createSignatureDirectoryReader, parseSignatureDirectory, SIGNATURES_DIRECTORY_MEDIA_TYPE, SIGNATURES_DIRECTORY_PROFILE,
   type SignatureDirectoryReader, type SignatureDirectoryDeps, type DirectoryKey, type SignatureDirectory,

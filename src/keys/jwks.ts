@@ -31,6 +31,7 @@ import { GatewayError } from '../errors.js'
 import { importPublicKey, readEntries, refusePrivateMembers, sameAlg } from './document.js'
 import { createDocumentCache, stringBytes, type CacheEntryView, type CachedDocument, type DocumentCache, type DocumentCacheStats, type RefusalReason } from './document-cache.js'
 import { createSafeFetcher } from './fetcher.js'
+import { admitsEntry, jwkThumbprint, type PinLookup } from './thumbprint.js'
 import { JWK_SET_PROFILE } from './response-policy.js'
 import type { FetchOne, KeysConfig, StoredKey } from './types.js'
 
@@ -46,10 +47,19 @@ export interface JwksKey {
   /** `use` as the set wrote it: "sig" or absent (others are not kept). */
   readonly use: 'sig' | undefined
   readonly keyObject: KeyObject
+  /** RFC 7638 SHA-256 thumbprint of the key as OpenSSL re-exports it: what an identity's pins and the key records name. */
+  readonly thumbprint: string
+  /** Where the set came from (its URL), or undefined for a set on disk. */
+  readonly source: string | undefined
 }
+
+/** A key of the set the owner's pins do not list: never imported, kept only to say key_not_pinned rather than key_not_found. */
+export type WithheldKey = Pick<JwksKey, 'kid' | 'kty' | 'crv' | 'alg' | 'use'>
 
 export interface KeySet {
   readonly keys: readonly JwksKey[]
+  /** Keys the owner's pins withheld (keys/trust.ts); empty when not pinned. */
+  readonly withheld: readonly WithheldKey[]
 }
 
 /** What a token header says about its key. */
@@ -63,13 +73,24 @@ export const MAX_KID_CHARS = 256
 
 const invalid = (why: string): GatewayError => new GatewayError('key_document_invalid', `key set ${why}`)
 
-/** An issuer's JWK Set → its usable verification keys. Throws key_document_invalid. */
-export function parseJwks(body: Uint8Array | string): KeySet {
+/**
+ * An issuer's JWK Set → its usable verification keys. Throws
+ * key_document_invalid. `pins`: the owner's pinned thumbprints (keys/trust.ts);
+ * a key they do not list is withheld before it is imported.
+ */
+export function parseJwks(body: Uint8Array | string, opts: { readonly pins?: ReadonlySet<string>; readonly source?: string } = {}): KeySet {
   const entries = readEntries(body, false)
   refusePrivateMembers(entries)
   const keys: JwksKey[] = []
+  const withheld: WithheldKey[] = []
   const skipped: string[] = []
+  const withhold = (entry: Readonly<Record<string, unknown>>): void => {
+    const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
+    const kty = entry.kty === 'EC' || entry.kty === 'OKP' || entry.kty === 'RSA' ? entry.kty : undefined
+    if (kty !== undefined) withheld.push(Object.freeze({ kid: str(entry.kid), kty, crv: str(entry.crv), alg: str(entry.alg), use: entry.use === 'sig' ? 'sig' as const : undefined }))
+  }
   for (const entry of entries) {
+    if (!admitsEntry(entry, opts.pins)) { withhold(entry); continue }
     if (entry.kid !== undefined && typeof entry.kid !== 'string') throw invalid('has a key whose kid is not a string')
     if (typeof entry.kid === 'string' && entry.kid.length > MAX_KID_CHARS) {
       skipped.push(`a kid is longer than ${MAX_KID_CHARS} characters`)
@@ -81,10 +102,13 @@ export function parseJwks(body: Uint8Array | string): KeySet {
       continue
     }
     const { members, alg, keyObject } = imported
-    keys.push(Object.freeze({ kid: entry.kid as string | undefined, kty: members.kty, crv: members.crv, alg, use: entry.use === 'sig' ? 'sig' : undefined, keyObject }))
+    const thumbprint = jwkThumbprint(keyObject)
+    // A non-canonical spelling of a pinned key: its canonical thumbprint is not the pin (fail closed).
+    if (opts.pins !== undefined && !opts.pins.has(thumbprint)) { withhold(entry); continue }
+    keys.push(Object.freeze({ kid: entry.kid as string | undefined, kty: members.kty, crv: members.crv, alg, use: entry.use === 'sig' ? 'sig' as const : undefined, keyObject, thumbprint, source: opts.source }))
   }
-  if (keys.length === 0) throw invalid(`has no usable signing key (${[...new Set(skipped)].join('; ')})`)
-  return Object.freeze({ keys: Object.freeze(keys) })
+  if (keys.length === 0 && withheld.length === 0) throw invalid(`has no usable signing key (${[...new Set(skipped)].join('; ')})`)
+  return Object.freeze({ keys: Object.freeze(keys), withheld: Object.freeze(withheld) })
 }
 
 /** Key type and curve each JWS algorithm needs (RFC 7518 §3.1, RFC 8037 §3.1). */
@@ -102,9 +126,13 @@ const FAMILY: Readonly<Record<string, { readonly kty: StoredKey['kty']; readonly
  * outside FAMILY selects nothing (the caller's algorithm allowlist comes first).
  */
 export function selectJwks(set: KeySet, selector: KeySelector): JwksKey[] {
+  return selectFrom(set.keys, selector)
+}
+
+function selectFrom<K extends WithheldKey>(list: readonly K[], selector: KeySelector): K[] {
   const family = Object.hasOwn(FAMILY, selector.alg) ? FAMILY[selector.alg]! : undefined
   if (family === undefined) return []
-  return set.keys.filter((k) =>
+  return list.filter((k) =>
     (selector.kid === undefined || k.kid === selector.kid) &&
     k.kty === family.kty &&
     (family.crv === undefined || k.crv === family.crv) &&
@@ -126,6 +154,16 @@ export interface JwksReaderDeps {
   readonly onFetch?: (url: string, outcome: string, ms: number) => void
   readonly beforeFetch?: (issuer: string) => void
   readonly onRefused?: (reason: RefusalReason, issuer: string, client: string) => void
+  /** An identity's pinned thumbprints (keys/trust.ts): keys they do not list are never imported. */
+  readonly pinsFor?: PinLookup
+  readonly onStale?: (owner: string, url: string, first: boolean) => void
+}
+
+/** Throws key_not_pinned when a key the owner's pins withheld is what `selector` names. */
+export function refuseWithheld(set: KeySet, selector: KeySelector): void {
+  if (set.withheld.length > 0 && selectFrom(set.withheld, selector).length > 0) {
+    throw new GatewayError('key_not_pinned', 'the key that signed the token is not one this identity\'s pinned keys list')
+  }
 }
 
 export interface JwksReader {
@@ -147,11 +185,12 @@ export function createJwksReader(cfg: KeysConfig, deps: JwksReaderDeps = {}): Jw
     profile: JWK_SET_PROFILE,
     fetch: deps.fetch ?? ((request, signal) => ownFetcher!.fetch(request, signal)),
     now: deps.now,
-    parse: async (doc) => parseJwks(doc.body),
+    parse: async (doc, request) => parseJwks(doc.body, { pins: deps.pinsFor?.(request.owner), source: request.url.href }),
     sizeOf: keySetBytes,
     onFetch: deps.onFetch,
     beforeFetch: deps.beforeFetch,
     onRefused: deps.onRefused,
+    onStale: deps.onStale,
   })
   /** One key, or undefined when the set has none for the selector; throws when a kid-less header is ambiguous. */
   function pick(entry: CachedDocument<KeySet>, selector: KeySelector): JwksKey | undefined {
@@ -167,9 +206,16 @@ export function createJwksReader(cfg: KeysConfig, deps: JwksReaderDeps = {}): Jw
       const entry = await sets.get(request)
       const key = pick(entry, selector)
       if (key !== undefined) return key
+      // A key the pins withheld: refused as such, and no refetch.
+      refuseWithheld(entry.value, selector)
       // Key rotation: refresh the set, at most once per cooldown.
       const refreshed = await sets.refresh(request, entry)
-      return (refreshed === entry ? undefined : pick(refreshed, selector)) ?? (() => { throw notFound() })()
+      if (refreshed !== entry) {
+        const rotated = pick(refreshed, selector)
+        if (rotated !== undefined) return rotated
+        refuseWithheld(refreshed.value, selector)
+      }
+      throw notFound()
     },
     markProven: (jwksUri) => { sets.markProven(jwksUri.href) },
     get size() { return sets.size },

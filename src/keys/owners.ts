@@ -24,6 +24,8 @@ export class Slot<T> implements CachedDocument<T> {
   newer: Slot<T> | undefined = undefined
   /** A key from this document verified a proof (markProven): it keeps its slot past its TTL and refetches without a quota check. */
   proven = false
+  /** Served stale through an outage since its last good fetch (the stale hook's `first`). */
+  servedStale = false
   /** A positive entry whose refetch failed: the failure is rethrown until then, and the slot kept. */
   failedUntilMs = 0
   failure: GatewayError | undefined = undefined

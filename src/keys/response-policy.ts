@@ -24,7 +24,9 @@ export function checkResponseHead(status: number, headers: ResponseHeaders, maxB
   // No redirects: a redirect would let the document live off the identity's
   // host or outside the path prefix (PROTOCOL.md §2.4).
   if (status >= 300 && status < 400) throw new GatewayError('key_fetch_redirect', `key host answered ${status}; redirects are not followed`)
-  if (status !== 200) throw new GatewayError('key_fetch_status', `key host answered ${status}, expected 200`)
+  // RFC 5861 §4: 500, 502, 503 and 504 are errors (a verified key may be served stale), any other status an answer.
+  if (status >= 500) throw new GatewayError('key_fetch_status', `key host answered ${status}, expected 200`, { outage: true })
+  if (status !== 200 && !(profile.any2xx === true && status >= 200 && status < 300)) throw new GatewayError('key_fetch_status', `key host answered ${status}, expected 200`)
 
   const length = single(headers['content-length'])
   if (length !== undefined) {
@@ -32,6 +34,8 @@ export function checkResponseHead(status: number, headers: ResponseHeaders, maxB
     if (Number(length) > maxBytes) throw new GatewayError('key_fetch_too_large', `key document is larger than ${maxBytes} bytes`)
   }
 
+  // A profile without media types reads no body (a webhook's answer).
+  if (profile.mediaTypes.size === 0) return
   const type = headers['content-type']
   if (typeof type !== 'string') throw new GatewayError('key_fetch_content_type', `key document must have one Content-Type: ${allowed(profile)}`)
   const media = type.split(';', 1)[0]!.trim().toLowerCase()

@@ -28,6 +28,7 @@ import { importPublicKey, readEntries, refusePrivateMembers } from './document.j
 import { createDocumentCache, stringBytes, type DocumentCache, type DocumentCacheStats, type RefusalReason } from './document-cache.js'
 import { createSafeFetcher } from './fetcher.js'
 import type { FetchOne, KeysConfig, MediaProfile } from './types.js'
+import { admitsEntry, type PinLookup } from './thumbprint.js'
 
 export const SIGNATURES_DIRECTORY_MEDIA_TYPE = 'application/http-message-signatures-directory+json'
 
@@ -48,18 +49,22 @@ export interface SignatureDirectory {
 }
 
 /** A directory body → its usable keys by thumbprint. Throws key_document_invalid. */
-export async function parseSignatureDirectory(body: Uint8Array | string): Promise<SignatureDirectory> {
+export async function parseSignatureDirectory(body: Uint8Array | string, pins?: ReadonlySet<string>): Promise<SignatureDirectory> {
   const entries = readEntries(body, false)
   refusePrivateMembers(entries)
   const keys = new Map<string, DirectoryKey>()
   const skipped: string[] = []
+  let unpinned = 0
   for (const entry of entries) {
+    // An identity's pins (keys/trust.ts): a key they do not list is never imported.
+    if (!admitsEntry(entry, pins)) { unpinned++; continue }
     const imported = importPublicKey(entry)
     if (typeof imported === 'string') { skipped.push(imported); continue }
     const keyid = await calculateJwkThumbprint(imported.keyObject.export({ format: 'jwk' }) as JWK, 'sha256')
+    if (pins !== undefined && !pins.has(keyid)) { unpinned++; continue }
     if (!keys.has(keyid)) keys.set(keyid, Object.freeze({ keyid, keyObject: imported.keyObject }))
   }
-  if (keys.size === 0) throw new GatewayError('key_document_invalid', `signatures directory has no usable signing key (${[...new Set(skipped)].join('; ')})`)
+  if (keys.size === 0 && unpinned === 0) throw new GatewayError('key_document_invalid', `signatures directory has no usable signing key (${[...new Set(skipped)].join('; ')})`)
   return Object.freeze({ keys })
 }
 
@@ -77,6 +82,8 @@ export interface SignatureDirectoryDeps {
   readonly onFetch?: (url: string, outcome: string, ms: number) => void
   readonly beforeFetch?: (identity: string) => void
   readonly onRefused?: (reason: RefusalReason, identity: string, client: string) => void
+  readonly pinsFor?: PinLookup
+  readonly onStale?: (owner: string, url: string, first: boolean) => void
 }
 
 export interface SignatureDirectoryReader {
@@ -94,11 +101,12 @@ export function createSignatureDirectoryReader(cfg: KeysConfig, deps: SignatureD
     profile: SIGNATURES_DIRECTORY_PROFILE,
     fetch: deps.fetch ?? ((request, signal) => ownFetcher!.fetch(request, signal)),
     now: deps.now,
-    parse: (doc) => parseSignatureDirectory(doc.body),
+    parse: (doc, request) => parseSignatureDirectory(doc.body, deps.pinsFor?.(request.owner)),
     sizeOf: directoryBytes,
     onFetch: deps.onFetch,
     beforeFetch: deps.beforeFetch,
     onRefused: deps.onRefused,
+    onStale: deps.onStale,
   })
   const notFound = (): GatewayError => new GatewayError('key_not_found', 'the agent\'s signatures directory has no key with this keyid')
   return {

@@ -52,7 +52,10 @@ export type FetchDocument = (url: URL, signal: AbortSignal) => Promise<FetchedDo
  */
 export interface MediaProfile {
   readonly accept: string
+  /** Empty: any (or none), and the body is not looked at (a webhook's answer). */
   readonly mediaTypes: ReadonlySet<string>
+  /** Any 2xx is a success, not only 200 (a webhook's 202 or 204). */
+  readonly any2xx?: boolean
 }
 
 /** One outbound request through the safe fetcher. */

@@ -9,7 +9,8 @@ import type { Section } from '../config/readers.js'
 import type { Config } from '../config/types.js'
 import type { Problem } from '../config/yaml-source.js'
 import type { OwnRoute } from '../http/own-routes.js'
-import type { CacheEntryView, FetchOne, KeyCache, RefusalReason } from '../keys/index.js'
+import type { CacheEntryView, FetchOne, KeyCache, PinLookup, RefusalReason } from '../keys/index.js'
+import type { KeyTrust } from '../keys/trust.js'
 import type { Logger } from '../log.js'
 import type { Metrics } from '../metrics.js'
 import type { NonceIssuer } from '../secrets/nonce.js'
@@ -107,6 +108,13 @@ export interface Shared {
   replay(namespace: string): SchemeReplay
   /** Keys hosted on an identity's own domain (PROTOCOL.md §2.4; keys/cache.ts), shared by the schemes that resolve them. */
   readonly identityKeys: KeyCache
+  /**
+   * The one control point where a key learnt from a domain is accepted for an
+   * identity (keys/trust.ts): checkPin before a key named by thumbprint is
+   * fetched, admit after its signature verified. Every scheme that verifies
+   * with a domain's key goes through it.
+   */
+  readonly keyTrust: KeyTrust
   /** Outbound documents: the one safe fetcher and the one new-domain budget and fetch metrics. */
   readonly outbound: Outbound
   readonly now: () => number
@@ -132,6 +140,10 @@ export interface FetchHooks {
   readonly beforeFetch: (owner: string) => void
   /** `client`: the address the refused fetch was charged to (issue 19), named in the log line. */
   readonly onRefused: (reason: RefusalReason, owner: string, client: string) => void
+  /** The identities' pins (keys/trust.ts): a reader imports no key they do not list. */
+  readonly pinsFor: PinLookup
+  /** A verified document served stale through its host's outage (keys.staleIfError): counted, logged once per outage. */
+  readonly onStale: (owner: string, url: string, first: boolean) => void
 }
 
 /** A module's section as `read` returned it (kept in the frozen Config under `module.section`). */

@@ -1,13 +1,14 @@
 // Section `keys`: how identity domains' key documents are fetched and cached (PROTOCOL.md §2.4).
 
 import type { Config } from '../types.js'
-import { Section, allowPorts, bool, duration, filePath, identity, ipLiteral, listOf, mapOf, pathPrefix, positiveInt, scalar, size } from '../readers.js'
+import { Section, allowPorts, bool, duration, filePath, httpUrl, identity, ipLiteral, listOf, mapOf, pathPrefix, positiveInt, scalar, size, type Check } from '../readers.js'
 import { formatDurationMs, formatSizeBytes } from '../units.js'
 import { IDENTITY_KEY_PATH_PREFIX } from '../../schemes/index.js'
 
 export function readKeys(root: Section): Config['keys'] {
   const k = root.sub('keys', ['pathPrefix', 'allowHttp', 'allowPrivateAddresses', 'allowPorts', 'resolve', 'caFile', 'timeout', 'maxBytes',
-    'cacheMinTtl', 'cacheMaxTtl', 'negativeTtl', 'refetchCooldown', 'cacheMaxEntries', 'cacheMaxBytes', 'hotKeys', 'maxInFlightPerDomain', 'maxInFlight', 'maxUrlsPerIdentity', 'maxBytesPerIdentity'])
+    'cacheMinTtl', 'cacheMaxTtl', 'negativeTtl', 'refetchCooldown', 'cacheMaxEntries', 'cacheMaxBytes', 'hotKeys', 'maxInFlightPerDomain', 'maxInFlight', 'maxUrlsPerIdentity', 'maxBytesPerIdentity',
+    'staleIfError', 'webhook'])
   const keys = {
     pathPrefix: k.get('pathPrefix', scalar(pathPrefix), IDENTITY_KEY_PATH_PREFIX),
     allowHttp: k.get('allowHttp', listOf(scalar(identity), { unique: true }), []),
@@ -28,6 +29,10 @@ export function readKeys(root: Section): Config['keys'] {
     hotKeys: k.get('hotKeys', scalar(positiveInt()), 1_024),
     maxInFlightPerDomain: k.get('maxInFlightPerDomain', scalar(positiveInt()), 4),
     maxInFlight: k.get('maxInFlight', scalar(positiveInt()), 64),
+    // RFC 5861 §4: how long past its expiry a verified key stays usable while its host is down (0: never).
+    staleIfErrorMs: k.get('staleIfError', duration({ allowZero: true }), 3_600_000),
+    // Where key_first_seen events are POSTed (keys/webhook.ts), through the safe fetcher.
+    webhook: k.get('webhook', scalar(webhookUrl), undefined),
   }
   if (keys.cacheMinTtlMs > keys.cacheMaxTtlMs) {
     k.report(k.has('cacheMinTtl') ? 'cacheMinTtl' : 'cacheMaxTtl',
@@ -43,4 +48,10 @@ export function readKeys(root: Section): Config['keys'] {
       `cacheMaxBytes (${formatSizeBytes(keys.cacheMaxBytes)}) must not be smaller than maxBytesPerIdentity (${formatSizeBytes(keys.maxBytesPerIdentity)})`)
   }
   return keys
+}
+
+/** keys.webhook: an http(s) URL (the safe fetcher still refuses plain http unless keys.allowHttp lists its host). */
+const webhookUrl: Check<string> = (v) => {
+  const u = httpUrl(v, 'https://alerts.example/popgate')
+  return typeof u === 'string' ? u : { value: u.href }
 }

@@ -13,6 +13,7 @@ import { verifySignature, keyFitsAlgorithm } from '../../proofs/signature.js'
 import { checkChannelBinding } from '../../proofs/channel-binding.js'
 import { sameAlg, type KeyCache } from '../../keys/index.js'
 import type { NonceIssuer } from '../../secrets/nonce.js'
+import type { KeyTrust } from '../../keys/trust.js'
 import type { SchemeReplay } from '../module.js'
 import type { Principal, Scheme } from '../types.js'
 import { sessionRequestOf } from '../sessions/grant.js'
@@ -22,6 +23,8 @@ export const DOMAINPOP_NONCE_HEADER = 'DomainPoP-Nonce'
 export interface DomainPopDeps {
   readonly proof: ProofDeps
   readonly keys: KeyCache
+  /** The control point for keys learnt from a domain (keys/trust.ts): pins before the fetch, records and newKeys after the signature. */
+  readonly keyTrust: KeyTrust
   /** Namespaced `dp`, kept for the whole iat acceptance window (PROTOCOL.md §2.3 step 8). */
   readonly replay: SchemeReplay
   readonly nonces: NonceIssuer
@@ -45,6 +48,8 @@ export function createDomainPopScheme(deps: DomainPopDeps): Scheme<DomainPopProo
       // Step 6: the key, from cache or from the identity's own domain (§2.4).
       // A fetch for a domain not fetched this minute spends the new-domain budget (limits/abuse.ts).
       // Failed and new URLs are charged to (identity, client): a stranger cannot spend the identity's quota.
+      // A pinned identity (ACL identities:): kid is the key's RFC 7638 thumbprint, so an unpinned key is refused before anything is fetched.
+      deps.keyTrust.checkPin(proof.identity, proof.kid, 'domainpop')
       const key = await deps.keys.getKey(proof.keyUrl, proof.identity, proof.kid, ctx.client)
 
       // Step 7: signature, with the key's type checked against alg (RFC 8725 §3.1).
@@ -56,6 +61,8 @@ export function createDomainPopScheme(deps: DomainPopDeps): Scheme<DomainPopProo
       if (!(await verifySignature(proof.alg, key.keyObject, proof.signingInput, proof.signature))) {
         throw new GatewayError('proof_signature_invalid', 'signature does not verify')
       }
+      // Key trust: the key record, and newKeys: hold (key_held until approved).
+      await deps.keyTrust.admit({ identity: proof.identity, thumbprint: key.kid, alg: proof.alg, scheme: 'domainpop', url: proof.keyUrl.href })
       // The key document vouched for a proof: it keeps its slot in the key cache.
       deps.keys.markProven(proof.keyUrl)
 

@@ -14,6 +14,7 @@ export const domainpopModule: SchemeModule<undefined> = {
       schemes: [createDomainPopScheme({
         proof: { publicOrigin: shared.publicOrigin, proof: shared.config.proof, keys: shared.config.keys, nonces: shared.nonces },
         keys: shared.identityKeys,
+        keyTrust: shared.keyTrust,
         // `dp`, as before the modules: a used jti stays used across the upgrade.
         replay: shared.replay('dp'),
         nonces: shared.nonces,

@@ -23,6 +23,7 @@ import { parseAuthorization, serializeChallenge } from '../../http/auth-header.j
 import { verifySignature, keyFitsAlgorithm } from '../../proofs/signature.js'
 import type { KeySet } from '../../keys/index.js'
 import type { NonceIssuer } from '../../secrets/nonce.js'
+import type { KeyTrust } from '../../keys/trust.js'
 import type { Config } from '../../config/types.js'
 import type { SchemeReplay } from '../module.js'
 import type { Claim, Principal, Scheme } from '../types.js'
@@ -57,6 +58,8 @@ export interface DpopDeps {
   readonly proof: Pick<Config['proof'], 'maxAgeMs' | 'clockSkewMs' | 'maxBytes'>
   readonly allowPorts: readonly number[] | 'any'
   readonly issuerKeys: IssuerKeys
+  /** The control point for keys learnt from a domain (keys/trust.ts): the issuer's key against the identity's pins, records, newKeys. */
+  readonly keyTrust: KeyTrust
   /** Namespaced `dpop`: RFC 9449 §11.1 jti single use for the proof window. */
   readonly replay: SchemeReplay
   readonly nonces: NonceIssuer
@@ -183,7 +186,9 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
       if (token === undefined) return verifyOpaque(opaque!, hash, proof)
       const pinned = token.pinned ? deps.pinned.get(token.issuer) : undefined
       // Asked on every request, cached or not: a key gone from the issuer's set refuses the token here.
-      const key = await deps.issuerKeys.keyFor(token, pinned, ctx.client)
+      const key = await deps.keyTrust.counted('dpop', deps.issuerKeys.keyFor(token, pinned, ctx.client))
+      // The issuer's key is the identity's key: a pinned identity takes only its pinned thumbprints (checked before any signature work).
+      deps.keyTrust.checkPin(token.identity, key.thumbprint, 'dpop')
       if (cached?.key !== key) {
         // Not verified with this key yet (a new token, or the issuer's set changed since): the full check.
         if (cached) tokens.delete(hash)
@@ -193,6 +198,7 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
         }
         tokens.set(hash, token, key, deps.now())
       }
+      await deps.keyTrust.admit({ identity: token.identity, thumbprint: key.thumbprint, alg: token.alg, scheme: 'dpop', url: key.source })
       deps.issuerKeys.markProven(token, pinned)
       await firstUse(token.identity, proof)
       return principalOf(token.identity, token.jkt, token, proof)

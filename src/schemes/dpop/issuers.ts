@@ -17,7 +17,7 @@ import { GatewayError, isGatewayError } from '../../errors.js'
 import type { Identity } from '../../identity/domain.js'
 import {
   createDocumentCache, createJwksReader, selectJwks, JSON_PROFILE,
-  type CacheEntryView, type DocumentCache, type FetchOne, type JwksKey, type JwksReader, type KeySet, type KeysConfig, type RefusalReason,
+  type CacheEntryView, type DocumentCache, type FetchOne, type JwksKey, type JwksReader, type KeySet, type KeysConfig, type PinLookup, type RefusalReason,
 } from '../../keys/index.js'
 import type { SignedTokenFacts } from './token.js'
 import { discoveryUrls, isSameIssuer } from '../../identity/issuer.js'
@@ -38,6 +38,9 @@ export interface IssuerKeysDeps {
   readonly onFetch?: (url: string, outcome: string, ms: number) => void
   readonly beforeFetch?: (owner: string) => void
   readonly onRefused?: (reason: RefusalReason, owner: string, client: string) => void
+  /** An identity's pinned thumbprints (keys/trust.ts): keys of its set they do not list are never imported. */
+  readonly pinsFor?: PinLookup
+  readonly onStale?: (owner: string, url: string, first: boolean) => void
 }
 
 export interface IssuerKeys {
@@ -71,14 +74,14 @@ export function parseMetadata(body: Uint8Array | string): IssuerMetadata {
 }
 
 export function createIssuerKeys(cfg: KeysConfig, deps: IssuerKeysDeps): IssuerKeys {
-  const common = { limits: cfg, fetch: deps.fetch, now: deps.now, onFetch: deps.onFetch, beforeFetch: deps.beforeFetch, onRefused: deps.onRefused }
+  const common = { limits: cfg, fetch: deps.fetch, now: deps.now, onFetch: deps.onFetch, beforeFetch: deps.beforeFetch, onRefused: deps.onRefused, onStale: deps.onStale }
   const metadata: DocumentCache<IssuerMetadata> = createDocumentCache<IssuerMetadata>({
     ...common,
     profile: JSON_PROFILE,
     parse: async (doc) => parseMetadata(doc.body),
     sizeOf: (m) => 64 + m.issuer.length + m.jwksUri.length,
   })
-  const jwks: JwksReader = createJwksReader(cfg, { fetch: deps.fetch, now: deps.now, onFetch: deps.onFetch, beforeFetch: deps.beforeFetch, onRefused: deps.onRefused })
+  const jwks: JwksReader = createJwksReader(cfg, { fetch: deps.fetch, now: deps.now, onFetch: deps.onFetch, beforeFetch: deps.beforeFetch, onRefused: deps.onRefused, pinsFor: deps.pinsFor, onStale: deps.onStale })
 
   async function discover(token: SignedTokenFacts, client: string | undefined): Promise<URL> {
     const [rfc8414, oidc] = metadataUrls(token.issuerUrl)

@@ -40,6 +40,7 @@ export const dpopModule: SchemeModule<DpopConfig> = {
       proof: shared.proof,
       allowPorts: shared.config.keys.allowPorts,
       issuerKeys,
+      keyTrust: shared.keyTrust,
       replay: shared.replay('dpop'),
       nonces: shared.nonces,
       now: shared.now,

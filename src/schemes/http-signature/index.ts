@@ -26,6 +26,7 @@ import {
 } from '../../proofs/http-signature/request.js'
 import type { SignatureDirectoryReader } from '../../keys/signature-directory.js'
 import type { SchemeReplay } from '../module.js'
+import type { KeyTrust } from '../../keys/trust.js'
 import type { Assurance, Credentials, RequestView, Scheme } from '../types.js'
 
 export const HTTP_SIGNATURE_SCHEME = 'http-signature'
@@ -37,6 +38,8 @@ export interface HttpSignatureSchemeDeps {
   readonly publicScheme: string
   readonly maxBodyBytes: number
   readonly directory: Pick<SignatureDirectoryReader, 'getKey'>
+  /** The control point for keys learnt from a domain (keys/trust.ts): keyid (a thumbprint) against the pins before the fetch; records and newKeys after. */
+  readonly keyTrust: KeyTrust
   readonly replay: SchemeReplay
 }
 
@@ -76,7 +79,10 @@ export function createHttpSignatureScheme(deps: HttpSignatureSchemeDeps): Scheme
     async verify(claim, req, rule) {
       checkRouteDemand(claim.checked.entry, req.method, ruleDemand(rule))
       const verified = await verifyHttpSignature(claim, claim.view, {
-        getKey: (url, identity, keyid) => deps.directory.getKey(url, identity, keyid, req.client),
+        getKey: (url, identity, keyid) => {
+          deps.keyTrust.checkPin(identity, keyid, HTTP_SIGNATURE_SCHEME)
+          return deps.directory.getKey(url, identity, keyid, req.client)
+        },
         firstUse: (key, ttlMs) => deps.replay.firstUse(key, ttlMs),
         algorithms: settings.algorithms,
         clockSkewSec: settings.clockSkewSec,
@@ -85,6 +91,7 @@ export function createHttpSignatureScheme(deps: HttpSignatureSchemeDeps): Scheme
           return body.length === 0 ? undefined : body
         },
       }, claim.nowSec)
+      await deps.keyTrust.admit({ identity: claim.identity, thumbprint: verified.thumbprint, alg: verified.alg, scheme: HTTP_SIGNATURE_SCHEME, url: claim.agent.keysUrl.href })
       const bodySigned = claim.checked.entry.components.some(([n]) => n === 'content-digest')
       return {
         identity: claim.identity,

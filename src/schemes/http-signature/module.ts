@@ -35,6 +35,7 @@ export const httpSignatureModule: SchemeModule<HttpSignaturesConfig> = {
       publicScheme: origin.protocol.slice(0, -1),
       maxBodyBytes: cfg.maxBodyBytes,
       directory,
+      keyTrust: shared.keyTrust,
       replay: shared.replay(HTTP_SIGNATURE_SCHEME),
     })
     const built: HttpSignatureBuilt = { schemes: [scheme], resources: [directory], directory }

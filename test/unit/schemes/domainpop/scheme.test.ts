@@ -14,6 +14,7 @@ import type { ErrorCode } from '../../../../src/errors.js'
 import { fakeView } from '../../../helpers/request-view.js'
 import { unitConfig, PUBLIC_ORIGIN as ORIGIN } from '../../../helpers/unit/config.js'
 import { schemeContract, trap } from '../contract.js'
+import { openKeyTrust } from '../../../helpers/key-trust.js'
 
 const NOW = 1_750_000_000_000
 const cfg = unitConfig()
@@ -44,7 +45,7 @@ const hostileToken = fc.oneof(
 
 schemeContract(t, {
   namespace: 'dp',
-  create: ({ replay, trapped }) => createDomainPopScheme({
+  create: ({ replay, trapped }) => createDomainPopScheme({ keyTrust: openKeyTrust(),
     proof: { publicOrigin: ORIGIN, proof: cfg.proof, keys: cfg.keys, nonces },
     keys: trapped ? trap<KeyCache>('keys') : keyCache,
     replay,

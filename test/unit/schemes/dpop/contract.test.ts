@@ -13,6 +13,7 @@ import type { ErrorCode } from '../../../../src/errors.js'
 import { mintProof, mintToken, newKey } from '../../../helpers/dpop.js'
 import { fakeView } from '../../../helpers/request-view.js'
 import { schemeContract, trap } from '../contract.js'
+import { openKeyTrust } from '../../../helpers/key-trust.js'
 
 const ORIGIN = 'https://gw.test'
 const ISS = 'https://as.alice.test'
@@ -38,7 +39,7 @@ const token = mintToken(issuerKey, { issuer: ISS, audience: ORIGIN, client, nowS
 
 schemeContract(t, {
   namespace: 'dpop',
-  create: ({ replay, trapped }) => createDpopScheme({
+  create: ({ replay, trapped }) => createDpopScheme({ keyTrust: openKeyTrust(),
     publicOrigin: ORIGIN,
     dpop: { enabled: true, audience: undefined, algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'], requireNonce: true, issuers: {} },
     pinned: new Map(),

@@ -15,6 +15,7 @@ import { namespacedReplay } from '../../../../src/schemes/replay.js'
 import { fakeView } from '../../../helpers/request-view.js'
 import type { Rule } from '../../../../src/acl/index.js'
 import { athOf, forgedJws, mintProof, mintToken, newKey, tokenClaims, type SigningKey } from '../../../helpers/dpop.js'
+import { openKeyTrust } from '../../../helpers/key-trust.js'
 
 const ORIGIN = 'https://gw.test'
 const ISS = 'https://as.alice.test'
@@ -33,7 +34,7 @@ async function setup(opts: { requireNonce?: boolean } = {}) {
     markProven() {},
     async close() {},
   }
-  const scheme = createDpopScheme({
+  const scheme = createDpopScheme({ keyTrust: openKeyTrust(),
     publicOrigin: ORIGIN,
     dpop: { enabled: true, audience: undefined, algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'], requireNonce: opts.requireNonce ?? true, issuers: {} },
     pinned: new Map(),

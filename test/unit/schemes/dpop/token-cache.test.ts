@@ -22,6 +22,7 @@ import type { Rule } from '../../../../src/acl/index.js'
 import { keysConfig } from '../../../helpers/key-host.js'
 import { mintProof, mintToken, newKey, type SigningKey } from '../../../helpers/dpop.js'
 import { randomBytes } from 'node:crypto'
+import { openKeyTrust } from '../../../helpers/key-trust.js'
 
 const ORIGIN = 'https://gw.test'
 const ISS = 'https://as.alice.test'
@@ -43,7 +44,7 @@ async function setup() {
   t.teardown(() => issuerKeys.close())
   const cache = createTokenCache()
   const checks = { token: 0, proof: 0 }
-  const scheme = createDpopScheme({
+  const scheme = createDpopScheme({ keyTrust: openKeyTrust(),
     publicOrigin: ORIGIN,
     dpop: { enabled: true, audience: undefined, algorithms: ['ES256'], requireNonce: false, issuers: { [ISS]: { jwksUri: JWKS_URI, jwksFile: undefined, audience: undefined, algorithms: undefined } } },
     pinned: new Map([[ISS, { jwksUri: new URL(JWKS_URI) }]]),
@@ -106,7 +107,7 @@ t.test('a replayed proof is refused for a cached token', async (t) => {
   const k1 = await newKey('ES256', 'k1')
   const client = await newKey('ES256')
   const set = (await import('../../../../src/keys/index.js')).parseJwks(JSON.stringify({ keys: [k1.jwk] }))
-  const scheme = createDpopScheme({
+  const scheme = createDpopScheme({ keyTrust: openKeyTrust(),
     publicOrigin: ORIGIN,
     dpop: { enabled: true, audience: undefined, algorithms: ['ES256'], requireNonce: false, issuers: {} },
     pinned: new Map(),

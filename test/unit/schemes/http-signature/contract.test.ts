@@ -14,6 +14,7 @@ import { fakeView } from '../../../helpers/request-view.js'
 import { schemeContract, trap } from '../contract.js'
 
 import { NOW, nowSec, privateKey, keyid, directory, settings } from '../../../helpers/http-signature-agent.js'
+import { openKeyTrust } from '../../../helpers/key-trust.js'
 let n = 0
 
 function signed(): { credentials: Credentials; view: ReturnType<typeof fakeView> } {
@@ -35,7 +36,7 @@ const CODES: readonly ErrorCode[] = [
 schemeContract(t, {
   namespace: 'http-signature',
   rule: { httpSignature: undefined } as unknown as Rule,
-  create: ({ replay, trapped }) => createHttpSignatureScheme({ settings, publicScheme: 'https', maxBodyBytes: 1024, directory: trapped ? trap('directory') : directory, replay }),
+  create: ({ replay, trapped }) => createHttpSignatureScheme({ keyTrust: openKeyTrust(), settings, publicScheme: 'https', maxBodyBytes: 1024, directory: trapped ? trap('directory') : directory, replay }),
   async valid() { return signed() },
   hostile: fc.record({
     input: fc.oneof(fc.string({ maxLength: 120 }), fc.constant(signed().credentials.fields!.get('signature-input')!), fc.string({ maxLength: 40 }).map((s) => `sig1=(${s});created=1`)),

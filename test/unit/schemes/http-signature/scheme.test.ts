@@ -15,6 +15,7 @@ import type { Credentials } from '../../../../src/schemes/types.js'
 import { fakeView } from '../../../helpers/request-view.js'
 
 import { NOW, nowSec, privateKey, keyid, directory, settings } from '../../../helpers/http-signature-agent.js'
+import { openKeyTrust } from '../../../helpers/key-trust.js'
 let n = 0
 
 function signed(o: { method?: string; path?: string; body?: string; components?: string[]; nonce?: string | null } = {}) {
@@ -35,7 +36,7 @@ function signed(o: { method?: string; path?: string; body?: string; components?:
 }
 
 const create = (replay = namespacedReplay(createMemoryReplayStore({ maxEntries: 100 }), 'http-signature', 60_000, () => {})) =>
-  createHttpSignatureScheme({ settings, publicScheme: 'https', maxBodyBytes: 1024, directory, replay })
+  createHttpSignatureScheme({ keyTrust: openKeyTrust(), settings, publicScheme: 'https', maxBodyBytes: 1024, directory, replay })
 const RULE = { httpSignature: undefined } as unknown as Rule
 
 const code = async (fn: () => unknown) => {
