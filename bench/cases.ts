@@ -9,7 +9,8 @@ import { pathToFileURL } from 'node:url'
 import type { BenchCase, CaseContext, Target } from './lib/types.js'
 import type { ClientAlgorithm } from '../src/client/keys.js'
 import { writeGatewayConfig, fetchNonce, IDENTITY, PUBLIC_ORIGIN, PUBLIC_PATH, PROOF_PATH } from './lib/gateway-setup.js'
-import { pregenerateProofs, pregenerateDpopProofs } from './lib/proofs.js'
+import { pregenerateProofs, pregenerateDpopProofs, pregenerateHttpSignatures } from './lib/proofs.js'
+import { signatureAgentValue } from './lib/http-signature-setup.js'
 import { makeDpopFixture } from './lib/dpop-setup.js'
 import { nginxBinary, startNginx } from './servers/nginx.js'
 import { redisBinary, startRedis } from './servers/redis.js'
@@ -27,9 +28,13 @@ const nodeProxy = (id: string, name: string, script: string): BenchCase => ({
 /**
  * BENCH_BASELINE=<another checkout, built>: its gateway runs beside this
  * one as the `baseline-*` cases, so a change is measured before/after in
- * the same rounds (docs/benchmarks.md, "Before and after").
+ * the same rounds (docs/benchmarks.md, "Before and after"). Several
+ * checkouts, comma-separated, run as `baseline-*`, `baseline2-*`,
+ * `baseline3-*`… in that order (e.g. a merge and its parent beside this
+ * build); BENCH_PAIRS prints any ratio between them.
  */
-const BASELINE = process.env.BENCH_BASELINE ? pathToFileURL(resolve(process.env.BENCH_BASELINE, 'dist/bench/servers/gateway.js')).href : undefined
+const BASELINES = (process.env.BENCH_BASELINE ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+  .map((dir, i) => ({ prefix: i === 0 ? 'baseline' : `baseline${i + 1}`, label: i === 0 ? 'BENCH_BASELINE' : `BENCH_BASELINE #${i + 1} (${dir})`, script: pathToFileURL(resolve(dir, 'dist/bench/servers/gateway.js')).href }))
 
 interface GatewayOptions {
   readonly logMode?: string
@@ -44,19 +49,21 @@ interface GatewayOptions {
   readonly script?: string
   /** Extra node flags for the gateway child (the young-generation A/B). */
   readonly execArgv?: readonly string[]
+  /** httpSignatures.enabled (the message-signature case). */
+  readonly httpSignatures?: boolean
 }
 
 /** The gateway child (this build's, or `script`'s), optionally under --cpu-prof (BENCH_PROFILE=1). */
 async function startGateway(ctx: CaseContext, id: string, accessLog: boolean, opts: GatewayOptions = {}) {
-  const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, accessLog, replayUrl: opts.replayUrl, assertion: opts.assertion, signature: opts.signature, dpop: opts.dpop, tracing: opts.tracing })
+  const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, accessLog, replayUrl: opts.replayUrl, assertion: opts.assertion, signature: opts.signature, dpop: opts.dpop, tracing: opts.tracing, httpSignatures: opts.httpSignatures })
   const execArgv = [...(opts.execArgv ?? []), ...(ctx.profile ? ['--cpu-prof', '--cpu-prof-dir', ctx.resultsDir, '--cpu-prof-name', `gateway-${id}.cpuprofile`] : [])]
   const args = opts.script ? [config] : [config, opts.logMode ?? '', opts.metrics ?? '']
   const gw = await ctx.startServer(opts.script ?? 'gateway.js', args, { execArgv })
   return { ...gw, origin: `http://127.0.0.1:${gw.port}` }
 }
 
-const gatewayPublic = (id: string, name: string, accessLog: boolean, opts: GatewayOptions & { traced?: boolean } = {}): BenchCase => ({
-  id, name, optIn: opts.logMode !== undefined || opts.metrics !== undefined || opts.signature === true,
+const gatewayPublic = (id: string, name: string, accessLog: boolean, opts: GatewayOptions & { traced?: boolean; optIn?: boolean } = {}): BenchCase => ({
+  id, name, optIn: opts.optIn ?? (opts.logMode !== undefined || opts.metrics !== undefined || opts.signature === true),
   async setup(ctx) {
     const sink = opts.traced ? await ctx.startServer('otlp-sink.js', []) : undefined
     const gw = await startGateway(ctx, id, accessLog, { ...opts, tracing: sink && `http://127.0.0.1:${sink.port}/v1/traces` })
@@ -85,6 +92,37 @@ const gatewayProof = (id: string, name: string, alg: ClientAlgorithm, opts: { re
     }
   },
 })
+
+// --- Message signatures (issue 23) ---------------------------------------
+
+/**
+ * RFC 9421 HTTP Message Signatures in the Web Bot Auth profile: every request
+ * carries its own `Signature-Input` and `Signature` (its own nonce, single
+ * use), signed before each round in the proof workers the way
+ * src/client/http-signature.ts signs; `Signature-Agent` names the bench key
+ * host (alice.test on loopback, `keys.allowHttp`), whose signatures directory
+ * is fetched once and cached. The covered @authority is the public origin's,
+ * so the requests carry `Host: gw.bench`.
+ */
+const httpSignatureCase = (id: string, name: string, alg: ClientAlgorithm, script?: string): BenchCase => ({
+  id, name,
+  async setup(ctx): Promise<Target> {
+    const gw = await startGateway(ctx, id, true, { httpSignatures: true, script })
+    const { key } = await ctx.keyHost.publish(alg)
+    const agent = ctx.keyHost.agentUrl
+    const input = { agent, url: PUBLIC_ORIGIN + PROOF_PATH, method: 'GET', ttlSec: 300 }
+    return {
+      url: gw.origin + PROOF_PATH, pids: [gw.pid], teardown: gw.stop,
+      perRequest: {
+        header: 'Signature-Input', moreHeaders: ['Signature'],
+        fixed: { Host: new URL(PUBLIC_ORIGIN).host, 'Signature-Agent': signatureAgentValue(agent) },
+        generate: (n) => pregenerateHttpSignatures(key, input, n),
+      },
+    }
+  },
+})
+
+// --- end of the message-signature cases ----------------------------------
 
 /**
  * DPoP (RFC 9449): one access token for the whole run (`Authorization: DPoP
@@ -141,6 +179,11 @@ export const CASES: readonly BenchCase[] = [
   gatewayPublic('gateway-public-nolog', 'gateway, public route, access log off', false),
   gatewayProof('gateway-es256', 'gateway, DomainPoP proof per request, ES256', 'ES256'),
   gatewayProof('gateway-ed25519', 'gateway, DomainPoP proof per request, Ed25519', 'Ed25519'),
+  // --- Message signatures (issue 23): beside the DomainPoP Ed25519 path and the public route, in the default run.
+  httpSignatureCase('gateway-httpsig-ed25519', 'gateway, HTTP message signature per request (RFC 9421, Web Bot Auth), Ed25519', 'Ed25519'),
+  // The RFC 9421 hop signature on every forwarded request: docs/benchmarks.md, "Forward signature".
+  gatewayPublic('gateway-public-signed', 'gateway, public route, forward signed (RFC 9421, ECDSA P-256)', true, { signature: true, optIn: false }),
+  // --- end of the message-signature cases.
   gatewayProof('gateway-es256-redis', 'gateway, DomainPoP proof per request, ES256, Redis replay store', 'ES256', { replay: 'redis' }),
   // A/B of the metrics (run with BENCH_CASES=undici,gateway-public,gateway-public-no-metrics):
   // docs/benchmarks.md, "Metrics".
@@ -154,16 +197,15 @@ export const CASES: readonly BenchCase[] = [
   gatewayProof('gateway-es256-assertion', 'gateway, DomainPoP proof per request, ES256, signed upstream assertion', 'ES256', { assertion: true }),
   // The RFC 9421 hop signature on every forwarded request (BENCH_CASES=undici,gateway-public,gateway-public-signed):
   // docs/benchmarks.md, "Forward signature".
-  gatewayPublic('gateway-public-signed', 'gateway, public route, forward signed (RFC 9421, ECDSA P-256)', true, { signature: true }),
   // The DPoP path against what a user would otherwise hand-roll (BENCH_CASES=http-proxy-3,gateway-dpop,oauth4webapi-dpop):
   // docs/benchmarks.md, "DPoP path against a hand-rolled oauth4webapi resource server".
   dpopCase('gateway-dpop', 'gateway, DPoP token + proof per request, ES256, nonce, replay, ACL', 'gateway'),
   dpopCase('oauth4webapi-dpop', 'oauth4webapi validateJwtAccessToken + http-proxy-3, DPoP, ES256', 'oauth4webapi'),
-  ...(BASELINE ? [
-    gatewayPublic('baseline-public', 'BENCH_BASELINE gateway, public route', true, { script: BASELINE }),
-    gatewayProof('baseline-es256', 'BENCH_BASELINE gateway, DomainPoP proof per request, ES256', 'ES256', { script: BASELINE }),
-    gatewayProof('baseline-es256-redis', 'BENCH_BASELINE gateway, DomainPoP proof per request, ES256, Redis replay store', 'ES256', { replay: 'redis', script: BASELINE }),
-    dpopCase('baseline-dpop', 'BENCH_BASELINE gateway, DPoP token + proof per request', 'gateway', BASELINE),
-  ] : []),
+  ...BASELINES.flatMap(({ prefix, label, script }) => [
+    gatewayPublic(`${prefix}-public`, `${label} gateway, public route`, true, { script }),
+    gatewayProof(`${prefix}-es256`, `${label} gateway, DomainPoP proof per request, ES256`, 'ES256', { script }),
+    gatewayProof(`${prefix}-es256-redis`, `${label} gateway, DomainPoP proof per request, ES256, Redis replay store`, 'ES256', { replay: 'redis', script }),
+    dpopCase(`${prefix}-dpop`, `${label} gateway, DPoP token + proof per request`, 'gateway', script),
+  ]),
   // Next: session cookie, session ticket.
 ]

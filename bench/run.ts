@@ -34,6 +34,7 @@ import { once } from 'node:events'
 import { tmpdir, cpus, loadavg, availableParallelism } from 'node:os'
 import { join, dirname, resolve, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { request } from 'undici'
 import { CASES } from './cases.js'
 import { startServer } from './lib/children.js'
 import { meterProcesses } from './lib/proc-stats.js'
@@ -41,6 +42,7 @@ import { startKeyHost } from './lib/gateway-setup.js'
 import { PROOF_THREADS } from './lib/proofs.js'
 import { chooseLoadGenerator, type LoadGenerator } from './load/index.js'
 import { runFixedRate } from './load/fixed-rate.js'
+import { applyLine, lineHeaders } from './load/header-line.js'
 import type { FixedRateResult } from './load/fixed-rate-child.js'
 import type { LatencyResults } from './lib/report.js'
 import { runAclMicro } from './micro/acl.js'
@@ -104,10 +106,11 @@ async function writeLines(file: string, values: readonly string[]): Promise<void
 }
 
 /** One request before any load: the case must answer 200, or its numbers would measure an error path. */
-async function sanityCheck(url: string, header?: [string, string], fixed?: Readonly<Record<string, string>>): Promise<void> {
-  const res = await fetch(url, { headers: { ...fixed, ...(header ? { [header[0]]: header[1] } : {}) } })
-  const body = await res.text()
-  if (res.status !== 200) throw new Error(`sanity request got ${res.status}: ${body.slice(0, 300)}`)
+async function sanityCheck(url: string, line?: [readonly string[], string], fixed?: Readonly<Record<string, string>>): Promise<void> {
+  // undici's request, not fetch: a case may send its own Host (fetch drops it).
+  const res = await request(url, { headers: line ? applyLine({ ...fixed }, line[0], line[1]) : { ...fixed } })
+  const body = await res.body.text()
+  if (res.statusCode !== 200) throw new Error(`sanity request got ${res.statusCode}: ${body.slice(0, 300)}`)
 }
 
 /** Per-request values for `seconds` of load, written to a file the load generator reads. */
@@ -123,7 +126,7 @@ async function headerFile(live: Live, tmpDir: string, seconds: number, label: st
   g.seconds += secs
   const file = join(tmpDir, `${live.c.id}-${label}.txt`)
   await writeLines(file, values)
-  return { header: pr.header, file, count: values.length, fixed: pr.fixed }
+  return { header: pr.header, moreHeaders: pr.moreHeaders, file, count: values.length, fixed: pr.fixed }
 }
 
 async function setUp(live: Live, ctx: CaseContext, load: LoadGenerator): Promise<void> {
@@ -132,7 +135,7 @@ async function setUp(live: Live, ctx: CaseContext, load: LoadGenerator): Promise
   const pr = live.target.perRequest
   if (pr) {
     const [first] = await pr.generate(1)
-    await sanityCheck(live.target.url, [pr.header, first!], pr.fixed) // also warms the gateway's key cache
+    await sanityCheck(live.target.url, [lineHeaders(pr), first!], pr.fixed) // also warms the gateway's key cache
   } else {
     await sanityCheck(live.target.url)
   }
@@ -176,7 +179,7 @@ async function runLatency(lives: readonly Live[], ctx: CaseContext): Promise<Lat
         const values = await pr.generate(rate * LATENCY_SEC + 100)
         const path = join(ctx.tmpDir, `${live.c.id}-latency${round}.txt`)
         await writeLines(path, values)
-        file = { header: pr.header, file: path, count: values.length, fixed: pr.fixed }
+        file = { header: pr.header, moreHeaders: pr.moreHeaders, file: path, count: values.length, fixed: pr.fixed }
       }
       const r = await runFixedRate({ url: live.target!.url, connections: CONNECTIONS, durationSec: LATENCY_SEC, headerFile: file, ratePerSec: rate })
       if (file) await unlink(file.file)
@@ -234,7 +237,7 @@ async function main(): Promise<void> {
   const started = Date.now()
   const info: RunInfo = {
     date: new Date().toISOString(),
-    command: ['BENCH_DURATION', 'BENCH_ROUNDS', 'BENCH_WARMUP', 'BENCH_CASES', 'BENCH_PROFILE', 'BENCH_LOAD', 'BENCH_MICRO', 'BENCH_SCALE', 'BENCH_LATENCY', 'BENCH_LATENCY_SEC', 'BENCH_LATENCY_ROUNDS', 'BENCH_PROOF_RATE', 'BENCH_GATEWAY_LOG', 'UV_THREADPOOL_SIZE']
+    command: ['BENCH_DURATION', 'BENCH_ROUNDS', 'BENCH_WARMUP', 'BENCH_CASES', 'BENCH_PROFILE', 'BENCH_LOAD', 'BENCH_MICRO', 'BENCH_SCALE', 'BENCH_LATENCY', 'BENCH_LATENCY_SEC', 'BENCH_LATENCY_ROUNDS', 'BENCH_PROOF_RATE', 'BENCH_GATEWAY_LOG', 'BENCH_HEAP', 'BENCH_BASELINE', 'BENCH_PAIRS', 'UV_THREADPOOL_SIZE']
       .filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]} `).join('') + 'npm run bench',
     node: process.version, cpus: availableParallelism(), cpuModel: cpuModel(), loadGenerator: load.name,
     durationSec: DURATION_SEC, rounds: ROUNDS, warmupSec: WARMUP_SEC, connections: CONNECTIONS, proofRatePerSec: PROOF_RATE, proofThreads: PROOF_THREADS,

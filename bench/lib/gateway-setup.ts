@@ -23,19 +23,23 @@ export interface KeyHost {
   /** Every request it answered (a hit per request would mean the key cache is not working). */
   readonly hits: () => number
   publish(alg: ClientAlgorithm): Promise<{ key: ClientKey; keyUrl: string }>
+  /** The agent URL whose signatures directory lists every published key (http, on loopback: `keys.allowHttp`). */
+  readonly agentUrl: string
   close(): Promise<void>
 }
 
 export async function startKeyHost(): Promise<KeyHost> {
   const store = createMemoryKeyStore()
   let hits = 0
-  const handler = createKeyHostHandler({ identity: IDENTITY, store, authorize: () => false, publicOrigin: `http://${IDENTITY}`, cacheMaxAgeSec: 3600 })
+  // signaturesDirectory: the same keys as an RFC 9421 signatures directory, for the message-signature case.
+  const handler = createKeyHostHandler({ identity: IDENTITY, store, authorize: () => false, publicOrigin: `http://${IDENTITY}`, cacheMaxAgeSec: 3600, signaturesDirectory: true })
   const server = http.createServer((req, res) => { hits++; handler(req, res) })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   const port = (server.address() as AddressInfo).port
   return {
     port,
     hits: () => hits,
+    agentUrl: `http://${IDENTITY}:${port}`,
     async publish(alg) {
       const key = await generateClientKey(alg)
       await store.put({ id: key.kid, jwk: { ...key.publicJwk, use: 'sig' }, expiresAtMs: Date.now() + 3600_000 })
@@ -59,6 +63,8 @@ export async function writeGatewayConfig(dir: string, opts: {
   dpop?: { issuer: string; jwksFile: string; requireNonce: boolean }
   /** OTLP/HTTP traces URL: tracing on, every request sampled (sampleRatio 1). */
   tracing?: string
+  /** httpSignatures.enabled: RFC 9421 message signatures (Web Bot Auth) accepted. */
+  httpSignatures?: boolean
 }): Promise<string> {
   await mkdir(dir, { recursive: true })
   await writeFile(join(dir, 'acl.yaml'), aclYaml(10))
@@ -86,6 +92,7 @@ export async function writeGatewayConfig(dir: string, opts: {
     ...(opts.dpop === undefined ? [] : ['dpop:', '  enabled: true', `  requireNonce: ${opts.dpop.requireNonce}`, '  issuers:',
       `    ${JSON.stringify(opts.dpop.issuer)}:`, `      jwksFile: ${JSON.stringify(opts.dpop.jwksFile)}`]),
     ...(opts.assertion || opts.signature ? ['secrets:', '  file: ./secrets.yaml', 'identityHeaders:', `  assertion: ${opts.assertion === true}`, `  signature: ${opts.signature === true}`] : []),
+    ...(opts.httpSignatures ? ['httpSignatures:', '  enabled: true'] : []),
     ...(opts.tracing === undefined ? [] : ['tracing:', '  otlp:', `    endpoint: ${opts.tracing}`, '  sampleRatio: 1']),
     '',
   ].join('\n'))

@@ -11,6 +11,7 @@ import type { ClientKey } from '../../src/client/keys.js'
 import type { ProofInput } from '../../src/client/proof.js'
 import type { DpopProofInput } from '../../src/client/dpop.js'
 import type { ProofJob } from './proof-worker.js'
+import type { HttpSignatureBenchInput } from './http-signature-setup.js'
 
 export const PROOF_THREADS = Math.max(1, availableParallelism())
 const WORKER = new URL('./proof-worker.js', import.meta.url)
@@ -23,7 +24,11 @@ export const pregenerateProofs = (key: ClientKey, input: ProofInput, count: numb
 export const pregenerateDpopProofs = (key: ClientKey, input: DpopProofInput, count: number): Promise<string[]> =>
   pregenerate(key, { kind: 'dpop', input }, count)
 
-async function pregenerate(key: ClientKey, what: { kind?: undefined; input: ProofInput } | { kind: 'dpop'; input: DpopProofInput }, count: number): Promise<string[]> {
+/** RFC 9421 message signatures (Web Bot Auth profile), as `Signature-Input<TAB>Signature` lines. */
+export const pregenerateHttpSignatures = (key: ClientKey, input: HttpSignatureBenchInput, count: number): Promise<string[]> =>
+  pregenerate(key, { kind: 'httpsig', input }, count)
+
+async function pregenerate(key: ClientKey, what: { kind?: undefined; input: ProofInput } | { kind: 'dpop'; input: DpopProofInput } | { kind: 'httpsig'; input: HttpSignatureBenchInput }, count: number): Promise<string[]> {
   const batch = randomBytes(6).toString('base64url')
   const per = Math.ceil(count / PROOF_THREADS)
   const jobs = Array.from({ length: PROOF_THREADS }, (_, w) => {

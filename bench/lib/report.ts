@@ -143,6 +143,19 @@ export function toMarkdown(r: Report): string {
   if (before.length > 0) {
     out.push('Before and after (BENCH_BASELINE), median over rounds of this build ÷ the baseline build in the same round: ' + before.map(([now, base, x]) => `${now} ÷ ${base} = ${f2(x!)}`).join('; ') + '.', '')
   }
+  // Issue 23: the message-signature paths beside their neighbours, from the same rounds.
+  const signatures = [['gateway-httpsig-ed25519', 'gateway-ed25519'], ['gateway-httpsig-ed25519', 'http-proxy-3'], ['gateway-public-signed', 'gateway-public'], ['gateway-public-signed', 'undici']]
+    .map(([a, b]) => [a!, b!, pairedRatio(r.cases, a!, b!)] as const)
+    .filter(([, , x]) => x !== undefined)
+  if (signatures.length > 0) {
+    out.push('Message signatures (RFC 9421), median over rounds in the same run: ' + signatures.map(([a, b, x]) => `${a} ÷ ${b} = ${f2(x!)}`).join('; ') + '.', '')
+  }
+  // BENCH_PAIRS=a/b,c/d: any other paired ratios (e.g. one baseline build against another).
+  const pairs = (process.env.BENCH_PAIRS ?? '').split(',').map((s) => s.trim().split('/')).filter((p) => p.length === 2)
+    .map(([a, b]) => [a!, b!, pairedRatio(r.cases, a!, b!)] as const)
+  if (pairs.length > 0) {
+    out.push('BENCH_PAIRS, median over rounds of row ÷ row in the same round: ' + pairs.map(([a, b, x]) => `${a} ÷ ${b} = ${x === undefined ? '—' : f2(x)}`).join('; ') + '.', '')
+  }
   const traced = [['gateway-public-traced', 'gateway-public'], ['gateway-es256-traced', 'gateway-es256']]
     .map(([on, off]) => [on!, off!, pairedRatio(r.cases, on!, off!)] as const)
     .filter(([, , x]) => x !== undefined)

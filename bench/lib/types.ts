@@ -32,6 +32,12 @@ export interface Target {
 
 export interface PerRequestHeader {
   readonly header: string
+  /**
+   * More per-request fields (e.g. an RFC 9421 signature's `Signature`
+   * beside `Signature-Input`): each generated value is then the values of
+   * `header` and these, in order, joined by a tab (bench/load/header-line.ts).
+   */
+  readonly moreHeaders?: readonly string[]
   /** Sent unchanged with every request beside `header` (e.g. DPoP's `Authorization: DPoP <token>`, with the proof in `header`). */
   readonly fixed?: Readonly<Record<string, string>>
   /** Returns `count` fresh header values, each to be used once; called before every round (proofs age). */
@@ -64,7 +70,7 @@ export interface LoadOptions {
   readonly connections: number
   readonly durationSec: number
   /** File with one header value per line, used once each, in order. */
-  readonly headerFile?: { readonly header: string; readonly file: string; readonly count: number; readonly fixed?: Readonly<Record<string, string>> }
+  readonly headerFile?: { readonly header: string; readonly moreHeaders?: readonly string[]; readonly file: string; readonly count: number; readonly fixed?: Readonly<Record<string, string>> }
   /** Fixed rate (requests per second over all connections) instead of as fast as possible: autocannon only. */
   readonly ratePerSec?: number
 }

@@ -5,13 +5,14 @@
 import { readFileSync } from 'node:fs'
 import autocannon, { type RequestSpec } from 'autocannon'
 import type { LoadOptions } from '../lib/types.js'
+import { applyLine, lineHeaders } from './header-line.js'
 
 process.once('message', async (opts: LoadOptions) => {
   try {
     let requests: RequestSpec[] | undefined
     if (opts.headerFile) {
       const values = readFileSync(opts.headerFile.file, 'utf8').split('\n').filter(Boolean)
-      const header = opts.headerFile.header
+      const names = lineHeaders(opts.headerFile)
       const fixed = opts.headerFile.fixed ?? {}
       let next = 0
       requests = [{
@@ -19,7 +20,7 @@ process.once('message', async (opts: LoadOptions) => {
         setupRequest: (req) => {
           // Out of values: reuse from the top; the gateway refuses these as replays (counted as non-2xx).
           if (next === values.length) next = 0
-          return { ...req, headers: { ...req.headers, ...fixed, [header]: values[next++]! } }
+          return { ...req, headers: applyLine({ ...req.headers, ...fixed }, names, values[next++]!) }
         },
       }]
     }

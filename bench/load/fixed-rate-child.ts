@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs'
 import { Pool } from 'undici'
 import type { LoadOptions } from '../lib/types.js'
+import { applyLine, lineHeaders } from './header-line.js'
 
 export interface FixedRateResult {
   readonly sent: number
@@ -29,6 +30,7 @@ async function run(opts: LoadOptions & { ratePerSec: number }): Promise<FixedRat
   const url = new URL(opts.url)
   const pool = new Pool(url.origin, { connections: opts.connections, pipelining: 1 })
   const values = opts.headerFile ? readFileSync(opts.headerFile.file, 'utf8').split('\n').filter(Boolean) : undefined
+  const names = opts.headerFile ? lineHeaders(opts.headerFile) : []
   const total = Math.floor(opts.ratePerSec * opts.durationSec)
   const latencies = new Float64Array(total)
   let done = 0, ok = 0, failed = 0, sent = 0
@@ -37,7 +39,7 @@ async function run(opts: LoadOptions & { ratePerSec: number }): Promise<FixedRat
   const one = (i: number): void => {
     const startUs = nowUs()
     const headers: Record<string, string> = { ...opts.headerFile?.fixed }
-    if (values && opts.headerFile) headers[opts.headerFile.header] = values[i % values.length]!
+    if (values) applyLine(headers, names, values[i % values.length]!)
     pool.request({ method: 'GET', path: url.pathname + url.search, headers })
       .then(async (res) => {
         await res.body.dump()

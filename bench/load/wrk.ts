@@ -8,6 +8,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { LoadOptions, LoadResult } from '../lib/types.js'
 import { which } from '../lib/which.js'
+import { lineHeaders } from './header-line.js'
 
 export const wrkBinary = (): string | undefined => which('wrk')
 
@@ -28,7 +29,12 @@ request = function()
     f:seek("set", 0)
     v = f:read("*l")
   end
-  return wrk.format(nil, nil, { ${Object.entries(headerFile.fixed ?? {}).map(([k, v]) => `[${luaString(k)}] = ${luaString(v)}, `).join('')}[${luaString(headerFile.header)}] = v }) -- wrk.format adds Host
+  local h = { ${Object.entries(headerFile.fixed ?? {}).map(([k, v]) => `[${luaString(k)}] = ${luaString(v)}, `).join('')}}
+  local names = { ${lineHeaders(headerFile).map(luaString).join(', ')} }
+  local i = 1
+  -- One value per field, tab-separated when there are several (header-line.ts).
+  for part in string.gmatch(v, "[^\t]+") do h[names[i]] = part; i = i + 1 end
+  return wrk.format(nil, nil, h) -- wrk.format adds Host unless h has one
 end
 ` : ''
   return `${perRequest}
