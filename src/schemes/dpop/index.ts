@@ -234,7 +234,7 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
 /** Not a compact JWS (header.payload.signature): an opaque token, the introspecting issuer's. */
 const isOpaque = (token: string): boolean => token.split('.', 4).length !== 3
 
-const NO_KEYS: KeySet = Object.freeze({ keys: [] })
+const NO_KEYS: KeySet = Object.freeze({ keys: [], withheld: [] })
 
 /** A `dpop.issuers` key in canonical form (the config loader already refused one that is not an issuer). */
 export function canonicalPinned(iss: string): string {
