@@ -16,6 +16,7 @@ import { acceptTicket, createTicketJar, newPendingTicket, presentTicket, sendWit
 import type { SessionCurve } from '../proofs/session-key.js'
 import type { KeyObject } from 'node:crypto'
 import type { ChannelBinding } from './channel-binding.js'
+import { createIssuerFetch, createIssuerSymmetricFetch } from './issuer.js'
 
 export interface DomainPopFetchOptions {
   readonly identity: string
@@ -39,6 +40,29 @@ export interface DomainPopFetchOptions {
 
 export type DomainPopFetch = (input: string | URL, init?: RequestInit) => Promise<Response>
 
+/**
+ * `createDomainPopFetch({ issuer })`: the token comes from the identity domain's issuer first
+ * (client/issuer.ts). `keyType: 'symmetric'` (PROTOCOL.md §4): a `cnf.jwe` token and HS256 proofs,
+ * no key of the caller's own; `'jwk'` (default, PROTOCOL.md §3): a `cnf.jwk` token binding `privateKey`,
+ * presented with DPoP proofs.
+ */
+export interface DomainIssuerFetchOptions {
+  readonly issuer: {
+    /** The domain's issuer: its https origin, no path. */
+    readonly origin: string
+    /** What its token endpoint takes from the domain's own services (`Authorization: Bearer …`). */
+    readonly credential: string
+    readonly keyType?: 'symmetric' | 'jwk'
+    readonly sub?: string
+    readonly scope?: string
+  }
+  /** `keyType: 'jwk'` only: the proof key the token binds. */
+  readonly privateKey?: KeyObject | ClientKey | string
+  readonly alg?: ClientAlgorithm
+  readonly audience?: string
+  readonly fetch?: typeof fetch
+}
+
 /** Reads the nonce a response offers: DomainPoP-Nonce, else the DomainPoP challenge's nonce param. */
 export function nonceFromResponse(res: Response): string | undefined {
   const direct = res.headers.get('domainpop-nonce')
@@ -57,7 +81,9 @@ export function domainPopChallenge(res: Response) {
   }
 }
 
-export function createDomainPopFetch(opts: DomainPopFetchOptions): DomainPopFetch {
+export function createDomainPopFetch(options: DomainPopFetchOptions | DomainIssuerFetchOptions): DomainPopFetch {
+  if ('issuer' in options) return issuerFetch(options)
+  const opts = options
   const binding = opts.channelBinding
   const baseFetch = binding !== undefined ? boundFetch(binding) : opts.fetch ?? globalThis.fetch
   const nonces = new Map<string, string>() // origin → last nonce
@@ -101,6 +127,13 @@ export function createDomainPopFetch(opts: DomainPopFetchOptions): DomainPopFetc
     await first.body?.cancel()
     return (await attempt(false)).res
   }
+}
+
+function issuerFetch(o: DomainIssuerFetchOptions): DomainPopFetch {
+  const common = { issuer: o.issuer.origin, credential: o.issuer.credential, sub: o.issuer.sub, scope: o.issuer.scope, audience: o.audience, fetch: o.fetch }
+  if (o.issuer.keyType === 'symmetric') return createIssuerSymmetricFetch(common)
+  if (o.privateKey === undefined) throw new TypeError('createDomainPopFetch({ issuer }): a cnf.jwk token needs privateKey (or use issuer.keyType: "symmetric")')
+  return createIssuerFetch({ ...common, privateKey: o.privateKey, alg: o.alg })
 }
 
 /** fetch on the binding's one connection (undici's fetch: the global one takes no dispatcher from another undici copy). */

@@ -8,13 +8,22 @@
 //   GET  <prefix>issuer/jwks.json                  the issuer's public signing keys (RFC 7517)
 //   POST <prefix>issuer/token                      ← {"jwk": public JWK, "aud": gateway origin, "sub"?, "scope"?}
 //                                                  from the domain's own authenticated user → {"access_token", "token_type": "DPoP", "expires_in"}
+//   POST <prefix>issuer/token                      ← {"key_type": "symmetric", "aud": gateway origin, "sub"?, "scope"?}
+//                                                  → {"access_token" (cnf.jwe), "token_type": "DomainPoP-Session", "expires_in",
+//                                                     "key": {"kty": "oct", "k": …}}: RFC 7800 §3.3, PROTOCOL.md §4. The issuer
+//                                                  fetches the gateway's `use: "enc"` key (gateway-keys.ts), makes a fresh
+//                                                  32-byte key, and encrypts it to the gateway only (ECDH-ES+A256KW /
+//                                                  A256GCM, with the token's iss and jti replicated in the JWE header,
+//                                                  RFC 7519 §5.3, so it cannot be moved into another token)
 //
 // Signing keys are made in this process, rotate, and never leave it; a
 // retired key stays in the JWKS until every token it signed has expired.
 
 import type http from 'node:http'
 import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto'
-import { calculateJwkThumbprint, type JWK } from 'jose'
+import { CompactEncrypt, calculateJwkThumbprint, type JWK } from 'jose'
+import { createGatewayKeys, GatewayKeyError, type GatewayKeys } from './gateway-keys.js'
+import { CNF_JWE_ALG, CNF_JWE_ENC } from '../secrets/encryption-keys.js'
 import { checkPublishableJwk } from './publishable.js'
 import { readBody } from './read-body.js'
 
@@ -29,6 +38,8 @@ export interface IssuerOptions {
   /** How long one signing key signs before a new one takes over (default 24 h). */
   readonly rotateEveryMs?: number
   readonly now?: () => number
+  /** Gateways' encryption keys for `key_type: symmetric` (default: fetched through a safe fetcher, gateway-keys.ts). */
+  readonly gatewayKeys?: GatewayKeys
 }
 
 interface SigningKey { readonly kid: string; readonly privateKey: KeyObject; readonly jwk: JWK; readonly createdMs: number }
@@ -73,9 +84,12 @@ export function createIssuer(opts: IssuerOptions): Issuer {
     dpop_signing_alg_values_supported: ['ES256', 'EdDSA', 'RS256', 'PS256'],
   })
 
+  let gatewayKeys = opts.gatewayKeys
   const issue = async (body: unknown): Promise<{ status: number; body: unknown }> => {
     if (!body || typeof body !== 'object' || Array.isArray(body)) return invalid('body must be a JSON object')
     const b = body as Record<string, unknown>
+    if (b.key_type !== undefined && b.key_type !== 'symmetric') return invalid('key_type, when given, must be "symmetric"')
+    if (b.key_type === 'symmetric') return issueSymmetric(b)
     const jwk = checkPublishableJwk(b.jwk)
     if (typeof jwk === 'string') return { status: 400, body: { error: 'invalid_key', error_description: jwk } }
     const aud = audience(b.aud)
@@ -97,6 +111,40 @@ export function createIssuer(opts: IssuerOptions): Issuer {
     }
     const token = jws({ alg: 'ES256', typ: 'at+jwt', kid: key.kid }, claims, key.privateKey)
     return { status: 200, body: { access_token: token, token_type: 'DPoP', expires_in: ttlSec } }
+  }
+
+  /** RFC 7800 §3.3: a fresh key, encrypted to the named gateway only, and the same key to the caller over this TLS connection. */
+  const issueSymmetric = async (b: Record<string, unknown>): Promise<{ status: number; body: unknown }> => {
+    if (b.jwk !== undefined) return invalid('key_type symmetric takes no jwk: the issuer makes the key')
+    const aud = audience(b.aud)
+    if (aud === undefined) return invalid('aud must be the gateway origin, e.g. https://api.example')
+    if (b.sub !== undefined && (typeof b.sub !== 'string' || !SUB.test(b.sub))) return invalid('sub must be 1-255 printable ASCII characters')
+    if (b.scope !== undefined && (typeof b.scope !== 'string' || !SCOPE.test(b.scope))) return invalid('scope must be space-separated RFC 6749 scope tokens')
+    gatewayKeys ??= createGatewayKeys()
+    let recipient
+    try {
+      recipient = await gatewayKeys.encryptionKey(aud)
+    } catch (err) {
+      const why = err instanceof GatewayKeyError ? err.message : 'the gateway key could not be had'
+      return { status: 502, body: { error: 'temporarily_unavailable', error_description: why } }
+    }
+    const symmetric = randomBytes(32)
+    const jti = randomBytes(16).toString('base64url')
+    const octJwk = { kty: 'oct', k: symmetric.toString('base64url') }
+    const jwe = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify(octJwk)))
+      .setProtectedHeader({ alg: CNF_JWE_ALG, enc: CNF_JWE_ENC, kid: recipient.kid, iss: opts.publicOrigin, jti })
+      .encrypt(recipient.publicKey)
+    const key = await current()
+    const iat = Math.floor(now() / 1000)
+    const claims = {
+      iss: opts.publicOrigin,
+      sub: (b.sub as string | undefined) ?? new URL(opts.publicOrigin).hostname,
+      aud, iat, exp: iat + ttlSec, jti,
+      ...(b.scope !== undefined ? { scope: b.scope } : {}),
+      cnf: { jwe },
+    }
+    const token = jws({ alg: 'ES256', typ: 'at+jwt', kid: key.kid }, claims, key.privateKey)
+    return { status: 200, body: { access_token: token, token_type: 'DomainPoP-Session', expires_in: ttlSec, key: octJwk } }
   }
 
   return {

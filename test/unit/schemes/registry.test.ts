@@ -108,3 +108,18 @@ t.test('alsoAuthSchemes: another auth-scheme routed to a scheme (DPoP owns Beare
   t.equal(select(registry, ['Authorization', 'Bearer tok']), 'none', 'without it, Bearer is nobody\'s')
   t.throws(() => createSchemeRegistry([dpop, { ...scheme('b', 'Bearer') } as Scheme], { maxCredentialBytes: MAX }), /two schemes own Authorization: Bearer/)
 })
+
+t.test('two schemes share an auth-scheme only by form (PROTOCOL.md §4: a ticket and an issuer token are both DomainPoP-Session)', async (t) => {
+  const opts = { maxCredentialBytes: MAX }
+  const ticket = scheme('session', 'DomainPoP-Session', ['domainpop-proof'])
+  const issuer = { ...scheme('issuer-symmetric', 'DomainPoP-Session', ['domainpop-proof']), byForm: (c: string) => c.split('.').length === 3 } as Scheme
+  const r = createSchemeRegistry([ticket, issuer, DPOP], opts)
+  t.equal(select(r, ['Authorization', 'DomainPoP-Session a.b.c'], ['DomainPoP-Proof', 'p']), 'issuer-symmetric auth=DomainPoP-Session a. fields=domainpop-proof', 'a JWS goes to the issuer scheme')
+  t.equal(select(r, ['Authorization', 'DomainPoP-Session a..c.d.e'], ['DomainPoP-Proof', 'p']), 'session auth=DomainPoP-Session a. fields=domainpop-proof', 'a JWE (ticket) to the ticket scheme')
+  t.equal(select(r, ['Authorization', 'DomainPoP-Session a.b.c'], ['DPoP', 'p']), 'multiple_credentials 400', 'another scheme\'s field is still refused')
+  t.equal(select(r, ['DomainPoP-Proof', 'p']), 'session auth=- fields=domainpop-proof', 'the field alone goes to the owner without a form test')
+  const onlyIssuer = createSchemeRegistry([issuer], opts)
+  t.equal(select(onlyIssuer, ['Authorization', 'DomainPoP-Session a..c.d.e']), 'issuer-symmetric auth=DomainPoP-Session a. fields=-', 'a sole owner takes every form (and refuses what is not its own)')
+  t.throws(() => createSchemeRegistry([ticket, scheme('twin', 'DomainPoP-Session')], opts), /two schemes own Authorization/, 'without byForm, sharing stays refused')
+  t.throws(() => createSchemeRegistry([ticket, { ...scheme('x', 'DPoP', ['domainpop-proof']), byForm: () => true } as Scheme], opts), /cannot be owned/, 'a field is shared only between schemes of one auth-scheme')
+})
