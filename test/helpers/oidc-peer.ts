@@ -26,14 +26,21 @@ export interface AuthorizationServer {
 
 export const CLIENT_ID = 'svc-a'
 export const CLIENT_SECRET = 'interop-secret-0123456789abcdef'
+/** The gateway's own clients at the AS, for RFC 7662 introspection: by client_secret_basic, or by private_key_jwt with `gatewayJwk`. */
+export const GATEWAY_CLIENT_ID = 'popgate'
+export const GATEWAY_CLIENT_SECRET = 'gateway-secret-0123456789abcdef'
+export const GATEWAY_JWT_CLIENT_ID = 'popgate-jwt'
+/** oidc-provider's RFC 7662 endpoint (features.introspection) and RFC 7009 endpoint. */
+export const INTROSPECTION_PATH = '/token/introspection'
 
 /** oidc-provider on https://<host>:<port>, its JWKS holding an RSA and an EC key; access tokens for `resource` signed with `alg`. */
-export async function startAuthorizationServer(opts: { host: string; resource: string; alg: AccessTokenAlg; scope?: string }): Promise<AuthorizationServer> {
+export async function startAuthorizationServer(opts: { host: string; resource: string; alg: AccessTokenAlg; scope?: string; accessTokenFormat?: 'jwt' | 'opaque'; gatewayJwk?: Record<string, unknown>; beforeHandle?: (req: import('node:http').IncomingMessage) => Promise<void> }): Promise<AuthorizationServer> {
   const requests: string[] = []
   let handler: ((req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void) | undefined
   const server = https.createServer({ key: tlsFixtures.keyPem, cert: tlsFixtures.certPem }, (req, res) => {
     requests.push(`${req.method} ${req.url}`)
-    handler!(req, res)
+    if (opts.beforeHandle) void opts.beforeHandle(req).then(() => handler!(req, res))
+    else handler!(req, res)
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   const issuer = `https://${opts.host}:${(server.address() as AddressInfo).port}`
@@ -44,10 +51,18 @@ export async function startAuthorizationServer(opts: { host: string; resource: s
     clients: [{
       client_id: CLIENT_ID, client_secret: CLIENT_SECRET, token_endpoint_auth_method: 'client_secret_basic',
       grant_types: ['client_credentials'], redirect_uris: [], response_types: [], dpop_bound_access_tokens: true,
-    }],
+    }, {
+      client_id: GATEWAY_CLIENT_ID, client_secret: GATEWAY_CLIENT_SECRET, token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['client_credentials'], redirect_uris: [], response_types: [],
+    }, ...(opts.gatewayJwk ? [{
+      client_id: GATEWAY_JWT_CLIENT_ID, token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'ES256',
+      jwks: { keys: [opts.gatewayJwk] }, grant_types: ['client_credentials'], redirect_uris: [], response_types: [],
+    }] : [])],
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
       dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true },
       resourceIndicators: {
         enabled: true,
@@ -55,7 +70,7 @@ export async function startAuthorizationServer(opts: { host: string; resource: s
         useGrantedResource: () => true,
         getResourceServerInfo: (_ctx: unknown, resource: string) => {
           if (resource !== opts.resource) throw new Error(`unknown resource ${resource}`)
-          return { scope, audience: resource, accessTokenTTL: 300, accessTokenFormat: 'jwt', jwt: { sign: { alg: opts.alg } } }
+          return { scope, audience: resource, accessTokenTTL: 300, accessTokenFormat: opts.accessTokenFormat ?? 'jwt', jwt: { sign: { alg: opts.alg } } }
         },
       },
     },
@@ -96,6 +111,8 @@ export interface PeerClient {
   readonly dpop: oauth.DPoPHandle
   /** client_credentials with DPoP, retried once on use_dpop_nonce. */
   token(): Promise<oauth.TokenEndpointResponse>
+  /** RFC 7009: the client revokes its own token at the AS. */
+  revoke(token: string): Promise<void>
   /** `protectedResourceRequest` to the gateway's public origin, retried once on use_dpop_nonce. */
   get(accessToken: string, path: string): Promise<Outcome>
   close(): Promise<void>
@@ -141,6 +158,9 @@ export async function startPeerClient(opts: { issuer: string; hosts: readonly st
         if (!oauth.isDPoPNonceError(err)) throw err
         return await oauth.processClientCredentialsResponse(as, client, await grant())
       }
+    },
+    async revoke(token) {
+      await oauth.processRevocationResponse(await oauth.revocationRequest(as, client, oauth.ClientSecretBasic(CLIENT_SECRET), token, fetchOpts))
     },
     async get(accessToken, path) {
       const send = async (): Promise<Outcome> => {

@@ -134,9 +134,10 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
         return use(cached)
       }
       let joined = true
-      const entry = await flights.run(hash, () => { joined = false; return fill(token, hash) })
+      const flight = flights.run(hash, () => { joined = false; return fill(token, hash) })
+      // Counted when joining, not when the shared call ends.
       if (joined) deps.onCache?.('coalesced')
-      return use(entry)
+      return use(await flight)
     },
     async close() {
       closing.abort()
