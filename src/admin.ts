@@ -50,7 +50,7 @@ export function createAdminServer(holder: StateHolder, draining: () => boolean =
   return http.createServer((req, res) => {
     const [path, query] = (req.url ?? '').split('?') as [string, string | undefined]
     if (handleRevoke(req, res, path, opts.revocations?.())) return
-    if (handleKeys(req, res, path, holder.current.keyTrust)) return
+    if (handleKeys(req, res, path, () => holder.current.keyTrust)) return
     const send = (status: number, type: string, body: string, extra: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body), ...extra })
       res.end(req.method === 'HEAD' ? undefined : body)

@@ -16,8 +16,9 @@ export const KEYS_PATH = '/keys'
 export const APPROVE_PREFIX = '/keys/approve/'
 
 /** Answers the request when its path is a keys route (returns true), else leaves it (false). */
-export function handleKeys(req: IncomingMessage, res: ServerResponse, path: string, trust: KeyTrust): boolean {
+export function handleKeys(req: IncomingMessage, res: ServerResponse, path: string, current: () => KeyTrust): boolean {
   if (path !== KEYS_PATH && !path.startsWith(KEYS_PATH + '/')) return false
+  const trust = current()
   const send = (status: number, body: unknown) => {
     const text = JSON.stringify(body) + '\n'
     res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) })

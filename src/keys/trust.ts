@@ -217,7 +217,9 @@ export function createKeyTrust(deps: KeyTrustDeps): KeyTrust {
           }
         }
       }
-      return out.sort((a, b) => a.identity.localeCompare(b.identity) || (a.firstSeen ?? '').localeCompare(b.firstSeen ?? ''))
+      // By identity, then oldest first; keys never seen last.
+      const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0)
+      return out.sort((a, b) => cmp(a.identity, b.identity) || cmp(a.firstSeen ?? '~', b.firstSeen ?? '~'))
     },
     async approve(identity, thumbprint) {
       checkInput(identity, thumbprint)

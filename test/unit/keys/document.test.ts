@@ -158,3 +158,18 @@ t.test('an RSA key with a public exponent other than 65537 is skipped (verify-co
   t.match(await outcome(doc(jwk)), /^key_document_invalid: .*public exponent other than 65537/)
   t.equal(await outcome(doc(jwk, edKey())), 'accepted', 'the other key of the document is still used')
 })
+
+t.test('pins: a key the owner\'s pins do not list is skipped before it is imported', async (t) => {
+  const { parseKeyDocument } = await import('../../../src/keys/document.js')
+  const { generateKeyPairSync } = await import('node:crypto')
+  const { jwkThumbprint } = await import('../../../src/keys/thumbprint.js')
+  const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  const good = pair.publicKey.export({ format: 'jwk' })
+  const pinned = jwkThumbprint(pair.publicKey)
+  // Not a point on the curve: importing it throws (key_document_invalid), so skipping it proves it was never imported.
+  const poison = { kty: 'EC', crv: 'P-256', x: good.x, y: Buffer.alloc(32, 7).toString('base64url') }
+  await t.rejects(parseKeyDocument(JSON.stringify({ keys: [good, poison] })), { code: 'key_document_invalid' }, 'imported when not pinned')
+  const keys = await parseKeyDocument(JSON.stringify({ keys: [good, poison] }), new Set([pinned]))
+  t.same(keys.map((k) => k.kid), [pinned], 'only the pinned key, the other never imported')
+  t.same(await parseKeyDocument(JSON.stringify({ keys: [poison] }), new Set([pinned])), [], 'only unpinned keys: an empty list, not a broken document')
+})
