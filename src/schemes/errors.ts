@@ -3,6 +3,7 @@
 // data, so src/errors.ts (which everything imports) stays free of cycles.
 
 import { DPOP_AUTH_ERRORS, DPOP_ERRORS } from './dpop/errors.js'
+import { MTLS_ERRORS } from './mtls/errors.js'
 
 export const SCHEME_AUTH_ERRORS = { ...DPOP_AUTH_ERRORS } as const
-export const SCHEME_ERRORS = { ...DPOP_ERRORS } as const
+export const SCHEME_ERRORS = { ...DPOP_ERRORS, ...MTLS_ERRORS } as const

@@ -8,6 +8,7 @@ import { domainpopModule } from './domainpop/module.js'
 import { dpopModule } from './dpop/module.js'
 import { sessionsModule } from './sessions/index.js'
 import { httpSignatureModule } from './http-signature/module.js'
+import { mtlsModule } from './mtls/module.js'
 
 /** The default path under which identities host their keys (PROTOCOL.md §2.1), for the `keys:` section and the reference key host. */
 export { DOMAINPOP_KEY_PATH_PREFIX as IDENTITY_KEY_PATH_PREFIX } from './domainpop/proof.js'
@@ -17,6 +18,8 @@ export const SCHEME_MODULES: readonly SchemeModule<any>[] = [ // eslint-disable-
   dpopModule,
   sessionsModule,
   httpSignatureModule,
+  // Last: a client certificate is ambient, chosen only when no explicit credential was sent.
+  mtlsModule,
 ]
 
 /** Every request field the modules' credentials travel in, for the logger's redaction (log.ts redactPaths). */

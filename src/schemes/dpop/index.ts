@@ -10,9 +10,13 @@
 // A token already verified is taken from the token cache (token-cache.ts):
 // its parse and signature check are skipped while its issuer's key is the
 // same; the proof, its `jti` and the ACL are checked on every request.
-// Also owns `Authorization: Bearer`, only to refuse it (RFC 9449 §7.2): this
-// gateway takes no bearer tokens, and a DPoP-bound one presented as Bearer is
-// a downgrade. Challenge: `WWW-Authenticate: DPoP algs=…` plus `DPoP-Nonce`.
+// Also owns `Authorization: Bearer`: this gateway takes no plain bearer
+// tokens, and a DPoP-bound one presented as Bearer is a downgrade (RFC 9449
+// §7.2); the one Bearer token accepted is an RFC 8705 §3 certificate-bound
+// one (`cnf["x5t#S256"]` only), on a request whose client certificate it
+// names. A DPoP token may carry `x5t#S256` beside `jkt`: then both hold.
+// Either way the principal has the `certificate-bound` assurance.
+// Challenge: `WWW-Authenticate: DPoP algs=…` plus `DPoP-Nonce`.
 
 import { GatewayError, InsufficientScopeError } from '../../errors.js'
 import { parseAuthorization, serializeChallenge } from '../../http/auth-header.js'
@@ -21,9 +25,11 @@ import type { KeySet } from '../../keys/index.js'
 import type { NonceIssuer } from '../../secrets/nonce.js'
 import type { Config } from '../../config/types.js'
 import type { SchemeReplay } from '../module.js'
-import type { Claim, Principal, Scheme } from '../types.js'
+import type { Assurance, Claim, Principal, Scheme } from '../types.js'
+import { checkCertificateBinding } from '../../proofs/certificate-binding.js'
+import type { ClientCertificate } from '../../tls/certificate.js'
 import type { DpopConfig } from './config.js'
-import { readAccessToken, type AccessToken, type IssuerPolicy } from './token.js'
+import { readAccessToken, type AccessToken, type IssuerPolicy } from '../../proofs/access-token.js'
 import { canonicalIssuer, compileIssuerRule, readIssuer } from '../../identity/issuer.js'
 import { readDpopProof, DPOP_PROOF_ALGORITHMS, type DpopProof } from './proof.js'
 import type { IssuerKeys, PinnedKeys } from './issuers.js'
@@ -33,7 +39,10 @@ export const DPOP_NONCE_HEADER = 'DPoP-Nonce'
 
 export interface DpopClaim extends Claim {
   readonly token: AccessToken
-  readonly proof: DpopProof
+  /** Undefined for a certificate-bound Bearer token (RFC 8705 §3): the TLS handshake proved the key. */
+  readonly proof: DpopProof | undefined
+  /** The client certificate the token's `x5t#S256` named (checked in parse). */
+  readonly certificate?: ClientCertificate | undefined
   /** base64url SHA-256 of the token: the token cache's key, and the proof's `ath`. */
   readonly tokenHash: string
   /** The cache's entry when this token was verified before. */
@@ -59,6 +68,8 @@ export interface DpopDeps {
   /** The signature check (a test counts the token's). Default proofs/signature.ts. */
   readonly verifySignature?: typeof verifySignature
 }
+
+const CERTIFICATE_BOUND: ReadonlySet<Assurance> = new Set(['certificate-bound'])
 
 /** Our failures in DPoP's words (RFC 9449 §7.1, §9): a key-layer failure is the token's, not a proof's. */
 const DPOP_WORDS: Readonly<Record<string, string>> = { use_nonce: 'use_dpop_nonce', invalid_proof: 'invalid_token' }
@@ -93,8 +104,18 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
       const token = cached?.token ?? readAccessToken(parsed.credentials, {
         nowMs: ctx.nowMs, clockSkewMs: deps.proof.clockSkewMs, maxBytes: deps.proof.maxBytes, allowPorts: deps.allowPorts, issuers, policyFor,
       })
-      // RFC 9449 §7.2: a bound token presented as Bearer is refused (a token without cnf was refused above).
-      if (bearer) throw new GatewayError('token_bearer_refused', 'a DPoP-bound token must be presented with the DPoP scheme')
+      // RFC 8705 §3: the token names the client certificate; the request's (socket or trusted hop) must be it.
+      // Checked on every request, cached token or not. Chaining is not asked: the issuer bound the token to
+      // this exact certificate (RFC 8705 §2.2 allows self-signed ones) and the handshake proved its key.
+      const certificate = token.x5tS256 === undefined ? undefined : ctx.channel.clientCert
+      if (token.x5tS256 !== undefined) checkCertificateBinding(token.x5tS256, certificate)
+      if (bearer) {
+        // RFC 9449 §7.2: a DPoP-bound token presented as Bearer is a downgrade (a token without cnf was refused above).
+        if (token.jkt !== undefined || token.x5tS256 === undefined) throw new GatewayError('token_bearer_refused', 'a DPoP-bound token must be presented with the DPoP scheme')
+        if (credentials.fields?.get('dpop') !== undefined) throw new GatewayError('dpop_credentials_invalid', 'a DPoP proof comes with a DPoP token, not a Bearer one')
+        return { identity: token.identity, token, proof: undefined, tokenHash: hash, cached, certificate }
+      }
+      if (token.jkt === undefined) throw new GatewayError('token_invalid', 'the token is bound to a client certificate only: present it as Bearer (RFC 8705 §3)')
       const proofValue = credentials.fields?.get('dpop')
       if (proofValue === undefined) throw new GatewayError('dpop_credentials_invalid', 'a DPoP proof header is required with a DPoP token')
       const proof = readDpopProof(proofValue, hash, token.jkt, {
@@ -102,12 +123,12 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
         maxAgeMs: deps.proof.maxAgeMs, clockSkewMs: deps.proof.clockSkewMs, maxBytes: deps.proof.maxBytes,
         requireNonce: deps.dpop.requireNonce, nonces: deps.nonces,
       })
-      return { identity: token.identity, token, proof, tokenHash: hash, cached }
+      return { identity: token.identity, token, proof, tokenHash: hash, cached, certificate }
     },
 
-    async verify({ token, proof, tokenHash: hash, cached }, ctx): Promise<Principal> {
+    async verify({ token, proof, tokenHash: hash, cached, certificate }, ctx): Promise<Principal> {
       // The proof first: it needs no I/O, and a bad one must cost no fetch.
-      if (!(await verifySig(proof.alg, proof.key, proof.signingInput, proof.signature))) {
+      if (proof !== undefined && !(await verifySig(proof.alg, proof.key, proof.signingInput, proof.signature))) {
         throw new GatewayError('dpop_proof_signature_invalid', 'DPoP proof signature does not verify')
       }
       const pinned = token.pinned ? deps.pinned.get(token.issuer) : undefined
@@ -123,6 +144,21 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
         tokens.set(hash, token, key, deps.now())
       }
       deps.issuerKeys.markProven(token, pinned)
+      const assurances = certificate === undefined ? undefined : CERTIFICATE_BOUND
+      if (proof === undefined) {
+        // RFC 8705 §3: a certificate-bound Bearer token; nothing per request to replay (the handshake proved the key).
+        return {
+          identity: token.identity,
+          method: 'dpop',
+          thumbprint: token.x5tS256!,
+          confirmation: { 'x5t#S256': token.x5tS256! },
+          channelBound: false,
+          assurances,
+          certificate,
+          token: { sub: token.sub, clientId: token.clientId, scopes: token.scopes },
+          responseHeaders: undefined,
+        }
+      }
       // RFC 9449 §11.1: jti single use, per identity and key; the namespace keeps DPoP apart from other schemes.
       if (!(await deps.replay.firstUse(`${token.identity}\n${proof.thumbprint}\n${proof.jti}`))) {
         throw new GatewayError('dpop_proof_replayed', 'this DPoP proof was already used')
@@ -137,9 +173,10 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
         ...(sessionRequest ? { sessionRequest } : {}),
         identity: token.identity,
         method: 'dpop',
-        thumbprint: token.jkt,
-        confirmation: { jkt: token.jkt },
+        thumbprint: token.jkt!,
+        confirmation: token.x5tS256 === undefined ? { jkt: token.jkt! } : { jkt: token.jkt!, 'x5t#S256': token.x5tS256 },
         channelBound: false,
+        ...(assurances ? { assurances, certificate } : {}),
         token: { sub: token.sub, clientId: token.clientId, scopes: token.scopes },
         // RFC 9449 §8.2: a new nonce may come on any response; send one before the client's expires.
         responseHeaders: proof.nonceRefresh ? [DPOP_NONCE_HEADER, deps.nonces.issue(deps.now())] : undefined,
