@@ -19,6 +19,8 @@ export interface RuleSpec {
   readonly grants?: ReadonlyMap<string, readonly DomainPattern[]>
   readonly channelBinding?: 'required' | 'optional'
   readonly sessions?: boolean
+  readonly clientCertificate?: 'required' | 'optional'
+  readonly forwardClientCert?: boolean
   readonly scopes?: readonly string[]
   readonly require?: readonly string[]
   /** Default: the ACL's `mode`. */
@@ -73,6 +75,8 @@ export function compileAcl(spec: AclSpec): Acl {
       grants,
       channelBinding: r.channelBinding ?? 'optional',
       sessions: r.sessions ?? true,
+      clientCertificate: r.clientCertificate ?? 'optional',
+      forwardClientCert: r.forwardClientCert ?? false,
       scopes: Object.freeze([...(r.scopes ?? [])]),
       require: Object.freeze([...(r.require ?? [])]),
       // A public rule refuses only methods no verb names, which stay refused everywhere.

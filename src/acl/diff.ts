@@ -60,5 +60,5 @@ export function diffDecisions(sample: Iterable<SampleRequest>, before: Acl, afte
 /** Everything that decides what a rule does, as one comparable string; verbs are spelled as methods so a renamed verb is no change. */
 function fingerprint(rule: Rule, acl: Acl): string {
   const grants = [...rule.grants].map(([verb, patterns]) => [acl.verbs.get(verb) ?? [], patterns.map((p) => p.source).sort()]).sort((x, y) => String(x[0]).localeCompare(String(y[0])))
-  return JSON.stringify([rule.path, rule.methods ? [...rule.methods].sort() : null, rule.public, grants, rule.channelBinding, rule.sessions, rule.scopes, rule.mode, rule.require])
+  return JSON.stringify([rule.path, rule.methods ? [...rule.methods].sort() : null, rule.public, grants, rule.channelBinding, rule.sessions, rule.scopes, rule.mode, rule.require, rule.clientCertificate, rule.forwardClientCert])
 }

@@ -38,7 +38,7 @@ export interface AclResult { readonly acl: Acl | undefined; readonly problems: r
 const TOP_KEYS = ['version', 'mode', 'unmatched', 'verbs', 'groups', 'identities', 'rules', 'revoke'] as const
 const MODES = ['enforce', 'report'] as const
 /** Rule fields that only mean something once a caller has authenticated. */
-const AUTH_ONLY_FIELDS = ['channelBinding', 'sessions', 'scopes', 'mode', 'require', 'httpSignature'] as const
+const AUTH_ONLY_FIELDS = ['channelBinding', 'sessions', 'scopes', 'mode', 'require', 'httpSignature', 'clientCertificate', 'forwardClientCert'] as const
 
 export function parseAcl(text: string, file: string): AclResult {
   const { root, problems } = readYaml(text, file)
@@ -150,6 +150,8 @@ function readRule(ctx: Context, node: YNode, path: string, index: number, verbs:
     grants: new Map<string, readonly DomainPattern[]>(),
     channelBinding: s.get('channelBinding', scalar(oneOf(['required', 'optional'] as const)), 'optional'),
     sessions: s.get('sessions', scalar(bool), true),
+    clientCertificate: s.get('clientCertificate', scalar(oneOf(['required', 'optional'] as const)), 'optional'),
+    forwardClientCert: s.get('forwardClientCert', scalar(bool), false),
     scopes: s.get('scopes', listOf(scalar(scope), { unique: true }), []),
     require: s.get('require', listOf(scalar(requirement), { nonEmpty: true, unique: true }), []),
     mode: s.get('mode', scalar(oneOf(MODES)), undefined),

@@ -9,7 +9,7 @@ import type { IdentityPolicy } from './identities.js'
 import type { RuleTrie } from './trie.js'
 
 /** Keys a rule may carry besides one key per declared verb. */
-export const RULE_FIELDS = ['id', 'path', 'methods', 'public', 'channelBinding', 'sessions', 'scopes', 'mode', 'bodyOnGet', 'forwardToken', 'require', 'httpSignature'] as const
+export const RULE_FIELDS = ['id', 'path', 'methods', 'public', 'channelBinding', 'sessions', 'scopes', 'mode', 'bodyOnGet', 'forwardToken', 'require', 'httpSignature', 'clientCertificate', 'forwardClientCert'] as const
 
 /**
  * `enforce` refuses what the rule denies; `report` forwards it anyway (without
@@ -55,6 +55,15 @@ export interface Rule {
    * assurances must be among them (pipeline/policy.ts). Empty: any.
    */
   readonly require: readonly string[]
+  /**
+   * `required`: the request must come with a client certificate that chained
+   * to the CA (on the socket, or from a trusted hop), whatever its scheme
+   * (pipeline/policy.ts; docs/tls.md). `require: [mtls]` asks more: the
+   * certificate is the credential.
+   */
+  readonly clientCertificate: 'required' | 'optional'
+  /** Send the client certificate upstream as RFC 9440 `Client-Cert` (authenticated requests that carry one). */
+  readonly forwardClientCert: boolean
   /** `report`: a denial is logged and counted, and the request forwarded. Public rules are always `enforce`. */
   readonly mode: RuleMode
   /** A body on GET, HEAD or OPTIONS is forwarded (default false: 400 body_not_allowed; issue 11 finding 3). */

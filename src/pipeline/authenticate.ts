@@ -16,7 +16,8 @@
 //                              principal must be the identity the ACL
 //                              authorized (else 401 identity_mismatch)
 //   7. the rule's policy     — one generic check (pipeline/policy.ts):
-//                              channelBinding, sessions, require, scopes
+//                              channelBinding, clientCertificate, sessions,
+//                              require, scopes
 //   8. grants                — steps any module adds after any scheme's
 //                              success (a ticket, a Set-Cookie): response fields
 //
@@ -67,7 +68,7 @@ async function authenticateClaim(state: GatewayState, scheme: Scheme, claim: Cla
   let principal = await scheme.verify(claim, view, decision.rule) // 6
   // The ACL authorized claim.identity; a scheme must never swap in another (an introspected subject, a bug).
   if (principal.identity !== claim.identity) throw new GatewayError('identity_mismatch', 'the verified identity is not the one the credential claimed')
-  checkPolicy(decision.rule, principal, view.channel.exporter) // 7
+  checkPolicy(decision.rule, principal, view.channel) // 7
   if (state.grants.length > 0) principal = await runGrants(state, principal, view, decision.rule) // 8
   return principal
 }

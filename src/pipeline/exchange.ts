@@ -33,6 +33,8 @@ export interface Exchange {
   upstreamStatus: number | undefined
   /** The credential scheme the request used, once the gate has chosen one. */
   scheme: string | undefined
+  /** Where the client certificate the principal proved (or its token is bound to) came from: the TLS socket, or a trusted hop's Client-Cert. */
+  clientCert: 'socket' | 'header' | undefined
   /** When the forwarding step began (hrtime), if it did: the upstream latency histogram. */
   forwardStartNs: bigint | undefined
   /** The client's X-Request-Id when valid, else one made here (requestIdOf): sent upstream and back. */
@@ -54,7 +56,7 @@ export interface Exchange {
 
 export function createExchange(req: IncomingMessage): Exchange {
   return {
-    startNs: process.hrtime.bigint(), method: req.method ?? '', path: undefined, ruleId: undefined, identity: undefined, claimed: undefined, decision: undefined, reason: undefined, code: undefined, upstreamStatus: undefined, scheme: undefined, forwardStartNs: undefined,
+    startNs: process.hrtime.bigint(), method: req.method ?? '', path: undefined, ruleId: undefined, identity: undefined, claimed: undefined, decision: undefined, reason: undefined, code: undefined, upstreamStatus: undefined, scheme: undefined, clientCert: undefined, forwardStartNs: undefined,
     requestId: requestIdOf(req), userAgent: userAgentOf(req), socket: req.socket, peer: req.socket?.remoteAddress, client: undefined, bytesIn: undefined, bytesOut: undefined, cutByDrain: false, trace: undefined,
   }
 }
@@ -160,6 +162,7 @@ export function accessMembers(ex: Exchange, status: number, decision: string, du
   if (ex.client !== undefined) s += ',"client":' + q(ex.client)
   if (ex.userAgent !== undefined) s += ',"userAgent":' + q(ex.userAgent)
   if (ex.bytesIn !== undefined) s += ',"bytesIn":' + ex.bytesIn + ',"bytesOut":' + ex.bytesOut
+  if (ex.clientCert !== undefined) s += ',"clientCert":"' + ex.clientCert + '"' // socket | header: nothing to escape
   if (ex.trace !== undefined) s += ',"trace_id":"' + ex.trace.traceId + '"' // 32 hex digits: nothing to escape
   return s
 }

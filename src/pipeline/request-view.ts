@@ -4,11 +4,11 @@
 // for it, the body is buffered only when a scheme's verify asks for it.
 
 import type { IncomingMessage } from 'node:http'
-import type { PeerCertificate, TLSSocket } from 'node:tls'
 import { GatewayError } from '../errors.js'
 import type { ChannelFacts } from '../http/channel.js'
 import { requestChannel } from '../tls/front-door.js'
 import type { RequestFacts } from '../http/request-facts.js'
+import type { ClientCertificate } from '../tls/certificate.js'
 import type { AmbientSource } from '../schemes/registry.js'
 import type { VerifyView } from '../schemes/types.js'
 
@@ -52,13 +52,13 @@ export class GateView implements VerifyView, AmbientSource {
     return cookieValue(this.field('cookie'), name)
   }
 
-  /** The certificate the TLS client presented (verified or not: the scheme decides), or undefined. */
-  clientCertificate(): PeerCertificate | undefined {
-    const tls = this.req.socket as Partial<TLSSocket>
-    if (typeof tls.getPeerCertificate !== 'function') return undefined
-    const cert = tls.getPeerCertificate()
-    // Node answers {} (or null) when the client sent none.
-    return cert !== null && cert !== undefined && Object.keys(cert).length > 0 ? cert : undefined
+  /**
+   * The client certificate (chained or not: the scheme decides), or undefined:
+   * the socket's, or from a trusted hop its RFC 9440 `Client-Cert` (the
+   * front door read it; tls/front-door.ts requestChannel).
+   */
+  clientCertificate(): ClientCertificate | undefined {
+    return this.channel.clientCert
   }
 
   body(maxBytes: number): Promise<Uint8Array> {

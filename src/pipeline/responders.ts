@@ -32,7 +32,7 @@ export class HttpResponder implements Responder {
 
   async forward(state: GatewayState, target: Target, principal: Principal | undefined, plan: ForwardPlan): Promise<number | undefined> {
     const requestId = requestIdOf(this.req)
-    const headers = upstreamHeaders(this.req, state.headers, principal, { assertion: plan.assertion, keep: plan.keep, requestId })
+    const headers = upstreamHeaders(this.req, state.headers, principal, { assertion: plan.assertion, keep: plan.keep, requestId, clientCert: plan.clientCert })
     let body = plan.body
     if (state.forwardSigner !== undefined) {
       // Content-Digest needs the whole body before anything is sent: the buffer a scheme read, or read it now, bounded.
@@ -94,7 +94,7 @@ export class UpgradeResponder implements Responder {
   }
 
   async forward(state: GatewayState, target: Target, principal: Principal | undefined, plan: ForwardPlan): Promise<number> {
-    const headers = upstreamHeaders(this.req, state.headers, principal, { upgrade: true, assertion: plan.assertion, keep: plan.keep })
+    const headers = upstreamHeaders(this.req, state.headers, principal, { upgrade: true, assertion: plan.assertion, keep: plan.keep, clientCert: plan.clientCert })
     state.forwardSigner?.sign(forwardTarget(state, this.req, target), headers, undefined, state.now())
     // The refusal is written from inside http-proxy-3's error callback, before it closes the socket.
     const onFailure = (err: Error) => this.refuse(state, upstreamError(err), undefined)

@@ -34,6 +34,7 @@ import { ownRoute, type OwnRoute } from '../http/own-routes.js'
 import { createExchange, noteUpstreamFailure, type Exchange } from './exchange.js'
 import { GateView } from './request-view.js'
 import type { Principal } from '../schemes/types.js'
+import type { ClientCertificate } from '../tls/certificate.js'
 import type { GatewayState, StateHolder } from '../assembly/state.js'
 
 /** How an exchange is answered: the only part that differs between plain requests and upgrades. */
@@ -56,6 +57,8 @@ export interface ForwardPlan {
   readonly assertion: string | undefined
   /** Credential fields that reach the upstream: the scheme's `forwardable`, when the rule says forwardToken. */
   readonly keep: ReadonlySet<string> | undefined
+  /** RFC 9440 `Client-Cert` for the upstream: the request's chained client certificate, when the rule says forwardClientCert. */
+  readonly clientCert?: ClientCertificate | undefined
   /** The body: the buffer a scheme's verify read (schemes/types.ts VerifyView), the request stream, or none. */
   readonly body: Uint8Array | 'stream' | undefined
 }
@@ -104,6 +107,7 @@ async function exchange(state: GatewayState, req: IncomingMessage, out: Responde
       if (principal) {
         ex.identity = principal.identity
         ex.decision = 'allow'
+        ex.clientCert = principal.certificate?.source
       }
     }
     const assertion = principal && state.assertion?.sign(principal, method, target.path, rule?.id, state.now()) // 6
@@ -111,7 +115,9 @@ async function exchange(state: GatewayState, req: IncomingMessage, out: Responde
     // A scheme's forwardable credentials reach the upstream only when the rule asks (an upstream that reads the token itself).
     const keep = principal !== undefined && rule?.forwardToken === true ? state.schemes.forwardable(principal.method) : undefined
     const body = view?.buffered ?? (facts.hasBody ? 'stream' : undefined)
-    ex.upstreamStatus = await out.forward(state, target, principal, { assertion, keep, body })
+    const cert = principal !== undefined && rule?.forwardClientCert === true ? view?.channel.clientCert : undefined
+    const clientCert = cert?.chained === true ? cert : undefined
+    ex.upstreamStatus = await out.forward(state, target, principal, { assertion, keep, body, clientCert })
   } catch (err) {
     const gerr = toGatewayError(err)
     ex.code = gerr.code

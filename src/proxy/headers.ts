@@ -10,6 +10,7 @@ import type { Config } from '../config/types.js'
 import { compileTrustedProxies, isTrustedPeer } from '../http/client-address.js'
 import { compileStripList, hasStrippedPrefix, UNTRUSTED_FORWARDING, type StripList } from './identity-strip.js'
 import { FORWARD_SIGNATURE_FIELDS } from './forward-signature.js'
+import type { ClientCertificate } from '../tls/certificate.js'
 
 /** RFC 9110 §7.6.1 hop-by-hop fields, plus legacy ones proxies also drop. */
 export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate',
@@ -23,6 +24,8 @@ export interface IdentityHeaders {
   readonly method: string
   readonly thumbprint: string
   readonly channelBound?: boolean
+  /** The client certificate it proved (mtls) or its token is bound to (RFC 8705): X-PoP-Subject is its subject when no token names one. */
+  readonly certificate?: ClientCertificate | undefined
   /** Token facts (DPoP): X-PoP-Subject, X-PoP-Client-Id, X-PoP-Scope when present. */
   readonly token?: { readonly sub?: string; readonly clientId?: string; readonly scopes?: readonly string[] } | undefined
 }
@@ -138,7 +141,7 @@ export const headerKey = (name: string): string => name.toLowerCase().replaceAll
  * (CGI-style upstreams see `X_Forwarded_Host` as `X-Forwarded-Host`); the
  * common name without `_` costs no copy.
  */
-export function upstreamHeaders(req: IncomingMessage, plan: HeaderPlan, identity: IdentityHeaders | undefined, opts: { upgrade?: boolean; assertion?: string; keep?: ReadonlySet<string> | undefined; requestId?: string } = {}): string[] {
+export function upstreamHeaders(req: IncomingMessage, plan: HeaderPlan, identity: IdentityHeaders | undefined, opts: { upgrade?: boolean; assertion?: string; keep?: ReadonlySet<string> | undefined; requestId?: string; clientCert?: ClientCertificate | undefined } = {}): string[] {
   const raw = req.rawHeaders
   const trustedPeer = isTrustedPeer(plan.trusted, req.socket.remoteAddress)
   const listed = connectionTokens(req.headers.connection)
@@ -185,12 +188,21 @@ export function upstreamHeaders(req: IncomingMessage, plan: HeaderPlan, identity
     if (identity.channelBound) out.push(plan.names.channelBound, 'true')
     const token = identity.token
     if (token !== undefined) {
-      // The scheme accepted only printable ASCII for these (schemes/dpop/token.ts).
+      // The scheme accepted only printable ASCII for these (proofs/access-token.ts).
       if (token.sub !== undefined) out.push(plan.names.subject, token.sub)
       if (token.clientId !== undefined) out.push(plan.names.clientId, token.clientId)
       if (token.scopes !== undefined && token.scopes.length > 0) out.push(plan.names.scope, token.scopes.join(' '))
     }
+    // The certificate's subject (its x5t#S256 is the thumbprint above), unless a token named the subject.
+    if (identity.certificate !== undefined && token?.sub === undefined) out.push(plan.names.subject, headerSafeSubject(identity.certificate.subject))
+    // RFC 9440 §2.2: the certificate as a byte sequence, when the rule asks; any client-sent copy was dropped above (the strip list).
+    if (opts.clientCert !== undefined) out.push('Client-Cert', `:${opts.clientCert.der.toString('base64')}:`)
     if (opts.assertion !== undefined) out.push(plan.names.assertion, opts.assertion)
   }
   return out
+}
+
+/** A distinguished name as a header value: printable ASCII (others become `?`), at most 1024 characters. */
+export function headerSafeSubject(dn: string): string {
+  return dn.replace(/[^\x20-\x7e]/g, '?').slice(0, 1024)
 }

@@ -9,6 +9,7 @@ import { dpopModule } from './dpop/module.js'
 import { sessionsModule } from './sessions/index.js'
 import { httpSignatureModule } from './http-signature/module.js'
 import { issuerSymmetricModule } from './issuer-symmetric/module.js'
+import { mtlsModule } from './mtls/module.js'
 
 /** The default path under which identities host their keys (PROTOCOL.md §2.1), for the `keys:` section and the reference key host. */
 export { DOMAINPOP_KEY_PATH_PREFIX as IDENTITY_KEY_PATH_PREFIX } from './domainpop/proof.js'
@@ -19,6 +20,8 @@ export const SCHEME_MODULES: readonly SchemeModule<any>[] = [ // eslint-disable-
   sessionsModule,
   issuerSymmetricModule,
   httpSignatureModule,
+  // Last: a client certificate is ambient, chosen only when no explicit credential was sent.
+  mtlsModule,
 ]
 
 /** Every request field the modules' credentials travel in, for the logger's redaction (log.ts redactPaths). */

@@ -8,17 +8,17 @@
 // enabled scheme in the modules' order (schemes/index.ts) that finds its
 // credential is chosen. Built once per config.
 
-import type { PeerCertificate } from 'node:tls'
 import { GatewayError } from '../errors.js'
 import type { RequestFacts } from '../http/request-facts.js'
 import type { Credentials, Scheme } from './types.js'
+import type { ClientCertificate } from '../tls/certificate.js'
 
 export interface Selected { readonly scheme: Scheme; readonly credentials: Credentials }
 
 /** Where ambient credentials are looked up, only when no explicit one was sent (pipeline/request-view.ts). */
 export interface AmbientSource {
   cookie(name: string): string | undefined
-  clientCertificate(): PeerCertificate | undefined
+  clientCertificate(): ClientCertificate | undefined
 }
 
 export interface SchemeRegistry {

@@ -13,12 +13,12 @@
 // has already said yes to the identity `parse` returned (PROTOCOL.md §2.3),
 // and the gate refuses a Principal whose identity is not that one.
 
-import type { PeerCertificate } from 'node:tls'
 import type { GatewayError } from '../errors.js'
 import type { Identity } from '../identity/domain.js'
 import type { ChannelFacts } from '../http/channel.js'
 import type { ChallengeParts } from '../http/respond.js'
 import type { Rule } from '../acl/index.js'
+import type { ClientCertificate } from '../tls/certificate.js'
 
 export type { ChallengeParts }
 
@@ -30,8 +30,12 @@ export interface Credentials {
   readonly fields: ReadonlyMap<string, string> | undefined
   /** The value of the cookie the scheme owns (`ambient.cookie`), when it was selected by that cookie. */
   readonly cookie?: string | undefined
-  /** The client certificate, when the scheme takes one (`ambient.clientCertificate`) and was selected by it. */
-  readonly clientCertificate?: PeerCertificate | undefined
+  /**
+   * The client certificate, when the scheme takes one (`ambient.clientCertificate`)
+   * and was selected by it: the socket's, or a trusted hop's RFC 9440
+   * `Client-Cert` (tls/front-door.ts requestChannel), chained or not (the scheme decides).
+   */
+  readonly clientCertificate?: ClientCertificate | undefined
 }
 
 /**
@@ -101,6 +105,12 @@ export interface Principal {
   readonly channelBound: boolean
   /** Other assurances (certificate-bound, session, body-signed); `channel-bound` comes from `channelBound`. */
   readonly assurances?: ReadonlySet<Assurance>
+  /**
+   * The client certificate the principal proved possession of (the mtls
+   * scheme), or that its token is bound to (RFC 8705 §3): its x5t#S256,
+   * subject and the path it came by (`socket` or `header`).
+   */
+  readonly certificate?: ClientCertificate
   /** Token facts, for schemes that carry a token. */
   readonly token: { readonly sub?: string; readonly clientId?: string; readonly scopes?: readonly string[] } | undefined
   /** Header fields the response must carry (flat name, value, … list): a fresh nonce. Also on a WebSocket 101. */

@@ -14,9 +14,13 @@
 // issuer's (introspection/): its identity is that issuer's host, known from
 // configuration before the ACL runs; verify asks the issuer (RFC 7662) and
 // checks the answer's `cnf.jkt` against the proof's key.
-// Also owns `Authorization: Bearer`, only to refuse it (RFC 9449 §7.2): this
-// gateway takes no bearer tokens, and a DPoP-bound one presented as Bearer is
-// a downgrade. Challenge: `WWW-Authenticate: DPoP algs=…` plus `DPoP-Nonce`.
+// Also owns `Authorization: Bearer`: this gateway takes no plain bearer
+// tokens, and a DPoP-bound one presented as Bearer is a downgrade (RFC 9449
+// §7.2); the one Bearer token accepted is an RFC 8705 §3 certificate-bound
+// one (`cnf["x5t#S256"]` only), on a request whose client certificate it
+// names. A DPoP token may carry `x5t#S256` beside `jkt`: then both hold.
+// Either way the principal has the `certificate-bound` assurance.
+// Challenge: `WWW-Authenticate: DPoP algs=…` plus `DPoP-Nonce`.
 
 import { GatewayError, InsufficientScopeError } from '../../errors.js'
 import { parseAuthorization, serializeChallenge } from '../../http/auth-header.js'
@@ -26,9 +30,11 @@ import type { NonceIssuer } from '../../secrets/nonce.js'
 import type { KeyTrust } from '../../keys/trust.js'
 import type { Config } from '../../config/types.js'
 import type { SchemeReplay } from '../module.js'
-import type { Claim, Principal, Scheme } from '../types.js'
+import type { Assurance, Claim, Principal, Scheme } from '../types.js'
+import { checkCertificateBinding } from '../../proofs/certificate-binding.js'
+import type { ClientCertificate } from '../../tls/certificate.js'
 import type { DpopConfig } from './config.js'
-import { readAccessToken, type AccessToken, type IssuerPolicy } from './token.js'
+import { readAccessToken, type AccessToken, type IssuerPolicy } from '../../proofs/access-token.js'
 import { canonicalIssuer, compileIssuerRule, readIssuer } from '../../identity/issuer.js'
 import { readDpopProof, DPOP_PROOF_ALGORITHMS, type DpopProof } from './proof.js'
 import type { IssuerKeys, PinnedKeys } from './issuers.js'
@@ -43,7 +49,10 @@ export interface DpopClaim extends Claim {
   readonly token: AccessToken | undefined
   /** An opaque access token as sent, to be introspected (never logged, never a cache key). */
   readonly opaque?: string
-  readonly proof: DpopProof
+  /** Undefined for a certificate-bound Bearer token (RFC 8705 §3): the TLS handshake proved the key. */
+  readonly proof: DpopProof | undefined
+  /** The client certificate the token's `x5t#S256` named (checked in parse). */
+  readonly certificate?: ClientCertificate | undefined
   /** base64url SHA-256 of the token: the token cache's key, and the proof's `ath`. */
   readonly tokenHash: string
   /** The cache's entry when this token was verified before. */
@@ -74,6 +83,8 @@ export interface DpopDeps {
   readonly verifySignature?: typeof verifySignature
 }
 
+const CERTIFICATE_BOUND: ReadonlySet<Assurance> = new Set(['certificate-bound'])
+
 /** Our failures in DPoP's words (RFC 9449 §7.1, §9): a key-layer failure is the token's, not a proof's. */
 const DPOP_WORDS: Readonly<Record<string, string>> = { use_nonce: 'use_dpop_nonce', invalid_proof: 'invalid_token' }
 
@@ -96,7 +107,8 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
     }
   }
 
-  function principalOf(identity: string, jkt: string, facts: Principal['token'], proof: DpopProof): Principal {
+  /** A proof-bound principal; `x5tS256` and `certificate` when the token is also certificate-bound (RFC 8705 §3). */
+  function principalOf(identity: string, jkt: string, facts: Principal['token'], proof: DpopProof, x5tS256?: string, certificate?: ClientCertificate): Principal {
     // PROTOCOL.md §4, docs/protocol.md: `epk` as an extra claim asks for a session ticket; HKDF takes the
     // proof's nonce (or ""), the gateway's publicOrigin as aud and the proof key's thumbprint as kid.
     // `ses: "cookie"` (an extra claim too) asks for a browser session cookie; `epk` wins when both are sent, as for DomainPoP.
@@ -109,8 +121,9 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
       identity,
       method: 'dpop',
       thumbprint: jkt,
-      confirmation: { jkt },
+      confirmation: x5tS256 === undefined ? { jkt } : { jkt, 'x5t#S256': x5tS256 },
       channelBound: false,
+      ...(certificate !== undefined ? { assurances: CERTIFICATE_BOUND, certificate } : {}),
       token: facts === undefined ? undefined : { sub: facts.sub, clientId: facts.clientId, scopes: facts.scopes },
       // RFC 9449 §8.2: a new nonce may come on any response; send one before the client's expires.
       responseHeaders: proof.nonceRefresh ? [DPOP_NONCE_HEADER, deps.nonces.issue(deps.now())] : undefined,
@@ -166,8 +179,18 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
       const token = cached?.token ?? readAccessToken(parsed.credentials, {
         nowMs: ctx.nowMs, clockSkewMs: deps.proof.clockSkewMs, maxBytes: deps.proof.maxBytes, allowPorts: deps.allowPorts, issuers, policyFor,
       })
-      // RFC 9449 §7.2: a bound token presented as Bearer is refused (a token without cnf was refused above).
-      if (bearer) throw new GatewayError('token_bearer_refused', 'a DPoP-bound token must be presented with the DPoP scheme')
+      // RFC 8705 §3: the token names the client certificate; the request's (socket or trusted hop) must be it.
+      // Checked on every request, cached token or not. Chaining is not asked: the issuer bound the token to
+      // this exact certificate (RFC 8705 §2.2 allows self-signed ones) and the handshake proved its key.
+      const certificate = token.x5tS256 === undefined ? undefined : ctx.channel.clientCert
+      if (token.x5tS256 !== undefined) checkCertificateBinding(token.x5tS256, certificate)
+      if (bearer) {
+        // RFC 9449 §7.2: a DPoP-bound token presented as Bearer is a downgrade (a token without cnf was refused above).
+        if (token.jkt !== undefined || token.x5tS256 === undefined) throw new GatewayError('token_bearer_refused', 'a DPoP-bound token must be presented with the DPoP scheme')
+        if (credentials.fields?.get('dpop') !== undefined) throw new GatewayError('dpop_credentials_invalid', 'a DPoP proof comes with a DPoP token, not a Bearer one')
+        return { identity: token.identity, token, proof: undefined, tokenHash: hash, cached, certificate }
+      }
+      if (token.jkt === undefined) throw new GatewayError('token_invalid', 'the token is bound to a client certificate only: present it as Bearer (RFC 8705 §3)')
       const proofValue = credentials.fields?.get('dpop')
       if (proofValue === undefined) throw new GatewayError('dpop_credentials_invalid', 'a DPoP proof header is required with a DPoP token')
       const proof = readDpopProof(proofValue, hash, token.jkt, {
@@ -175,15 +198,15 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
         maxAgeMs: deps.proof.maxAgeMs, clockSkewMs: deps.proof.clockSkewMs, maxBytes: deps.proof.maxBytes,
         requireNonce: deps.dpop.requireNonce, nonces: deps.nonces,
       })
-      return { identity: token.identity, token, proof, tokenHash: hash, cached }
+      return { identity: token.identity, token, proof, tokenHash: hash, cached, certificate }
     },
 
-    async verify({ token, opaque, proof, tokenHash: hash, cached }, ctx): Promise<Principal> {
+    async verify({ token, opaque, proof, tokenHash: hash, cached, certificate }, ctx): Promise<Principal> {
       // The proof first: it needs no I/O, and a bad one must cost no fetch.
-      if (!(await verifySig(proof.alg, proof.key, proof.signingInput, proof.signature))) {
+      if (proof !== undefined && !(await verifySig(proof.alg, proof.key, proof.signingInput, proof.signature))) {
         throw new GatewayError('dpop_proof_signature_invalid', 'DPoP proof signature does not verify')
       }
-      if (token === undefined) return verifyOpaque(opaque!, hash, proof)
+      if (token === undefined) return verifyOpaque(opaque!, hash, proof!)
       const pinned = token.pinned ? deps.pinned.get(token.issuer) : undefined
       // Asked on every request, cached or not: a key gone from the issuer's set refuses the token here.
       const key = await deps.keyTrust.counted('dpop', deps.issuerKeys.keyFor(token, pinned, ctx.client))
@@ -200,8 +223,23 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
       }
       await deps.keyTrust.admit({ identity: token.identity, thumbprint: key.thumbprint, alg: token.alg, scheme: 'dpop', url: key.source })
       deps.issuerKeys.markProven(token, pinned)
+      const assurances = certificate === undefined ? undefined : CERTIFICATE_BOUND
+      if (proof === undefined) {
+        // RFC 8705 §3: a certificate-bound Bearer token; nothing per request to replay (the handshake proved the key).
+        return {
+          identity: token.identity,
+          method: 'dpop',
+          thumbprint: token.x5tS256!,
+          confirmation: { 'x5t#S256': token.x5tS256! },
+          channelBound: false,
+          assurances,
+          certificate,
+          token: { sub: token.sub, clientId: token.clientId, scopes: token.scopes },
+          responseHeaders: undefined,
+        }
+      }
       await firstUse(token.identity, proof)
-      return principalOf(token.identity, token.jkt, token, proof)
+      return principalOf(token.identity, token.jkt!, token, proof, token.x5tS256, certificate)
     },
 
     challenge(error) {

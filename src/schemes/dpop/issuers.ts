@@ -19,7 +19,7 @@ import {
   createDocumentCache, createJwksReader, selectJwks, JSON_PROFILE,
   type CacheEntryView, type DocumentCache, type FetchOne, type JwksKey, type JwksReader, type KeySet, type KeysConfig, type PinLookup, type RefusalReason,
 } from '../../keys/index.js'
-import type { SignedTokenFacts } from './token.js'
+import type { SignedTokenFacts } from '../../proofs/access-token.js'
 import { discoveryUrls, isSameIssuer } from '../../identity/issuer.js'
 
 export interface IssuerMetadata {

@@ -11,7 +11,7 @@ import { splitCompactJws } from '../../proofs/jws.js'
 import { MAX_JTI_CHARS, htuMatches, iatInWindow, isJti } from '../../proofs/claims.js'
 import { keyFitsAlgorithm, type SignatureAlgorithm } from '../../proofs/signature.js'
 import type { NonceIssuer } from '../../secrets/nonce.js'
-import { readPublicJwk, type PublicJwk } from './jwk.js'
+import { readPublicJwk, type PublicJwk } from '../../proofs/public-jwk.js'
 
 export const DPOP_TYP = 'dpop+jwt'
 /** §4.3 (5): asymmetric algorithms only; `EdDSA` and `Ed25519` are the same thing under two names. */

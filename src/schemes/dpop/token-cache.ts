@@ -21,7 +21,7 @@
 
 import { createHash } from 'node:crypto'
 import type { JwksKey } from '../../keys/index.js'
-import type { AccessToken } from './token.js'
+import type { AccessToken } from '../../proofs/access-token.js'
 
 export interface TokenCacheLimits {
   readonly maxEntries: number
@@ -66,7 +66,7 @@ function expiresAtMs(t: AccessToken): number {
 
 /** Strings are counted at two bytes a character (V8 may keep either width). */
 const entryBytes = (t: AccessToken): number =>
-  256 + 2 * (t.issuer.length + t.signingInput.length + (t.sub?.length ?? 0) + (t.clientId?.length ?? 0) + (t.kid?.length ?? 0) + t.jkt.length + 43) +
+  256 + 2 * (t.issuer.length + t.signingInput.length + (t.sub?.length ?? 0) + (t.clientId?.length ?? 0) + (t.kid?.length ?? 0) + (t.jkt?.length ?? 0) + (t.x5tS256?.length ?? 0) + 43) +
   t.signature.length + t.scopes.reduce((n, s) => n + 2 * s.length + 16, 0)
 
 export function createTokenCache(limits: TokenCacheLimits = TOKEN_CACHE_DEFAULTS): TokenCache {

@@ -36,7 +36,7 @@ import type { SchemeReplay } from '../module.js'
 import type { Assurance, Claim, Principal, Scheme } from '../types.js'
 import type { DpopConfig } from '../dpop/config.js'
 import type { IssuerKeys, PinnedKeys } from '../dpop/issuers.js'
-import type { IssuerPolicy } from '../dpop/token.js'
+import type { IssuerPolicy } from '../../proofs/access-token.js'
 import { createOpenedCache, type OpenedCache, type OpenedEntry } from './cache.js'
 import { readSymmetricToken, type SymmetricToken } from './token.js'
 

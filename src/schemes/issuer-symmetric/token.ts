@@ -7,7 +7,7 @@
 
 import { GatewayError } from '../../errors.js'
 import { splitCnfJwe, type CnfJweParts } from '../../proofs/cnf-jwe.js'
-import { readSignedToken, type SignedTokenFacts, type TokenContext } from '../dpop/token.js'
+import { readSignedToken, type SignedTokenFacts, type TokenContext } from '../../proofs/access-token.js'
 
 export interface SymmetricToken extends SignedTokenFacts {
   /** The token's own `jti`: its `cnf.jwe` must replicate it. */

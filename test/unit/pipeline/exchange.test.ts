@@ -17,7 +17,7 @@ import { createDestination, createLogger, writeInfoFields, LOG_BATCH_BYTES, LOG_
 
 const exchange = (over: Partial<Exchange> = {}): Exchange => ({
   startNs: 0n, method: 'GET', path: '/public/hello', ruleId: 'public', identity: undefined,
-  decision: 'public', reason: undefined, code: undefined, upstreamStatus: 200, scheme: undefined, claimed: undefined, forwardStartNs: undefined, trace: undefined,
+  decision: 'public', reason: undefined, code: undefined, upstreamStatus: 200, scheme: undefined, clientCert: undefined, claimed: undefined, forwardStartNs: undefined, trace: undefined,
   requestId: 'r-1', userAgent: undefined, socket: null, peer: undefined, client: undefined, bytesIn: undefined, bytesOut: undefined, cutByDrain: false, ...over,
 })
 

@@ -10,7 +10,7 @@
 
 import { GatewayError } from '../../../errors.js'
 import { isSameIssuer } from '../../../identity/issuer.js'
-import { optionalHeaderSafe, readScopes } from '../token.js'
+import { optionalHeaderSafe, readScopes } from '../../../proofs/access-token.js'
 
 export interface IntrospectedToken {
   /** RFC 9449 §6.2: `cnf.jkt`, the SHA-256 thumbprint of the key the token is bound to. */

@@ -5,7 +5,7 @@
 import t from 'tap'
 import { GatewayError } from '../../../../src/errors.js'
 import { createIssuerKeys, metadataUrls } from '../../../../src/schemes/dpop/issuers.js'
-import { readIssuerUrl, type AccessToken } from '../../../../src/schemes/dpop/token.js'
+import { readIssuerUrl, type AccessToken } from '../../../../src/proofs/access-token.js'
 import { parseJwks, type FetchOne } from '../../../../src/keys/index.js'
 import type { Identity } from '../../../../src/identity/domain.js'
 import { keysConfig } from '../../../helpers/key-host.js'
@@ -23,7 +23,7 @@ function fakeFetch(routes: Map<string, unknown>) {
 }
 
 const tokenFor = (issuer: string, kid = 'k1'): AccessToken => ({
-  identity: new URL(issuer).hostname as Identity, issuer, pinned: false, issuerUrl: readIssuerUrl(issuer, 'any'), alg: 'ES256', kid, jkt: 'x'.repeat(43),
+  identity: new URL(issuer).hostname as Identity, issuer, pinned: false, issuerUrl: readIssuerUrl(issuer, 'any'), alg: 'ES256', kid, x5tS256: undefined, jkt: 'x'.repeat(43),
   sub: undefined, clientId: undefined, scopes: [], signingInput: '', signature: Buffer.alloc(0),
 })
 

@@ -84,7 +84,10 @@ t.test('token checks (parse, no I/O)', async (t) => {
   t.equal(with2(token({ claims: { aud: 'https://other.test' } })), 'token_audience_mismatch', 'wrong aud')
   t.equal(with2(token({ claims: { aud: ['https://other.test', ORIGIN] } })), 'ok as.alice.test', 'aud array containing ours')
   t.equal(with2(token({ claims: { cnf: undefined } })), 'token_unbound', 'no cnf: a bearer token')
-  t.equal(with2(token({ claims: { cnf: { jkt: client.jkt, 'x5t#S256': 'x' } } })), 'token_invalid', 'two confirmation members')
+  t.equal(with2(token({ claims: { cnf: { jkt: client.jkt, jwk: client.jwk } } })), 'token_invalid', 'two key confirmations (jkt and jwk)')
+  t.equal(with2(token({ claims: { cnf: { jkt: client.jkt, x5u: 'https://x.test/' } } })), 'token_invalid', 'a confirmation member this gateway does not read')
+  // RFC 8705 §3.1: x5t#S256 beside jkt is a certificate binding too; a malformed one is refused as a mismatch, never ignored.
+  t.equal(with2(token({ claims: { cnf: { jkt: client.jkt, 'x5t#S256': 'x' } } })), 'certificate_binding_mismatch', 'jkt and a malformed x5t#S256')
   t.equal(with2(token({ claims: { cnf: { jwk: client.jwk } } })), 'ok as.alice.test', 'cnf.jwk (RFC 7800) equal to the proof key')
   t.equal(with2(token({ header: { typ: 'dpop+jwt' } })), 'token_invalid', 'a proof is not a token (typ)')
   t.equal(with2(token({ header: { typ: 'JWT' } })), 'ok as.alice.test', 'typ JWT')

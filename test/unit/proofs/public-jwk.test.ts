@@ -1,4 +1,4 @@
-// readPublicJwk (schemes/dpop/jwk.ts): a DPoP proof's `jwk` and a token's
+// readPublicJwk (proofs/public-jwk.ts): a DPoP proof's `jwk` and a token's
 // `cnf.jwk` go through the one importer (keys/document.ts importPublicKey),
 // so they are bounded exactly like key documents (issue 19): RSA 2048–8192
 // bits and e = 65537, refused from the members before anything is imported.
@@ -6,8 +6,8 @@
 import t from 'tap'
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { calculateJwkThumbprint, type JWK } from 'jose'
-import { readPublicJwk } from '../../../../src/schemes/dpop/jwk.js'
-import { importPublicKey } from '../../../../src/keys/index.js'
+import { readPublicJwk } from '../../../src/proofs/public-jwk.js'
+import { importPublicKey } from '../../../src/keys/index.js'
 
 const rsa = (bits: number) => generateKeyPairSync('rsa', { modulusLength: bits }).publicKey.export({ format: 'jwk' }) as { kty: string; n: string; e: string }
 const odd = (bits: number) => { const b = randomBytes(bits / 8); b[0]! |= 0x80; b[b.length - 1]! |= 1; return b.toString('base64url') }

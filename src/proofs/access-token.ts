@@ -1,18 +1,23 @@
-// A DPoP-bound access token (PROTOCOL.md §3; RFC 9068, RFC 7800, RFC 9449 §6):
-// every check that needs no key. Pure but for `nowMs`. Reads the compact JWT
-// and the issuer policy; returns what verify needs; throws GatewayError
-// (token_* codes, 401 invalid_token; proof_too_large).
+// A bound access token (PROTOCOL.md §3; RFC 9068, RFC 7800): every check that
+// needs no key. Both token families read it here: DPoP-bound tokens (RFC 9449
+// §6, `cnf.jkt` or `cnf.jwk`) and certificate-bound ones (RFC 8705 §3,
+// `cnf["x5t#S256"]`, presented as DPoP or as Bearer). A token bound to
+// nothing is a bearer token and is refused. Pure but for `nowMs`. Reads the
+// compact JWT and the issuer policy; returns what verify needs; throws
+// GatewayError (token_* codes, 401 invalid_token; proof_too_large).
+// Whether a certificate binding matches the connection is the caller's
+// check (proofs/certificate-binding.ts): it needs the request's certificate.
 //
 // The token's signature is checked in verify, with the issuer's keys, after
 // the ACL has said yes to the issuer's host. Everything here only decides
 // whether that is worth doing, and what identity to ask the ACL about.
 
-import { GatewayError, isGatewayError } from '../../errors.js'
-import type { Identity } from '../../identity/domain.js'
-import { readIssuer, type IssuerRule } from '../../identity/issuer.js'
-import { splitCompactJws } from '../../proofs/jws.js'
-import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '../../proofs/signature.js'
-import { readPublicJwk } from './jwk.js'
+import { GatewayError, isGatewayError } from '../errors.js'
+import type { Identity } from '../identity/domain.js'
+import { readIssuer, type IssuerRule } from '../identity/issuer.js'
+import { splitCompactJws } from './jws.js'
+import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from './signature.js'
+import { readPublicJwk } from './public-jwk.js'
 
 /** RFC 9068 §2.1 `at+jwt` (and its long form); plain `JWT` for issuers that predate it. */
 const TOKEN_TYPS: ReadonlySet<unknown> = new Set(['at+jwt', 'application/at+jwt', 'JWT'])
@@ -39,8 +44,10 @@ export interface AccessToken {
   readonly issuerUrl: URL
   readonly alg: SignatureAlgorithm
   readonly kid: string | undefined
-  /** `cnf.jkt`, or the thumbprint of `cnf.jwk`. */
-  readonly jkt: string
+  /** `cnf.jkt`, or the thumbprint of `cnf.jwk` (RFC 9449 §6); undefined when the token is bound only to a certificate. */
+  readonly jkt: string | undefined
+  /** `cnf["x5t#S256"]` as the token carries it (RFC 8705 §3.1), unchecked: proofs/certificate-binding.ts compares it with the request's certificate. */
+  readonly x5tS256: string | undefined
   readonly sub: string | undefined
   readonly clientId: string | undefined
   readonly scopes: readonly string[]
@@ -64,11 +71,11 @@ const bad = (why: string): GatewayError => new GatewayError('token_invalid', why
 /** An access token with its `cnf` read by `readCnf` (a DPoP token: exactly one of jkt or jwk). */
 export function readAccessToken(token: string, ctx: TokenContext): AccessToken {
   const { facts, payload } = readSignedToken(token, ctx)
-  return { ...facts, jkt: readConfirmation(payload.cnf) }
+  return { ...facts, ...readConfirmation(payload.cnf) }
 }
 
 /** Everything of an issuer's signed token but its `cnf` (shared with schemes/issuer-symmetric, whose `cnf` is `jwe`). */
-export interface SignedTokenFacts extends Omit<AccessToken, 'jkt'> {}
+export interface SignedTokenFacts extends Omit<AccessToken, 'jkt' | 'x5tS256'> {}
 
 /** The checks every issuer token gets before its key is known (RFC 9068, RFC 8725); `payload` for the caller's own `cnf`. */
 export function readSignedToken(token: string, ctx: TokenContext): { facts: SignedTokenFacts; payload: Readonly<Record<string, unknown>> } {
@@ -134,20 +141,38 @@ export function readIssuerUrl(issuer: string, allowPorts: readonly number[] | 'a
   return url
 }
 
-/** RFC 7800 §3.1: exactly one of `jkt` (RFC 9449 §6.1) or `jwk` (RFC 7800 §3.2); anything else is not a DPoP binding. */
-function readConfirmation(cnf: unknown): string {
+/** What the token is bound to: a DPoP key, a client certificate, or both. */
+export interface Confirmation { readonly jkt: string | undefined; readonly x5tS256: string | undefined }
+
+const CNF_MEMBERS: ReadonlySet<string> = new Set(['jkt', 'jwk', 'x5t#S256'])
+
+/**
+ * RFC 7800 §3.1: at most one of `jkt` (RFC 9449 §6.1) or `jwk` (RFC 7800
+ * §3.2), and/or `x5t#S256` (RFC 8705 §3.1); at least one; no other member.
+ */
+function readConfirmation(cnf: unknown): Confirmation {
   if (cnf === undefined) throw new GatewayError('token_unbound', 'the token has no cnf: a bearer token is not accepted')
   if (cnf === null || typeof cnf !== 'object' || Array.isArray(cnf)) throw bad('token cnf must be an object')
   const members = Object.keys(cnf)
-  if (members.length !== 1 || (members[0] !== 'jkt' && members[0] !== 'jwk')) throw bad('token cnf must hold exactly one of jkt or jwk')
+  if (members.length === 0 || !members.every((m) => CNF_MEMBERS.has(m))) throw bad('token cnf must hold jkt, jwk or x5t#S256')
   const c = cnf as Record<string, unknown>
-  if (members[0] === 'jkt') {
-    if (typeof c.jkt !== 'string' || !THUMBPRINT.test(c.jkt)) throw bad('token cnf.jkt must be a SHA-256 JWK thumbprint')
-    return c.jkt
+  if (Object.hasOwn(c, 'jkt') && Object.hasOwn(c, 'jwk')) throw bad('token cnf must hold one of jkt or jwk, not both')
+  let x5tS256: string | undefined
+  if (Object.hasOwn(c, 'x5t#S256')) {
+    // The form (43 base64url characters, never hex) is checked with the certificate, where its code says why.
+    if (typeof c['x5t#S256'] !== 'string' || c['x5t#S256'].length > 128) throw bad('token cnf x5t#S256 must be a short string')
+    x5tS256 = c['x5t#S256']
   }
-  const key = readPublicJwk(c.jwk)
-  if (typeof key === 'string') throw bad(`token cnf.${key}`)
-  return key.thumbprint
+  if (Object.hasOwn(c, 'jkt')) {
+    if (typeof c.jkt !== 'string' || !THUMBPRINT.test(c.jkt)) throw bad('token cnf.jkt must be a SHA-256 JWK thumbprint')
+    return { jkt: c.jkt, x5tS256 }
+  }
+  if (Object.hasOwn(c, 'jwk')) {
+    const key = readPublicJwk(c.jwk)
+    if (typeof key === 'string') throw bad(`token cnf.${key}`)
+    return { jkt: key.thumbprint, x5tS256 }
+  }
+  return { jkt: undefined, x5tS256 }
 }
 
 export function optionalHeaderSafe(v: unknown, name: string): string | undefined {

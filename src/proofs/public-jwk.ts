@@ -7,7 +7,7 @@
 // member anywhere refuses the key (RFC 9449 §4.3 (7)).
 
 import { createHash, type KeyObject } from 'node:crypto'
-import { importPublicKey, PRIVATE_MEMBERS, type PublicMembers } from '../../keys/index.js'
+import { importPublicKey, PRIVATE_MEMBERS, type PublicMembers } from '../keys/index.js'
 
 /** Longer members are no key we accept (an 8192-bit modulus is 1,366 characters). */
 const MAX_MEMBER_CHARS = 1400
