@@ -130,6 +130,8 @@ export const ERRORS = {
   // 403: authenticated, ACL says no (or nothing matches)
   forbidden: spec(403, 'Forbidden', 'insufficient_scope'),
   cookie_origin_refused: spec(403, 'Forbidden'),
+  // CORS (http/cors.ts): a preflight, or a request with credentials, from an origin not in cors.origins
+  cors_origin_refused: spec(403, 'Forbidden'),
   insufficient_scope: spec(403, 'Forbidden', 'insufficient_scope'),
   // 429: abuse limits
   rate_limited: spec(429, 'Too Many Requests'),

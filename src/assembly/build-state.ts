@@ -168,6 +168,7 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
     forwardSigner,
     ownRoutes: ownRoutes(routes.size > 0 ? routes : undefined, assertion, forwardSigner),
     abuse,
+    cors: new Set(config.cors.origins),
     decisions: prev?.decisions ?? createDecisionSample(),
     log: deps.log,
     metrics: deps.metrics,

@@ -8,7 +8,6 @@ import type { Config } from '../types.js'
 import { Section, bool, headerPrefix, listOf, origin, refine, scalar, size, str } from '../readers.js'
 import { stripEntry } from './upstream-host.js'
 
-const NOT_YET = 'are not supported by this version yet'
 
 /** A JWT `aud` value (RFC 7519 StringOrURI): printable, no spaces, bounded. */
 export const audience = refine(str, (v) => (v.length <= 256 && /^[\x21-\x7e]+$/.test(v) ? { value: v } : 'must be at most 256 printable ASCII characters without spaces (a URL or a name)'))
@@ -30,8 +29,7 @@ export function readIdentityHeaders(root: Section): Config['identityHeaders'] {
 
 export function readCors(root: Section): Config['cors'] {
   const c = root.sub('cors', ['origins'])
-  const origins = c.get('origins', listOf(scalar(origin), { unique: true }), [])
-  // The origins guard the session cookie, which is not built: a list here would promise a CSRF check that does not happen.
-  if (origins.length > 0) c.report('origins', `CORS origins (for session cookies) ${NOT_YET}; leave the list empty`)
-  return { origins }
+  // The pages on other origins that may call the gateway with credentials (http/cors.ts), and the
+  // origins the session cookie's CSRF guard accepts besides publicOrigin (schemes/sessions/csrf.ts).
+  return { origins: c.get('origins', listOf(scalar(origin), { unique: true }), []) }
 }

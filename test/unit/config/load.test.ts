@@ -125,7 +125,7 @@ t.test('a full config: every key read, every value normalized', async (t) => {
   t.strictSame(c.identityHeaders, { prefix: 'X-Auth-', assertion: true, assertionAudience: 'https://reports.internal', signature: true, signatureMaxBodyBytes: 2_097_152, forwardAuthorization: true, strip: ['X-Legacy-User', 'X-Corp-Sso-*'] })
   t.strictSame(c.shutdown, { drainTimeoutMs: 45_000 })
   t.equal(c.upstreamHost, 'upstream')
-  t.strictSame(c.cors, { origins: [] })
+  t.strictSame(c.cors, { origins: ['https://app.bob.example'] })
   t.strictSame(c.log, { level: 'debug', access: false, format: 'pretty' })
   t.strictSame(c.trustedProxies, ['10.0.0.0/8', '192.168.1.1', 'fd00::/8'])
   t.strictSame({ ...c.tracing!, endpoint: c.tracing!.endpoint.href, headers: { ...c.tracing!.headers } }, { endpoint: 'http://otel-collector:4318/v1/traces', headers: { 'x-api-key': 'k' }, timeoutMs: 3000, sampleRatio: 0.2, serviceName: 'popgate-edge' })
@@ -149,7 +149,7 @@ t.test('full.yaml changes every field from its default (so each key is really re
   const unchanged = [...full].filter(([p, v]) => defaults.get(p) === v).map(([p]) => p)
   // publicOrigin/aclFile/file are the same on purpose; tickets and cookies cannot be switched on in this version;
   // a pinned issuer has jwksUri or jwksFile, never both (jwksFile is read in the next test's negative case).
-  t.strictSame(unchanged.sort(), ['.aclFile', '.cors.origins', '.dpop.issuers.https://as.alice.example.jwksFile', '.file', '.publicOrigin', '.sessions.cookie.enabled', '.sessions.tickets.enabled'])
+  t.strictSame(unchanged.sort(), ['.aclFile', '.dpop.issuers.https://as.alice.example.jwksFile', '.file', '.publicOrigin', '.sessions.cookie.enabled', '.sessions.tickets.enabled'])
 })
 
 t.test('the config is deep-frozen; the URL is left as is', async (t) => {
@@ -600,7 +600,6 @@ t.test('features not built yet are refused when switched on, never silently igno
   const base = 'publicOrigin: https://gw.example\nupstream: http://127.0.0.1:3000\nacl: ./acl.yaml\n'
   for (const [text, re] of [
     ['sessions: {cookie: {enabled: true}}\n', /sessions\.cookie\.enabled: session cookies are not supported/],
-    ['cors: {origins: [https://app.example]}\n', /cors\.origins: CORS origins \(for session cookies\) are not supported/],
   ] as const) {
     const r = parseConfig(base + text, '/etc/popgate/gateway.yaml')
     t.equal(r.config, undefined, text.trim())
