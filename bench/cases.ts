@@ -14,6 +14,9 @@ import { makeDpopFixture } from './lib/dpop-setup.js'
 import { nginxBinary, startNginx } from './servers/nginx.js'
 import { redisBinary, startRedis } from './servers/redis.js'
 import type { MetricsMode } from './lib/metrics-modes.js'
+import { signDomainPopProof } from '../src/client/proof.js'
+import { acceptTicket, newPendingTicket } from '../src/client/session.js'
+import { signSessionProof } from '../src/proofs/session-proof.js'
 
 /** A Node proxy in its own process, forwarding to the shared upstream. */
 const nodeProxy = (id: string, name: string, script: string): BenchCase => ({
@@ -44,11 +47,13 @@ interface GatewayOptions {
   readonly script?: string
   /** Extra node flags for the gateway child (the young-generation A/B). */
   readonly execArgv?: readonly string[]
+  /** sessions.tickets and sessions.cookie on (the session cases). */
+  readonly sessions?: boolean
 }
 
 /** The gateway child (this build's, or `script`'s), optionally under --cpu-prof (BENCH_PROFILE=1). */
 async function startGateway(ctx: CaseContext, id: string, accessLog: boolean, opts: GatewayOptions = {}) {
-  const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, accessLog, replayUrl: opts.replayUrl, assertion: opts.assertion, signature: opts.signature, dpop: opts.dpop, tracing: opts.tracing })
+  const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, accessLog, replayUrl: opts.replayUrl, assertion: opts.assertion, signature: opts.signature, dpop: opts.dpop, tracing: opts.tracing, sessions: opts.sessions })
   const execArgv = [...(opts.execArgv ?? []), ...(ctx.profile ? ['--cpu-prof', '--cpu-prof-dir', ctx.resultsDir, '--cpu-prof-name', `gateway-${id}.cpuprofile`] : [])]
   const args = opts.script ? [config] : [config, opts.logMode ?? '', opts.metrics ?? '']
   const gw = await ctx.startServer(opts.script ?? 'gateway.js', args, { execArgv })
@@ -117,6 +122,64 @@ const dpopCase = (id: string, name: string, server: 'gateway' | 'oauth4webapi', 
   },
 })
 
+// ---- Sessions (issue 21): one DomainPoP proof, then a symmetric credential (docs/benchmarks.md, "Sessions").
+// Compare with BENCH_CASES=gateway-public,gateway-es256,gateway-ticket,gateway-cookie.
+
+/** One proof with `epk` (a ticket) or `ses: "cookie"` (a cookie) against the running gateway; what it answered. */
+async function negotiateSession(ctx: CaseContext, origin: string, kind: 'ticket' | 'cookie') {
+  const { key, keyUrl } = await ctx.keyHost.publish('ES256')
+  const nonce = await fetchNonce(origin)
+  const pending = newPendingTicket()
+  const proof = signDomainPopProof(key, { identity: IDENTITY, keyUrl, audience: PUBLIC_ORIGIN, method: 'GET', path: PROOF_PATH, nonce, extraClaims: kind === 'ticket' ? { epk: pending.epk } : { ses: 'cookie' } })
+  const res = await fetch(origin + PROOF_PATH, { headers: { authorization: `DomainPoP ${proof}` } })
+  await res.arrayBuffer()
+  if (kind === 'cookie') {
+    const cookie = /^([^;]+);/.exec(res.headers.get('set-cookie') ?? '')?.[1]
+    if (!cookie) throw new Error(`no session cookie (status ${res.status})`)
+    return { cookie }
+  }
+  const ticket = acceptTicket(res, pending, { nonce, aud: PUBLIC_ORIGIN, kid: key.kid })
+  if (!ticket) throw new Error(`no session ticket (status ${res.status})`)
+  return { ticket }
+}
+
+/**
+ * The ticket path: `Authorization: DomainPoP-Session <ticket>` (the same on
+ * every request) and a fresh HS256 `DomainPoP-Proof` per request (unique
+ * jti, signed before each round, in-process: ~10 µs each). The gateway opens
+ * the ticket (cached by ath), checks the HMAC, the claims, the revocation
+ * list, the ACL and the jti (memory replay store).
+ */
+const gatewayTicket: BenchCase = {
+  id: 'gateway-ticket', name: 'gateway, session ticket + HS256 proof per request',
+  async setup(ctx): Promise<Target> {
+    const gw = await startGateway(ctx, 'gateway-ticket', true, { sessions: true })
+    const { ticket } = await negotiateSession(ctx, gw.origin, 'ticket')
+    const htu = PUBLIC_ORIGIN + PROOF_PATH
+    return {
+      url: gw.origin + PROOF_PATH, pids: [gw.pid], teardown: gw.stop,
+      perRequest: {
+        header: 'DomainPoP-Proof', fixed: { Authorization: `DomainPoP-Session ${ticket!.ticket}` },
+        generate: async (n) => Array.from({ length: n }, () => signSessionProof(ticket!.sk, { htm: 'GET', htu, ticket: ticket!.ticket })),
+      },
+    }
+  },
+}
+
+/** The cookie path: the same `__Host-popgate` cookie on every request (a browser's). Opened once, then cached by value; ACL and revocation list per request. */
+const gatewayCookie: BenchCase = {
+  id: 'gateway-cookie', name: 'gateway, session cookie',
+  async setup(ctx): Promise<Target> {
+    const gw = await startGateway(ctx, 'gateway-cookie', true, { sessions: true })
+    const { cookie } = await negotiateSession(ctx, gw.origin, 'cookie')
+    return {
+      url: gw.origin + PROOF_PATH, pids: [gw.pid], teardown: gw.stop,
+      perRequest: { header: 'Cookie', generate: async (n) => new Array<string>(n).fill(cookie!) },
+    }
+  },
+}
+// ---- end of the session cases
+
 export const CASES: readonly BenchCase[] = [
   {
     id: 'upstream', name: 'upstream directly',
@@ -165,5 +228,7 @@ export const CASES: readonly BenchCase[] = [
     gatewayProof('baseline-es256-redis', 'BENCH_BASELINE gateway, DomainPoP proof per request, ES256, Redis replay store', 'ES256', { replay: 'redis', script: BASELINE }),
     dpopCase('baseline-dpop', 'BENCH_BASELINE gateway, DPoP token + proof per request', 'gateway', BASELINE),
   ] : []),
-  // Next: session cookie, session ticket.
+  // One proof, then a symmetric credential (issue 21): beside gateway-public and gateway-es256.
+  gatewayTicket,
+  gatewayCookie,
 ]

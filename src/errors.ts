@@ -81,7 +81,12 @@ export const ERRORS = {
   ticket_expired: spec(401, 'Unauthorized', 'invalid_token'),
   session_revoked: spec(401, 'Unauthorized', 'invalid_token'),
   session_refused: spec(401, 'Unauthorized', 'invalid_token'),
+  // The session cookie: every failure is a 401 (a browser's page can only prove again), and the answer clears it.
+  cookie_malformed: spec(401, 'Unauthorized', 'invalid_token'),
+  cookie_too_large: spec(401, 'Unauthorized', 'invalid_token'),
   cookie_invalid: spec(401, 'Unauthorized', 'invalid_token'),
+  cookie_key_unknown: spec(401, 'Unauthorized', 'invalid_token'),
+  cookie_key_retired: spec(401, 'Unauthorized', 'invalid_token'),
   cookie_expired: spec(401, 'Unauthorized', 'invalid_token'),
   // 401: the HS256 session proof is wrong (PROTOCOL.md §4)
   session_proof_invalid: spec(401, 'Unauthorized', 'invalid_proof'),
@@ -129,7 +134,9 @@ export const ERRORS = {
   signature_replayed: spec(401, 'Unauthorized', 'invalid_signature'),
   // 403: authenticated, ACL says no (or nothing matches)
   forbidden: spec(403, 'Forbidden', 'insufficient_scope'),
+  // CSRF guard of the session cookie (PROTOCOL.md §4)
   cookie_origin_refused: spec(403, 'Forbidden'),
+  cookie_origin_missing: spec(403, 'Forbidden'),
   // CORS (http/cors.ts): a preflight, or a request with credentials, from an origin not in cors.origins
   cors_origin_refused: spec(403, 'Forbidden'),
   insufficient_scope: spec(403, 'Forbidden', 'insufficient_scope'),

@@ -9,9 +9,11 @@
 //     answered by the gateway, never forwarded and never authenticated
 //     (a preflight carries no credentials, Fetch §3.2.2): 204 for a listed
 //     origin, 403 `cors_origin_refused` for any other;
-//   - a request from an unlisted origin that carries credentials
-//     (Authorization, a scheme's field, a scheme's cookie) is refused with
-//     403 `cors_origin_refused` before anything is verified;
+//   - a request from an unlisted origin that carries explicit credentials
+//     (Authorization, a scheme's field such as DPoP or DomainPoP-Proof) is
+//     refused with 403 `cors_origin_refused` before anything is verified (a
+//     cookie is the cookie scheme's CSRF guard's, schemes/sessions/csrf.ts:
+//     a safe top-level navigation from another site must still pass);
 //   - every other answer to a listed origin — forwarded or refused by the
 //     gateway — carries Access-Control-Allow-Origin (the origin, never `*`),
 //     -Allow-Credentials, -Expose-Headers, so the page can read a 401's
@@ -84,10 +86,9 @@ export function responseHeaders(origin: string | undefined, allowed: ReadonlySet
 }
 
 /**
- * Refuses a request that carries credentials from an origin that is neither
- * the gateway's own nor listed: a browser sends such a request only when a
- * page on another site made it, with the user's cookie or a key the page
- * should not hold. `Origin: null` (sandboxed frames, privacy redirects) is
+ * Refuses a request that carries explicit credentials from an origin that is
+ * neither the gateway's own nor listed: a browser sends such a request only
+ * when a page on another site made it, with a key that page should not use here. `Origin: null` (sandboxed frames, privacy redirects) is
  * never listed.
  */
 export function checkCredentialedOrigin(origin: string | undefined, carriesCredentials: boolean, own: string, allowed: ReadonlySet<string>): void {

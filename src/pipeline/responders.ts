@@ -68,7 +68,15 @@ export class HttpResponder implements Responder {
   }
 
   answer(route: OwnRoute, method: string): void {
-    this.res.writeHead(200, { 'content-type': route.contentType, 'cache-control': route.cacheControl, 'content-length': Buffer.byteLength(route.body), 'x-request-id': requestIdOf(this.req) })
+    const status = route.status ?? 200
+    if (route.headers !== undefined) for (let i = 0; i < route.headers.length; i += 2) this.res.setHeader(route.headers[i]!, route.headers[i + 1]!)
+    // RFC 9110 §8.6, §15.3.5: a 204 has no content and no Content-Length.
+    if (status === 204) {
+      this.res.writeHead(204, { 'cache-control': route.cacheControl, 'x-request-id': requestIdOf(this.req) })
+      this.res.end()
+      return
+    }
+    this.res.writeHead(status, { 'content-type': route.contentType, 'cache-control': route.cacheControl, 'content-length': Buffer.byteLength(route.body), 'x-request-id': requestIdOf(this.req) })
     this.res.end(method === 'HEAD' ? undefined : route.body)
   }
 

@@ -35,7 +35,6 @@ import { createExchange, noteUpstreamFailure, type Exchange } from './exchange.j
 import { GateView } from './request-view.js'
 import { checkCredentialedOrigin, isPreflight, originsFor, preflightHeaders, responseHeaders } from '../http/cors.js'
 import { matchRule } from '../acl/index.js'
-import type { RequestFacts } from '../http/request-facts.js'
 import type { Principal } from '../schemes/types.js'
 import type { GatewayState, StateHolder } from '../assembly/state.js'
 
@@ -94,6 +93,7 @@ async function exchange(state: GatewayState, req: IncomingMessage, out: Responde
     const own = ownRoute(state.ownRoutes, method, target.path)
     if (own !== undefined) {
       ex.decision = 'public'
+      own.guard?.(method, (name) => { const v = req.headers[name]; return Array.isArray(v) ? v.join(', ') : v })
       out.answer(own, method)
       return
     }
@@ -111,7 +111,7 @@ async function exchange(state: GatewayState, req: IncomingMessage, out: Responde
     ex.ruleId = rule?.id
     const corsOrigins = originsFor(state.cors, rule?.cors)
     if (rule?.cors !== undefined) out.cors(rule.cors.size > 0 ? responseHeaders(origin, rule.cors) : undefined)
-    if (corsOrigins.size > 0 && !isPublic) checkCredentialedOrigin(origin, carriesCredentials(state, facts, req.headers.cookie), state.config.publicOrigin, corsOrigins)
+    if (corsOrigins.size > 0 && !isPublic) checkCredentialedOrigin(origin, facts.authorization !== undefined || facts.fields !== undefined, state.config.publicOrigin, corsOrigins)
     refuseUnexpectedBody(method, rule, facts.hasBody)
     let principal: Principal | undefined
     let view: GateView | undefined
@@ -146,12 +146,3 @@ async function exchange(state: GatewayState, req: IncomingMessage, out: Responde
   }
 }
 
-/** Whether a request carries any scheme's credentials: Authorization, a field a scheme owns, a cookie a scheme owns (http/cors.ts). */
-function carriesCredentials(state: GatewayState, facts: RequestFacts, cookie: string | undefined): boolean {
-  if (facts.authorization !== undefined || facts.fields !== undefined) return true
-  if (cookie === undefined) return false
-  for (const name of state.schemes.ownedCookies) {
-    if (cookie.split(';').some((p) => p.trimStart().startsWith(name + '='))) return true
-  }
-  return false
-}

@@ -154,3 +154,20 @@ t.test('sessions: a DPoP proof with epk gets a ticket; the next request is a ses
   t.equal(up.seen.at(-1)!.headers['x-pop-key-thumbprint'], client.jkt, 'bound to the DPoP key')
   t.same(statuses, [401, 200, 200])
 })
+
+t.test('sessions: a DPoP proof with ses: "cookie" (an extra claim) gets the session cookie; the cookie then authenticates alone', async (t) => {
+  const { up, token, proof, get, client } = await setup(t, 'sessions:\n  cookie: { enabled: true }\n')
+  const { mintProof } = await import('../helpers/dpop.js')
+  const tok = token()
+  const nonce = (await get('/foo', [['Authorization', `DPoP ${tok}`], ['DPoP', proof(tok, '/foo')]])).headers['dpop-nonce'] as string
+  const withSes = mintProof(client, { token: tok, htm: 'GET', htu: ORIGIN + '/foo', nowSec: Math.floor(Date.now() / 1000), nonce, claims: { ses: 'cookie' } })
+  const r = await get('/foo', [['Authorization', `DPoP ${tok}`], ['DPoP', withSes]])
+  t.equal(r.status, 200, r.body)
+  const set = String(r.headers['set-cookie'])
+  t.match(set, /^__Host-popgate=[A-Za-z0-9_.-]+; Path=\/; Secure; HttpOnly; SameSite=Lax; Max-Age=3600$/)
+  const cookie = set.split(';')[0]!
+  const next = await get('/foo', [['Cookie', cookie]])
+  t.equal(next.status, 200, next.body)
+  t.equal(up.seen.at(-1)!.headers['x-pop-auth-method'], 'cookie')
+  t.equal(up.seen.at(-1)!.headers['x-pop-key-thumbprint'], client.jkt, 'the DPoP key that minted it')
+})

@@ -1,13 +1,9 @@
-// Sections `identityHeaders` and `cors` (the scheme modules own theirs:
-// src/schemes/<name>/). Some of their switches name features that are not built yet: switching one on is refused,
-// never silently ignored (an operator would believe a protection is in
-// place). Their other keys are still validated and kept, so a config written
-// for the next version fails now, at its line, rather than later.
+// Section `identityHeaders` (the scheme modules own theirs: src/schemes/<name>/;
+// `cors` is config/sections/cors.ts).
 
 import type { Config } from '../types.js'
-import { Section, bool, headerPrefix, listOf, origin, refine, scalar, size, str } from '../readers.js'
+import { Section, bool, headerPrefix, listOf, refine, scalar, size, str } from '../readers.js'
 import { stripEntry } from './upstream-host.js'
-
 
 /** A JWT `aud` value (RFC 7519 StringOrURI): printable, no spaces, bounded. */
 export const audience = refine(str, (v) => (v.length <= 256 && /^[\x21-\x7e]+$/.test(v) ? { value: v } : 'must be at most 256 printable ASCII characters without spaces (a URL or a name)'))
@@ -25,11 +21,4 @@ export function readIdentityHeaders(root: Section): Config['identityHeaders'] {
     forwardAuthorization: ih.get('forwardAuthorization', scalar(bool), false),
     strip: ih.get('strip', listOf(scalar(stripEntry), { unique: true }), []),
   }
-}
-
-export function readCors(root: Section): Config['cors'] {
-  const c = root.sub('cors', ['origins'])
-  // The pages on other origins that may call the gateway with credentials (http/cors.ts), and the
-  // origins the session cookie's CSRF guard accepts besides publicOrigin (schemes/sessions/csrf.ts).
-  return { origins: c.get('origins', listOf(scalar(origin), { unique: true }), []) }
 }

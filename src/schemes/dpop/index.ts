@@ -129,10 +129,11 @@ export function createDpopScheme(deps: DpopDeps): Scheme<DpopClaim> {
       }
       // PROTOCOL.md §4, docs/protocol.md: `epk` as an extra claim asks for a session ticket; HKDF takes the
       // proof's nonce (or ""), the gateway's publicOrigin as aud and the proof key's thumbprint as kid.
+      // `ses: "cookie"` (an extra claim too) asks for a browser session cookie; `epk` wins when both are sent, as for DomainPoP.
       const epk = proof.claims.epk
       const sessionRequest = epk !== undefined
         ? { kind: 'ticket' as const, epk, nonce: typeof proof.claims.nonce === 'string' ? proof.claims.nonce : '', aud: deps.publicOrigin, kid: proof.thumbprint }
-        : undefined
+        : proof.claims.ses === 'cookie' ? { kind: 'cookie' as const } : undefined
       return {
         ...(sessionRequest ? { sessionRequest } : {}),
         identity: token.identity,

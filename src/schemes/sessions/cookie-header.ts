@@ -30,7 +30,7 @@ export function cookieValues(cookieField: string | undefined, name: string): str
 /** The session cookie, if the request carries one; two of them are refused (one is a plant). */
 export function sessionCookie(cookieField: string | undefined, name: string): string | undefined {
   const v = cookieValues(cookieField, name)
-  if (v.length > 1) throw new GatewayError('cookie_invalid', 'the request carries more than one session cookie')
+  if (v.length > 1) throw new GatewayError('cookie_malformed', 'the request carries more than one session cookie')
   return v[0] === '' ? undefined : v[0]
 }
 

@@ -22,7 +22,12 @@ export interface CsrfFacts {
   readonly secFetchSite: string | undefined
 }
 
-/** Throws 403 `cookie_origin_refused` when a cookie-authenticated request may be cross-site forged. `allowed` holds ASCII-serialized origins. */
+/**
+ * Throws 403 when a cookie-authenticated request may be cross-site forged:
+ * `cookie_origin_refused` for an `Origin` not allowed, `cookie_origin_missing`
+ * for no `Origin` and no `Sec-Fetch-Site: same-origin`. `allowed` holds
+ * ASCII-serialized origins.
+ */
 export function checkCsrf(req: CsrfFacts, allowed: ReadonlySet<string>): void {
   if (SAFE.has(req.method) && !req.upgrade) return
   if (req.origin !== undefined) {
@@ -31,5 +36,5 @@ export function checkCsrf(req: CsrfFacts, allowed: ReadonlySet<string>): void {
     throw new GatewayError('cookie_origin_refused', 'this request came with the session cookie from an origin that is not allowed (cors.origins)')
   }
   if (req.secFetchSite === 'same-origin') return
-  throw new GatewayError('cookie_origin_refused', 'a request that changes state with the session cookie needs an allowed Origin, or Sec-Fetch-Site: same-origin')
+  throw new GatewayError('cookie_origin_missing', 'a request that changes state with the session cookie needs an allowed Origin, or Sec-Fetch-Site: same-origin')
 }

@@ -1,13 +1,22 @@
-// Session tickets and the session cookie (PROTOCOL.md §4). Tickets are wired:
-// the `session` scheme (scheme.ts) and the grant that mints tickets after a
-// proof with `epk`. The cookie's parts are built and tested here (cookie.ts,
-// csrf.ts, cookie-header.ts) but not wired: `sessions.cookie.enabled: true`
-// is refused at its line (config.ts), never silently ignored.
+// Session tickets and the session cookie (PROTOCOL.md §4), each switched on
+// by its own key:
+//   sessions.tickets.enabled — the `session` scheme (scheme.ts) and the grant
+//     that mints a ticket after a proof with `epk`;
+//   sessions.cookie.enabled  — the `cookie` scheme (cookie-scheme.ts: an
+//     ambient `__Host-popgate` cookie, CSRF-guarded), the grant that mints it
+//     after a proof with `ses: "cookie"`, and the logout route (logout.ts).
+// Both share one revocation list (the ACL's `revoke:` and the run-time one).
 
 import type { SchemeModule } from '../module.js'
 import { readSessions, type SessionsConfig } from './config.js'
 import { createTicketBook } from './ticket.js'
 import { createSessionScheme, createTicketGrant } from './scheme.js'
+import { createCookieJar } from './cookie.js'
+import { createCookieGrant, createCookieScheme } from './cookie-scheme.js'
+import { logoutRoute } from './logout.js'
+import { allowedOrigins } from './config.js'
+import type { Grant, Scheme } from '../types.js'
+import type { OwnRoute } from '../../http/own-routes.js'
 import { createMemoryRevocations } from '../../revocation/memory.js'
 import { createRedisRevocations } from '../../revocation/redis.js'
 import { isRevocations, withAclRevocations, type Revocations } from '../../revocation/types.js'
@@ -19,13 +28,13 @@ export type { SessionsConfig }
 
 export const sessionsModule: SchemeModule<SessionsConfig> = {
   name: 'sessions',
-  // Nothing yet: the ticket and cookie schemes come with PROTOCOL.md §4.
-  schemeNames: [],
+  // What a rule's require: may name (PROTOCOL.md §8).
+  schemeNames: ['session', 'cookie'],
   section: 'sessions',
   credentialFields: ['domainpop-proof'],
   read: readSessions,
   async build(cfg, shared, prev) {
-    if (!cfg.tickets.enabled) return { schemes: [] }
+    if (!cfg.tickets.enabled && !cfg.cookie.enabled) return { schemes: [] }
     const skew = shared.config.proof.clockSkewMs
     const maxAgeMs = Math.max(cfg.tickets.ttlMs, cfg.cookie.ttlMs) + skew
     // A reload keeps the run-time list (a memory one would otherwise forget `popgate sessions revoke`)
@@ -40,13 +49,26 @@ export const sessionsModule: SchemeModule<SessionsConfig> = {
     storeKeys.set(store, key)
     // The ACL's revoke: map (hot-reloaded with the ACL) on top of the run-time list.
     const revocations = withAclRevocations(store, shared.aclRevocations)
-    const tickets = createTicketBook(shared.secrets.tickets, { ttlMs: cfg.tickets.ttlMs, clockSkewMs: skew, cacheSize: cfg.tickets.cacheSize })
-    const replay = shared.replay('session')
-    const deps = {
-      tickets, revocations, now: shared.now, publicOrigin: shared.publicOrigin,
-      replay: { firstUse: (key: string, ttlMs: number) => replay.firstUse(key, ttlMs) },
-      maxAgeMs: shared.proof.maxAgeMs, clockSkewMs: skew, maxProofBytes: shared.proof.maxBytes,
+    const schemes: Scheme[] = [], grants: Grant[] = [], routes = new Map<string, OwnRoute>()
+    if (cfg.tickets.enabled) {
+      const tickets = createTicketBook(shared.secrets.tickets, { ttlMs: cfg.tickets.ttlMs, clockSkewMs: skew, cacheSize: cfg.tickets.cacheSize })
+      const replay = shared.replay('session')
+      const deps = {
+        tickets, revocations, now: shared.now, publicOrigin: shared.publicOrigin,
+        replay: { firstUse: (key: string, ttlMs: number) => replay.firstUse(key, ttlMs) },
+        maxAgeMs: shared.proof.maxAgeMs, clockSkewMs: skew, maxProofBytes: shared.proof.maxBytes,
+      }
+      schemes.push(createSessionScheme(deps))
+      grants.push(createTicketGrant(deps))
     }
-    return { schemes: [createSessionScheme(deps)], grants: [createTicketGrant(deps)], resources: [store] }
+    if (cfg.cookie.enabled) {
+      // Its own key list (`cookies` in the secrets file): newest seals, every listed one opens (secrets/sealer.ts).
+      const jar = createCookieJar(shared.secrets.cookies, { ttlMs: cfg.cookie.ttlMs, clockSkewMs: skew, cacheSize: cfg.tickets.cacheSize })
+      const origins = allowedOrigins(shared.publicOrigin, shared.config.cors)
+      schemes.push(createCookieScheme({ jar, name: cfg.cookie.name, revocations, allowedOrigins: origins }))
+      grants.push(createCookieGrant({ jar, name: cfg.cookie.name }))
+      routes.set(cfg.cookie.logoutPath, logoutRoute(cfg.cookie.name, origins))
+    }
+    return { schemes, grants, routes, resources: [store] }
   },
 }

@@ -76,7 +76,7 @@ t.test('defaults: only the three required keys', async (t) => {
       cacheMaxBytes: 33_554_432, maxUrlsPerIdentity: 8, maxBytesPerIdentity: 262_144,
     },
     dpop: { enabled: false, audience: undefined, algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'], requireNonce: true, issuers: {}, authorizationServers: [] },
-    sessions: { tickets: { enabled: false, ttlMs: 3_600_000, cacheSize: 10_000 }, cookie: { enabled: false, name: '__Host-popgate', ttlMs: 3_600_000 } },
+    sessions: { tickets: { enabled: false, ttlMs: 3_600_000, cacheSize: 10_000 }, cookie: { enabled: false, name: '__Host-popgate', ttlMs: 3_600_000, logoutPath: '/.well-known/popgate/logout' } },
     httpSignatures: { enabled: false, algorithms: ['ed25519', 'ecdsa-p256-sha256'], maxValidityMs: 86_400_000, clockSkewMs: undefined, requireTag: true, maxBodyBytes: 1_048_576 },
     identityHeaders: { prefix: 'X-PoP-', assertion: false, assertionAudience: undefined, signature: false, signatureMaxBodyBytes: 1_048_576, forwardAuthorization: false, strip: [] },
     shutdown: { drainTimeoutMs: 20_000 },
@@ -120,12 +120,12 @@ t.test('a full config: every key read, every value normalized', async (t) => {
     cacheMaxBytes: 16_777_216, maxUrlsPerIdentity: 3, maxBytesPerIdentity: 131_072,
   })
   t.strictSame(JSON.parse(JSON.stringify(c.dpop)), { enabled: true, audience: 'https://bob.example', algorithms: ['ES256', 'RS256'], requireNonce: false, issuers: { 'https://as.alice.example': { jwksUri: 'https://as.alice.example/jwks.json', audience: 'api://reports', algorithms: ['PS256'] } }, authorizationServers: ['https://as.carol.example'] })
-  t.strictSame(c.sessions, { tickets: { enabled: false, ttlMs: 1_800_000, cacheSize: 5_000 }, cookie: { enabled: false, name: '__Host-gate', ttlMs: 7_200_000 } })
+  t.strictSame(c.sessions, { tickets: { enabled: true, ttlMs: 1_800_000, cacheSize: 5_000 }, cookie: { enabled: true, name: '__Host-gate', ttlMs: 7_200_000, logoutPath: '/auth/logout' } })
   t.strictSame(c.httpSignatures, { enabled: true, algorithms: ['ed25519', 'rsa-pss-sha512'], maxValidityMs: 3_600_000, clockSkewMs: 2_000, requireTag: false, maxBodyBytes: 65_536 })
   t.strictSame(c.identityHeaders, { prefix: 'X-Auth-', assertion: true, assertionAudience: 'https://reports.internal', signature: true, signatureMaxBodyBytes: 2_097_152, forwardAuthorization: true, strip: ['X-Legacy-User', 'X-Corp-Sso-*'] })
   t.strictSame(c.shutdown, { drainTimeoutMs: 45_000 })
   t.equal(c.upstreamHost, 'upstream')
-  t.strictSame(c.cors, { origins: ['https://app.bob.example'] })
+  t.strictSame(c.cors, { origins: ['https://app.bob.example', 'https://admin.bob.example:8443'] })
   t.strictSame(c.log, { level: 'debug', access: false, format: 'pretty' })
   t.strictSame(c.trustedProxies, ['10.0.0.0/8', '192.168.1.1', 'fd00::/8'])
   t.strictSame({ ...c.tracing!, endpoint: c.tracing!.endpoint.href, headers: { ...c.tracing!.headers } }, { endpoint: 'http://otel-collector:4318/v1/traces', headers: { 'x-api-key': 'k' }, timeoutMs: 3000, sampleRatio: 0.2, serviceName: 'popgate-edge' })
@@ -147,9 +147,9 @@ t.test('full.yaml changes every field from its default (so each key is really re
   const full = leaves(ok(t, await fixture('full.yaml')))
   const defaults = leaves(ok(t, BASE))
   const unchanged = [...full].filter(([p, v]) => defaults.get(p) === v).map(([p]) => p)
-  // publicOrigin/aclFile/file are the same on purpose; tickets and cookies cannot be switched on in this version;
+  // publicOrigin/aclFile/file are the same on purpose;
   // a pinned issuer has jwksUri or jwksFile, never both (jwksFile is read in the next test's negative case).
-  t.strictSame(unchanged.sort(), ['.aclFile', '.dpop.issuers.https://as.alice.example.jwksFile', '.file', '.publicOrigin', '.sessions.cookie.enabled', '.sessions.tickets.enabled'])
+  t.strictSame(unchanged.sort(), ['.aclFile', '.dpop.issuers.https://as.alice.example.jwksFile', '.file', '.publicOrigin'])
 })
 
 t.test('the config is deep-frozen; the URL is left as is', async (t) => {
@@ -454,6 +454,10 @@ t.test('identity headers, cookie name, CORS origins, log level, trusted proxies'
     ['sessions: {tickets: {ttl: 25h}}\n', '4:27: sessions.tickets.ttl:', /a ticket lifetime must be between 1m and 24h/],
     ['sessions: {tickets: {cacheSize: 0}}\n', '4:33: sessions.tickets.cacheSize:', /./],
     ['sessions: {cookie: {deviceBound: true}}\n', '4:34: sessions.cookie.deviceBound:', /device-bound session cookies \(DBSC\) are not supported/],
+    ['sessions: {cookie: {logoutPath: logout}}\n', '4:33: sessions.cookie.logoutPath:', /absolute path of plain segments/],
+    ['sessions: {cookie: {logoutPath: /a/../b}}\n', '4:33: sessions.cookie.logoutPath:', /absolute path of plain segments/],
+    ['sessions: {cookie: {logoutPath: "/a?b"}}\n', '4:33: sessions.cookie.logoutPath:', /absolute path of plain segments/],
+    ['sessions: {cookie: {logoutPath: /a/}}\n', '4:33: sessions.cookie.logoutPath:', /absolute path of plain segments/],
     ['cors: {origins: ["*"]}\n', '4:18: cors.origins[0]:', /"\*" is not allowed/],
     ['cors: {origins: [https://app.example/path]}\n', '4:18: cors.origins[0]:', /no path/],
     ['cors: {origins: [https://a.example, "https://A.example/"]}\n', '4:37: cors.origins[1]:', /duplicate/],
@@ -596,15 +600,15 @@ t.test('the example config/gateway.yaml parses with no problems', async (t) => {
   }
 })
 
-t.test('features not built yet are refused when switched on, never silently ignored', async (t) => {
+t.test('features not built yet are refused when switched on, never silently ignored; the session cookie and cors.origins are built', async (t) => {
   const base = 'publicOrigin: https://gw.example\nupstream: http://127.0.0.1:3000\nacl: ./acl.yaml\n'
-  for (const [text, re] of [
-    ['sessions: {cookie: {enabled: true}}\n', /sessions\.cookie\.enabled: session cookies are not supported/],
-  ] as const) {
-    const r = parseConfig(base + text, '/etc/popgate/gateway.yaml')
-    t.equal(r.config, undefined, text.trim())
-    t.match(r.problems.map(formatProblem).join('\n'), re)
-  }
+  const r = parseConfig(base + 'sessions: {cookie: {deviceBound: true}}\n', '/etc/popgate/gateway.yaml')
+  t.equal(r.config, undefined)
+  t.match(r.problems.map(formatProblem).join('\n'), /sessions\.cookie\.deviceBound: device-bound session cookies \(DBSC\) are not supported/)
+  const on = parseConfig(base + 'sessions: {cookie: {enabled: true}}\ncors: {origins: [https://app.example]}\n', '/etc/popgate/gateway.yaml')
+  t.strictSame(on.problems.map(formatProblem), [])
+  t.equal((on.config as unknown as { sessions: { cookie: { enabled: boolean } } }).sessions.cookie.enabled, true)
+  t.strictSame(on.config?.cors.origins, ['https://app.example'])
 })
 
 t.test('shutdown.drainTimeout and identityHeaders.assertionAudience: values checked at their line', async (t) => {
