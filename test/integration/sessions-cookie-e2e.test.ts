@@ -112,6 +112,7 @@ t.test('a proof with ses: "cookie" gets the cookie; later requests carry only it
   const plain = await rawRequest(a.url, { path: '/foo', headers: [['authorization', `DomainPoP ${await proofFor(a, alice, 'alice.test', 'GET', '/foo', {})}`]] })
   t.equal(plain.status, 200)
   t.same(setCookies(plain), [], 'no ses, no cookie')
+  t.equal(await a.metrics.value('popgate_sessions_minted_total', { scheme: 'cookie' }), 1, 'one cookie minted, counted')
   // Another gateway process sharing only the secrets file's cookie keys.
   const b = await gateway(`  - { id: c1, secret: ${c1} }\n`)
   t.equal((await withCookie(b, cookie)).status, 200, 'the second gateway opens it')

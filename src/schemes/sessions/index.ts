@@ -69,6 +69,15 @@ export const sessionsModule: SchemeModule<SessionsConfig> = {
       grants.push(createCookieGrant({ jar, name: cfg.cookie.name }))
       routes.set(cfg.cookie.logoutPath, logoutRoute(cfg.cookie.name, origins))
     }
-    return { schemes, grants, routes, resources: [store] }
+    // popgate_sessions_minted_total{scheme}: counted where a grant answered with a credential.
+    const counted = grants.map((g): Grant => ({
+      name: g.name,
+      issue(p, req, rule) {
+        const fields = g.issue(p, req, rule) as readonly string[] | undefined // both grants here are synchronous
+        if (fields !== undefined) shared.metrics.inc('popgate_sessions_minted_total', { scheme: g.name === 'session-cookie' ? 'cookie' : 'session' })
+        return fields
+      },
+    }))
+    return { schemes, grants: counted, routes, resources: [store] }
   },
 }
