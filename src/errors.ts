@@ -140,6 +140,8 @@ export const ERRORS = {
   // CSRF guard of the session cookie (PROTOCOL.md §4)
   cookie_origin_refused: spec(403, 'Forbidden'),
   cookie_origin_missing: spec(403, 'Forbidden'),
+  // CORS (http/cors.ts): a preflight, or a request with credentials, from an origin not in cors.origins
+  cors_origin_refused: spec(403, 'Forbidden'),
   insufficient_scope: spec(403, 'Forbidden', 'insufficient_scope'),
   // 429: abuse limits
   rate_limited: spec(429, 'Too Many Requests'),

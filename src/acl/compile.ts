@@ -28,6 +28,8 @@ export interface RuleSpec {
   readonly bodyOnGet?: boolean
   readonly forwardToken?: boolean
   readonly httpSignature?: HttpSignatureDemand
+  /** `cors.origins` for this rule, normalized origins (replaces the global list). */
+  readonly cors?: readonly string[]
   readonly pos?: Pos
 }
 
@@ -84,6 +86,7 @@ export function compileAcl(spec: AclSpec): Acl {
       bodyOnGet: r.bodyOnGet ?? false,
       forwardToken: r.forwardToken ?? false,
       httpSignature: r.httpSignature === undefined ? undefined : Object.freeze({ components: Object.freeze([...r.httpSignature.components]), nonce: r.httpSignature.nonce }),
+      cors: r.cors === undefined ? undefined : new Set(r.cors),
       pos: r.pos ?? { line: 0, col: 0 },
     })
   })

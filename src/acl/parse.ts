@@ -11,6 +11,7 @@ import { compileAcl, defaultRuleId, type RuleSpec } from './compile.js'
 import { expandRefs, readGroups, readPatternRef, referencedGroups, resolveGroups, type GroupEntry, type PatternRef } from './groups.js'
 import { readIdentities, type IdentityPolicy } from './identities.js'
 import { pathPatternProblem } from './path-pattern.js'
+import { origin } from '../config/values.js'
 import { readRevoke } from './revoke.js'
 import { DEFAULT_VERBS, RULE_FIELDS, type Acl, type HttpSignatureDemand } from './types.js'
 
@@ -27,6 +28,12 @@ const httpSignatureDemand: Reader<HttpSignatureDemand> = (node, path, source) =>
     components: s.get('components', listOf(scalar(componentName), { unique: true }), []),
     nonce: s.get('nonce', scalar(oneOf(['required', 'optional'] as const)), 'optional'),
   }
+}
+
+/** A rule's `cors: { origins: [...] }` (http/cors.ts): origins as `cors.origins` takes them. */
+const ruleCors: Reader<readonly string[]> = (node, path, source) => {
+  const s = new Section({ file: source, overrides: new Map() }, node, path, ['origins'])
+  return s.required('origins', listOf(scalar(origin), { unique: true }), [])
 }
 
 /** A `require` entry: a scheme's name or an assurance (lowercase word; which ones exist is checked when the state is built). */
@@ -158,6 +165,7 @@ function readRule(ctx: Context, node: YNode, path: string, index: number, verbs:
     bodyOnGet: s.get('bodyOnGet', scalar(bool), false),
     forwardToken: s.get('forwardToken', scalar(bool), false),
     httpSignature: s.get('httpSignature', httpSignatureDemand, undefined),
+    cors: s.get('cors', ruleCors, undefined),
     pos: node.pos,
   }
   return { spec, refs, section: s, explicitId: id !== undefined }

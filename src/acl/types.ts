@@ -9,7 +9,7 @@ import type { IdentityPolicy } from './identities.js'
 import type { RuleTrie } from './trie.js'
 
 /** Keys a rule may carry besides one key per declared verb. */
-export const RULE_FIELDS = ['id', 'path', 'methods', 'public', 'channelBinding', 'sessions', 'scopes', 'mode', 'bodyOnGet', 'forwardToken', 'require', 'httpSignature', 'clientCertificate', 'forwardClientCert'] as const
+export const RULE_FIELDS = ['id', 'path', 'methods', 'public', 'channelBinding', 'sessions', 'scopes', 'mode', 'bodyOnGet', 'forwardToken', 'require', 'httpSignature', 'clientCertificate', 'forwardClientCert', 'cors'] as const
 
 /**
  * `enforce` refuses what the rule denies; `report` forwards it anyway (without
@@ -77,6 +77,12 @@ export interface Rule {
    * defaults (unsafe methods: @method and @path).
    */
   readonly httpSignature: HttpSignatureDemand | undefined
+  /**
+   * `cors: { origins: [...] }`: the origins whose pages may read this rule's
+   * answers, replacing the global `cors.origins` for it (http/cors.ts; an
+   * empty list turns CORS off here). Undefined: the global list.
+   */
+  readonly cors: ReadonlySet<string> | undefined
   /** Where the rule starts in the ACL file. */
   readonly pos: Pos
 }

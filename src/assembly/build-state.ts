@@ -199,6 +199,7 @@ export async function buildState(config: Config, deps: BuildDeps, prev?: Gateway
     forwardSigner,
     ownRoutes: ownRoutes(routes.size > 0 ? routes : undefined, assertion, forwardSigner, built.flatMap((b) => b.built.jwks ?? [])),
     abuse,
+    cors: new Set(config.cors.origins),
     decisions: prev?.decisions ?? createDecisionSample(),
     log: deps.log,
     metrics: deps.metrics,

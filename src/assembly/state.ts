@@ -50,6 +50,8 @@ export interface GatewayState {
   /** The enabled credential schemes (schemes/registry.ts). */
   readonly schemes: SchemeRegistry
   readonly abuse: AbuseLimits
+  /** `cors.origins` (http/cors.ts); a rule's own list replaces it. */
+  readonly cors: ReadonlySet<string>
   /** Steps after any scheme's verify that may add response fields (schemes/types.ts Grant). */
   readonly grants: readonly Grant[]
   /** What each scheme module built (schemes/module.ts): its gauges and the resources it closes. */

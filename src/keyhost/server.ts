@@ -43,6 +43,14 @@ export interface KeyHostOptions {
   readonly signaturesDirectory?: boolean
   /** Also act as the domain's reference issuer (`cnf.jwk` tokens; keyhost/issuer.ts). */
   readonly issuer?: Issuer
+  /**
+   * Origins whose pages may publish and revoke keys from a browser (CORS,
+   * Fetch Standard §3.2), default `[publicOrigin]`: the domain's own pages,
+   * also when the key host listens on another origin than the page (a port,
+   * a subdomain). The key documents themselves are fetched by gateways, never
+   * by pages, and get no CORS fields.
+   */
+  readonly corsOrigins?: readonly string[]
 }
 
 export { SIGNATURES_DIRECTORY_PATH, SIGNATURES_DIRECTORY_MEDIA_TYPE }
@@ -74,9 +82,30 @@ export function createKeyHostHandler(opts: KeyHostOptions): http.RequestListener
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers })
     res.end(text)
   }
+  const corsOrigins = new Set(opts.corsOrigins ?? [new URL(opts.publicOrigin).origin])
   return (req, res) => {
     void (async () => {
       const path = (req.url ?? '').split('?')[0]!
+      const origin = req.headers.origin
+      const listed = origin !== undefined && corsOrigins.has(origin)
+      const publishing = path === prefix || path.startsWith(prefix + '/')
+      if (publishing) {
+        res.setHeader('vary', 'Origin')
+        if (listed) {
+          res.setHeader('access-control-allow-origin', origin)
+          res.setHeader('access-control-allow-credentials', 'true')
+        }
+        if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
+          // A preflight for publishing (Authorization + JSON): answered for the listed origins only.
+          if (!listed) return json(res, 403, { error: 'origin_not_allowed' })
+          res.writeHead(204, {
+            'access-control-allow-methods': 'POST, DELETE',
+            'access-control-allow-headers': 'Authorization, Content-Type',
+            'access-control-max-age': '600',
+          })
+          return res.end()
+        }
+      }
       if (req.method === 'GET' && path.startsWith(prefix + '/')) {
         const k = await opts.store.get(path.slice(prefix.length + 1))
         if (!k || k.expiresAtMs <= now()) return json(res, 404, { error: 'not_found' })

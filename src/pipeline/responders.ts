@@ -26,9 +26,21 @@ import { tracedUpstream } from '../tracing/upstream.js'
 import { waivedChallenges } from './report-mode.js'
 
 export class HttpResponder implements Responder {
+  /** The CORS fields of this answer (http/cors.ts), when the gateway answers CORS for it. */
+  private corsFields: readonly string[] | undefined
+
   constructor(private readonly req: IncomingMessage, private readonly res: ServerResponse) {}
 
   precheck(): void {}
+
+  cors(fields: readonly string[] | undefined): void {
+    this.corsFields = fields
+  }
+
+  preflight(fields: readonly string[]): void {
+    this.res.writeHead(204, [...fields, 'X-Request-Id', requestIdOf(this.req)])
+    this.res.end()
+  }
 
   async forward(state: GatewayState, target: Target, principal: Principal | undefined, plan: ForwardPlan): Promise<number | undefined> {
     const requestId = requestIdOf(this.req)
@@ -48,8 +60,9 @@ export class HttpResponder implements Responder {
   private async send(state: GatewayState, target: Target, principal: Principal | undefined, headers: string[], plan: ForwardPlan, requestId: string): Promise<number | undefined> {
     // A report-mode rule's waived refusal: its challenges go out on the forwarded response.
     const own = principal ? principal.responseHeaders : waivedChallenges(this.req)
-    const extra = own ? [...own, 'X-Request-Id', requestId] : ['X-Request-Id', requestId]
-    const result = await forward(this.req, this.res, state.upstream, target.forward, headers, extra, plan.body)
+    let extra = own ? [...own, 'X-Request-Id', requestId] : ['X-Request-Id', requestId]
+    if (this.corsFields !== undefined) extra = [...extra, ...this.corsFields]
+    const result = await forward(this.req, this.res, state.upstream, target.forward, headers, extra, plan.body, this.corsFields !== undefined)
     if (result.failure) noteUpstreamFailure(state, { method: this.req.method ?? '', path: target.path, requestId }, result.failure)
     return result.upstreamStatus
   }
@@ -68,7 +81,12 @@ export class HttpResponder implements Responder {
   }
 
   refuse(state: GatewayState, err: GatewayError, scheme: string | undefined): void {
-    if (!this.res.headersSent) this.res.setHeader('X-Request-Id', requestIdOf(this.req))
+    if (!this.res.headersSent) {
+      this.res.setHeader('X-Request-Id', requestIdOf(this.req))
+      // A listed origin's page reads the problem+json and the challenge, not a CORS failure.
+      const c = this.corsFields
+      if (c !== undefined) for (let i = 0; i < c.length; i += 2) this.res.appendHeader(c[i]!, c[i + 1]!)
+    }
     sendProblem(this.res, err, state.schemes.schemes, scheme)
   }
 
@@ -87,6 +105,13 @@ export class UpgradeResponder implements Responder {
 
   constructor(private readonly ws: WsProxy, private readonly req: IncomingMessage, private readonly socket: Duplex, private readonly head: Buffer) {
     socket.on('error', () => socket.destroy())
+  }
+
+  /** A WebSocket handshake is not a CORS request (browsers send Origin, checked by the schemes' CSRF guards). */
+  cors(): void {}
+
+  preflight(): void {
+    throw new GatewayError('bad_request', 'only WebSocket upgrades are proxied')
   }
 
   precheck(req: IncomingMessage): void {

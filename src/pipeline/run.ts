@@ -33,6 +33,8 @@ import { authenticateOrReport, reportDenial } from './report-mode.js'
 import { ownRoute, type OwnRoute } from '../http/own-routes.js'
 import { createExchange, noteUpstreamFailure, type Exchange } from './exchange.js'
 import { GateView } from './request-view.js'
+import { checkCredentialedOrigin, isPreflight, originsFor, preflightHeaders, responseHeaders } from '../http/cors.js'
+import { matchRule } from '../acl/index.js'
 import type { Principal } from '../schemes/types.js'
 import type { ClientCertificate } from '../tls/certificate.js'
 import type { GatewayState, StateHolder } from '../assembly/state.js'
@@ -43,6 +45,10 @@ export interface Responder {
   precheck(req: IncomingMessage): void
   /** Sends the request upstream, with the signed assertion when there is one; resolves with the upstream's status. */
   forward(state: GatewayState, target: Target, principal: Principal | undefined, plan: ForwardPlan): Promise<number | undefined>
+  /** The CORS fields (http/cors.ts) every later answer carries; a later call replaces them (undefined: CORS off, the upstream's pass). */
+  cors(fields: readonly string[] | undefined): void
+  /** Answers a CORS preflight with 204 and these fields. */
+  preflight(fields: readonly string[]): void
   /** Answers with one of the gateway's own documents. */
   answer(route: OwnRoute, method: string): void
   /** Writes a refusal; `scheme` names the scheme whose credentials failed, when one did. */
@@ -81,6 +87,9 @@ async function exchange(state: GatewayState, req: IncomingMessage, out: Responde
       throw new GatewayError('headers_too_large', 'too many header fields')
     }
     const facts = readRequestFacts(req.rawHeaders, state.schemes.ownedFields)
+    const origin = req.headers.origin
+    // CORS on (http/cors.ts): even a refusal below is readable by a listed origin's page.
+    if (state.cors.size > 0) out.cors(responseHeaders(origin, state.cors))
     const target = parseTarget(req.url ?? '') // 3
     ex.path = target.path
     const method = req.method!
@@ -91,9 +100,21 @@ async function exchange(state: GatewayState, req: IncomingMessage, out: Responde
       out.answer(own, method)
       return
     }
+    if (isPreflight(method, origin, req.headers['access-control-request-method'])) {
+      const asked = req.headers['access-control-request-method'] as string
+      const allowed = originsFor(state.cors, matchRule(state.acl, asked, target.path)?.cors)
+      if (allowed.size > 0) { // else not ours: the upstream answers it, as without CORS
+        ex.decision = 'public'
+        out.preflight(preflightHeaders({ origin: origin!, requestMethod: asked, requestHeaders: req.headers['access-control-request-headers'] }, allowed))
+        return
+      }
+    }
     admitted = true
     const { rule, public: isPublic, wouldDeny } = admit(state, method, target.path) // 4
     ex.ruleId = rule?.id
+    const corsOrigins = originsFor(state.cors, rule?.cors)
+    if (rule?.cors !== undefined) out.cors(rule.cors.size > 0 ? responseHeaders(origin, rule.cors) : undefined)
+    if (corsOrigins.size > 0 && !isPublic) checkCredentialedOrigin(origin, facts.authorization !== undefined || facts.fields !== undefined, state.config.publicOrigin, corsOrigins)
     refuseUnexpectedBody(method, rule, facts.hasBody)
     let principal: Principal | undefined
     let view: GateView | undefined
@@ -130,3 +151,4 @@ async function exchange(state: GatewayState, req: IncomingMessage, out: Responde
     out.log(state, ex)
   }
 }
+

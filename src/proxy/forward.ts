@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Pool, type Dispatcher } from 'undici'
 import { GatewayError } from '../errors.js'
 import { connectionTokens, isHopByHop } from './headers.js'
+import { isUpstreamCorsField } from '../http/cors.js'
 import type { Config } from '../config/types.js'
 
 export interface Upstream {
@@ -53,8 +54,8 @@ export function upstreamCause(err: unknown): { readonly cause: string; readonly 
   return { cause, kind }
 }
 
-/** Copies the upstream response head onto `res`, minus hop-by-hop fields. */
-function writeHead(res: ServerResponse, status: number, headers: Record<string, string | string[] | undefined>, extra: readonly string[]): void {
+/** Copies the upstream response head onto `res`, minus hop-by-hop fields (and the upstream's CORS fields when the gateway answers CORS: `ownCors`). */
+function writeHead(res: ServerResponse, status: number, headers: Record<string, string | string[] | undefined>, extra: readonly string[], ownCors: boolean): void {
   const connTokens = connectionTokens(headers.connection)
   // One flat [name, value, …] list handed to writeHead: no per-header
   // setHeader bookkeeping (measured: ~6 % of the public route's time).
@@ -62,6 +63,8 @@ function writeHead(res: ServerResponse, status: number, headers: Record<string, 
   for (const name in headers) {
     // The gateway's X-Request-Id goes back (in `extra`), not a second one from the upstream.
     if (isHopByHop(name, connTokens) || name === 'x-request-id') continue
+    // http/cors.ts: one CORS answer, the gateway's, not a second from the upstream.
+    if (ownCors && isUpstreamCorsField(name)) continue
     const v = headers[name]
     if (v === undefined) continue
     if (typeof v === 'string') flat.push(name, v)
@@ -84,8 +87,9 @@ export interface ForwardResult {
  * `extraResponseHeaders` is a flat [name, value, …] list (e.g. a fresh nonce).
  * `requestBody`: the stream (the request has one: http/request-facts.ts
  * hasBody), a buffer a scheme already read, or none.
+ * `ownCors`: the gateway answers CORS here (its fields are in `extraResponseHeaders`); the upstream's are dropped.
  */
-export function forward(req: IncomingMessage, res: ServerResponse, upstream: Upstream, path: string, headers: string[], extraResponseHeaders: readonly string[] = [], requestBody: Uint8Array | 'stream' | undefined = undefined): Promise<ForwardResult> {
+export function forward(req: IncomingMessage, res: ServerResponse, upstream: Upstream, path: string, headers: string[], extraResponseHeaders: readonly string[] = [], requestBody: Uint8Array | 'stream' | undefined = undefined, ownCors = false): Promise<ForwardResult> {
   return new Promise((resolve, reject) => {
     let controller: Dispatcher.DispatchController | undefined
     let status: number | undefined
@@ -126,7 +130,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, upstream: Ups
       onResponseStart(c, statusCode, responseHeaders) {
         if (statusCode < 200) return // 1xx: let Node handle its own
         status = statusCode
-        writeHead(res, statusCode, responseHeaders as Record<string, string | string[] | undefined>, extraResponseHeaders)
+        writeHead(res, statusCode, responseHeaders as Record<string, string | string[] | undefined>, extraResponseHeaders, ownCors)
       },
       onResponseData(c, chunk) {
         if (res.destroyed) { abort(); return }

@@ -55,6 +55,8 @@ export class FrontDoor implements Responder {
     this.inner.precheck(req)
   }
   forward(...args: Parameters<Responder['forward']>): ReturnType<Responder['forward']> { return this.inner.forward(...args) }
+  cors(...args: Parameters<Responder['cors']>): void { this.inner.cors(...args) }
+  preflight(...args: Parameters<Responder['preflight']>): void { this.inner.preflight(...args) }
   answer(...args: Parameters<Responder['answer']>): void { this.inner.answer(...args) }
   refuse(...args: Parameters<Responder['refuse']>): void { this.inner.refuse(...args) }
   log(...args: Parameters<Responder['log']>): void { this.inner.log(...args) }

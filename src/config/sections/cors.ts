@@ -1,10 +1,10 @@
-// Section `cors`: the origins, besides `publicOrigin`, whose pages may send
-// requests that a browser authenticates with the session cookie
-// (schemes/sessions/csrf.ts, PROTOCOL.md §4). Each entry is an origin as
+// Section `cors`: the origins, besides `publicOrigin`, whose pages may call
+// the gateway with credentials — read by the CORS answers (http/cors.ts; a
+// rule's `cors.origins` replaces the list for that rule) and by the session
+// cookie's CSRF guard (schemes/sessions/csrf.ts, PROTOCOL.md §4). Each entry is an origin as
 // `publicOrigin` is (scheme, host, optional port; no path, no `*`),
 // normalized to its ASCII serialization (RFC 6454 §6.2), so the CSRF check
-// compares strings exactly. One list, validated once; CORS preflight answers
-// and per-rule overrides, when they come, read the same list.
+// compares strings exactly. One list, validated once.
 
 import type { Config } from '../types.js'
 import { Section, listOf, origin, scalar } from '../readers.js'

@@ -25,7 +25,7 @@ t.test('every mistake in a file is reported at once, each with its position', as
     'many-mistakes.yaml:20:21: rules[3].channelBinding: must be one of required, optional; got "sometimes"',
     'many-mistakes.yaml:21:15: rules[3].sessions: must be true or false (YAML 1.2: "yes" is a string)',
     'many-mistakes.yaml:22:14: rules[3].scopes[0]: must be an OAuth scope token (RFC 6749 §3.3); got "has space"',
-    'many-mistakes.yaml:23:5: rules[4]: must be a map with the keys id, path, methods, public, channelBinding, sessions, scopes, mode, bodyOnGet, forwardToken, require, httpSignature, clientCertificate, forwardClientCert, read, write; got "rule-1"',
+    'many-mistakes.yaml:23:5: rules[4]: must be a map with the keys id, path, methods, public, channelBinding, sessions, scopes, mode, bodyOnGet, forwardToken, require, httpSignature, clientCertificate, forwardClientCert, cors, read, write; got "rule-1"',
     'many-mistakes.yaml:26:5: rules[5].wrtie: unknown key; did you mean "write"?',
     'many-mistakes.yaml:25:11: rules[5].read: must not be empty',
     'many-mistakes.yaml:17:9: rules[3].id: duplicate id "dup": rules[2] has it already',
