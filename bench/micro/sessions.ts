@@ -1,4 +1,4 @@
-// The session ticket path's CPU per request (PROTOCOL.md §4), one request's
+// The session cookie's and the session ticket path's CPU per request (PROTOCOL.md §4), one request's
 // checks back to back: opening the ticket and checking the HS256 session
 // proof on node:crypto (cold: AES-GCM open; warm: the opened-ticket cache hit
 // by `ath`), against the same wire format through jose (async WebCrypto, the
@@ -10,6 +10,10 @@ import { compactDecrypt, jwtVerify } from 'jose'
 import type { Identity } from '../../src/identity/domain.js'
 import { athOf, checkSessionClaims, signSessionProof, splitSessionProof, verifySessionProofMac } from '../../src/proofs/session-proof.js'
 import { createTicketBook } from '../../src/schemes/sessions/ticket.js'
+import { createCookieJar } from '../../src/schemes/sessions/cookie.js'
+import { createCookieScheme } from '../../src/schemes/sessions/cookie-scheme.js'
+import { createMemoryRevocations } from '../../src/revocation/memory.js'
+import type { RequestView } from '../../src/schemes/types.js'
 
 export interface SessionsMicroRow { readonly path: string; readonly usPerOp: number }
 
@@ -52,7 +56,22 @@ export async function runSessionsMicro(ms = 500): Promise<SessionsMicroRow[]> {
   const pub = createPublicKey(privateKey)
   const data = Buffer.from('x'.repeat(400))
   const sig = sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' })
+  // The session cookie as the gate parses it (CSRF check, duplicate scan, open): cached by value, and cold (two cookies, a cache of one).
+  const jar = (size: number) => createCookieJar([{ id: 'c1', key: randomBytes(32) }], { ttlMs: 3_600_000, clockSkewMs: 5_000, cacheSize: size })
+  const cookieScheme = (j: ReturnType<typeof jar>) => createCookieScheme({ jar: j, name: '__Host-popgate', revocations: createMemoryRevocations({ maxAgeMs: 3_600_000, now: () => now }), allowedOrigins: new Set([ORIGIN]) })
+  const warmJar = jar(10), coldJar = jar(1)
+  const cookieOf = (j: ReturnType<typeof jar>) => j.mint({ identity: 'alice.bench' as Identity, jkt: KID, method: 'domainpop' }, now)
+  const warmCookie = cookieOf(warmJar), coldCookies = [cookieOf(coldJar), cookieOf(coldJar)]
+  const view = (value: string): RequestView => {
+    const field = `theme=dark; __Host-popgate=${value}`
+    return { method: 'GET', path: '/api/data', target: '/api/data', authority: 'gw.bench', nowMs: now, channel: {} as RequestView['channel'], client: '127.0.0.1', field: (n) => (n === 'cookie' ? field : undefined), cookie: () => value }
+  }
+  const warmScheme = cookieScheme(warmJar), coldScheme = cookieScheme(coldJar)
+  const warmView = view(warmCookie), coldViews = coldCookies.map(view)
+  let cturn = 0
   return [
+    { path: 'session cookie, cached by value (CSRF check + duplicate scan + cache hit)', usPerOp: await perOp(ms, () => warmScheme.parse({ authorization: undefined, fields: undefined, cookie: warmCookie }, warmView)) },
+    { path: 'session cookie, cold (the same + AES-GCM open + contents)', usPerOp: await perOp(ms, () => { cturn ^= 1; return coldScheme.parse({ authorization: undefined, fields: undefined, cookie: coldCookies[cturn]! }, coldViews[cturn]!) }) },
     { path: 'node:crypto, ticket cached by ath (ath + HMAC + claims)', usPerOp: await perOp(ms, () => check(warmBook, 0)) },
     { path: 'node:crypto, cold (AES-GCM open + ath + HMAC + claims)', usPerOp: await perOp(ms, () => check(coldBook, (turn ^= 1))) },
     {

@@ -3,6 +3,7 @@
 
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
+import { CompactEncrypt, compactDecrypt } from 'jose'
 import { GatewayError } from '../../../../src/errors.js'
 import { createCookieJar } from '../../../../src/schemes/sessions/cookie.js'
 import { clearCookieValue, cookieValues, sessionCookie, setCookieValue, withoutCookie } from '../../../../src/schemes/sessions/cookie-header.js'
@@ -90,4 +91,18 @@ t.test('CSRF: unsafe methods need a listed Origin, or Sec-Fetch-Site: same-origi
   t.equal(code(() => checkCsrf(req({ method: 'GET', upgrade: true }), allowed)), 'cookie_origin_missing', 'a WebSocket handshake is checked like an unsafe method')
   refused({ method: 'GET', upgrade: true, origin: 'https://evil.example' }, 'cross-site WebSocket hijacking')
   ok({ method: 'GET', upgrade: true, origin: 'https://bob.example' }, 'a WebSocket from the gateway\'s origin')
+})
+
+t.test('jose interop for the cookie: jose opens a minted cookie, a jose-sealed cookie opens here', async (t) => {
+  const k = { id: 'c1', key: randomBytes(32) }
+  const jar = createCookieJar([k], { ttlMs: TTL, clockSkewMs: SKEW })
+  const now = Date.now()
+  const { plaintext, protectedHeader } = await compactDecrypt(jar.mint({ identity: ALICE, jkt: KID, method: 'dpop' }, now), k.key)
+  t.same(protectedHeader, { alg: 'dir', enc: 'A256GCM', kid: 'c1', typ: 'popgate-cookie' })
+  t.same(JSON.parse(new TextDecoder().decode(plaintext)), { sub: ALICE, jkt: KID, amr: 'dpop', iat: now / 1000, exp: (now + TTL) / 1000 })
+  const byJose = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify({ sub: 'bob.example', jkt: KID, amr: 'domainpop', iat: T0 / 1000, exp: (T0 + TTL) / 1000 })))
+    .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: 'c1', typ: 'popgate-cookie' }).encrypt(k.key)
+  t.same(jar.open(byJose, T0), { identity: 'bob.example', jkt: KID, method: 'domainpop', iatMs: T0, expMs: T0 + TTL })
+  const asTicket = await new CompactEncrypt(new TextEncoder().encode('{}')).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: 'c1', typ: 'popgate-ticket' }).encrypt(k.key)
+  t.equal(code(() => jar.open(asTicket, T0)), 'cookie_invalid', 'jose-sealed with the ticket typ: not a cookie')
 })
