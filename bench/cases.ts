@@ -11,6 +11,7 @@ import type { ClientAlgorithm } from '../src/client/keys.js'
 import { writeGatewayConfig, fetchNonce, IDENTITY, PUBLIC_ORIGIN, PUBLIC_PATH, PROOF_PATH } from './lib/gateway-setup.js'
 import { pregenerateProofs, pregenerateDpopProofs } from './lib/proofs.js'
 import { makeDpopFixture } from './lib/dpop-setup.js'
+import { makeIssuerSymmetricFixture, issuerSymmetricProofs } from './lib/issuer-symmetric-setup.js'
 import { nginxBinary, startNginx } from './servers/nginx.js'
 import { redisBinary, startRedis } from './servers/redis.js'
 import type { MetricsMode } from './lib/metrics-modes.js'
@@ -38,6 +39,7 @@ interface GatewayOptions {
   readonly assertion?: boolean
   readonly signature?: boolean
   readonly dpop?: { readonly issuer: string; readonly jwksFile: string; readonly requireNonce: boolean }
+  readonly issuerSymmetric?: { readonly issuer: string; readonly jwksFile: string; readonly encryptionJwk: Record<string, unknown> }
   /** Tracing on at ratio 1.0, exporting to this OTLP/HTTP URL (bench/servers/otlp-sink.ts). */
   readonly tracing?: string
   /** Another build's bench/servers/gateway.js (BENCH_BASELINE): it takes the config file alone. */
@@ -48,7 +50,7 @@ interface GatewayOptions {
 
 /** The gateway child (this build's, or `script`'s), optionally under --cpu-prof (BENCH_PROFILE=1). */
 async function startGateway(ctx: CaseContext, id: string, accessLog: boolean, opts: GatewayOptions = {}) {
-  const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, accessLog, replayUrl: opts.replayUrl, assertion: opts.assertion, signature: opts.signature, dpop: opts.dpop, tracing: opts.tracing })
+  const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, accessLog, replayUrl: opts.replayUrl, assertion: opts.assertion, signature: opts.signature, dpop: opts.dpop, tracing: opts.tracing, issuerSymmetric: opts.issuerSymmetric })
   const execArgv = [...(opts.execArgv ?? []), ...(ctx.profile ? ['--cpu-prof', '--cpu-prof-dir', ctx.resultsDir, '--cpu-prof-name', `gateway-${id}.cpuprofile`] : [])]
   const args = opts.script ? [config] : [config, opts.logMode ?? '', opts.metrics ?? '']
   const gw = await ctx.startServer(opts.script ?? 'gateway.js', args, { execArgv })
@@ -117,6 +119,30 @@ const dpopCase = (id: string, name: string, server: 'gateway' | 'oauth4webapi', 
   },
 })
 
+// --- issue 24: issuer-symmetric (cnf.jwe) beside per-request ES256 -------------------------
+/**
+ * An issuer token with `cnf.jwe` (PROTOCOL.md §4): the same token on every
+ * request (`Authorization: DomainPoP-Session <token>`), a fresh HS256 proof
+ * per request (unique jti, `ath` of the token) in `DomainPoP-Proof`. The
+ * issuer is pinned with a JWK Set file (nothing fetched under load). The
+ * gateway checks the issuer signature and opens cnf.jwe once (then the opened
+ * key is cached), and per request: the HMAC, claims, jti single use (memory
+ * store) and the 10-rule ACL. Compare with gateway-es256 (an ES256 proof per
+ * request): BENCH_CASES=undici,gateway-es256,gateway-issuer-symmetric.
+ */
+const issuerSymmetricCase = (id: string, name: string): BenchCase => ({
+  id, name,
+  async setup(ctx): Promise<Target> {
+    const f = await makeIssuerSymmetricFixture(join(ctx.tmpDir, id, 'issuer'), PUBLIC_ORIGIN)
+    const gw = await startGateway(ctx, id, true, { issuerSymmetric: { issuer: f.issuer, jwksFile: f.jwksFile, encryptionJwk: f.encryptionJwk } })
+    return {
+      url: gw.origin + PROOF_PATH, pids: [gw.pid], teardown: gw.stop,
+      perRequest: { header: 'DomainPoP-Proof', fixed: { Authorization: `DomainPoP-Session ${f.token}` }, generate: async (n) => issuerSymmetricProofs(f, PUBLIC_ORIGIN + PROOF_PATH, n) },
+    }
+  },
+})
+// --- end issue 24 ---------------------------------------------------------------------------
+
 export const CASES: readonly BenchCase[] = [
   {
     id: 'upstream', name: 'upstream directly',
@@ -159,6 +185,7 @@ export const CASES: readonly BenchCase[] = [
   // docs/benchmarks.md, "DPoP path against a hand-rolled oauth4webapi resource server".
   dpopCase('gateway-dpop', 'gateway, DPoP token + proof per request, ES256, nonce, replay, ACL', 'gateway'),
   dpopCase('oauth4webapi-dpop', 'oauth4webapi validateJwtAccessToken + http-proxy-3, DPoP, ES256', 'oauth4webapi'),
+  issuerSymmetricCase('gateway-issuer-symmetric', 'gateway, issuer token with cnf.jwe + HS256 proof per request (issuer-symmetric)'),
   ...(BASELINE ? [
     gatewayPublic('baseline-public', 'BENCH_BASELINE gateway, public route', true, { script: BASELINE }),
     gatewayProof('baseline-es256', 'BENCH_BASELINE gateway, DomainPoP proof per request, ES256', 'ES256', { script: BASELINE }),

@@ -59,9 +59,13 @@ export async function writeGatewayConfig(dir: string, opts: {
   dpop?: { issuer: string; jwksFile: string; requireNonce: boolean }
   /** OTLP/HTTP traces URL: tracing on, every request sampled (sampleRatio 1). */
   tracing?: string
+  /** issuerSymmetric.enabled: the issuer pinned under dpop.issuers (DPoP itself off) and the gateway's encryption key (bench/lib/issuer-symmetric-setup.ts). */
+  issuerSymmetric?: { issuer: string; jwksFile: string; encryptionJwk: Record<string, unknown> }
 }): Promise<string> {
   await mkdir(dir, { recursive: true })
   await writeFile(join(dir, 'acl.yaml'), aclYaml(10))
+  if (opts.issuerSymmetric && (opts.assertion || opts.signature)) throw new Error('writeGatewayConfig: issuerSymmetric writes its own secrets file')
+  if (opts.issuerSymmetric) await writeFile(join(dir, 'secrets.yaml'), `nonce: [{ id: n1, secret: ${randomBytes(32).toString('base64url')} }]\nencryption: [${JSON.stringify(opts.issuerSymmetric.encryptionJwk)}]\n`)
   if (opts.assertion || opts.signature) {
     // The signed upstream assertion needs a key from the secrets file.
     const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })
@@ -87,6 +91,8 @@ export async function writeGatewayConfig(dir: string, opts: {
       `    ${JSON.stringify(opts.dpop.issuer)}:`, `      jwksFile: ${JSON.stringify(opts.dpop.jwksFile)}`]),
     ...(opts.assertion || opts.signature ? ['secrets:', '  file: ./secrets.yaml', 'identityHeaders:', `  assertion: ${opts.assertion === true}`, `  signature: ${opts.signature === true}`] : []),
     ...(opts.tracing === undefined ? [] : ['tracing:', '  otlp:', `    endpoint: ${opts.tracing}`, '  sampleRatio: 1']),
+    ...(opts.issuerSymmetric === undefined ? [] : ['secrets:', '  file: ./secrets.yaml', 'issuerSymmetric:', '  enabled: true', 'dpop:', '  enabled: false', '  issuers:',
+      `    ${JSON.stringify(opts.issuerSymmetric.issuer)}:`, `      jwksFile: ${JSON.stringify(opts.issuerSymmetric.jwksFile)}`]),
     '',
   ].join('\n'))
   return configFile
