@@ -12,6 +12,7 @@ import { writeGatewayConfig, fetchNonce, IDENTITY, PUBLIC_ORIGIN, PUBLIC_PATH, P
 import { pregenerateProofs, pregenerateDpopProofs, pregenerateHttpSignatures } from './lib/proofs.js'
 import { signatureAgentValue } from './lib/http-signature-setup.js'
 import { makeDpopFixture } from './lib/dpop-setup.js'
+import { makeIssuerSymmetricFixture, issuerSymmetricProofs } from './lib/issuer-symmetric-setup.js'
 import { nginxBinary, startNginx } from './servers/nginx.js'
 import { redisBinary, startRedis } from './servers/redis.js'
 import type { MetricsMode } from './lib/metrics-modes.js'
@@ -46,6 +47,7 @@ interface GatewayOptions {
   readonly assertion?: boolean
   readonly signature?: boolean
   readonly dpop?: { readonly issuer: string; readonly jwksFile: string; readonly requireNonce: boolean }
+  readonly issuerSymmetric?: { readonly issuer: string; readonly jwksFile: string; readonly encryptionJwk: Record<string, unknown> }
   /** Tracing on at ratio 1.0, exporting to this OTLP/HTTP URL (bench/servers/otlp-sink.ts). */
   readonly tracing?: string
   /** Another build's bench/servers/gateway.js (BENCH_BASELINE): it takes the config file alone. */
@@ -60,7 +62,7 @@ interface GatewayOptions {
 
 /** The gateway child (this build's, or `script`'s), optionally under --cpu-prof (BENCH_PROFILE=1). */
 async function startGateway(ctx: CaseContext, id: string, accessLog: boolean, opts: GatewayOptions = {}) {
-  const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, accessLog, replayUrl: opts.replayUrl, assertion: opts.assertion, signature: opts.signature, dpop: opts.dpop, tracing: opts.tracing, httpSignatures: opts.httpSignatures, sessions: opts.sessions })
+  const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, accessLog, replayUrl: opts.replayUrl, assertion: opts.assertion, signature: opts.signature, dpop: opts.dpop, tracing: opts.tracing, httpSignatures: opts.httpSignatures, sessions: opts.sessions, issuerSymmetric: opts.issuerSymmetric })
   const execArgv = [...(opts.execArgv ?? []), ...(ctx.profile ? ['--cpu-prof', '--cpu-prof-dir', ctx.resultsDir, '--cpu-prof-name', `gateway-${id}.cpuprofile`] : [])]
   const args = opts.script ? [config] : [config, opts.logMode ?? '', opts.metrics ?? '']
   const gw = await ctx.startServer(opts.script ?? 'gateway.js', args, { execArgv })
@@ -218,6 +220,30 @@ const gatewayCookie: BenchCase = {
 }
 // ---- end of the session cases
 
+// --- issue 24: issuer-symmetric (cnf.jwe) beside per-request ES256 -------------------------
+/**
+ * An issuer token with `cnf.jwe` (PROTOCOL.md §4): the same token on every
+ * request (`Authorization: DomainPoP-Session <token>`), a fresh HS256 proof
+ * per request (unique jti, `ath` of the token) in `DomainPoP-Proof`. The
+ * issuer is pinned with a JWK Set file (nothing fetched under load). The
+ * gateway checks the issuer signature and opens cnf.jwe once (then the opened
+ * key is cached), and per request: the HMAC, claims, jti single use (memory
+ * store) and the 10-rule ACL. Compare with gateway-es256 (an ES256 proof per
+ * request): BENCH_CASES=undici,gateway-es256,gateway-issuer-symmetric.
+ */
+const issuerSymmetricCase = (id: string, name: string): BenchCase => ({
+  id, name,
+  async setup(ctx): Promise<Target> {
+    const f = await makeIssuerSymmetricFixture(join(ctx.tmpDir, id, 'issuer'), PUBLIC_ORIGIN)
+    const gw = await startGateway(ctx, id, true, { issuerSymmetric: { issuer: f.issuer, jwksFile: f.jwksFile, encryptionJwk: f.encryptionJwk } })
+    return {
+      url: gw.origin + PROOF_PATH, pids: [gw.pid], teardown: gw.stop,
+      perRequest: { header: 'DomainPoP-Proof', fixed: { Authorization: `DomainPoP-Session ${f.token}` }, generate: async (n) => issuerSymmetricProofs(f, PUBLIC_ORIGIN + PROOF_PATH, n) },
+    }
+  },
+})
+// --- end issue 24 ---------------------------------------------------------------------------
+
 export const CASES: readonly BenchCase[] = [
   {
     id: 'upstream', name: 'upstream directly',
@@ -273,4 +299,5 @@ export const CASES: readonly BenchCase[] = [
   // One proof, then a symmetric credential (issue 21): beside gateway-public and gateway-es256.
   gatewayTicket,
   gatewayCookie,
+  issuerSymmetricCase('gateway-issuer-symmetric', 'gateway, issuer token with cnf.jwe + HS256 proof per request (issuer-symmetric)'),
 ]

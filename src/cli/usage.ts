@@ -45,6 +45,7 @@ export const USAGE = `popgate — DomainPoP authentication gateway
   popgate fetch URL --identity DOMAIN --key FILE --key-url URL [-X M] [-H H] [-d BODY] [-i] [--session ticket] [--audience URL] [--cacert FILE] [--cert FILE [--cert-key FILE]] [--channel-binding]
   popgate fetch URL --dpop-token TOKEN|@FILE --key FILE [same options]
   popgate fetch URL --http-signature --key FILE --agent URL [same options]
+  popgate fetch URL --issuer ORIGIN --issuer-credential VALUE|@FILE (--symmetric | --key FILE) [same options]
   popgate sessions revoke IDENTITY [--admin URL]    end every ticket and cookie of IDENTITY
   popgate keys list [IDENTITY] [--admin URL] [--json]   known keys per identity: state, age, where from
   popgate keys approve IDENTITY THUMBPRINT [--admin URL]   accept a key held by newKeys: hold
@@ -131,6 +132,7 @@ publish: POSTs a public JWK to the key host at URL; prints the key URL.
   fetch: `popgate fetch URL --identity DOMAIN --key FILE --key-url URL [options]
 popgate fetch URL --dpop-token TOKEN|@FILE --key FILE [options]
 popgate fetch URL --http-signature --key FILE --agent URL [options]
+popgate fetch URL --issuer ORIGIN --issuer-credential VALUE|@FILE (--symmetric | --key FILE) [options]
 
 A curl-like client that answers DomainPoP challenges with signed proofs, or
 (--dpop-token) presents a DPoP-bound access token from the identity domain's
@@ -146,6 +148,11 @@ stderr (status, problem code and detail) and exits 1.
   --http-signature      sign each request with an RFC 9421 HTTP Message Signature
                         (Web Bot Auth profile) with --key, naming --agent URL
                         (https://DOMAIN; its signatures directory lists the key)
+  --issuer ORIGIN       get a token from the identity domain's issuer first (popgate keyhost
+                        --issuer): with --symmetric a cnf.jwe token and HS256 proofs
+                        (X-PoP-Auth-Method: issuer-symmetric), else a cnf.jwk token binding
+                        --key, presented with DPoP proofs
+  --issuer-credential C what the issuer's token endpoint takes (its --token-file), or @FILE
   -X, --request M       method (default GET, or POST with -d)
   -H, --header "N: V"   a request header (repeatable)
   -d, --data BODY       a request body
