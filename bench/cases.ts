@@ -11,6 +11,7 @@ import type { ClientAlgorithm } from '../src/client/keys.js'
 import { writeGatewayConfig, fetchNonce, IDENTITY, PUBLIC_ORIGIN, PUBLIC_PATH, PROOF_PATH } from './lib/gateway-setup.js'
 import { pregenerateProofs, pregenerateDpopProofs } from './lib/proofs.js'
 import { makeDpopFixture } from './lib/dpop-setup.js'
+import { startIntrospectionEndpoint } from './lib/introspection-setup.js'
 import { nginxBinary, startNginx } from './servers/nginx.js'
 import { redisBinary, startRedis } from './servers/redis.js'
 import type { MetricsMode } from './lib/metrics-modes.js'
@@ -37,7 +38,7 @@ interface GatewayOptions {
   readonly metrics?: MetricsMode
   readonly assertion?: boolean
   readonly signature?: boolean
-  readonly dpop?: { readonly issuer: string; readonly jwksFile: string; readonly requireNonce: boolean }
+  readonly dpop?: { readonly issuer: string; readonly jwksFile: string; readonly requireNonce: boolean; readonly introspection?: { readonly endpoint: string } }
   /** Tracing on at ratio 1.0, exporting to this OTLP/HTTP URL (bench/servers/otlp-sink.ts). */
   readonly tracing?: string
   /** Another build's bench/servers/gateway.js (BENCH_BASELINE): it takes the config file alone. */
@@ -117,6 +118,35 @@ const dpopCase = (id: string, name: string, server: 'gateway' | 'oauth4webapi', 
   },
 })
 
+// ---- Introspection (issue 24) -------------------------------------------------
+/**
+ * An opaque DPoP-bound token (RFC 7662): the same client key and per-request
+ * proofs as `gateway-dpop`, the token introspected at a loopback endpoint
+ * (bench/lib/introspection-setup.ts) once, then answered from the gateway's
+ * cache (cacheTtl 1h): the introspection path with a warm cache, beside the
+ * JWT path (BENCH_CASES=gateway-dpop,gateway-dpop-introspection).
+ */
+const introspectionCase = (id: string, name: string): BenchCase => ({
+  id, name,
+  async setup(ctx): Promise<Target> {
+    const as = await makeDpopFixture(join(ctx.tmpDir, id, 'as'), PUBLIC_ORIGIN)
+    const ep = await startIntrospectionEndpoint(as.issuer, PUBLIC_ORIGIN, as.client.kid)
+    const gw = await startGateway(ctx, id, true, { dpop: { issuer: as.issuer, jwksFile: as.jwksFile, requireNonce: true, introspection: { endpoint: ep.endpoint } } })
+    const fixed = { Authorization: `DPoP ${ep.token}` }
+    const input = { method: 'GET', htu: PUBLIC_ORIGIN + PROOF_PATH, accessToken: ep.token }
+    return {
+      url: gw.origin + PROOF_PATH, pids: [gw.pid],
+      teardown: async () => {
+        await gw.stop()
+        await ep.stop()
+        if (ep.calls() !== 1) console.error(`${id}: the introspection endpoint was called ${ep.calls()} times (expected 1: the cache stays warm)`)
+      },
+      perRequest: { header: 'DPoP', fixed, generate: async (n) => pregenerateDpopProofs(as.client, { ...input, nonce: await fetchNonce(gw.origin, 'dpop-nonce') }, n) },
+    }
+  },
+})
+// ---- end introspection --------------------------------------------------------
+
 export const CASES: readonly BenchCase[] = [
   {
     id: 'upstream', name: 'upstream directly',
@@ -159,6 +189,8 @@ export const CASES: readonly BenchCase[] = [
   // docs/benchmarks.md, "DPoP path against a hand-rolled oauth4webapi resource server".
   dpopCase('gateway-dpop', 'gateway, DPoP token + proof per request, ES256, nonce, replay, ACL', 'gateway'),
   dpopCase('oauth4webapi-dpop', 'oauth4webapi validateJwtAccessToken + http-proxy-3, DPoP, ES256', 'oauth4webapi'),
+  // Opaque token by introspection, cache warm, beside gateway-dpop (issue 24; docs/introspection.md).
+  introspectionCase('gateway-dpop-introspection', 'gateway, opaque DPoP token (RFC 7662, cache warm) + proof per request, ES256, nonce, replay, ACL'),
   ...(BASELINE ? [
     gatewayPublic('baseline-public', 'BENCH_BASELINE gateway, public route', true, { script: BASELINE }),
     gatewayProof('baseline-es256', 'BENCH_BASELINE gateway, DomainPoP proof per request, ES256', 'ES256', { script: BASELINE }),
