@@ -13,6 +13,7 @@ import { pregenerateProofs, pregenerateDpopProofs, pregenerateHttpSignatures } f
 import { signatureAgentValue } from './lib/http-signature-setup.js'
 import { makeDpopFixture } from './lib/dpop-setup.js'
 import { makeIssuerSymmetricFixture, issuerSymmetricProofs } from './lib/issuer-symmetric-setup.js'
+import { startIntrospectionEndpoint } from './lib/introspection-setup.js'
 import { nginxBinary, startNginx } from './servers/nginx.js'
 import { redisBinary, startRedis } from './servers/redis.js'
 import type { MetricsMode } from './lib/metrics-modes.js'
@@ -46,7 +47,7 @@ interface GatewayOptions {
   readonly metrics?: MetricsMode
   readonly assertion?: boolean
   readonly signature?: boolean
-  readonly dpop?: { readonly issuer: string; readonly jwksFile: string; readonly requireNonce: boolean }
+  readonly dpop?: { readonly issuer: string; readonly jwksFile: string; readonly requireNonce: boolean; readonly introspection?: { readonly endpoint: string } }
   readonly issuerSymmetric?: { readonly issuer: string; readonly jwksFile: string; readonly encryptionJwk: Record<string, unknown> }
   /** Tracing on at ratio 1.0, exporting to this OTLP/HTTP URL (bench/servers/otlp-sink.ts). */
   readonly tracing?: string
@@ -244,6 +245,35 @@ const issuerSymmetricCase = (id: string, name: string): BenchCase => ({
 })
 // --- end issue 24 ---------------------------------------------------------------------------
 
+// ---- Introspection (issue 24) -------------------------------------------------
+/**
+ * An opaque DPoP-bound token (RFC 7662): the same client key and per-request
+ * proofs as `gateway-dpop`, the token introspected at a loopback endpoint
+ * (bench/lib/introspection-setup.ts) once, then answered from the gateway's
+ * cache (cacheTtl 1h): the introspection path with a warm cache, beside the
+ * JWT path (BENCH_CASES=gateway-dpop,gateway-dpop-introspection).
+ */
+const introspectionCase = (id: string, name: string): BenchCase => ({
+  id, name,
+  async setup(ctx): Promise<Target> {
+    const as = await makeDpopFixture(join(ctx.tmpDir, id, 'as'), PUBLIC_ORIGIN)
+    const ep = await startIntrospectionEndpoint(as.issuer, PUBLIC_ORIGIN, as.client.kid)
+    const gw = await startGateway(ctx, id, true, { dpop: { issuer: as.issuer, jwksFile: as.jwksFile, requireNonce: true, introspection: { endpoint: ep.endpoint } } })
+    const fixed = { Authorization: `DPoP ${ep.token}` }
+    const input = { method: 'GET', htu: PUBLIC_ORIGIN + PROOF_PATH, accessToken: ep.token }
+    return {
+      url: gw.origin + PROOF_PATH, pids: [gw.pid],
+      teardown: async () => {
+        await gw.stop()
+        await ep.stop()
+        if (ep.calls() !== 1) console.error(`${id}: the introspection endpoint was called ${ep.calls()} times (expected 1: the cache stays warm)`)
+      },
+      perRequest: { header: 'DPoP', fixed, generate: async (n) => pregenerateDpopProofs(as.client, { ...input, nonce: await fetchNonce(gw.origin, 'dpop-nonce') }, n) },
+    }
+  },
+})
+// ---- end introspection --------------------------------------------------------
+
 export const CASES: readonly BenchCase[] = [
   {
     id: 'upstream', name: 'upstream directly',
@@ -300,4 +330,6 @@ export const CASES: readonly BenchCase[] = [
   gatewayTicket,
   gatewayCookie,
   issuerSymmetricCase('gateway-issuer-symmetric', 'gateway, issuer token with cnf.jwe + HS256 proof per request (issuer-symmetric)'),
+  // Opaque token by introspection, cache warm, beside gateway-dpop (issue 24; docs/introspection.md).
+  introspectionCase('gateway-dpop-introspection', 'gateway, opaque DPoP token (RFC 7662, cache warm) + proof per request, ES256, nonce, replay, ACL'),
 ]

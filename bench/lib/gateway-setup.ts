@@ -60,7 +60,7 @@ export async function writeGatewayConfig(dir: string, opts: {
   /** identityHeaders.signature: every forwarded request signed (RFC 9421, proxy/forward-signature.ts). */
   signature?: boolean
   /** dpop.enabled with one pinned issuer whose keys are a JWK Set file (bench/lib/dpop-setup.ts). */
-  dpop?: { issuer: string; jwksFile: string; requireNonce: boolean }
+  dpop?: { issuer: string; jwksFile: string; requireNonce: boolean; introspection?: { endpoint: string } }
   /** OTLP/HTTP traces URL: tracing on, every request sampled (sampleRatio 1). */
   tracing?: string
   /** httpSignatures.enabled: RFC 9421 message signatures (Web Bot Auth) accepted. */
@@ -96,7 +96,10 @@ export async function writeGatewayConfig(dir: string, opts: {
     `    ${IDENTITY}: 127.0.0.1`,
     ...(opts.replayUrl === undefined ? [] : ['replay:', '  store: redis', `  url: ${opts.replayUrl}`]),
     ...(opts.dpop === undefined ? [] : ['dpop:', '  enabled: true', `  requireNonce: ${opts.dpop.requireNonce}`, '  issuers:',
-      `    ${JSON.stringify(opts.dpop.issuer)}:`, `      jwksFile: ${JSON.stringify(opts.dpop.jwksFile)}`]),
+      `    ${JSON.stringify(opts.dpop.issuer)}:`, `      jwksFile: ${JSON.stringify(opts.dpop.jwksFile)}`,
+      // RFC 7662 for the issuer's opaque tokens (bench/lib/introspection-setup.ts), a cache long enough to stay warm.
+      ...(opts.dpop.introspection === undefined ? [] : ['      introspection:', `        endpoint: ${opts.dpop.introspection.endpoint}`,
+        '        clientId: bench', '        clientSecret: bench-secret', '        cacheTtl: 1h'])]),
     ...(opts.assertion || opts.signature ? ['secrets:', '  file: ./secrets.yaml', 'identityHeaders:', `  assertion: ${opts.assertion === true}`, `  signature: ${opts.signature === true}`] : []),
     ...(opts.httpSignatures ? ['httpSignatures:', '  enabled: true'] : []),
     ...(opts.tracing === undefined ? [] : ['tracing:', '  otlp:', `    endpoint: ${opts.tracing}`, '  sampleRatio: 1']),

@@ -51,10 +51,16 @@ export function createRedisSharedAnswers(c: RedisReplayConfig, opts: { onError?:
   let client: Client | undefined
   let closed = false
   const report = (err: unknown) => { if (!closed) opts.onError?.(err) }
+  // The first connection attempt (as the replay store does): lookups made while a new state is still
+  // connecting wait for it, within the deadline, instead of missing; after it, a client not ready is a miss.
   const ready = import('ioredis').then((mod) => {
     if (closed) return
-    client = connect(mod, c)
-    client.on('error', report)
+    const cl = client = connect(mod, c)
+    cl.on('error', report)
+    return new Promise<void>((resolve) => {
+      const settle = () => { cl.off('ready', settle); cl.off('error', settle); cl.off('close', settle); resolve() }
+      cl.on('ready', settle).on('error', settle).on('close', settle)
+    })
   }, report)
   const key = (hash: string) => `${c.keyPrefix}introspection:${hash}`
   /** The call, or undefined once replay.timeout has passed or it failed. */
