@@ -124,6 +124,8 @@ export function createKeyTrust(deps: KeyTrustDeps): KeyTrust {
   const { core, policies, now, log, metrics } = deps
   const pins = pinsOf(policies)
   const pinsFor: PinLookup = (owner) => pins.get(owner)
+  /** Keys accepted unrecorded (records unreachable) that were logged already. */
+  const unrecorded = new Set<string>()
 
   function checkPin(identity: string, thumbprint: string, scheme: string): void {
     const p = pins.get(identity)
@@ -169,7 +171,12 @@ export function createKeyTrust(deps: KeyTrustDeps): KeyTrust {
       metrics.inc('popgate_key_record_errors_total', { policy: hold ? 'hold' : 'accept' })
       // Fail closed where the operator asked to approve new keys; an accept identity's key is accepted unrecorded.
       if (hold) throw err instanceof GatewayError ? err : new GatewayError('replay_store_unavailable', 'the key records cannot be read', { cause: err, retryAfterSec: 1 })
-      log.warn({ identity: key.identity, thumbprint: key.thumbprint, scheme: key.scheme, err }, 'key accepted without a record: the key records are unreachable')
+      // Once per key and outage-ish: the replay store's own outage log says the rest.
+      if (!unrecorded.has(id)) {
+        if (unrecorded.size >= 1_000) unrecorded.clear()
+        unrecorded.add(id)
+        log.warn({ identity: key.identity, thumbprint: key.thumbprint, scheme: key.scheme, err }, 'key accepted without a record: the key records are unreachable')
+      }
       return
     }
     if (recorded.created && recorded.others > 0) firstSeen(recorded.record, recorded.others)

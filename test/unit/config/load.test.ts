@@ -73,7 +73,7 @@ t.test('defaults: only the three required keys', async (t) => {
       pathPrefix: '/.well-known/domainpop/', allowHttp: [], allowPrivateAddresses: false, allowPorts: [443], resolve: {},
       caFile: undefined, timeoutMs: 3_000, maxBytes: 65_536, cacheMinTtlMs: 60_000, cacheMaxTtlMs: 3_600_000,
       negativeTtlMs: 10_000, refetchCooldownMs: 30_000, cacheMaxEntries: 10_000, hotKeys: 1_024, maxInFlightPerDomain: 4, maxInFlight: 64,
-      cacheMaxBytes: 33_554_432, maxUrlsPerIdentity: 8, maxBytesPerIdentity: 262_144,
+      cacheMaxBytes: 33_554_432, maxUrlsPerIdentity: 8, maxBytesPerIdentity: 262_144, staleIfErrorMs: 3_600_000, webhook: undefined,
     },
     dpop: { enabled: false, audience: undefined, algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'], requireNonce: true, issuers: {}, authorizationServers: [] },
     sessions: { tickets: { enabled: false, ttlMs: 3_600_000, cacheSize: 10_000 }, cookie: { enabled: false, name: '__Host-popgate', ttlMs: 3_600_000, logoutPath: '/.well-known/popgate/logout' } },
@@ -117,7 +117,7 @@ t.test('a full config: every key read, every value normalized', async (t) => {
     resolve: { 'alice.test': '127.0.0.1', 'carol.test': '::1' }, caFile: '/srv/popgate/ca.pem', timeoutMs: 1500,
     maxBytes: 32_768, cacheMinTtlMs: 30_000, cacheMaxTtlMs: 7_200_000, negativeTtlMs: 5_000, refetchCooldownMs: 60_000,
     cacheMaxEntries: 500, hotKeys: 100, maxInFlightPerDomain: 2, maxInFlight: 16,
-    cacheMaxBytes: 16_777_216, maxUrlsPerIdentity: 3, maxBytesPerIdentity: 131_072,
+    cacheMaxBytes: 16_777_216, maxUrlsPerIdentity: 3, maxBytesPerIdentity: 131_072, staleIfErrorMs: 600_000, webhook: 'https://alerts.example/popgate',
   })
   t.strictSame(JSON.parse(JSON.stringify(c.dpop)), { enabled: true, audience: 'https://bob.example', algorithms: ['ES256', 'RS256'], requireNonce: false, issuers: { 'https://as.alice.example': { jwksUri: 'https://as.alice.example/jwks.json', audience: 'api://reports', algorithms: ['PS256'] } }, authorizationServers: ['https://as.carol.example'] })
   t.strictSame(c.sessions, { tickets: { enabled: true, ttlMs: 1_800_000, cacheSize: 5_000 }, cookie: { enabled: true, name: '__Host-gate', ttlMs: 7_200_000, logoutPath: '/auth/logout' } })
