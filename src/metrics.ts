@@ -108,6 +108,45 @@ export interface Metrics {
 /** Status label values for the usual refusals, so most refusals build no string. */
 const STATUS_TEXT: readonly string[] = Array.from({ length: 600 }, (_, i) => String(i))
 
+/**
+ * A per-request counter series bound once per label set: an increment adds
+ * to `pending`, and the counter's `collect` (run by prom-client whenever the
+ * registry or the series is read: a scrape, `value()`) moves it into
+ * prom-client. prom-client's own `inc(labels)` builds the label-hash string
+ * and checks every label name on each call; here a request walks two Maps
+ * and adds 1 (docs/benchmarks.md, "Performance III, part 2"). As bounded as
+ * prom-client's own series table: one entry per label set ever counted.
+ */
+interface BoundSeries { readonly labels: Readonly<Record<string, string>>; pending: number }
+
+/** A two-label counter's bound series, by first then second label value; flushed into `counter` by its collect. */
+function boundCounter(counter: Counter, first: string, second: string) {
+  const byFirst = new Map<string, Map<string, BoundSeries>>()
+  const all: BoundSeries[] = []
+  const flush = (): void => {
+    for (const b of all) {
+      if (b.pending !== 0) {
+        counter.inc(b.labels as Record<string, string>, b.pending)
+        b.pending = 0
+      }
+    }
+  }
+  return {
+    flush,
+    inc(a: string, b: string): void {
+      let inner = byFirst.get(a)
+      if (inner === undefined) byFirst.set(a, inner = new Map())
+      let s = inner.get(b)
+      if (s === undefined) {
+        s = { labels: Object.freeze({ [first]: a, [second]: b }), pending: 0 }
+        inner.set(b, s)
+        all.push(s)
+      }
+      s.pending++
+    },
+  }
+}
+
 /** One label object per decision, shared: no allocation per observation. */
 const DECISION_LABELS: Readonly<Record<string, { readonly decision: string }>> = Object.fromEntries(['public', 'allow', 'deny', 'would_deny', 'challenge', 'error'].map((d) => [d, Object.freeze({ decision: d })]))
 
@@ -115,8 +154,21 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics 
   const registry = new Registry()
   const counters = new Map<string, Counter>()
   const histograms = new Map<string, Histogram>()
-  for (const [name, c] of Object.entries(COUNTERS)) counters.set(name, new Counter({ name, help: c.help, labelNames: c.labels, registers: [registry] }))
+  // The per-request counters keep bound series (boundCounter), moved into prom-client when read.
+  const flushes = new Map<string, () => void>()
+  for (const [name, c] of Object.entries(COUNTERS)) counters.set(name, new Counter({ name, help: c.help, labelNames: c.labels, registers: [registry], collect() { flushes.get(name)?.() } }))
+  const bind = (name: CounterName, first: string, second: string) => {
+    const b = boundCounter(counters.get(name)!, first, second)
+    flushes.set(name, b.flush)
+    return b
+  }
+  const requests = bind('popgate_requests_total', 'decision', 'code')
+  const bySchemes = bind('popgate_scheme_requests_total', 'scheme', 'decision')
+  const byRules = bind('popgate_rule_requests_total', 'rule', 'decision')
+  const refusals = bind('popgate_refusals_total', 'code', 'status')
   for (const [name, h] of Object.entries(HISTOGRAMS)) histograms.set(name, new Histogram({ name, help: h.help, labelNames: h.labels, buckets: [...h.buckets], registers: [registry] }))
+  const requestHistogram = histograms.get('popgate_request_duration_seconds')!
+  const upstreamHistogram = histograms.get('popgate_upstream_duration_seconds')!
 
   // Scrape-time gauges on their own registry: set from the scrape's sources, rendered only when there are some.
   const gauges = new Registry()
@@ -159,13 +211,13 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics 
     },
     recordExchange(ex, status, seconds, upstreamSeconds) {
       const decision = ex.decision ?? 'error'
-      counters.get('popgate_requests_total')!.inc({ decision, code: ex.code ?? 'ok' })
+      requests.inc(decision, ex.code ?? 'ok')
       const labels = DECISION_LABELS[decision] ?? { decision }
-      histograms.get('popgate_request_duration_seconds')!.observe(labels, seconds)
-      if (upstreamSeconds !== undefined) histograms.get('popgate_upstream_duration_seconds')!.observe(labels, upstreamSeconds)
-      if (ex.scheme !== undefined) counters.get('popgate_scheme_requests_total')!.inc({ scheme: ex.scheme, decision })
-      if (ex.ruleId !== undefined || decision === 'deny') counters.get('popgate_rule_requests_total')!.inc({ rule: ex.ruleId ?? '', decision })
-      if ((decision === 'deny' || decision === 'error') && ex.code !== undefined) counters.get('popgate_refusals_total')!.inc({ code: ex.code, status: STATUS_TEXT[status] ?? String(status) })
+      requestHistogram.observe(labels, seconds)
+      if (upstreamSeconds !== undefined) upstreamHistogram.observe(labels, upstreamSeconds)
+      if (ex.scheme !== undefined) bySchemes.inc(ex.scheme, decision)
+      if (ex.ruleId !== undefined || decision === 'deny') byRules.inc(ex.ruleId ?? '', decision)
+      if ((decision === 'deny' || decision === 'error') && ex.code !== undefined) refusals.inc(ex.code, STATUS_TEXT[status] ?? String(status))
       activity.record(ex, decision, status, seconds)
     },
     async render(scrape) {
