@@ -40,6 +40,7 @@ import { meterProcesses } from './lib/proc-stats.js'
 import { startKeyHost } from './lib/gateway-setup.js'
 import { PROOF_THREADS } from './lib/proofs.js'
 import { chooseLoadGenerator, type LoadGenerator } from './load/index.js'
+import { Agent as UndiciAgent, fetch as undiciFetch } from 'undici'
 import { runFixedRate } from './load/fixed-rate.js'
 import type { FixedRateResult } from './load/fixed-rate-child.js'
 import type { LatencyResults } from './lib/report.js'
@@ -49,7 +50,7 @@ import { runSessionsMicro } from './micro/sessions.js'
 import { topSelfTime } from './profile-top.js'
 import { runScale, scaleMarkdown, scaleFailed, type ScaleResults } from './scale/index.js'
 import { toMarkdown, median, type Report, type RunInfo } from './lib/report.js'
-import type { BenchCase, CaseContext, CaseResult, LoadOptions, LoadResult, ProcessUsage, Target } from './lib/types.js'
+import type { BenchCase, CaseContext, CaseResult, LoadOptions, LoadResult, ProcessUsage, Target, TlsClient } from './lib/types.js'
 
 const num = (name: string, dflt: number, min: number): number => {
   const raw = process.env[name]
@@ -104,8 +105,11 @@ async function writeLines(file: string, values: readonly string[]): Promise<void
 }
 
 /** One request before any load: the case must answer 200, or its numbers would measure an error path. */
-async function sanityCheck(url: string, header?: [string, string], fixed?: Readonly<Record<string, string>>): Promise<void> {
-  const res = await fetch(url, { headers: { ...fixed, ...(header ? { [header[0]]: header[1] } : {}) } })
+async function sanityCheck(url: string, header?: [string, string], fixed?: Readonly<Record<string, string>>, client?: TlsClient): Promise<void> {
+  // A TLS case: over HTTP/1.1 with its client certificate, the test CA not verified (as the load generators do).
+  const dispatcher = client && new UndiciAgent({ connect: { rejectUnauthorized: false, ...(client.certFile ? { cert: readFileSync(client.certFile), key: readFileSync(client.keyFile!) } : {}) } })
+  const res = await undiciFetch(url, { headers: { ...fixed, ...(header ? { [header[0]]: header[1] } : {}) }, dispatcher })
+  await dispatcher?.close()
   const body = await res.text()
   if (res.status !== 200) throw new Error(`sanity request got ${res.status}: ${body.slice(0, 300)}`)
 }
@@ -132,13 +136,13 @@ async function setUp(live: Live, ctx: CaseContext, load: LoadGenerator): Promise
   const pr = live.target.perRequest
   if (pr) {
     const [first] = await pr.generate(1)
-    await sanityCheck(live.target.url, [pr.header, first!], pr.fixed) // also warms the gateway's key cache
+    await sanityCheck(live.target.url, [pr.header, first!], pr.fixed, live.target.client) // also warms the gateway's key cache
   } else {
-    await sanityCheck(live.target.url)
+    await sanityCheck(live.target.url, undefined, undefined, live.target.client)
   }
   if (WARMUP_SEC > 0) {
     const warm = await headerFile(live, ctx.tmpDir, WARMUP_SEC, 'warmup')
-    await load.run({ url: live.target.url, connections: CONNECTIONS, durationSec: WARMUP_SEC, headerFile: warm })
+    await load.run({ url: live.target.url, connections: CONNECTIONS, durationSec: WARMUP_SEC, headerFile: warm, client: live.target.client })
     if (warm) await unlink(warm.file)
   }
 }
@@ -148,7 +152,7 @@ async function runRound(live: Live, ctx: CaseContext, load: LoadGenerator, round
   const file = await headerFile(live, ctx.tmpDir, ROUND_SEC, `round${round}`)
   const server = meterProcesses(target.pids)
   const upstream = target.pids.includes(ctx.upstreamPid) ? undefined : meterProcesses([ctx.upstreamPid])
-  const result = await load.run({ url: target.url, connections: CONNECTIONS, durationSec: ROUND_SEC, headerFile: file })
+  const result = await load.run({ url: target.url, connections: CONNECTIONS, durationSec: ROUND_SEC, headerFile: file, client: target.client })
   live.server = addUsage(live.server, server.stop())
   if (upstream) live.upstream = addUsage(live.upstream, upstream.stop())
   live.rounds.push(result)
