@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { BenchCase, CaseContext, Target } from './lib/types.js'
 import type { ClientAlgorithm } from '../src/client/keys.js'
-import { writeGatewayConfig, fetchNonce, IDENTITY, PUBLIC_ORIGIN, PUBLIC_PATH, PROOF_PATH } from './lib/gateway-setup.js'
+import { writeGatewayConfig, fetchNonce, IDENTITY, PUBLIC_ORIGIN, PUBLIC_PATH, PROOF_PATH, TEST_PKI } from './lib/gateway-setup.js'
 import { pregenerateProofs, pregenerateDpopProofs, pregenerateHttpSignatures } from './lib/proofs.js'
 import { signatureAgentValue } from './lib/http-signature-setup.js'
 import { makeDpopFixture } from './lib/dpop-setup.js'
@@ -59,15 +59,18 @@ interface GatewayOptions {
   readonly httpSignatures?: boolean
   /** sessions.tickets and sessions.cookie on (the session cases). */
   readonly sessions?: boolean
+
+  /** A TLS listener (the child reports its port): the TLS, HTTP/2 and mTLS cases. */
+  readonly tls?: { readonly clientCertificates: 'none' | 'request' }
 }
 
 /** The gateway child (this build's, or `script`'s), optionally under --cpu-prof (BENCH_PROFILE=1). */
 async function startGateway(ctx: CaseContext, id: string, accessLog: boolean, opts: GatewayOptions = {}) {
-  const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, accessLog, replayUrl: opts.replayUrl, assertion: opts.assertion, signature: opts.signature, dpop: opts.dpop, tracing: opts.tracing, httpSignatures: opts.httpSignatures, sessions: opts.sessions, issuerSymmetric: opts.issuerSymmetric })
+  const config = await writeGatewayConfig(join(ctx.tmpDir, id), { upstreamOrigin: ctx.upstreamOrigin, accessLog, replayUrl: opts.replayUrl, assertion: opts.assertion, signature: opts.signature, dpop: opts.dpop, tracing: opts.tracing, httpSignatures: opts.httpSignatures, sessions: opts.sessions, issuerSymmetric: opts.issuerSymmetric, tls: opts.tls })
   const execArgv = [...(opts.execArgv ?? []), ...(ctx.profile ? ['--cpu-prof', '--cpu-prof-dir', ctx.resultsDir, '--cpu-prof-name', `gateway-${id}.cpuprofile`] : [])]
   const args = opts.script ? [config] : [config, opts.logMode ?? '', opts.metrics ?? '']
   const gw = await ctx.startServer(opts.script ?? 'gateway.js', args, { execArgv })
-  return { ...gw, origin: `http://127.0.0.1:${gw.port}` }
+  return { ...gw, origin: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${gw.port}` }
 }
 
 const gatewayPublic = (id: string, name: string, accessLog: boolean, opts: GatewayOptions & { traced?: boolean; optIn?: boolean } = {}): BenchCase => ({
@@ -274,6 +277,32 @@ const introspectionCase = (id: string, name: string): BenchCase => ({
 })
 // ---- end introspection --------------------------------------------------------
 
+// ---- TLS, HTTP/2 and mTLS (issue 22; docs/tls.md) -------------------------
+// The gateway's TLS listener with the test PKI (test/fixtures/tls), the load
+// generator not verifying the server (autocannon never does; the h2 one is
+// bench/load/h2.ts). HTTP/2 against HTTP/1.1 on the same listener and route;
+// the mTLS route (alice.test's client certificate as the credential, the
+// 10-rule ACL's /api/data) against the public route on the same listener.
+// BENCH_CASES=gateway-tls-public,gateway-h2-public,gateway-mtls,gateway-h2-mtls
+
+const ALICE_CERT = { certFile: join(TEST_PKI, 'client-alice.pem'), keyFile: join(TEST_PKI, 'client-alice.key') }
+
+const gatewayTls = (id: string, name: string, path: string, client: { h2?: boolean; certFile?: string; keyFile?: string }): BenchCase => ({
+  id, name,
+  async setup(ctx) {
+    const gw = await startGateway(ctx, id, true, { tls: { clientCertificates: client.certFile ? 'request' : 'none' } })
+    return { url: gw.origin + path, pids: [gw.pid], client, teardown: gw.stop }
+  },
+})
+
+const TLS_CASES: readonly BenchCase[] = [
+  gatewayTls('gateway-tls-public', 'gateway, public route, TLS 1.3, HTTP/1.1', PUBLIC_PATH, {}),
+  gatewayTls('gateway-h2-public', 'gateway, public route, TLS 1.3, HTTP/2', PUBLIC_PATH, { h2: true }),
+  gatewayTls('gateway-mtls', 'gateway, client certificate as the credential (mtls), TLS 1.3, HTTP/1.1', PROOF_PATH, ALICE_CERT),
+  gatewayTls('gateway-h2-mtls', 'gateway, client certificate as the credential (mtls), TLS 1.3, HTTP/2', PROOF_PATH, { h2: true, ...ALICE_CERT }),
+]
+// ---- end of the TLS cases ---------------------------------------------------
+
 export const CASES: readonly BenchCase[] = [
   {
     id: 'upstream', name: 'upstream directly',
@@ -332,4 +361,6 @@ export const CASES: readonly BenchCase[] = [
   issuerSymmetricCase('gateway-issuer-symmetric', 'gateway, issuer token with cnf.jwe + HS256 proof per request (issuer-symmetric)'),
   // Opaque token by introspection, cache warm, beside gateway-dpop (issue 24; docs/introspection.md).
   introspectionCase('gateway-dpop-introspection', 'gateway, opaque DPoP token (RFC 7662, cache warm) + proof per request, ES256, nonce, replay, ACL'),
+  // TLS, HTTP/2 and mTLS beside the plain public route (issue 22).
+  ...TLS_CASES,
 ]

@@ -34,7 +34,7 @@ import { once } from 'node:events'
 import { tmpdir, cpus, loadavg, availableParallelism } from 'node:os'
 import { join, dirname, resolve, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { request } from 'undici'
+import { Agent as UndiciAgent, request } from 'undici'
 import { CASES } from './cases.js'
 import { startServer } from './lib/children.js'
 import { meterProcesses } from './lib/proc-stats.js'
@@ -51,7 +51,7 @@ import { runSessionsMicro } from './micro/sessions.js'
 import { topSelfTime } from './profile-top.js'
 import { runScale, scaleMarkdown, scaleFailed, type ScaleResults } from './scale/index.js'
 import { toMarkdown, median, type Report, type RunInfo } from './lib/report.js'
-import type { BenchCase, CaseContext, CaseResult, LoadOptions, LoadResult, ProcessUsage, Target } from './lib/types.js'
+import type { BenchCase, CaseContext, CaseResult, LoadOptions, LoadResult, ProcessUsage, Target, TlsClient } from './lib/types.js'
 
 const num = (name: string, dflt: number, min: number): number => {
   const raw = process.env[name]
@@ -106,10 +106,13 @@ async function writeLines(file: string, values: readonly string[]): Promise<void
 }
 
 /** One request before any load: the case must answer 200, or its numbers would measure an error path. */
-async function sanityCheck(url: string, line?: [readonly string[], string], fixed?: Readonly<Record<string, string>>): Promise<void> {
+async function sanityCheck(url: string, line?: [readonly string[], string], fixed?: Readonly<Record<string, string>>, client?: TlsClient): Promise<void> {
   // undici's request, not fetch: a case may send its own Host (fetch drops it).
-  const res = await request(url, { headers: line ? applyLine({ ...fixed }, line[0], line[1]) : { ...fixed } })
+  // A TLS case: over HTTP/1.1 with its client certificate, the test CA not verified (as the load generators do).
+  const dispatcher = client && new UndiciAgent({ connect: { rejectUnauthorized: false, ...(client.certFile ? { cert: readFileSync(client.certFile), key: readFileSync(client.keyFile!) } : {}) } })
+  const res = await request(url, { headers: line ? applyLine({ ...fixed }, line[0], line[1]) : { ...fixed }, dispatcher })
   const body = await res.body.text()
+  await dispatcher?.close()
   if (res.statusCode !== 200) throw new Error(`sanity request got ${res.statusCode}: ${body.slice(0, 300)}`)
 }
 
@@ -135,13 +138,13 @@ async function setUp(live: Live, ctx: CaseContext, load: LoadGenerator): Promise
   const pr = live.target.perRequest
   if (pr) {
     const [first] = await pr.generate(1)
-    await sanityCheck(live.target.url, [lineHeaders(pr), first!], pr.fixed) // also warms the gateway's key cache
+    await sanityCheck(live.target.url, [lineHeaders(pr), first!], pr.fixed, live.target.client) // also warms the gateway's key cache
   } else {
-    await sanityCheck(live.target.url)
+    await sanityCheck(live.target.url, undefined, undefined, live.target.client)
   }
   if (WARMUP_SEC > 0) {
     const warm = await headerFile(live, ctx.tmpDir, WARMUP_SEC, 'warmup')
-    await load.run({ url: live.target.url, connections: CONNECTIONS, durationSec: WARMUP_SEC, headerFile: warm })
+    await load.run({ url: live.target.url, connections: CONNECTIONS, durationSec: WARMUP_SEC, headerFile: warm, client: live.target.client })
     if (warm) await unlink(warm.file)
   }
 }
@@ -151,7 +154,7 @@ async function runRound(live: Live, ctx: CaseContext, load: LoadGenerator, round
   const file = await headerFile(live, ctx.tmpDir, ROUND_SEC, `round${round}`)
   const server = meterProcesses(target.pids)
   const upstream = target.pids.includes(ctx.upstreamPid) ? undefined : meterProcesses([ctx.upstreamPid])
-  const result = await load.run({ url: target.url, connections: CONNECTIONS, durationSec: ROUND_SEC, headerFile: file })
+  const result = await load.run({ url: target.url, connections: CONNECTIONS, durationSec: ROUND_SEC, headerFile: file, client: target.client })
   live.server = addUsage(live.server, server.stop())
   if (upstream) live.upstream = addUsage(live.upstream, upstream.stop())
   live.rounds.push(result)

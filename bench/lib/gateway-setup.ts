@@ -8,12 +8,16 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { createKeyHostHandler } from '../../src/keyhost/server.js'
 import { createMemoryKeyStore } from '../../src/keyhost/store.js'
 import { generateClientKey, type ClientAlgorithm, type ClientKey } from '../../src/client/keys.js'
 import { aclYaml } from './acl-sets.js'
 
 export const IDENTITY = 'alice.test'
+
+/** The committed test PKI (test/fixtures/tls): the server certificate, the CA, alice.test's client certificate. Bench runs from dist/bench/lib. */
+export const TEST_PKI = fileURLToPath(new URL('../../../test/fixtures/tls/', import.meta.url))
 export const PUBLIC_ORIGIN = 'https://gw.bench'
 export const PUBLIC_PATH = '/public/hello'
 export const PROOF_PATH = '/api/data'
@@ -69,6 +73,8 @@ export async function writeGatewayConfig(dir: string, opts: {
   sessions?: boolean
   /** issuerSymmetric.enabled: the issuer pinned under dpop.issuers (DPoP itself off) and the gateway's encryption key (bench/lib/issuer-symmetric-setup.ts). */
   issuerSymmetric?: { issuer: string; jwksFile: string; encryptionJwk: Record<string, unknown> }
+  /** A TLS listener with the test PKI's server certificate (test/fixtures/tls); `request`: client certificates asked for, chained to the test CA. */
+  tls?: { readonly clientCertificates: 'none' | 'request' }
 }): Promise<string> {
   await mkdir(dir, { recursive: true })
   await writeFile(join(dir, 'acl.yaml'), aclYaml(10))
@@ -106,6 +112,8 @@ export async function writeGatewayConfig(dir: string, opts: {
     ...(opts.sessions === true ? ['sessions:', '  tickets: { enabled: true }', '  cookie: { enabled: true }'] : []),
     ...(opts.issuerSymmetric === undefined ? [] : ['secrets:', '  file: ./secrets.yaml', 'issuerSymmetric:', '  enabled: true', 'dpop:', '  enabled: false', '  issuers:',
       `    ${JSON.stringify(opts.issuerSymmetric.issuer)}:`, `      jwksFile: ${JSON.stringify(opts.issuerSymmetric.jwksFile)}`]),
+    ...(opts.tls === undefined ? [] : ['tls:', '  listen: 127.0.0.1:0', `  cert: ${JSON.stringify(join(TEST_PKI, 'server.pem'))}`, `  key: ${JSON.stringify(join(TEST_PKI, 'server.key'))}`,
+      `  clientCertificates: ${opts.tls.clientCertificates}`, ...(opts.tls.clientCertificates === 'none' ? [] : [`  clientCa: ${JSON.stringify(join(TEST_PKI, 'ca.pem'))}`])]),
     '',
   ].join('\n'))
   return configFile

@@ -27,7 +27,18 @@ export interface Target {
    * load generator's bottleneck.
    */
   readonly perRequest?: PerRequestHeader
+  /** An https URL: how the load generator connects (test CA trusted by skipping verification, as autocannon does). */
+  readonly client?: TlsClient
   teardown(): Promise<void>
+}
+
+/** TLS client settings for a case on the gateway's TLS listener (docs/tls.md). */
+export interface TlsClient {
+  /** HTTP/2 (ALPN h2) instead of HTTP/1.1: the h2 load generator (bench/load/h2.ts). */
+  readonly h2?: boolean
+  /** PEM files of a client certificate and key to present (mTLS). */
+  readonly certFile?: string
+  readonly keyFile?: string
 }
 
 export interface PerRequestHeader {
@@ -73,10 +84,12 @@ export interface LoadOptions {
   readonly headerFile?: { readonly header: string; readonly moreHeaders?: readonly string[]; readonly file: string; readonly count: number; readonly fixed?: Readonly<Record<string, string>> }
   /** Fixed rate (requests per second over all connections) instead of as fast as possible: autocannon only. */
   readonly ratePerSec?: number
+  /** TLS client settings (Target.client): autocannon's tlsOptions, or the h2 generator. */
+  readonly client?: TlsClient
 }
 
 export interface LoadResult {
-  readonly tool: 'wrk' | 'autocannon'
+  readonly tool: 'wrk' | 'autocannon' | 'h2'
   readonly requests: number
   readonly durationSec: number
   readonly rps: number

@@ -24,7 +24,10 @@ process.once('message', async (opts: LoadOptions) => {
         },
       }]
     }
-    const r = await autocannon({ url: opts.url, connections: opts.connections, duration: opts.durationSec, requests, ...(opts.ratePerSec ? { overallRate: opts.ratePerSec } : {}) })
+    // TLS cases: the client certificate, when the case presents one (autocannon skips server verification itself).
+    const c = opts.client
+    const tlsOptions = c?.certFile !== undefined ? { cert: readFileSync(c.certFile), key: readFileSync(c.keyFile!) } : undefined
+    const r = await autocannon({ url: opts.url, connections: opts.connections, duration: opts.durationSec, requests, ...(tlsOptions ? { tlsOptions } : {}), ...(opts.ratePerSec ? { overallRate: opts.ratePerSec } : {}) })
     process.send!({ ok: true, result: r })
   } catch (err) {
     process.send!({ ok: false, error: String((err as Error).stack ?? err) })

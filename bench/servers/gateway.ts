@@ -47,5 +47,6 @@ serveChild(async ([configFile, logMode, metricsMode]) => {
           : createDestination('/dev/null')
   const log = createLogger('info', dest)
   const gw = await startGateway(configFile!, { env: {}, log, metrics: benchMetrics((metricsMode || 'on') as MetricsMode), watch: false })
-  return { port: gw.http.port, close: () => gw.close() }
+  // A config with a TLS listener (the TLS, HTTP/2 and mTLS cases): that is the port under test.
+  return { port: gw.https?.port ?? gw.http.port, close: () => gw.close() }
 })

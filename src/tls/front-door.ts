@@ -28,6 +28,8 @@ export function requireClientCertificate(req: IncomingMessage): void {
 }
 
 const forwarded = new WeakMap<IncomingMessage, ClientCertificate>()
+/** Requests from a trusted hop with `forwardedClientCert` on: their certificate is the header's or none, never the hop's own socket certificate. */
+const fromHop = new WeakSet<IncomingMessage>()
 
 /** The certificate a trusted hop forwarded for this request (read by the front door), if any. */
 export function forwardedCertificateOf(req: IncomingMessage): ClientCertificate | undefined {
@@ -36,6 +38,8 @@ export function forwardedCertificateOf(req: IncomingMessage): ClientCertificate 
 
 /** Reads a trusted hop's Client-Cert into `forwardedCertificateOf`; throws client_cert_header_invalid. */
 export function readForwardedCertificate(req: IncomingMessage, policy: ForwardedCertPolicy, nowMs: number): void {
+  if (!policy.isTrustedPeer(req.socket.remoteAddress)) return
+  fromHop.add(req)
   const cert = requestClientCertificate(req.rawHeaders, req.socket.remoteAddress, undefined, policy, nowMs)
   if (cert !== undefined) forwarded.set(req, cert)
 }
@@ -69,9 +73,10 @@ export class FrontDoor implements Responder {
  */
 export function requestChannel(req: IncomingMessage): ChannelFacts {
   const facts = channelFacts(req.socket)
+  if (!fromHop.has(req)) return facts
+  // A load balancer re-encrypting to this listener with its own certificate is not the client (RFC 9440 §4).
   const fwd = forwarded.get(req)
-  if (fwd === undefined) return facts
-  return { tlsVersion: facts.tlsVersion, exporter: facts.exporter, clientCert: fwd, clientCertSha256: fwd.x5tS256 }
+  return { tlsVersion: facts.tlsVersion, exporter: facts.exporter, clientCert: fwd, clientCertSha256: fwd?.x5tS256 }
 }
 
 /**

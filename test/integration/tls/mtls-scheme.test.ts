@@ -168,3 +168,13 @@ t.test('behind a TLS-terminating hop: Client-Cert from the trusted hop is the ce
     }
   }
 })
+
+t.test('a trusted hop that re-encrypts with its own client certificate: that certificate is never the client\'s', async (t) => {
+  const { port, up } = await gateway(t, 'request', `trustedProxies: [127.0.0.1]\nforwardedClientCert:\n  ca: ${tlsFixtures.caFile}\nlimits:\n  maxHeaderBytes: 64KiB\n`)
+  const noHeader = await h1Request(port, '/foo', { cert: clientCerts.alice })
+  t.strictSame([noHeader.status, noHeader.code], [401, 'credentials_missing'], 'the hop\'s socket certificate (alice.test) is not taken for the client\'s')
+  const bob = `:${new X509Certificate(clientCerts.bob.certPem).raw.toString('base64')}:`
+  const viaHeader = await h1Request(port, '/foo', { cert: clientCerts.alice, headers: { 'client-cert': bob } })
+  t.strictSame([viaHeader.status, viaHeader.code], [403, 'forbidden'], 'the forwarded certificate (bob.test) is the client\'s, and the ACL decides on it')
+  t.equal(up.seen.length, 0)
+})

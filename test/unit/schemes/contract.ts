@@ -16,7 +16,10 @@
 //   3. verify returns the scheme's name and the claimed identity, a
 //      confirmation, and header-safe response fields;
 //   4. the same credential twice is refused the second time (401), and every
-//      replay key the scheme records is under its own namespace;
+//      replay key the scheme records is under its own namespace; a scheme
+//      whose possession is proven by the TLS handshake itself (`possession:
+//      'tls-handshake'`: a client certificate, presented on every request)
+//      has nothing per request to replay: it must record nothing instead;
 //   5. no error detail echoes any part of a credential.
 
 import type { Test } from 'tap'
@@ -54,6 +57,12 @@ export interface SchemeFixture<C extends Claim = Claim> {
   readonly codes: readonly ErrorCode[]
   /** The rule verify is given (the gate has authorized). */
   readonly rule?: Rule
+  /**
+   * Where possession of the key is proven: `request` (default: a proof in
+   * the request, single use) or `tls-handshake` (RFC 8446 §4.4.3
+   * CertificateVerify: the credential is the connection's, no replay store).
+   */
+  readonly possession?: 'request' | 'tls-handshake'
 }
 
 /** Throws on any property access or call: a collaborator parse must never touch. */
@@ -149,7 +158,16 @@ export function schemeContract<C extends Claim>(t: Test, f: SchemeFixture<C>): v
     t.match(p.identity, HEADER_SAFE, 'identity is printable ASCII (it becomes a header)')
   })
 
-  t.test('contract: the same credential twice is refused the second time; its replay keys stay in its namespace', async (t) => {
+  if (f.possession === 'tls-handshake') {
+    t.test('contract: proven by the TLS handshake, the credential holds on every request and records nothing to replay', async (t) => {
+      const { scheme, recorded } = await build(false)
+      const { credentials, view } = await f.valid()
+      for (let i = 0; i < 2; i++) t.equal((await scheme.verify(scheme.parse(credentials, view), view, rule)).identity, scheme.parse(credentials, view).identity, `request ${i + 1}`)
+      t.equal(recorded.length, 0, 'no replay key')
+      const trapped = await build(true)
+      await t.resolves(trapped.scheme.verify(trapped.scheme.parse(credentials, view), view, rule), 'verify touches no replay store')
+    })
+  } else t.test('contract: the same credential twice is refused the second time; its replay keys stay in its namespace', async (t) => {
     const { scheme, recorded } = await build(false)
     const { credentials, view } = await f.valid()
     await scheme.verify(scheme.parse(credentials, view), view, rule)

@@ -30,7 +30,7 @@ const CODES: readonly ErrorCode[] = [
   'dpop_credentials_invalid', 'token_invalid', 'token_alg_unsupported', 'token_expired', 'token_audience_mismatch', 'token_unbound',
   'token_bearer_refused', 'token_signature_invalid', 'issuer_metadata_invalid', 'dpop_nonce_required', 'dpop_nonce_invalid',
   'dpop_proof_invalid', 'dpop_proof_mismatch', 'dpop_proof_signature_invalid', 'dpop_proof_replayed', 'key_fetch_timeout', 'key_not_found',
-  'insufficient_scope',
+  'insufficient_scope', 'certificate_binding_mismatch', 'certificate_binding_unavailable',
 ]
 
 const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url')
