@@ -24,6 +24,8 @@ export { indexedDbKeyStore, memoryKeyStore, thumbprint, type BrowserAlgorithm, t
 export { parseChallenges, type Challenge } from './challenge.js'
 
 export type SessionMode = 'ticket' | 'cookie' | 'none'
+/** How a request was authenticated: a proof, a ticket, the session cookie alone, or nothing yet. */
+export type Via = 'proof' | 'ticket' | 'cookie' | 'none'
 
 /** What the client does, step by step (the example page draws these). */
 export type BrowserClientEvent =
@@ -34,7 +36,7 @@ export type BrowserClientEvent =
   | { readonly type: 'ticket'; readonly expiresInSec: number }
   | { readonly type: 'ticket-used'; readonly method: string; readonly url: string }
   | { readonly type: 'ticket-refused'; readonly status: number }
-  | { readonly type: 'response'; readonly method: string; readonly url: string; readonly status: number; readonly via: 'proof' | 'ticket' | 'none' }
+  | { readonly type: 'response'; readonly method: string; readonly url: string; readonly status: number; readonly via: Via }
 
 export interface BrowserClientOptions {
   /** The identity the page speaks for: its own origin's host, e.g. `alice.example`. */
@@ -117,6 +119,7 @@ export async function createBrowserClient(opts: BrowserClientOptions): Promise<B
 
   const nonces = new Map<string, string>() // audience → last nonce
   const tickets = new Map<string, Ticket>() // audience → ticket
+  const cookies = new Set<string>() // audiences that set our session cookie (the browser holds it, HttpOnly)
 
   const usableTicket = (aud: string): Ticket | undefined => {
     const t = tickets.get(aud)
@@ -138,13 +141,15 @@ export async function createBrowserClient(opts: BrowserClientOptions): Promise<B
     const method = (init.method ?? 'GET').toUpperCase()
     const htu = aud + url.pathname
 
-    const attempt = async (mayUseTicket: boolean): Promise<{ res: Response; via: 'proof' | 'ticket' | 'none' }> => {
+    const attempt = async (mayUseSession: boolean): Promise<{ res: Response; via: Via }> => {
       const headers = new Headers(init.headers)
-      const ticket = mayUseTicket && mode === 'ticket' ? usableTicket(aud) : undefined
+      const ticket = mayUseSession && mode === 'ticket' ? usableTicket(aud) : undefined
       const nonce = nonces.get(aud)
       let pending: PendingTicket | undefined
-      let via: 'proof' | 'ticket' | 'none' = 'none'
-      if (ticket !== undefined) {
+      let via: Via = 'none'
+      if (mayUseSession && mode === 'cookie' && cookies.has(aud)) {
+        via = 'cookie' // no Authorization: the browser sends the cookie
+      } else if (ticket !== undefined) {
         await presentTicket(headers, ticket, { method, htu, nowMs: now() })
         via = 'ticket'
         emit({ type: 'ticket-used', method, url: url.href })
@@ -167,16 +172,18 @@ export async function createBrowserClient(opts: BrowserClientOptions): Promise<B
           emit({ type: 'ticket', expiresInSec: Math.round((t.expiresAtMs - now()) / 1000) })
         }
       }
+      if (via === 'proof' && mode === 'cookie' && res.ok && res.headers.get('domainpop-session') === null) cookies.add(aud)
       emit({ type: 'response', method, url: url.href, status: res.status, via })
       return { res, via }
     }
 
     const canResend = replayable(init.body)
     let { res, via } = await attempt(true)
-    if (via === 'ticket') {
+    if (via === 'ticket' || via === 'cookie') {
       // 401 (expired, revoked, sessions: false) or 400 (unreadable): a proof may fix it; a 403 is the ACL's answer.
       if (res.status !== 401 && res.status !== 400) return res
       tickets.delete(aud)
+      cookies.delete(aud)
       emit({ type: 'ticket-refused', status: res.status })
       if (!canResend) return res
       await res.body?.cancel()
@@ -201,6 +208,7 @@ export async function createBrowserClient(opts: BrowserClientOptions): Promise<B
     fetch: clientFetch,
     async forget() {
       tickets.clear()
+      cookies.clear()
       nonces.clear()
       await store.delete(opts.identity)
     },

@@ -19,8 +19,11 @@ import { generateClientKey, saveClientKey } from '../client/keys.js'
 import { createKeyHostServer } from '../keyhost/server.js'
 import { createMemoryKeyStore } from '../keyhost/store.js'
 import { UsageError, CliError, EXIT } from './usage.js'
+import { createBrowserSite } from './browser-site.js'
 
 const IDENTITY = 'alice.test'
+/** The browser part's identity: *.localhost is a secure context that browsers resolve to loopback by themselves. */
+const BROWSER_IDENTITY = 'alice.localhost'
 
 function listen(server: http.Server, port: number): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
@@ -88,6 +91,14 @@ export async function runDemo(argv: string[]): Promise<number> {
   await store.put({ id: key.kid, jwk: { ...key.publicJwk, use: 'sig' }, expiresAtMs: Date.now() + 24 * 3600_000 })
   const keyUrl = `http://${IDENTITY}:${keyhost.port}/.well-known/domainpop/keys/${key.kid}`
 
+  // The identity's own web site for the browser page: the example page, the browser client, its key host.
+  const siteStore = createMemoryKeyStore()
+  let siteServer: http.Server | undefined
+  const siteProbe = http.createServer()
+  const sitePort = (await listen(siteProbe, 0)).port
+  siteProbe.close()
+  const siteOrigin = `http://${BROWSER_IDENTITY}:${sitePort}`
+
   let port = Number(values.port)
   // The port asked for, or a clear failure: never a silent move to another one (0 asks for any).
   const probe = http.createServer()
@@ -103,8 +114,8 @@ export async function runDemo(argv: string[]): Promise<number> {
     '    public: true',
     '  - id: hello',
     '    path: /hello/**',
-    `    read: [${IDENTITY}]`,
-    `    write: [${IDENTITY}]`,
+    `    read: [${IDENTITY}, ${BROWSER_IDENTITY}]`,
+    `    write: [${IDENTITY}, ${BROWSER_IDENTITY}]`,
     '  - id: admin',
     '    path: /admin/**',
     '    read: [admin.test]',
@@ -118,10 +129,14 @@ export async function runDemo(argv: string[]): Promise<number> {
     'admin:',
     '  listen: 127.0.0.1:0',
     'keys:',
-    `  allowHttp: [${IDENTITY}]`,
+    `  allowHttp: [${IDENTITY}, ${BROWSER_IDENTITY}]`,
     '  allowPrivateAddresses: true   # demo only: the key host is on loopback',
     '  allowPorts: any',
-    `  resolve: { ${IDENTITY}: 127.0.0.1 }`,
+    `  resolve: { ${IDENTITY}: 127.0.0.1, ${BROWSER_IDENTITY}: 127.0.0.1 }`,
+    'sessions:',
+    '  tickets: { enabled: true }',
+    'cors:',
+    `  origins: [${siteOrigin}]   # the example page may call the gateway`,
     'log:',
     '  level: warn',
     '',
@@ -137,6 +152,10 @@ export async function runDemo(argv: string[]): Promise<number> {
     gw = await startGateway(join(dir, 'gateway.yaml'), { env: {}, log, metrics: createMetrics() })
   }
   servers.push(gw)
+  siteServer = createBrowserSite({ identity: BROWSER_IDENTITY, origin: siteOrigin, gateway: origin(), store: siteStore, pageConfig: { paths: { allowed: '/hello/browser', denied: '/admin/users' }, ticketCalls: 10 } })
+  const site = siteServer
+  servers.push({ close: () => { site.closeAllConnections(); site.close() } })
+  await listen(site, sitePort)
   const cli = cliCommand(process.env.PATH ?? '', process.argv[1] ?? '')
   const fetchCmd = (path: string) => `${cli} fetch ${origin()}${path} --identity ${IDENTITY} --key ${privateFile} --key-url ${keyUrl}`
   process.stdout.write(`
@@ -155,6 +174,11 @@ Try:
   ${fetchCmd('/admin/users')} -i
                                               # authenticated, but the ACL says no: 403 forbidden
   ${cli} acl explain --acl ${join(dir, 'acl.yaml')} --as ${IDENTITY} GET /admin/users
+
+In a browser (Chromium, Firefox; *.localhost resolves to this machine):
+  ${siteOrigin}/
+                                              # ${BROWSER_IDENTITY}'s page: a WebCrypto key made and published, the challenge,
+                                              # the proof, then ten calls on a session ticket, and two refusals as problem+json
 `)
   return -1
 }
