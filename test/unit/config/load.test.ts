@@ -9,6 +9,7 @@ import type { Config as CoreConfig } from '../../../src/config/types.js'
 import type { DpopConfig } from '../../../src/schemes/dpop/config.js'
 import type { SessionsConfig } from '../../../src/schemes/sessions/index.js'
 import type { HttpSignaturesConfig } from '../../../src/schemes/http-signature/config.js'
+import type { IssuerSymmetricConfig } from '../../../src/schemes/issuer-symmetric/config.js'
 import { formatProblem } from '../../../src/config/yaml-source.js'
 
 /** The repository root, found from this file whether it runs from test/ or dist/test/. */
@@ -31,7 +32,7 @@ const BASE = 'publicOrigin: https://bob.example\nupstream: http://127.0.0.1:3000
 type Env = Record<string, string | undefined>
 type T = Pick<typeof t, 'same' | 'equal' | 'ok' | 'match'>
 /** The core config with the built-in scheme modules' sections beside it (schemes/module.ts sectionOf). */
-type Config = CoreConfig & { readonly dpop: DpopConfig; readonly sessions: SessionsConfig; readonly httpSignatures: HttpSignaturesConfig }
+type Config = CoreConfig & { readonly dpop: DpopConfig; readonly sessions: SessionsConfig; readonly httpSignatures: HttpSignaturesConfig; readonly issuerSymmetric: IssuerSymmetricConfig }
 const ok = (t: T, text: string, env?: Env): Config => {
   const r = parseConfig(text, FILE, env)
   t.same(r.problems.map(formatProblem), [], 'no problems')
@@ -78,6 +79,7 @@ t.test('defaults: only the three required keys', async (t) => {
     dpop: { enabled: false, audience: undefined, algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'], requireNonce: true, issuers: {}, authorizationServers: [] },
     sessions: { tickets: { enabled: false, ttlMs: 3_600_000, cacheSize: 10_000 }, cookie: { enabled: false, name: '__Host-popgate', ttlMs: 3_600_000, logoutPath: '/.well-known/popgate/logout' } },
     httpSignatures: { enabled: false, algorithms: ['ed25519', 'ecdsa-p256-sha256'], maxValidityMs: 86_400_000, clockSkewMs: undefined, requireTag: true, maxBodyBytes: 1_048_576 },
+    issuerSymmetric: { enabled: false, cacheSize: 10_000 },
     identityHeaders: { prefix: 'X-PoP-', assertion: false, assertionAudience: undefined, signature: false, signatureMaxBodyBytes: 1_048_576, forwardAuthorization: false, strip: [] },
     shutdown: { drainTimeoutMs: 20_000 },
     cors: { origins: [] },
