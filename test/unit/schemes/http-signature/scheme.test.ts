@@ -80,3 +80,21 @@ t.test('own: the challenge is Accept-Signature (RFC 9421 §5.1), no WWW-Authenti
   t.equal(parts.field, undefined)
   t.same(parts.headers, ['Accept-Signature', 'sig1=("@authority" "signature-agent";key="sig1");created;expires;tag="web-bot-auth"'])
 })
+
+t.test('key trust: a pinned agent identity takes only its pinned keyid, refused before the directory is asked', async (t) => {
+  let asked = 0
+  const counting = { getKey: (...a: Parameters<typeof directory.getKey>) => { asked++; return directory.getKey(...a) } }
+  const pinned = (keys: string[]) => createHttpSignatureScheme({
+    keyTrust: openKeyTrust({ policies: new Map([['agent.example' as never, { identity: 'agent.example', keys, newKeys: 'accept', pos: { line: 1, col: 1 } } as never]]) }),
+    settings, publicScheme: 'https', maxBodyBytes: 1024, directory: counting, replay: namespacedReplay(createMemoryReplayStore({ maxEntries: 100 }), 'http-signature', 60_000, () => {}),
+  })
+  const other = 'x'.repeat(43)
+  const a = signed()
+  const refusing = pinned([other])
+  t.equal(await code(() => refusing.verify(refusing.parse(a.credentials, a.view), a.view, RULE)), 'key_not_pinned')
+  t.equal(asked, 0, 'nothing fetched')
+  const b = signed()
+  const taking = pinned([other, keyid])
+  t.equal(await code(() => taking.verify(taking.parse(b.credentials, b.view), b.view, RULE)), 'ok')
+  t.equal(asked, 1)
+})
