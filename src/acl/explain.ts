@@ -57,7 +57,7 @@ function verdict(e: Explanation): string {
     if (d.rule.public) return `ALLOW by ${by}: public, no authentication needed`
     const also = d.rule.require.length > 0 ? `; the credential must also be: ${d.rule.require.join(' or ')}` : ''
     const via = e.pattern?.group === undefined ? '' : ` (in group:${e.pattern.group})`
-    return `ALLOW by ${by}: "${d.verb}" is granted to ${e.identity} by pattern "${e.pattern?.source}"${via}${also}`
+    return `ALLOW by ${by}: "${d.verb}" is granted to ${e.identity} by pattern "${e.pattern?.source}"${via}${also}${certificateTerms(d.rule)}`
   }
   const head = `DENY (${d.reason}) by ${by}`
   switch (d.reason) {
@@ -76,6 +76,14 @@ function verdict(e: Explanation): string {
     case 'no_rule':
       return head // unreachable: no_rule never carries a rule
   }
+}
+
+/** The rule's client-certificate fields (docs/tls.md), as conditions on the ALLOW. */
+function certificateTerms(rule: Rule): string {
+  let out = ''
+  if (rule.clientCertificate === 'required') out += '; the connection must also present a client certificate that chains to the CA (clientCertificate: required)'
+  if (rule.forwardClientCert) out += '; the client certificate is forwarded upstream as Client-Cert, RFC 9440 (forwardClientCert: true)'
+  return out
 }
 
 /** The patterns as the rule wrote them: a group once, with what it stands for. */

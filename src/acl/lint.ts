@@ -32,6 +32,9 @@ export function lint(acl: Acl, known?: ReadonlySet<string>): LintFinding[] {
     if (rule.mode === 'report') add(rule, 'report_mode', REPORT_MODE_NOTE)
     if (rule.channelBinding === 'required' && !rule.public) add(rule, 'channel_binding', CHANNEL_BINDING_NOTE)
 
+    const certificate = clientCertificateUse(rule)
+    if (certificate) add(rule, 'client_certificate', `${certificate}: ${CLIENT_CERTIFICATE_NOTE}`)
+
     const unsatisfiable = unsatisfiableRequire(rule, known)
     if (unsatisfiable) add(rule, 'unsatisfiable_require', unsatisfiable)
 
@@ -59,8 +62,37 @@ export const CHANNEL_BINDING_NOTE = 'channelBinding: required is met only on the
 /** What `check` and `serve` say for such a rule when the config has no TLS listener. */
 export const CHANNEL_BINDING_UNMET = 'channelBinding: required can never be met: this config has no TLS listener (tls.listen), so every request here gets 401 channel_binding_unavailable'
 
+/** RFC 8705 §2 / RFC 9440 §2: a client certificate reaches the gateway only from its own TLS listener or a trusted hop's Client-Cert header. */
+export const CLIENT_CERTIFICATE_NOTE = 'met only when the gateway has a certificate source: tls.clientCertificates request or require, or forwardedClientCert (Client-Cert from a trusted hop)'
+
+/** What `check` and `serve` say for such a rule when the config has no certificate source. */
+export const CLIENT_CERTIFICATE_UNMET = 'this config has no certificate source (tls.clientCertificates is none or there is no tls listener, and no forwardedClientCert)'
+
+/** Schemes and assurances only a client certificate gives (`mtls`, RFC 8705 §3 `certificate-bound`). */
+const CERTIFICATE_ONLY: ReadonlySet<string> = new Set(['mtls', 'certificate-bound'])
+
+/**
+ * Whether the rule can never allow anyone without a client certificate:
+ * `clientCertificate: required`, or a `require` whose every entry (they are
+ * alternatives) needs one. A public rule authenticates no one: nothing to need.
+ */
+export function needsClientCertificate(rule: Rule): string | undefined {
+  if (rule.public) return undefined
+  if (rule.clientCertificate === 'required') return 'clientCertificate: required'
+  if (rule.require.length > 0 && rule.require.every((r) => CERTIFICATE_ONLY.has(r))) return `require: [${rule.require.join(', ')}]`
+  return undefined
+}
+
+/** What the rule says about client certificates, for lint's note; undefined when nothing. */
+export function clientCertificateUse(rule: Rule): string | undefined {
+  const needs = needsClientCertificate(rule)
+  const forwards = !rule.public && rule.forwardClientCert ? 'forwardClientCert: true' : undefined
+  const both = [needs, forwards].filter((x) => x !== undefined)
+  return both.length > 0 ? both.join(', ') : undefined
+}
+
 /** Findings that are notes, not mistakes: printed, but they do not fail `acl lint`. */
-export const isNote = (f: LintFinding): boolean => f.kind === 'report_mode' || f.kind === 'channel_binding'
+export const isNote = (f: LintFinding): boolean => f.kind === 'report_mode' || f.kind === 'channel_binding' || f.kind === 'client_certificate'
 
 /** `file:line:col: rules[i] (id): message`, like a parse problem. */
 export function formatFinding(f: LintFinding, file: string): string {

@@ -163,6 +163,8 @@ export type LintKind =
   | 'report_mode'
   /** `channelBinding: required`: met only on the gateway's own TLS 1.3 listener (a note; `check` warns when the config has none). */
   | 'channel_binding'
+  /** The rule needs or forwards a client certificate: met only where the gateway has a certificate source (a note; `check` warns when the config has none). */
+  | 'client_certificate'
   /** `require` names something no principal can hold here (a session with `sessions: false`, a name that is no scheme or assurance). */
   | 'unsatisfiable_require'
   /** A group no rule or group names. */

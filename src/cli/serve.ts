@@ -18,7 +18,7 @@ import { schemeRedactFields } from '../schemes/index.js'
 import { formatProblem, inLineOrder, type Problem } from '../config/yaml-source.js'
 import type { Config } from '../config/types.js'
 import { formatFinding } from '../acl/index.js'
-import { CHANNEL_BINDING_UNMET, REPORT_MODE_NOTE } from '../acl/lint.js'
+import { CHANNEL_BINDING_UNMET, CLIENT_CERTIFICATE_UNMET, REPORT_MODE_NOTE, needsClientCertificate } from '../acl/lint.js'
 import { UsageError, CliError, EXIT } from './usage.js'
 import { version } from './version.js'
 
@@ -86,6 +86,24 @@ export function channelBindingWarnings(config: Config, acl: Acl): string[] {
     .map((rule) => formatFinding({ ruleId: rule.id, index: rule.index, pos: rule.pos, kind: 'channel_binding', message: CHANNEL_BINDING_UNMET }, acl.file))
 }
 
+/** Whether a client certificate can reach the gateway at all: its own listener asks for one, or a trusted hop forwards Client-Cert (RFC 9440). */
+export const hasCertificateSource = (config: Config): boolean =>
+  (config.tls !== undefined && config.tls.clientCertificates !== 'none') || config.forwardedClientCert !== undefined
+
+/** A rule that needs (or forwards) a client certificate under a config with no certificate source. */
+export function clientCertificateWarnings(config: Config, acl: Acl): string[] {
+  if (hasCertificateSource(config)) return []
+  const lines: string[] = []
+  for (const rule of acl.rules) {
+    const needs = needsClientCertificate(rule)
+    const message = needs !== undefined
+      ? `${needs} can never be met: ${CLIENT_CERTIFICATE_UNMET}, so every request here is refused (${rule.clientCertificate === 'required' ? 'client_certificate_required' : 'credentials_not_accepted'})`
+      : rule.forwardClientCert && !rule.public ? `forwardClientCert: true forwards nothing: ${CLIENT_CERTIFICATE_UNMET}` : undefined
+    if (message) lines.push(formatFinding({ ruleId: rule.id, index: rule.index, pos: rule.pos, kind: 'client_certificate', message }, acl.file))
+  }
+  return lines
+}
+
 export async function runServe(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' } } })
   const file = configPath(values.config, process.env)
@@ -103,7 +121,7 @@ export async function runServe(argv: string[]): Promise<number> {
   }
   const st = gw.holder.current
   if (st.secrets.generated) log.warn(THROWAWAY_SECRETS)
-  for (const warning of [...reportModeWarnings(st.acl), ...channelBindingWarnings(st.config, st.acl)]) log.warn({ acl: st.acl.file }, warning)
+  for (const warning of [...reportModeWarnings(st.acl), ...channelBindingWarnings(st.config, st.acl), ...clientCertificateWarnings(st.config, st.acl)]) log.warn({ acl: st.acl.file }, warning)
   log.info({
     version: version(), pid: process.pid, config: file, rules: st.acl.rules.length,
     http: `${gw.http.address}:${gw.http.port}`, https: gw.https && `${gw.https.address}:${gw.https.port}`, admin: gw.admin && `${gw.admin.address}:${gw.admin.port}`, upstream: st.config.upstream.href,
@@ -175,7 +193,7 @@ export async function runCheck(argv: string[]): Promise<number> {
   for (const warning of configWarnings(state.config)) process.stderr.write(`${file}: warning: ${warning}\n`)
   process.stdout.write(`${file}: ok\n`)
   process.stdout.write(`${store.text}\n`)
-  for (const warning of [...reportModeWarnings(state.acl), ...channelBindingWarnings(state.config, state.acl)]) process.stdout.write(`warning: ${warning}\n`)
+  for (const warning of [...reportModeWarnings(state.acl), ...channelBindingWarnings(state.config, state.acl), ...clientCertificateWarnings(state.config, state.acl)]) process.stdout.write(`warning: ${warning}\n`)
   if (state.secrets.generated) process.stdout.write(`note: ${THROWAWAY_SECRETS}\n`)
   return EXIT.ok
 }

@@ -68,3 +68,31 @@ t.test('channelBinding: required without a TLS listener: check warns, lint notes
   t.equal(lint.code, 0, 'a note does not fail lint')
   t.match(lint.stdout, /rules\[0\] \(bound\): channelBinding: required is met only on the gateway's own TLS 1\.3 listener/)
 })
+
+t.test('a rule that needs a client certificate under a config with no certificate source: check warns; a listener that asks for one quiets it', async (t) => {
+  await writeFile(join(dir, 'cc.yaml'), 'version: 1\nrules:\n  - id: cc\n    path: /cc/**\n    read: [alice.test]\n    clientCertificate: required\n  - id: bound\n    path: /bound/**\n    read: [alice.test]\n    require: [certificate-bound]\n  - id: fwd\n    path: /fwd/**\n    read: [alice.test]\n    forwardClientCert: true\n  - id: plain\n    path: /plain/**\n    read: [alice.test]\n')
+  const base = 'listen: 127.0.0.1:0\npublicOrigin: https://gw.test\nupstream: http://127.0.0.1:3000\nacl: ./cc.yaml\n'
+  const tlsDir = join(ROOT, 'test/fixtures/tls')
+  const tls = (mode: string) => `tls:\n  listen: 127.0.0.1:0\n  cert: ${tlsDir}/server.pem\n  key: ${tlsDir}/server.key\n  clientCertificates: ${mode}\n`
+  for (const [name, extra] of [['cc-plain.yaml', ''], ['cc-none.yaml', tls('none')]] as const) {
+    await writeFile(join(dir, name), base + extra)
+    const r = await popgate(['check', '--config', join(dir, name)])
+    t.equal(r.code, 0, `${name}: a warning, not a problem (${r.stderr})`)
+    const warnings = r.stdout.split('\n').filter((l) => l.startsWith('warning: '))
+    t.match(warnings, [
+      /cc\.yaml:3:5: rules\[0\] \(cc\): clientCertificate: required can never be met: this config has no certificate source .* \(client_certificate_required\)/,
+      /cc\.yaml:7:5: rules\[1\] \(bound\): require: \[certificate-bound\] can never be met: .* \(credentials_not_accepted\)/,
+      /cc\.yaml:11:5: rules\[2\] \(fwd\): forwardClientCert: true forwards nothing/,
+    ], name)
+    t.equal(warnings.length, 3, `${name}: not the plain rule`)
+  }
+  await writeFile(join(dir, 'cc-request.yaml'), base + tls('request'))
+  const asks = await popgate(['check', '--config', join(dir, 'cc-request.yaml')])
+  t.equal(asks.code, 0, asks.stderr)
+  t.notMatch(asks.stdout, /certificate source|forwards nothing/)
+
+  const lint = await popgate(['acl', 'lint', '--acl', join(dir, 'cc.yaml')])
+  t.equal(lint.code, 0, 'a note does not fail lint')
+  t.match(lint.stdout, /rules\[0\] \(cc\): clientCertificate: required: met only when the gateway has a certificate source/)
+  // `require: [mtls]` needs no warning here: with no certificate source the mtls scheme is off, and check refuses the name outright.
+})

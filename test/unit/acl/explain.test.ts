@@ -64,3 +64,24 @@ t.test('explain decides exactly as decide does', async (t) => {
     }
   }
 })
+
+t.test('explain prints a rule\'s clientCertificate: required and forwardClientCert: true beside its require', async (t) => {
+  const certs = mustParse(`version: 1
+rules:
+  - id: both
+    path: /both/**
+    read: [alice.example]
+    require: [mtls]
+    clientCertificate: required
+    forwardClientCert: true
+  - id: plain
+    path: /plain/**
+    read: [alice.example]
+`, 'acl.yaml')
+  const last = (path: string) => formatExplanation(explain(certs, id('alice.example'), 'GET', path)).split('\n').pop()!
+  t.equal(last('/both/x'), 'ALLOW by rules[0] (both) /both/** at acl.yaml:3:5: "read" is granted to alice.example by pattern "alice.example"' +
+    '; the credential must also be: mtls' +
+    '; the connection must also present a client certificate that chains to the CA (clientCertificate: required)' +
+    '; the client certificate is forwarded upstream as Client-Cert, RFC 9440 (forwardClientCert: true)')
+  t.notMatch(last('/plain/x'), /clientCertificate|forwardClientCert|Client-Cert/, 'a rule without them says nothing about certificates')
+})

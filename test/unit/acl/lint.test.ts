@@ -1,5 +1,6 @@
 import t from 'tap'
 import { compileAcl, formatFinding, lint } from '../../../src/acl/index.js'
+import { isNote } from '../../../src/acl/lint.js'
 import { parseDomainPattern, type DomainPattern } from '../../../src/identity/domain.js'
 import { mustParse } from '../../fixtures/acl/build.js'
 
@@ -98,4 +99,25 @@ t.test('a sensible ACL lints clean', async (t) => {
   - {path: /users/*/profile, methods: [GET, PUT], read: ["*"], write: [a.example]}
   - {path: /users/**, read: [a.example]}
 `), [])
+})
+
+t.test('a rule that needs or forwards a client certificate gets a note (lint sees no config; check warns when it has no source)', async (t) => {
+  const acl = mustParse(`version: 1
+rules:
+  - {id: cc, path: /cc/**, read: [a.example], clientCertificate: required}
+  - {id: mtls, path: /mtls/**, read: [a.example], require: [mtls]}
+  - {id: bound, path: /bound/**, read: [a.example], require: [certificate-bound, mtls]}
+  - {id: fwd, path: /fwd/**, read: [a.example], forwardClientCert: true}
+  - {id: either, path: /either/**, read: [a.example], require: [mtls, dpop]}
+  - {id: optional, path: /optional/**, read: [a.example], clientCertificate: optional}
+`)
+  const notes = lint(acl).filter((f) => f.kind === 'client_certificate')
+  t.same(notes.map((f) => f.ruleId), ['cc', 'mtls', 'bound', 'fwd'], 'a require with a non-certificate alternative, or an optional certificate, needs none')
+  t.match(notes.map((f) => f.message), [
+    /^clientCertificate: required: met only when the gateway has a certificate source: tls\.clientCertificates request or require, or forwardedClientCert/,
+    /^require: \[mtls\]: met only/,
+    /^require: \[certificate-bound, mtls\]: met only/,
+    /^forwardClientCert: true: met only/,
+  ])
+  t.ok(notes.every(isNote), 'a note: it does not fail lint')
 })
