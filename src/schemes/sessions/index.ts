@@ -15,7 +15,9 @@ import { createCookieJar } from './cookie.js'
 import { createCookieGrant, createCookieScheme } from './cookie-scheme.js'
 import { logoutRoute } from './logout.js'
 import { allowedOrigins } from './config.js'
-import type { Grant, Scheme } from '../types.js'
+import type { Claim, Grant, Scheme } from '../types.js'
+import { isGatewayError } from '../../errors.js'
+import type { Metrics } from '../../metrics.js'
 import type { OwnRoute } from '../../http/own-routes.js'
 import { createMemoryRevocations } from '../../revocation/memory.js'
 import { createRedisRevocations } from '../../revocation/redis.js'
@@ -78,6 +80,29 @@ export const sessionsModule: SchemeModule<SessionsConfig> = {
         return fields
       },
     }))
-    return { schemes, grants: counted, routes, resources: [store] }
+    return { schemes: schemes.map((s) => countingRefusals(s, shared.metrics)), grants: counted, routes, resources: [store] }
   },
+}
+
+/**
+ * popgate_sessions_refused_total{scheme,code}: counted where the scheme
+ * refuses its own credential, in parse (a ticket or cookie that does not open,
+ * expired, CSRF) or verify (`sessions: false`, the HMAC, replay, revocation).
+ * An ACL or rule-policy refusal of a ticket that checked out is the gate's,
+ * counted in popgate_refusals_total like any scheme's.
+ */
+function countingRefusals<C extends Claim>(s: Scheme<C>, metrics: Metrics): Scheme<C> {
+  const refused = (err: unknown): never => {
+    metrics.inc('popgate_sessions_refused_total', { scheme: s.name, code: isGatewayError(err) ? err.code : 'internal_error' })
+    throw err
+  }
+  return {
+    ...s,
+    parse(credentials, req) {
+      try { return s.parse(credentials, req) } catch (err) { return refused(err) }
+    },
+    verify(claim, req, rule) {
+      return s.verify(claim, req, rule).then(undefined, refused)
+    },
+  }
 }
