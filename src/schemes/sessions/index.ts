@@ -8,7 +8,7 @@
 // Both share one revocation list (the ACL's `revoke:` and the run-time one).
 
 import type { SchemeModule } from '../module.js'
-import { readSessions, type SessionsConfig } from './config.js'
+import { readSessions, sessionsWarnings, type SessionsConfig } from './config.js'
 import { createTicketBook } from './ticket.js'
 import { createSessionScheme, createTicketGrant } from './scheme.js'
 import { createCookieJar } from './cookie.js'
@@ -35,6 +35,7 @@ export const sessionsModule: SchemeModule<SessionsConfig> = {
   section: 'sessions',
   credentialFields: ['domainpop-proof'],
   read: readSessions,
+  warnings: sessionsWarnings,
   async build(cfg, shared, prev) {
     if (!cfg.tickets.enabled && !cfg.cookie.enabled) return { schemes: [] }
     const skew = shared.config.proof.clockSkewMs
