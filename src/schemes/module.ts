@@ -38,6 +38,12 @@ export interface SchemeModule<Cfg = unknown> {
    */
   read?(root: Section): Cfg
   /**
+   * Things its valid section may do that an operator should hear about, read
+   * against the whole config (config/warnings.ts: `check` prints them, `serve`
+   * logs each at start). Pure.
+   */
+  warnings?(cfg: Cfg, config: Config): readonly string[]
+  /**
    * Builds what it serves for one config. `prev` is what it built for the
    * state being replaced (a reload): reuse caches from it when `cfg` and the
    * fetch policy did not change. Files it reads (pinned key sets) are

@@ -70,3 +70,14 @@ export function readSessions(root: Section): SessionsConfig {
 
 /** The origins a cookie-authenticated unsafe request may come from: the gateway's own and `cors.origins`. */
 export const allowedOrigins = (publicOrigin: string, cors: Config['cors']): ReadonlySet<string> => new Set([publicOrigin, ...cors.origins])
+
+/**
+ * A cookie session behind an http:// publicOrigin: the cookie is `Secure`
+ * (the `__Host-` prefix requires it, rfc6265bis §4.1.3.2) and browsers drop a
+ * Secure cookie set over http (§5.7) — except on localhost, which Chromium
+ * treats as a secure context. Valid (a local try-out), but worth saying.
+ */
+export function sessionsWarnings(cfg: SessionsConfig, config: Pick<Config, 'publicOrigin'>): string[] {
+  if (!cfg.cookie.enabled || !config.publicOrigin.toLowerCase().startsWith('http://')) return []
+  return [`sessions.cookie.enabled: publicOrigin ${config.publicOrigin} is http://, and browsers drop the Secure ${cfg.cookie.name} cookie (a __Host- cookie must be Secure) when it is set over http, so browsers keep no cookie session: serve publicOrigin over https. The one exception is http://localhost, which Chromium treats as secure and keeps the cookie on (other browsers may not)`]
+}

@@ -8,14 +8,16 @@
 // Both share one revocation list (the ACL's `revoke:` and the run-time one).
 
 import type { SchemeModule } from '../module.js'
-import { readSessions, type SessionsConfig } from './config.js'
+import { readSessions, sessionsWarnings, type SessionsConfig } from './config.js'
 import { createTicketBook } from './ticket.js'
 import { createSessionScheme, createTicketGrant } from './scheme.js'
 import { createCookieJar } from './cookie.js'
 import { createCookieGrant, createCookieScheme } from './cookie-scheme.js'
 import { logoutRoute } from './logout.js'
 import { allowedOrigins } from './config.js'
-import type { Grant, Scheme } from '../types.js'
+import type { Claim, Grant, Scheme } from '../types.js'
+import { isGatewayError } from '../../errors.js'
+import type { Metrics } from '../../metrics.js'
 import type { OwnRoute } from '../../http/own-routes.js'
 import { createMemoryRevocations } from '../../revocation/memory.js'
 import { createRedisRevocations } from '../../revocation/redis.js'
@@ -33,6 +35,7 @@ export const sessionsModule: SchemeModule<SessionsConfig> = {
   section: 'sessions',
   credentialFields: ['domainpop-proof'],
   read: readSessions,
+  warnings: sessionsWarnings,
   async build(cfg, shared, prev) {
     if (!cfg.tickets.enabled && !cfg.cookie.enabled) return { schemes: [] }
     const skew = shared.config.proof.clockSkewMs
@@ -78,6 +81,29 @@ export const sessionsModule: SchemeModule<SessionsConfig> = {
         return fields
       },
     }))
-    return { schemes, grants: counted, routes, resources: [store] }
+    return { schemes: schemes.map((s) => countingRefusals(s, shared.metrics)), grants: counted, routes, resources: [store] }
   },
+}
+
+/**
+ * popgate_sessions_refused_total{scheme,code}: counted where the scheme
+ * refuses its own credential, in parse (a ticket or cookie that does not open,
+ * expired, CSRF) or verify (`sessions: false`, the HMAC, replay, revocation).
+ * An ACL or rule-policy refusal of a ticket that checked out is the gate's,
+ * counted in popgate_refusals_total like any scheme's.
+ */
+function countingRefusals<C extends Claim>(s: Scheme<C>, metrics: Metrics): Scheme<C> {
+  const refused = (err: unknown): never => {
+    metrics.inc('popgate_sessions_refused_total', { scheme: s.name, code: isGatewayError(err) ? err.code : 'internal_error' })
+    throw err
+  }
+  return {
+    ...s,
+    parse(credentials, req) {
+      try { return s.parse(credentials, req) } catch (err) { return refused(err) }
+    },
+    verify(claim, req, rule) {
+      return s.verify(claim, req, rule).then(undefined, refused)
+    },
+  }
 }

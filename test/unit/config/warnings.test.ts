@@ -31,3 +31,21 @@ t.test('isLoopbackHost', async (t) => {
   for (const h of ['localhost', '127.0.0.1', '127.255.255.254', '::1', '::ffff:127.0.0.1']) t.ok(isLoopbackHost(h), h)
   for (const h of ['0.0.0.0', '::', '128.0.0.1', '::ffff:10.0.0.1', 'localhost.example', '1.127.0.0']) t.notOk(isLoopbackHost(h), h)
 })
+
+t.test('sessions.cookie.enabled with an http:// publicOrigin is warned about (browsers drop the Secure __Host- cookie)', async (t) => {
+  const cfg = (origin: string, sessions: string) => {
+    const r = parseConfig(`publicOrigin: ${origin}\nupstream: http://127.0.0.1:3000\nacl: ./acl.yaml\n${sessions}`, 'gw.yaml')
+    t.same(r.problems, [], 'a valid config')
+    return configWarnings(r.config!)
+  }
+  const cookie = 'sessions:\n  cookie: { enabled: true }\n'
+  const w = cfg('http://gw.test', cookie)
+  t.equal(w.length, 1)
+  t.match(w[0], /^sessions\.cookie\.enabled: publicOrigin http:\/\/gw\.test is http:\/\/, .*drop the Secure __Host-popgate cookie/)
+  t.match(w[0], /http:\/\/localhost, which Chromium treats as secure/, 'names the localhost exception')
+  t.equal(cfg('http://localhost:8080', cookie).length, 1, 'on localhost too (only Chromium keeps it)')
+  t.same(cfg('https://gw.test', cookie), [], 'https: nothing to say')
+  t.same(cfg('http://gw.test', ''), [], 'cookies off: nothing to say')
+  t.same(cfg('http://gw.test', 'sessions:\n  tickets: { enabled: true }\n'), [], 'tickets alone are not cookies')
+  t.same(cfg('http://gw.test', 'sessions:\n  cookie: { enabled: false }\n'), [])
+})

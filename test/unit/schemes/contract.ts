@@ -20,6 +20,11 @@
 //      whose possession is proven by the TLS handshake itself (`possession:
 //      'tls-handshake'`: a client certificate, presented on every request)
 //      has nothing per request to replay: it must record nothing instead;
+//      a bearer session credential (`possession: 'bearer-session'`: the
+//      session cookie, PROTOCOL.md §4) has no per-request proof to spend
+//      either: it must record nothing, name its identity on every request
+//      (so the gate's ACL judges each one again, PROTOCOL.md §2.3) and be
+//      refused by a rule with `sessions: false`;
 //   5. no error detail echoes any part of a credential.
 
 import type { Test } from 'tap'
@@ -60,9 +65,14 @@ export interface SchemeFixture<C extends Claim = Claim> {
   /**
    * Where possession of the key is proven: `request` (default: a proof in
    * the request, single use) or `tls-handshake` (RFC 8446 §4.4.3
-   * CertificateVerify: the credential is the connection's, no replay store).
+   * CertificateVerify: the credential is the connection's, no replay store)
+   * or `bearer-session` (a sealed session cookie: a bearer credential the
+   * browser sends unchanged on every request, so there is no single-use proof
+   * to record; what stands in is that the ACL authorizes the identity it names
+   * on every request, that `sessions: false` refuses it, revocation and its
+   * short lifetime; PROTOCOL.md §4, docs/security.md §3.9).
    */
-  readonly possession?: 'request' | 'tls-handshake'
+  readonly possession?: 'request' | 'tls-handshake' | 'bearer-session'
 }
 
 /** Throws on any property access or call: a collaborator parse must never touch. */
@@ -166,6 +176,23 @@ export function schemeContract<C extends Claim>(t: Test, f: SchemeFixture<C>): v
       t.equal(recorded.length, 0, 'no replay key')
       const trapped = await build(true)
       await t.resolves(trapped.scheme.verify(trapped.scheme.parse(credentials, view), view, rule), 'verify touches no replay store')
+    })
+  } else if (f.possession === 'bearer-session') {
+    t.test('contract: a bearer session credential holds on every request, records nothing to replay, names its identity each time for the ACL, and yields to sessions: false', async (t) => {
+      const { scheme, recorded } = await build(false)
+      const { credentials, view } = await f.valid()
+      const sessions = { ...rule, sessions: true } as Rule
+      for (let i = 0; i < 2; i++) {
+        // The gate runs the ACL on parse's identity before every verify (pipeline/authenticate.ts): parse must name it each time.
+        const claim = scheme.parse(credentials, view)
+        t.type(claim.identity, 'string', `request ${i + 1}: parse names the identity the ACL judges`)
+        t.equal((await scheme.verify(claim, view, sessions)).identity, claim.identity, `request ${i + 1}: accepted again`)
+      }
+      t.equal(recorded.length, 0, 'no replay key')
+      const trapped = await build(true)
+      await t.resolves(trapped.scheme.verify(trapped.scheme.parse(credentials, view), view, sessions), 'verify touches no replay store')
+      const refused = await scheme.verify(scheme.parse(credentials, view), view, { ...rule, sessions: false } as Rule).then(() => undefined, (err: unknown) => err)
+      t.ok(refused instanceof GatewayError && refused.code === 'session_refused' && refused.status === 401, 'sessions: false refuses it (401 session_refused): a proof is asked for')
     })
   } else t.test('contract: the same credential twice is refused the second time; its replay keys stay in its namespace', async (t) => {
     const { scheme, recorded } = await build(false)
