@@ -20,11 +20,11 @@ import type { ReloadStatus } from './config/reload-status.js'
 
 const COUNTERS = {
   popgate_requests_total: { help: 'Requests answered, by decision (public|allow|deny|would_deny|challenge|error) and code', labels: ['decision', 'code'] },
-  popgate_scheme_requests_total: { help: 'Requests that presented credentials, by scheme (domainpop|dpop|…) and decision', labels: ['scheme', 'decision'] },
+  popgate_scheme_requests_total: { help: 'Requests that presented credentials, by scheme (the scheme module name, as X-PoP-Auth-Method says it) and decision', labels: ['scheme', 'decision'] },
   popgate_rule_requests_total: { help: 'Requests an ACL rule matched, by rule id and decision (rule="" when none matched)', labels: ['rule', 'decision'] },
   popgate_refusals_total: { help: 'Requests refused with an error (decision deny|error; a bare 401 challenge is not counted), by code and HTTP status', labels: ['code', 'status'] },
-  popgate_key_fetches_total: { help: 'Key document fetches (DomainPoP key documents and DPoP issuer metadata and JWKS), by outcome code', labels: ['outcome'] },
-  popgate_issuer_fetches_total: { help: 'Of the key fetches, those for DPoP issuers (metadata and JWKS), by outcome code', labels: ['outcome'] },
+  popgate_key_fetches_total: { help: 'Key document fetches (identity key documents, token issuer metadata and JWKS, signature directories), by outcome code', labels: ['outcome'] },
+  popgate_issuer_fetches_total: { help: 'Of the key fetches, those for token issuers (metadata and JWKS), by outcome code', labels: ['outcome'] },
   popgate_key_fetches_refused_total: { help: 'Key fetches the key cache refused before they started, by reason (urls_per_owner|in_flight_per_owner|in_flight)', labels: ['reason'] },
   popgate_key_pin_refusals_total: { help: 'Keys refused because the identity\'s pinned keys (ACL identities: keys) do not list them (401 key_not_pinned), by scheme', labels: ['scheme'] },
   popgate_key_held_refusals_total: { help: 'Requests refused because their key waits for popgate keys approve (newKeys: hold; 401 key_held), by scheme', labels: ['scheme'] },
