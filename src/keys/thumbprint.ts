@@ -7,15 +7,12 @@
 
 import { createHash, type KeyObject } from 'node:crypto'
 
-/** RFC 7638 §3.2: the required members only, in lexicographic order, no whitespace. */
+/** RFC 7638 §3.2 of an imported key: the members OpenSSL exports, through membersThumbprint. */
 export function jwkThumbprint(key: KeyObject): string {
-  const jwk = key.export({ format: 'jwk' }) as Record<string, string | undefined>
-  let canonical: string
-  if (jwk.kty === 'EC') canonical = JSON.stringify({ crv: jwk.crv, kty: 'EC', x: jwk.x, y: jwk.y })
-  else if (jwk.kty === 'OKP') canonical = JSON.stringify({ crv: jwk.crv, kty: 'OKP', x: jwk.x })
-  else if (jwk.kty === 'RSA') canonical = JSON.stringify({ e: jwk.e, kty: 'RSA', n: jwk.n })
-  else throw new TypeError(`no RFC 7638 thumbprint for kty ${String(jwk.kty)}`)
-  return createHash('sha256').update(canonical).digest('base64url')
+  const jwk = key.export({ format: 'jwk' }) as Record<string, unknown>
+  const thumbprint = membersThumbprint(jwk)
+  if (thumbprint === undefined) throw new TypeError(`no RFC 7638 thumbprint for kty ${String(jwk.kty)}`)
+  return thumbprint
 }
 
 /**

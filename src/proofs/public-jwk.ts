@@ -6,8 +6,8 @@
 // the required public members reach OpenSSL or the thumbprint; a private
 // member anywhere refuses the key (RFC 9449 §4.3 (7)).
 
-import { createHash, type KeyObject } from 'node:crypto'
-import { importPublicKey, PRIVATE_MEMBERS, type PublicMembers } from '../keys/index.js'
+import type { KeyObject } from 'node:crypto'
+import { importPublicKey, membersThumbprint, PRIVATE_MEMBERS } from '../keys/index.js'
 
 /** Longer members are no key we accept (an 8192-bit modulus is 1,366 characters). */
 const MAX_MEMBER_CHARS = 1400
@@ -34,13 +34,6 @@ export function readPublicJwk(jwk: unknown): PublicJwk | string {
     return 'jwk does not import as a public key'
   }
   if (typeof imported === 'string') return `jwk refused: ${imported}`
-  return { thumbprint: thumbprintOf(imported.members), keyObject: imported.keyObject }
-}
-
-/** RFC 7638 §3.2, §3: SHA-256 over the required members in lexicographic order, nothing else. */
-function thumbprintOf(m: PublicMembers): string {
-  const canonical = m.kty === 'RSA' ? { e: m.e, kty: m.kty, n: m.n }
-    : m.kty === 'EC' ? { crv: m.crv, kty: m.kty, x: m.x, y: m.y }
-      : { crv: m.crv, kty: m.kty, x: m.x }
-  return createHash('sha256').update(JSON.stringify(canonical)).digest('base64url')
+  // RFC 7638 §3.2: the members the importer kept are all strings, so a thumbprint always exists.
+  return { thumbprint: membersThumbprint({ ...imported.members })!, keyObject: imported.keyObject }
 }
